@@ -1,8 +1,31 @@
-"""Compact groups, their elements, actions and subgroups."""
+"""Compact groups, their elements, actions and subgroups.
+
+See :mod:`groupconv.groups.base` for the element parametrizations and conventions.
+"""
 
 from __future__ import annotations
 
+from .actions import acts_on_grid, grid_action_matrix, grid_permutation, transform_grid
 from .base import ContinuousGroup, FiniteGroup, Group, check_same_group
 from .planar import O2, SO2, Cyclic, Dihedral, rotation_matrix
+from .subgroups import inclusion, left_cosets, register_inclusion, subgroup_indices
 
-__all__ = ["Group", "FiniteGroup", "ContinuousGroup", "check_same_group", "Cyclic", "Dihedral", "SO2", "O2", "rotation_matrix"]
+__all__ = [
+    "Group",
+    "FiniteGroup",
+    "ContinuousGroup",
+    "check_same_group",
+    "Cyclic",
+    "Dihedral",
+    "SO2",
+    "O2",
+    "rotation_matrix",
+    "inclusion",
+    "register_inclusion",
+    "left_cosets",
+    "subgroup_indices",
+    "acts_on_grid",
+    "grid_action_matrix",
+    "grid_permutation",
+    "transform_grid",
+]

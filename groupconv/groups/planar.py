@@ -135,7 +135,10 @@ class Dihedral(FiniteGroup):
         dtype = _float_dtype(dtype)
         s = self.reflection(g).to(dtype)
         flip = torch.stack(
-            [torch.stack([torch.ones_like(s), torch.zeros_like(s)], -1), torch.stack([torch.zeros_like(s), 1 - 2 * s], -1)],
+            [
+                torch.stack([torch.ones_like(s), torch.zeros_like(s)], -1),
+                torch.stack([torch.zeros_like(s), 1 - 2 * s], -1),
+            ],
             -2,
         )
         return rotation_matrix(self.angle(g, dtype)) @ flip
