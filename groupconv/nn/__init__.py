@@ -1,1 +1,7 @@
-"""groupconv.nn"""
+"""Torch modules: field types, group convolutions, equivariant image layers, nonlinearities, pooling."""
+
+from __future__ import annotations
+
+from .field_type import FieldType
+
+__all__ = ["FieldType"]
