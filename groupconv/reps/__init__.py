@@ -20,6 +20,7 @@ from .operations import (
     tensor_product,
     trivial,
 )
+from .parse import parse_atom, parse_representation
 from .representation import Irrep, Representation, block_diagonal, directsum
 
 __all__ = [
@@ -48,4 +49,6 @@ __all__ = [
     "induced",
     "restrict",
     "permutation_representation",
+    "parse_representation",
+    "parse_atom",
 ]

@@ -23,7 +23,7 @@ import torch
 from ..groups.base import FiniteGroup, Group, check_same_group
 from ..groups.subgroups import inclusion, left_cosets, subgroup_indices
 from .irreps import irreps
-from .representation import Irrep, Representation
+from .representation import Irrep, Representation, block_diagonal
 
 __all__ = [
     "integration_grid",
@@ -119,6 +119,13 @@ def decompose(
             f"decomposition of a {dim}-dimensional representation of {group} found irreps of total "
             f"dimension {q.shape[1]}: the matrices are not an orthogonal representation"
             + ("" if group.is_finite else f" of degree <= {degree}")
+        )
+    blocks = block_diagonal([ir(g) for ir in found])
+    err = float((q @ blocks @ q.T - rho).abs().max())
+    if err > 1e-8:
+        raise ValueError(
+            f"the matrices given for {group} are not an orthogonal representation: reconstruction "
+            f"from irreps is off by {err:.3g}"
         )
     return found, q.numpy()
 

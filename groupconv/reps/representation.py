@@ -329,6 +329,9 @@ def directsum(*reps: Representation, group: Group | None = None) -> Representati
             raise ValueError("directsum of no representations needs the group")
         return Representation(group, [])
     group = group if group is not None else reps[0].group
+    if len(reps) == 1 and isinstance(reps[0], Representation):
+        check_same_group(group, reps[0].group, "representation")
+        return reps[0]
     for r in reps:
         if not isinstance(r, Representation):
             raise TypeError(f"directsum takes Representations, got {type(r).__name__}")

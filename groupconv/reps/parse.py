@@ -1,0 +1,103 @@
+"""Parse the compact printable form of representations back into objects.
+
+The form is ``GROUP[TERM + TERM + ...]`` with ``TERM = [N x ]ATOM`` and ``ATOM`` one of
+
+- ``trivial``, ``regular``, ``standard``,
+- ``irrep(ID...)``: the irrep with that identifier (``irrep(1,1)`` of ``D4``, ``irrep(3,1)`` of ``S4``),
+- ``quotient(H)``: the quotient representation on ``G/H`` (``H`` a group name with a standard inclusion),
+- ``induced(H:ATOM)``: induced from an atom of the subgroup ``H``.
+
+Example
+-------
+>>> from groupconv.reps import parse_representation
+>>> rho = parse_representation("D4[2 x regular + irrep(1,1)]")
+>>> rho.dim
+18
+>>> parse_representation(repr(rho)) == rho
+True
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..groups.base import Group
+from .irreps import irrep
+from .operations import induced, quotient, regular, standard, trivial
+from .representation import Representation, directsum
+
+__all__ = ["parse_representation", "parse_atom"]
+
+
+def _split_top(s: str, sep: str) -> list[str]:
+    out, depth, cur = [], 0, []
+    for ch in s:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == sep and depth == 0:
+            out.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    out.append("".join(cur))
+    return [p.strip() for p in out]
+
+
+def _group(name: str) -> Group:
+    from ..groups.registry import group_from_name
+
+    return group_from_name(name)
+
+
+def parse_atom(group: Group, text: str) -> Representation:
+    """Parse one atom (``regular``, ``irrep(1,1)``, ...) of ``group``."""
+    t = text.strip()
+    if t == "trivial":
+        return trivial(group)
+    if t == "regular":
+        return regular(group)
+    if t == "standard":
+        return standard(group)
+    if t.endswith(")") and "(" in t:
+        head, inner = t[: t.index("(")], t[t.index("(") + 1 : -1]
+        if head == "irrep":
+            try:
+                args = ast.literal_eval(f"({inner},)")
+            except (ValueError, SyntaxError) as e:
+                raise ValueError(f"cannot read the irrep identifier in {t!r}") from e
+            return irrep(group, *args)
+        if head == "quotient":
+            return quotient(group, _group(inner))
+        if head == "induced":
+            sub, _, atom = inner.partition(":")
+            h = _group(sub)
+            return induced(group, h, parse_atom(h, atom))
+    raise ValueError(
+        f"unknown representation atom {text!r}: expected trivial, regular, standard, irrep(...), "
+        "quotient(H) or induced(H:atom)"
+    )
+
+
+def parse_representation(text: str, group: Group | None = None) -> Representation:
+    """Parse ``"D4[16 x regular + 4 x irrep(1,1)]"`` (the form printed by ``repr``)."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse_representation takes a string, got {type(text).__name__}")
+    s = text.strip()
+    if not (s.endswith("]") and "[" in s):
+        raise ValueError(f"expected GROUP[TERM + ...], got {text!r}")
+    gname, body = s[: s.index("[")].strip(), s[s.index("[") + 1 : -1]
+    g = _group(gname) if group is None else group
+    if group is not None and gname and gname != group.name:
+        raise ValueError(f"the string names group {gname}, but group {group} was given")
+    reps: list[Representation] = []
+    for term in _split_top(body, "+"):
+        if not term:
+            continue
+        count, atom = 1, term
+        head, sep, rest = term.partition(" x ")
+        if sep and head.strip().isdigit():
+            count, atom = int(head), rest
+        reps.extend([parse_atom(g, atom)] * count)
+    return directsum(*reps, group=g)

@@ -1,0 +1,136 @@
+"""Assertion helpers for users' own test suites.
+
+They test a model the way groupconv tests itself: every element of a finite group, at least 20
+Haar-sampled elements of a continuous one (plus the identity), all computed in float64.
+
+Example
+-------
+>>> import torch
+>>> from groupconv.groups import Cyclic
+>>> from groupconv.reps import regular
+>>> G = Cyclic(4)
+>>> rho = regular(G)
+>>> assert_equivariant(lambda x: 2 * x, G, rho, rho)  # doctest: +ELLIPSIS
+EquivarianceResult(...)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from .groups.base import Group, check_same_group
+from .reps.representation import Representation
+
+__all__ = ["EquivarianceResult", "equivariance_errors", "assert_equivariant", "test_elements"]
+
+
+@dataclass
+class EquivarianceResult:
+    """Outcome of an equivariance check.
+
+    Attributes
+    ----------
+    max_abs_error, max_rel_error:
+        ``max_g |f(rho_in(g) x) - rho_out(g) f(x)|`` and the same divided by ``max |f(x)|``.
+    worst_element:
+        The element achieving the largest error.
+    elements_tried:
+        Number of group elements used.
+    """
+
+    max_abs_error: float
+    max_rel_error: float
+    worst_element: torch.Tensor
+    elements_tried: int
+
+
+def test_elements(
+    group: Group, n_samples: int = 20, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Every element of a finite group; the identity and ``n_samples`` Haar samples of a continuous one."""
+    if group.is_finite:
+        return group.elements()
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    sample = group.sample(n_samples, generator=gen)
+    return torch.cat([group.identity((1,), dtype=sample.dtype), sample], 0)
+
+
+test_elements.__test__ = False  # not a pytest test
+
+
+def equivariance_errors(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    group: Group,
+    in_rep: Representation,
+    out_rep: Representation,
+    x: torch.Tensor | None = None,
+    elements: torch.Tensor | None = None,
+    n_samples: int = 20,
+    batch: int = 4,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Per-element errors ``|fn(rho_in(g) x) - rho_out(g) fn(x)|_inf`` for functions between
+    representation spaces ``fn: (batch, d_in) -> (batch, d_out)``, in float64.
+
+    Returns ``(elements, abs_errors, scale)`` where ``scale = max |fn(x)|``.
+    """
+    for rep, what in ((in_rep, "in_rep"), (out_rep, "out_rep")):
+        if not isinstance(rep, Representation):
+            raise TypeError(f"{what} must be a Representation, got {type(rep).__name__}")
+        check_same_group(group, rep.group, what)
+    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    if x is None:
+        x = torch.randn(batch, in_rep.dim, generator=gen, dtype=torch.float64)
+    x = x.to(torch.float64)
+    if x.shape[-1] != in_rep.dim:
+        raise ValueError(f"x must have last dimension {in_rep.dim} (in_rep {in_rep!r}), got {tuple(x.shape)}")
+    g = elements if elements is not None else test_elements(group, n_samples, gen)
+    y = fn(x)
+    if y.shape[-1] != out_rep.dim:
+        raise ValueError(
+            f"fn must return last dimension {out_rep.dim} (out_rep {out_rep!r}), got {tuple(y.shape)}"
+        )
+    rin = in_rep(g).to(x.device)
+    rout = out_rep(g).to(x.device)
+    # (n, batch, d): transform inputs by every element at once
+    gx = torch.einsum("nij,...j->n...i", rin, x)
+    lhs = fn(gx.reshape(-1, in_rep.dim)).reshape(gx.shape[:-1] + (out_rep.dim,))
+    rhs = torch.einsum("nij,...j->n...i", rout, y)
+    err = (lhs - rhs).abs().reshape(g.shape[0] if g.dim() else 1, -1).amax(-1)
+    return g, err, y.abs().max()
+
+
+def assert_equivariant(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    group: Group,
+    in_rep: Representation,
+    out_rep: Representation,
+    x: torch.Tensor | None = None,
+    atol: float = 1e-10,
+    rtol: float = 1e-10,
+    **kwargs,
+) -> EquivarianceResult:
+    """Assert ``fn(rho_in(g) x) = rho_out(g) fn(x)`` for every tested element ``g``, in float64.
+
+    ``fn`` maps ``(batch, in_rep.dim) -> (batch, out_rep.dim)``; it receives float64 inputs.
+    Passes when every error is below ``atol + rtol * max|fn(x)|``; otherwise raises ``AssertionError``
+    naming the worst element. Keyword arguments go to :func:`equivariance_errors`.
+    """
+    g, err, scale = equivariance_errors(fn, group, in_rep, out_rep, x, **kwargs)
+    i = int(torch.argmax(err))
+    result = EquivarianceResult(
+        max_abs_error=float(err[i]),
+        max_rel_error=float(err[i] / scale) if scale > 0 else float(err[i]),
+        worst_element=g[i],
+        elements_tried=int(g.shape[0]),
+    )
+    if not bool((err <= atol + rtol * scale).all()):
+        raise AssertionError(
+            f"not equivariant under {group}: max abs error {result.max_abs_error:.3e} "
+            f"(rel {result.max_rel_error:.3e}) at element {g[i].tolist()} over {result.elements_tried} "
+            f"elements; tolerance atol={atol:g}, rtol={rtol:g}; in {in_rep!r}, out {out_rep!r}"
+        )
+    return result
