@@ -3,9 +3,11 @@ Clebsch-Gordan decompositions, regular, quotient, induced and restricted represe
 
 from __future__ import annotations
 
+from .complex import ComplexIrrep, complex_form, complex_irreps
 from .irreps import J2, O2Irrep, SO2Irrep, TableIrrep, irrep, irreps, register_irreps
 from .operations import (
     clebsch_gordan,
+    clebsch_gordan_exact,
     decompose,
     decompose_exact,
     from_matrices,
@@ -41,6 +43,10 @@ __all__ = [
     "integration_grid",
     "tensor_product",
     "clebsch_gordan",
+    "clebsch_gordan_exact",
+    "ComplexIrrep",
+    "complex_irreps",
+    "complex_form",
     "register_clebsch_gordan",
     "trivial",
     "standard",

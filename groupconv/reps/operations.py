@@ -31,6 +31,7 @@ __all__ = [
     "decompose_exact",
     "tensor_product",
     "clebsch_gordan",
+    "clebsch_gordan_exact",
     "register_clebsch_gordan",
     "trivial",
     "standard",
@@ -242,6 +243,14 @@ def clebsch_gordan(sigma: Irrep, tau: Irrep) -> tuple[tuple[Irrep, ...], np.ndar
 
     found, c = decompose(sigma.group, kron, sigma.dim * tau.dim, sigma.degree + tau.degree)
     return tuple(found), c
+
+
+def clebsch_gordan_exact(sigma: Irrep, tau: Irrep) -> tuple[list[Irrep], sympy.Matrix]:
+    """Exact Clebsch-Gordan decomposition of ``sigma (x) tau`` for a finite group: ``(irreps, C)`` with
+    ``C`` an exact orthogonal sympy Matrix, ``sigma (x) tau = C (+)lambda C^T`` (Kronecker order)."""
+    if not sigma.group.is_finite:
+        raise TypeError(f"exact Clebsch-Gordan decomposition here needs a finite group, got {sigma.group}")
+    return decompose_exact(tensor_product(sigma, tau))
 
 
 def tensor_product(rho: Representation, tau: Representation) -> Representation:
