@@ -21,6 +21,7 @@ from .operations import (
     trivial,
 )
 from .representation import Irrep, Representation, block_diagonal, directsum
+from .symmetric import SymmetricIrrep, partitions, standard_tableaux
 
 __all__ = [
     "Representation",
@@ -48,4 +49,7 @@ __all__ = [
     "induced",
     "restrict",
     "permutation_representation",
+    "SymmetricIrrep",
+    "partitions",
+    "standard_tableaux",
 ]
