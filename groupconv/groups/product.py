@@ -285,4 +285,3 @@ def _product_rule(K: Group, P: Group):
 
 
 register_inclusion(_product_rule)
-

@@ -37,7 +37,9 @@ def _atom(tok: str, text: str) -> Group:
             ) from err
         cls = getattr(spatial, tok, None)
         if cls is None:
-            raise ValueError(f"group name {text!r} needs groupconv.groups.spatial.{tok}, which does not exist")
+            raise ValueError(
+                f"group name {text!r} needs groupconv.groups.spatial.{tok}, which does not exist"
+            )
         return cls()
     kind, n = tok[0], int(tok[1:])
     return {"C": Cyclic, "D": Dihedral, "S": Symmetric}[kind](n)

@@ -122,7 +122,9 @@ class Symmetric(FiniteGroup):
         """
         p = torch.as_tensor(perm)
         if p.dtype.is_floating_point or p.dtype == torch.bool or p.dtype.is_complex:
-            raise TypeError(f"permutations of {self} are integer tensors (..., {self.n}), got dtype {p.dtype}")
+            raise TypeError(
+                f"permutations of {self} are integer tensors (..., {self.n}), got dtype {p.dtype}"
+            )
         if p.dim() < 1 or p.shape[-1] != self.n:
             raise ValueError(f"permutations of {self} have shape (..., {self.n}), got {tuple(p.shape)}")
         p = p.long()

@@ -20,6 +20,7 @@ from .operations import (
     tensor_product,
     trivial,
 )
+from .product import FiniteProductIrrep, ProductIrrep, product_irrep_factors
 from .representation import Irrep, Representation, block_diagonal, directsum
 from .symmetric import SymmetricIrrep, partitions, standard_tableaux
 
@@ -50,6 +51,9 @@ __all__ = [
     "restrict",
     "permutation_representation",
     "SymmetricIrrep",
+    "FiniteProductIrrep",
+    "ProductIrrep",
+    "product_irrep_factors",
     "partitions",
     "standard_tableaux",
 ]
