@@ -238,12 +238,12 @@ def test_product_with_symmetric_group_exact():
 
 
 # -- continuous products ----------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name", ["SO2xC2", "SO2xC4", "C3xSO2"])
+@pytest.mark.parametrize("name", ["SO2xC2", "SO2xC4", "C3xSO2", "O2xC2"])
 def test_continuous_product(name):
     P = group_from_name(name)
     gen = torch.Generator().manual_seed(0)
     a, b, c = (P.sample(25, generator=gen) for _ in range(3))
-    assert P.sample(4).shape == (4, 2)
+    assert P.sample(4).shape == (4, P.element_size)
     e = P.identity((25,))
     assert P.equal(P.compose(P.compose(a, b), c), P.compose(a, P.compose(b, c))).all()
     assert P.equal(P.compose(a, e), a).all() and P.equal(P.compose(e, a), a).all()

@@ -263,7 +263,6 @@ class O2(ContinuousGroup):
     def quadrature(self, degree, dtype=torch.float64, device=None):
         """``degree + 1`` uniform angles times both reflection flags, equal weights."""
         theta, w = SO2().quadrature(degree, dtype, device)
-        n = theta.shape[0]
         g = torch.cat([self.make(theta, 0.0), self.make(theta, 1.0)], 0)
         return g, torch.cat([w, w]) / 2
 
