@@ -289,3 +289,18 @@ def test_continuous_standard_action_and_exact():
     assert np.allclose(np.array(m.subs(x, 0.7).evalf(), dtype=np.float64), split(g).numpy(), atol=1e-14)
     found, _ = decompose(Q, lambda h: split(h), 2, degree=2)
     assert found == [split]
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu():
+    dev = torch.device("cuda")
+    P = group_from_name("C3xC4")
+    a = torch.randint(0, P.order, (32,))
+    b = torch.randint(0, P.order, (32,))
+    assert torch.equal(P.compose(a.to(dev), b.to(dev)).cpu(), P.compose(a, b))
+    Q = group_from_name("SO2xC4")
+    g = Q.sample(16, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(Q.compose(g.to(dev), g.to(dev)).cpu(), Q.compose(g, g))
+    for ir in irreps(Q, max_degree=2):
+        for dtype in (torch.float32, torch.float64):
+            assert torch.allclose(ir(g.to(dev), dtype).cpu(), ir(g, dtype), atol=1e-6)

@@ -445,3 +445,18 @@ def test_decompose_exact_permutation_representation(n):
     for g in range(G.order):
         block = sympy.diag(*[ir.exact(g) for ir in found])
         assert _is_zero(q * block * q.T - rep.exact(g))
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu():
+    G = Symmetric(5)
+    a = torch.randint(0, G.order, (64,))
+    b = torch.randint(0, G.order, (64,))
+    dev = torch.device("cuda")
+    assert torch.equal(G.compose(a.to(dev), b.to(dev)).cpu(), G.compose(a, b))
+    assert torch.equal(G.inverse(a.to(dev)).cpu(), G.inverse(a))
+    x = torch.randn(64, 5, 3)
+    assert torch.equal(G.permute(x.to(dev), a.to(dev), dim=1).cpu(), G.permute(x, a, dim=1))
+    for ir in irreps(G):
+        for dtype in (torch.float32, torch.float64):
+            assert torch.equal(ir(a.to(dev), dtype).cpu(), ir(a, dtype))

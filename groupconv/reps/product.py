@@ -3,7 +3,7 @@
 Every irrep of ``G x H`` occurs in an outer tensor product ``sigma (x) tau`` of irreps of the factors,
 ``(g, h) -> sigma(g) (x) tau(h)`` (Kronecker order, index ``(a, b) -> a d_tau + b``); see Serre, *Linear
 representations of finite groups*, 1977, section 3.2, and for real representations Broecker and tom
-Dieck, *Representations of Compact Lie Groups*, 1985, section II.6. Over the reals, with ``e`` the
+Dieck, *Representations of Compact Lie Groups*, 1985, chapter II. Over the reals, with ``e`` the
 dimension of the endomorphism algebra (1 for real type ``'R'``, 2 for complex type ``'C'``):
 
 - ``R (x) R`` is irreducible of real type, ``id = (id_sigma, id_tau)``;
