@@ -30,7 +30,7 @@ def test_irreps_command(capsys):
 def test_bad_group_name(capsys):
     with pytest.raises(SystemExit):
         main(["irreps", "Q8"])
-    assert "unknown group name" in capsys.readouterr().err
+    assert "cannot parse group name" in capsys.readouterr().err
 
 
 def test_character_table_rows():

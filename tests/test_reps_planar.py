@@ -255,7 +255,7 @@ def test_printable_form_round_trip():
         assert repr(rep) == text
     with pytest.raises(ValueError, match="unknown representation atom"):
         parse_representation("D4[foo]")
-    with pytest.raises(ValueError, match="unknown group"):
+    with pytest.raises(ValueError, match="cannot parse group name"):
         parse_representation("Q8[regular]")
     with pytest.raises(ValueError, match="GROUP"):
         parse_representation("regular")

@@ -8,7 +8,10 @@ from __future__ import annotations
 from .actions import acts_on_grid, grid_action_matrix, grid_permutation, transform_grid
 from .base import ContinuousGroup, FiniteGroup, Group, check_same_group
 from .planar import O2, SO2, Cyclic, Dihedral, rotation_matrix
+from .product import DirectProduct
+from .registry import group_from_name
 from .subgroups import inclusion, left_cosets, register_inclusion, subgroup_indices
+from .symmetric import Symmetric
 
 __all__ = [
     "Group",
@@ -20,6 +23,9 @@ __all__ = [
     "SO2",
     "O2",
     "rotation_matrix",
+    "Symmetric",
+    "DirectProduct",
+    "group_from_name",
     "inclusion",
     "register_inclusion",
     "left_cosets",

@@ -1,4 +1,12 @@
-"""Group names: ``C4``, ``D6``, ``S4``, ``SO2``, ``O2``, ``SO3``, ``O3`` and products ``C4xC2``."""
+"""Groups from their names.
+
+:func:`group_from_name` parses the names that groups print (``Group.name``):
+
+- ``"C<n>"`` cyclic, ``"D<n>"`` dihedral, ``"S<n>"`` symmetric;
+- ``"SO2"``, ``"O2"``, ``"SO3"``, ``"O3"``;
+- products ``"<A>x<B>"`` (also ``"<A>×<B>"``), left-associative, with parentheses for grouping:
+  ``"C4xC2xC3"`` is ``(C4 x C2) x C3`` and prints as ``"(C4xC2)xC3"``.
+"""
 
 from __future__ import annotations
 
@@ -6,38 +14,99 @@ import re
 
 from .base import Group
 from .planar import O2, SO2, Cyclic, Dihedral
+from .product import DirectProduct
+from .symmetric import Symmetric
 
 __all__ = ["group_from_name"]
 
+_TOKEN = re.compile(r"\s*(SO3|SO2|O3|O2|[CDS]\d+|[x×()])")
+
+
+def _atom(tok: str, text: str) -> Group:
+    if tok == "SO2":
+        return SO2()
+    if tok == "O2":
+        return O2()
+    if tok in ("SO3", "O3"):
+        try:
+            from . import spatial
+        except ImportError as err:
+            raise ValueError(
+                f"group name {text!r} needs {tok}, which lives in groupconv.groups.spatial; that module "
+                f"could not be imported ({err})"
+            ) from err
+        cls = getattr(spatial, tok, None)
+        if cls is None:
+            raise ValueError(
+                f"group name {text!r} needs groupconv.groups.spatial.{tok}, which does not exist"
+            )
+        return cls()
+    kind, n = tok[0], int(tok[1:])
+    return {"C": Cyclic, "D": Dihedral, "S": Symmetric}[kind](n)
+
 
 def group_from_name(name: str) -> Group:
-    """The group named ``name`` (the inverse of ``group.name``)."""
-    if isinstance(name, Group):
-        return name
+    """The group with the printed name ``name`` (see the module docstring for the grammar).
+
+    Examples
+    --------
+    >>> group_from_name("C4xC2")
+    C4xC2
+    >>> group_from_name("S4").order
+    24
+
+    Raises
+    ------
+    ValueError
+        on a name that is not in the grammar (the message names the offending position).
+    """
     if not isinstance(name, str):
-        raise TypeError(f"a group name is a string, got {type(name).__name__}")
-    s = name.strip()
-    if "x" in s:
-        from .product import DirectProduct
+        raise TypeError(f"group_from_name takes a string, got {type(name).__name__}")
+    tokens: list[tuple[str, int]] = []
+    pos = 0
+    text = name.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            raise ValueError(
+                f"cannot parse group name {name!r} at position {pos} ({text[pos:]!r}); expected one of "
+                "C<n>, D<n>, S<n>, SO2, O2, SO3, O3, a product A x B, or parentheses"
+            )
+        tokens.append((m.group(1), m.start(1)))
+        pos = m.end()
+    if not tokens:
+        raise ValueError("group name is empty")
+    i = 0
 
-        left, _, right = s.partition("x")
-        return DirectProduct(group_from_name(left), group_from_name(right))
-    if s == "SO2":
-        return SO2()
-    if s == "O2":
-        return O2()
-    if s in ("SO3", "O3"):
-        from . import spatial
+    def fail(msg: str):
+        raise ValueError(f"cannot parse group name {name!r}: {msg}")
 
-        return spatial.SO3() if s == "SO3" else spatial.O3()
-    m = re.fullmatch(r"([CDS])(\d+)", s)
-    if m:
-        n = int(m.group(2))
-        if m.group(1) == "C":
-            return Cyclic(n)
-        if m.group(1) == "D":
-            return Dihedral(n)
-        from .symmetric import Symmetric
+    def factor() -> Group:
+        nonlocal i
+        if i >= len(tokens):
+            fail("unexpected end of name")
+        tok, at = tokens[i]
+        if tok == "(":
+            i += 1
+            g = product()
+            if i >= len(tokens) or tokens[i][0] != ")":
+                fail(f"missing ')' for the '(' at position {at}")
+            i += 1
+            return g
+        if tok in ("x", "×", ")"):
+            fail(f"unexpected {tok!r} at position {at}")
+        i += 1
+        return _atom(tok, name)
 
-        return Symmetric(n)
-    raise ValueError(f"unknown group name {name!r}: expected e.g. C4, D6, S4, SO2, O2, SO3, O3 or C4xC2")
+    def product() -> Group:
+        nonlocal i
+        g = factor()
+        while i < len(tokens) and tokens[i][0] in ("x", "×"):
+            i += 1
+            g = DirectProduct(g, factor())
+        return g
+
+    g = product()
+    if i != len(tokens):
+        fail(f"unexpected {tokens[i][0]!r} at position {tokens[i][1]}")
+    return g

@@ -23,7 +23,9 @@ from .operations import (
     trivial,
 )
 from .parse import parse_atom, parse_representation
+from .product import FiniteProductIrrep, ProductIrrep, product_irrep_factors
 from .representation import Irrep, Representation, block_diagonal, directsum
+from .symmetric import SymmetricIrrep, partitions, standard_tableaux
 
 __all__ = [
     "Representation",
@@ -57,4 +59,10 @@ __all__ = [
     "permutation_representation",
     "parse_representation",
     "parse_atom",
+    "SymmetricIrrep",
+    "FiniteProductIrrep",
+    "ProductIrrep",
+    "product_irrep_factors",
+    "partitions",
+    "standard_tableaux",
 ]
