@@ -24,7 +24,15 @@ import torch
 from .groups.base import Group, check_same_group
 from .reps.representation import Representation
 
-__all__ = ["EquivarianceResult", "equivariance_errors", "assert_equivariant", "test_elements"]
+__all__ = [
+    "EquivarianceResult",
+    "equivariance_errors",
+    "assert_equivariant",
+    "assert_energy_conserved",
+    "assert_certified",
+    "assert_torch_compile",
+    "test_elements",
+]
 
 
 @dataclass
@@ -104,21 +112,43 @@ def equivariance_errors(
 
 
 def assert_equivariant(
-    fn: Callable[[torch.Tensor], torch.Tensor],
-    group: Group,
-    in_rep: Representation,
-    out_rep: Representation,
+    fn,
+    group=None,
+    in_rep: Representation | None = None,
+    out_rep: Representation | None = None,
     x: torch.Tensor | None = None,
     atol: float = 1e-10,
     rtol: float = 1e-10,
     **kwargs,
-) -> EquivarianceResult:
-    """Assert ``fn(rho_in(g) x) = rho_out(g) fn(x)`` for every tested element ``g``, in float64.
+):
+    """Assert equivariance, in float64.
 
-    ``fn`` maps ``(batch, in_rep.dim) -> (batch, out_rep.dim)``; it receives float64 inputs.
-    Passes when every error is below ``atol + rtol * max|fn(x)|``; otherwise raises ``AssertionError``
-    naming the worst element. Keyword arguments go to :func:`equivariance_errors`.
+    Two forms:
+
+    - ``assert_equivariant(fn, group, in_rep, out_rep)``: ``fn`` maps ``(batch, in_rep.dim) ->
+      (batch, out_rep.dim)`` and ``fn(rho_in(g) x) = rho_out(g) fn(x)`` must hold for every tested
+      element; returns an :class:`EquivarianceResult`. Keyword arguments go to
+      :func:`equivariance_errors`.
+    - ``assert_equivariant(module, x, ...)``: every typed layer of the ``nn.Module`` (and the module
+      itself when typed) is checked on the input ``x`` with :func:`groupconv.verify.check_equivariance`
+      (keyword arguments go there); returns the report.
+
+    Passes when every error is below ``atol + rtol * max|output|``; otherwise raises ``AssertionError``
+    naming the layer and the worst element.
     """
+    if isinstance(group, torch.Tensor):
+        from .verify.equivariance import check_equivariance
+
+        report = check_equivariance(fn, group, atol=atol, rtol=rtol, **kwargs)
+        if not report.passed:
+            bad = report.first_failure()
+            raise AssertionError(
+                f"layer {bad.layer!r} ({bad.kind}) is not equivariant under {bad.group}: max abs error "
+                f"{bad.max_abs_error:.3e} (rel {bad.max_rel_error:.3e}), {bad.note}\n{report.to_text()}"
+            )
+        return report
+    if group is None or in_rep is None or out_rep is None:
+        raise TypeError("assert_equivariant(fn, group, in_rep, out_rep) or assert_equivariant(module, x)")
     g, err, scale = equivariance_errors(fn, group, in_rep, out_rep, x, **kwargs)
     i = int(torch.argmax(err))
     result = EquivarianceResult(
@@ -134,3 +164,57 @@ def assert_equivariant(
             f"elements; tolerance atol={atol:g}, rtol={rtol:g}; in {in_rep!r}, out {out_rep!r}"
         )
     return result
+
+
+def assert_energy_conserved(model, x: torch.Tensor, rtol: float = 1e-6, **kwargs):
+    """Assert that every layer of ``model`` with known frame bounds keeps its energy ratio
+    ``||L u||^2 / ||u||^2`` within them (see :func:`groupconv.verify.check_energy`); returns the report."""
+    from .verify.energy import check_energy
+
+    report = check_energy(model, x, rtol=rtol, **kwargs)
+    if not report.passed:
+        bad = report.first_failure()
+        raise AssertionError(
+            f"layer {bad.layer!r} ({bad.kind}) leaves its frame bounds [{bad.lower_bound}, {bad.upper_bound}]: "
+            f"energy ratio {bad.ratio:.6g} ({bad.note})\n{report.to_text()}"
+        )
+    return report
+
+
+def assert_certified(model, strict: bool = False, **kwargs):
+    """Assert that no layer's exact certificate failed (``strict=True``: every layer is ``proved``);
+    returns the report (see :func:`groupconv.verify.certify`)."""
+    from .verify.certify import certify
+
+    report = certify(model, **kwargs)
+    bad = [r for r in report.rows if r.status == "failed" or (strict and r.status != "proved")]
+    if bad:
+        raise AssertionError(
+            f"layer {bad[0].layer!r} ({bad[0].kind}) is {bad[0].status}: {bad[0].reason}\n{report.to_text()}"
+        )
+    return report
+
+
+def assert_torch_compile(
+    module,
+    *inputs: torch.Tensor,
+    backend: str = "eager",
+    atol: float = 1e-6,
+    rtol: float = 1e-5,
+    fullgraph: bool = False,
+) -> torch.Tensor:
+    """Assert that ``torch.compile(module, backend=backend)`` runs and matches the eager outputs
+    (forward and the gradients of the inputs); returns the compiled output."""
+    compiled = torch.compile(module, backend=backend, fullgraph=fullgraph)
+    xs = [x.detach().clone().requires_grad_(x.is_floating_point()) for x in inputs]
+    ys = [x.detach().clone().requires_grad_(x.is_floating_point()) for x in inputs]
+    expected = module(*xs)
+    got = compiled(*ys)
+    torch.testing.assert_close(got, expected, atol=atol, rtol=rtol)
+    if expected.requires_grad:
+        expected.pow(2).sum().backward()
+        got.pow(2).sum().backward()
+        for a, b in zip(xs, ys):
+            if a.grad is not None:
+                torch.testing.assert_close(b.grad, a.grad, atol=atol, rtol=rtol)
+    return got

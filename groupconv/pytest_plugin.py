@@ -1,0 +1,29 @@
+"""A pytest plugin with groupconv's fixtures.
+
+Enable it in a ``conftest.py`` with ``pytest_plugins = ["groupconv.pytest_plugin"]``.
+
+- ``float_dtype``: runs the test twice, with ``torch.float32`` and ``torch.float64``.
+- ``equivariance_tolerance``: ``(atol, rtol)`` matching ``float_dtype`` (``(1e-10, 1e-10)`` in float64,
+  ``(1e-5, 1e-5)`` in float32, the levels groupconv holds its own layers to).
+- ``device``: ``"cpu"``, plus ``"cuda"`` when available.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+
+@pytest.fixture(params=[torch.float32, torch.float64], ids=["float32", "float64"])
+def float_dtype(request) -> torch.dtype:
+    return request.param
+
+
+@pytest.fixture
+def equivariance_tolerance(float_dtype) -> tuple[float, float]:
+    return (1e-10, 1e-10) if float_dtype == torch.float64 else (1e-5, 1e-5)
+
+
+@pytest.fixture(params=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
+def device(request) -> str:
+    return request.param
