@@ -265,7 +265,10 @@ def clebsch_gordan_exact(sigma: Irrep, tau: Irrep) -> tuple[list[Irrep], sympy.M
             found, c = _CG_EXACT_RULES[cls](sigma, tau)
             return list(found), c
     if not sigma.group.is_finite:
-        raise TypeError(f"no exact Clebsch-Gordan rule is known for {sigma.group}")
+        raise TypeError(
+            f"no exact Clebsch-Gordan rule is known for {sigma.group}: the exact decomposition needs a "
+            "finite group or a group with a registered exact rule"
+        )
     return decompose_exact(tensor_product(sigma, tau))
 
 
