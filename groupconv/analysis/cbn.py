@@ -233,7 +233,8 @@ def cbn_rank(
         if name in acts:
             y = acts[name].to("cpu", torch.float64)
             yh = torch.fft.fft2(y, norm="ortho")  # (B, C, N1, N2)
-            cov = torch.einsum("bcij,bdij->ijcd", yh, yh.conj()) / y.shape[0]
+            yp = yh.permute(2, 3, 0, 1)  # (N1, N2, B, C)
+            cov = yp.transpose(-1, -2) @ yp.conj() / y.shape[0]
             ev = torch.linalg.eigvalsh(cov).clamp(min=0).sqrt().flip(-1)
             ranks, thr = _count(ev, threshold, relative)
             report.layers.append(CBNLayer(name, "activation", tuple(y.shape[-2:]), ev.numpy(), ranks, thr))

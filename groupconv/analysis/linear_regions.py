@@ -310,6 +310,10 @@ def activation_pattern(network, x: np.ndarray) -> np.ndarray:
 def count_patterns_sampled(network, points: np.ndarray) -> int:
     """Number of distinct activation patterns met at the sample ``points`` (a lower bound on the count)."""
     pats = activation_pattern(network, points)
+    if pats.shape[1] <= 62:
+        return len(
+            np.unique(pats.astype(np.int64) @ (np.int64(1) << np.arange(pats.shape[1], dtype=np.int64)))
+        )
     return len(np.unique(np.packbits(pats, axis=1), axis=0))
 
 
