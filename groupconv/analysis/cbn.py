@@ -65,7 +65,7 @@ def conv_transfer_matrices(conv: nn.Conv2d, grid: tuple[int, int]) -> torch.Tens
     wpad[..., :k1, :k2] = w
     # conj(fft) gives the +i sign of cross-correlation; the roll by the padding puts offset u - p at 0
     wpad = torch.roll(wpad, shifts=(-int(pad[0]), -int(pad[1])), dims=(-2, -1))
-    return torch.fft.fft2(wpad).conj().permute(2, 3, 0, 1)
+    return torch.fft.fft2(wpad).conj().resolve_conj().permute(2, 3, 0, 1)
 
 
 @dataclass

@@ -50,13 +50,13 @@ def _digits(n_test: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torc
     return x[:-n_test], y[:-n_test], x[-n_test:], y[-n_test:]
 
 
-def _skimage_images(size: int) -> torch.Tensor:
+def _skimage_images(size: int, count: int) -> torch.Tensor:
     from skimage import data
     from skimage.color import rgb2gray
     from skimage.transform import resize
 
     out = []
-    for name in ("camera", "astronaut", "coins", "moon", "page", "text", "coffee", "chelsea"):
+    for name in ("camera", "astronaut", "coins", "moon", "page", "text", "coffee", "chelsea")[:count]:
         img = getattr(data, name)()
         if img.ndim == 3:
             img = rgb2gray(img[..., :3])
@@ -77,11 +77,11 @@ def _correlation(maps: torch.Tensor, x: torch.Tensor) -> np.ndarray:
 def run(options: Options) -> Result:
     torch.manual_seed(options.seed)
     if options.smoke:
-        width, steps, n_test, img_size = 8, 20, 32, 32
+        width, steps, n_test, img_size, n_images = 4, 10, 16, 24, 3
     else:
-        width, steps, n_test, img_size = 32, 1500, 300, 128
+        width, steps, n_test, img_size, n_images = 32, 1500, 300, 128, 8
     xtr, ytr, xte, yte = _digits(n_test)
-    images = _skimage_images(img_size)
+    images = _skimage_images(img_size, n_images)
     random_model = _cnn(width).eval()
     trained = _cnn(width)
     trained.load_state_dict(random_model.state_dict())
@@ -145,7 +145,7 @@ def run(options: Options) -> Result:
     notes = [
         f"CNN: conv3x3({width}) ReLU conv3x3({width}) ReLU maxpool2 conv3x3({2 * width}) ReLU global-avg-pool "
         f"linear(10); trained {steps} Adam steps on {xtr.shape[0]} digits, test accuracy {acc:.3f}.",
-        f"skimage images: 8 grey-scale images resized to {img_size}x{img_size}; maps for the arg-max class.",
+        f"skimage images: {n_images} grey-scale images resized to {img_size}x{img_size}; maps for the arg-max class.",
         "corr_*: mean over images of the Pearson correlation between the map and the input image.",
     ]
     return Result(

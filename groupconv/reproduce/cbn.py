@@ -64,7 +64,7 @@ def _rows(report, kind: str, prefix: str) -> dict[str, dict]:
 def run(options: Options) -> Result:
     torch.manual_seed(options.seed)
     if options.smoke:
-        size, depth, channels, steps, n_train, n_test = 5, 4, 4, 30, 256, 128
+        size, depth, channels, steps, n_train, n_test = 5, 3, 4, 15, 128, 32
     else:
         size, depth, channels, steps, n_train, n_test = 7, 6, 12, 3000, 8192, 512
     lam, threshold = 1e-3, 0.05
@@ -79,7 +79,7 @@ def run(options: Options) -> Result:
         y,
         nn.functional.mse_loss,
         steps=steps,
-        batch_size=128,
+        batch_size=32 if options.smoke else 128,
         lr=1e-3,
         weight_decay=lam,
         optimizer="adam",
