@@ -70,6 +70,19 @@ def _cmd_demo(args) -> int:
     return 0
 
 
+def _cmd_reproduce(args) -> int:
+    from pathlib import Path
+
+    from .reproduce import Options, markdown_table, run
+
+    out = Path(args.out) if args.out else Path("results") / args.name
+    result = run(args.name, Options(args.smoke, out, args.device, args.seed, args.quiet))
+    for tname, rows in result.tables.items():
+        print(f"{tname}\n{markdown_table(rows)}\n")
+    print(f"results written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="groupconv", description="Neural networks that respect the symmetries of compact groups."
@@ -84,6 +97,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--group", type=_group_arg, default="D4", help="group name (default D4)")
     p.add_argument("--max-degree", type=int, default=3, help="largest degree for continuous groups")
     p.set_defaults(func=_cmd_demo)
+    from .reproduce import available
+
+    p = sub.add_parser("reproduce", help="reproduce a published result: " + ", ".join(available()))
+    p.add_argument("name", choices=available(), help="which reproduction")
+    p.add_argument("--smoke", action="store_true", help="a small, fast version (for CI)")
+    p.add_argument("--out", default=None, help="output folder (default results/NAME)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_reproduce)
     return parser
 
 
