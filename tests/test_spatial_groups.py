@@ -9,7 +9,6 @@ from groupconv.groups import O2, O3, SO2, SO3, Cyclic, Dihedral, group_from_name
 from groupconv.groups.spatial import gauss_legendre
 
 
-
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
