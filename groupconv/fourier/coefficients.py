@@ -43,9 +43,7 @@ class FourierCoefficients:
     def __init__(self, space, blocks: Sequence[torch.Tensor]):
         blocks = list(blocks)
         if len(blocks) != len(space.irreps):
-            raise ValueError(
-                f"{space} has {len(space.irreps)} irreps, got {len(blocks)} coefficient blocks"
-            )
+            raise ValueError(f"{space} has {len(space.irreps)} irreps, got {len(blocks)} coefficient blocks")
         for ir, m, b in zip(space.irreps, space.columns, blocks):
             if not isinstance(b, torch.Tensor):
                 raise TypeError(f"coefficient blocks are torch tensors, got {type(b).__name__}")

@@ -64,7 +64,9 @@ def evaluate(fhat: FourierCoefficients, g: torch.Tensor) -> torch.Tensor:
     ``f(g) = sum_rho (d_rho / e_rho) tr[(f^ V_rho)(rho(g) V_rho)^T]``, shape ``fhat.batch_shape + g_batch``."""
     space = fhat.space
     total = None
-    for ir, w, v, b in zip(space.irreps, space.plancherel_weights, space.columns_tensors(fhat.dtype, fhat.device), fhat.blocks):
+    for ir, w, v, b in zip(
+        space.irreps, space.plancherel_weights, space.columns_tensors(fhat.dtype, fhat.device), fhat.blocks
+    ):
         r = ir(g, fhat.dtype).to(fhat.device) @ v
         gb = r.dim() - 2
         t = w * torch.einsum("...ij,gij->...g", b, r.reshape((-1,) + r.shape[-2:])).reshape(

@@ -155,8 +155,10 @@ class FunctionSpace:
             from .so3 import euler_to_matrix
 
             a, b, c = np.meshgrid(alpha, beta, gamma, indexing="ij")
-            pts = euler_to_matrix(torch.as_tensor(a.ravel()), torch.as_tensor(b.ravel()), torch.as_tensor(c.ravel()))
-            w = (np.ones(len(alpha))[:, None, None] * wb[None, :, None] * np.ones(len(gamma))[None, None, :])
+            pts = euler_to_matrix(
+                torch.as_tensor(a.ravel()), torch.as_tensor(b.ravel()), torch.as_tensor(c.ravel())
+            )
+            w = np.ones(len(alpha))[:, None, None] * wb[None, :, None] * np.ones(len(gamma))[None, None, :]
             w = w / (len(alpha) * len(gamma))
             return pts, w.ravel(), (len(alpha), len(beta), len(gamma))
         if isinstance(G, ContinuousGroup):
@@ -203,7 +205,9 @@ class FunctionSpace:
     def synthesis_matrix(self) -> np.ndarray:
         """``S (num_coefficients, num_points)``: ``f = fhat_flat @ S`` with
         ``S[(rho, i, j), x] = (d_rho / e_rho) (rho(x) V_rho)_{ij}`` (inversion formula)."""
-        rows = [w * t.reshape(self.num_points, -1) for w, t in zip(self.plancherel_weights, self.irrep_values)]
+        rows = [
+            w * t.reshape(self.num_points, -1) for w, t in zip(self.plancherel_weights, self.irrep_values)
+        ]
         return np.concatenate(rows, 1).T.copy()
 
     def tensor(self, name: str, dtype: torch.dtype, device) -> torch.Tensor:
@@ -237,7 +241,9 @@ class FunctionSpace:
     def check_function(self, f: torch.Tensor, what: str = "f") -> torch.Tensor:
         """Validate a tensor of function values ``(..., num_points)``."""
         if not isinstance(f, torch.Tensor):
-            raise TypeError(f"{what} must be a torch.Tensor of shape (..., {self.num_points}), got {type(f).__name__}")
+            raise TypeError(
+                f"{what} must be a torch.Tensor of shape (..., {self.num_points}), got {type(f).__name__}"
+            )
         if f.dim() == 0 or f.shape[-1] != self.num_points:
             raise ValueError(
                 f"{what} must have shape (..., {self.num_points}) for functions on {self} "
@@ -323,7 +329,9 @@ class HomogeneousSpace(FunctionSpace):
 
         alpha, beta, _, wb = so3_grid(self.bandwidth)
         b, a = np.meshgrid(beta, alpha, indexing="ij")
-        pts = euler_to_matrix(torch.as_tensor(a.ravel()), torch.as_tensor(b.ravel()), torch.zeros(a.size, dtype=torch.float64))
+        pts = euler_to_matrix(
+            torch.as_tensor(a.ravel()), torch.as_tensor(b.ravel()), torch.zeros(a.size, dtype=torch.float64)
+        )
         w = (wb[:, None] * np.ones(len(alpha))[None, :]) / len(alpha)
         self.sphere_angles = (alpha, beta)
         return pts, w.ravel(), (len(beta), len(alpha))

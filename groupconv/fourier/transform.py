@@ -107,7 +107,11 @@ def _tr_parts(A: torch.Tensor):
 def _cyclic_inverse(blocks: dict, n: int, kmax: int, nyquist: bool, batch, like) -> torch.Tensor:
     """``f(m) = sum_k (d_k / e_k) tr[f^(k) R(2 pi k m / n)^T]`` by one inverse real FFT:
     ``tr[A R(t)^T] = (A00 + A11) cos t + (A10 - A01) sin t``."""
-    X = torch.zeros(batch + (n // 2 + 1,), dtype=torch.complex128 if like.dtype == torch.float64 else torch.complex64, device=like.device)
+    X = torch.zeros(
+        batch + (n // 2 + 1,),
+        dtype=torch.complex128 if like.dtype == torch.float64 else torch.complex64,
+        device=like.device,
+    )
     X[..., 0] = n * blocks[0][..., 0, 0]
     if kmax >= 1:
         A = torch.stack([blocks[k] for k in range(1, kmax + 1)], -3)
@@ -179,7 +183,9 @@ def _resolve(G, bandwidth, grid_size) -> FunctionSpace:
     if isinstance(G, FunctionSpace):
         return function_space(G, bandwidth)
     if not isinstance(G, Group):
-        raise TypeError(f"expected a groupconv Group or FunctionSpace (e.g. a HomogeneousSpace), got {type(G).__name__}")
+        raise TypeError(
+            f"expected a groupconv Group or FunctionSpace (e.g. a HomogeneousSpace), got {type(G).__name__}"
+        )
     return function_space(G, bandwidth, grid_size)
 
 

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .field_type import FieldType
+from .group_conv import FunctionType, GroupConvolution
 
-__all__ = ["FieldType"]
+__all__ = ["FieldType", "GroupConvolution", "FunctionType"]
