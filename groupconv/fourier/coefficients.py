@@ -44,7 +44,7 @@ class FourierCoefficients:
         blocks = list(blocks)
         if len(blocks) != len(space.irreps):
             raise ValueError(f"{space} has {len(space.irreps)} irreps, got {len(blocks)} coefficient blocks")
-        for ir, m, b in zip(space.irreps, space.columns, blocks):
+        for ir, b in zip(space.irreps, blocks):
             if not isinstance(b, torch.Tensor):
                 raise TypeError(f"coefficient blocks are torch tensors, got {type(b).__name__}")
             if b.dim() < 2 or b.shape[-2] != ir.dim:

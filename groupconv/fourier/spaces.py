@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from ..groups.base import ContinuousGroup, FiniteGroup, Group
+from ..groups.base import ContinuousGroup, Group
 from ..groups.planar import O2, SO2
 from ..groups.subgroups import inclusion, left_cosets
 from ..reps.irreps import irreps as list_irreps
@@ -416,7 +416,3 @@ def _cached_space(group, bandwidth, grid_size) -> FunctionSpace:
         sp = FunctionSpace(group, bandwidth, grid_size)
         _SPACES[key] = sp
     return sp
-
-
-def _is_finite_group(G: Group) -> bool:
-    return isinstance(G, FiniteGroup)

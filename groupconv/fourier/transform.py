@@ -18,7 +18,7 @@ import torch
 from ..groups.base import Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from .coefficients import FourierCoefficients
-from .spaces import FunctionSpace, HomogeneousSpace, _is_so3, function_space
+from .spaces import FunctionSpace, _is_so3, function_space
 
 __all__ = ["fourier_transform", "inverse_fourier_transform", "transform_methods"]
 
@@ -275,7 +275,3 @@ def inverse_fourier_transform(
     flat = space.flatten(fhat.blocks)
     S = space.tensor("synthesis_matrix", flat.dtype, flat.device)
     return flat @ S
-
-
-def _homogeneous(space) -> bool:
-    return isinstance(space, HomogeneousSpace)

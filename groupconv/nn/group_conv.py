@@ -293,8 +293,8 @@ class GroupConvolution(nn.Module):
         for ir in gsp.irreps:
             mats = [sympy.Matrix(ir.exact(g)) for g in elems]
 
-            def ft(vals, mats=mats):
-                return sympy.Rational(1, n) * sum((vals[g] * mats[g] for g in elems), sympy.zeros(ir.dim))
+            def ft(vals, mats=mats, d=ir.dim):
+                return sympy.Rational(1, n) * sum((vals[g] * mats[g] for g in elems), sympy.zeros(d))
 
             lhs = ft(conv)
             rhs = ft(fs) * ft(hs)
