@@ -48,13 +48,17 @@ def so3_grid(bandwidth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
 def _rz(t: torch.Tensor) -> torch.Tensor:
     c, s = torch.cos(t), torch.sin(t)
     o, z = torch.ones_like(t), torch.zeros_like(t)
-    return torch.stack([torch.stack([c, -s, z], -1), torch.stack([s, c, z], -1), torch.stack([z, z, o], -1)], -2)
+    return torch.stack(
+        [torch.stack([c, -s, z], -1), torch.stack([s, c, z], -1), torch.stack([z, z, o], -1)], -2
+    )
 
 
 def _ry(t: torch.Tensor) -> torch.Tensor:
     c, s = torch.cos(t), torch.sin(t)
     o, z = torch.ones_like(t), torch.zeros_like(t)
-    return torch.stack([torch.stack([c, z, s], -1), torch.stack([z, o, z], -1), torch.stack([-s, z, c], -1)], -2)
+    return torch.stack(
+        [torch.stack([c, z, s], -1), torch.stack([z, o, z], -1), torch.stack([-s, z, c], -1)], -2
+    )
 
 
 def euler_to_matrix(alpha: torch.Tensor, beta: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:

@@ -24,7 +24,8 @@ from torch import nn
 
 from ..fourier.coefficients import FourierCoefficients
 from ..fourier.filters import common_irreps, filter_basis
-from ..fourier.spaces import FunctionSpace, HomogeneousSpace, endomorphism_dim, function_space
+from ..fourier.so3 import so3_forward, so3_inverse, so3_tables, sphere_forward, sphere_inverse
+from ..fourier.spaces import FunctionSpace, HomogeneousSpace, _is_so3, endomorphism_dim, function_space
 from ..fourier.transform import fourier_transform, inverse_fourier_transform, transform_methods
 from ..groups.base import Group
 
@@ -153,6 +154,11 @@ class GroupConvolution(nn.Module):
         self.group = G
         self.domain = _space(G, domain, bandwidth, grid_size)
         self.codomain = _space(G, codomain, bandwidth, grid_size)
+        if _is_so3(G) and self.domain.bandwidth != self.codomain.bandwidth:
+            raise ValueError(
+                f"domain and codomain of an SO3 convolution need one bandwidth, got {self.domain.bandwidth} "
+                f"and {self.codomain.bandwidth}"
+            )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.in_type = FunctionType(self.domain, in_channels)
         self.out_type = FunctionType(self.codomain, out_channels)
@@ -221,24 +227,47 @@ class GroupConvolution(nn.Module):
         self._has_zero_block = bool((gather == len(out_positions)).any())
 
     def _register_transform_buffers(self) -> None:
+        self._so3_bandwidth = None
         for name, sp in (("in", self.domain), ("out", self.codomain)):
-            fast = "fast" in transform_methods(sp)
-            if fast:
+            if _is_so3(sp.group):
+                # separable SO(3) / sphere tables, stored as real views so that .to(dtype) keeps them
+                tables = so3_tables(sp.bandwidth)
+                self._so3_bandwidth = sp.bandwidth
+                for key in ("u", "d", "c0"):
+                    t = torch.view_as_real(torch.as_tensor(tables[key]))
+                    self.register_buffer(f"_so3_{key}", t, persistent=False)
+                self.register_buffer("_so3_w", torch.as_tensor(tables["w"]), persistent=False)
+                continue
+            if "fast" in transform_methods(sp):
                 continue
             self.register_buffer(f"_analysis_{name}", torch.as_tensor(sp.analysis_matrix), persistent=False)
             self.register_buffer(f"_synthesis_{name}", torch.as_tensor(sp.synthesis_matrix), persistent=False)
 
     # -- forward -----------------------------------------------------------------------------------------
+    def _so3_tables(self) -> dict[str, torch.Tensor]:
+        return {
+            "u": torch.view_as_complex(self._so3_u),
+            "d": torch.view_as_complex(self._so3_d),
+            "c0": torch.view_as_complex(self._so3_c0),
+            "w": self._so3_w,
+        }
+
     def _forward_transform(self, x: torch.Tensor) -> torch.Tensor:
         sp = self.domain
         if hasattr(self, "_analysis_in"):
             return x @ self._analysis_in
+        if _is_so3(sp.group):
+            fn = so3_forward if sp.is_group else sphere_forward
+            return sp.flatten(fn(sp, x, self._so3_tables()))
         return sp.flatten(fourier_transform(x, sp).blocks)
 
     def _inverse_transform(self, flat: torch.Tensor) -> torch.Tensor:
         sp = self.codomain
         if hasattr(self, "_synthesis_out"):
             return flat @ self._synthesis_out
+        if _is_so3(sp.group):
+            fn = so3_inverse if sp.is_group else sphere_inverse
+            return fn(sp, sp.unflatten(flat), self._so3_tables())
         return inverse_fourier_transform(FourierCoefficients(sp, sp.unflatten(flat)))
 
     def filter_blocks(self) -> torch.Tensor:
