@@ -39,7 +39,7 @@ from ..reps.irreps import irreps as list_irreps
 from ..reps.operations import integration_grid
 from ..reps.representation import Irrep
 
-__all__ = ["FunctionSpace", "HomogeneousSpace", "function_space", "endomorphism_dim"]
+__all__ = ["FunctionSpace", "HomogeneousSpace", "function_space", "resolve_space", "endomorphism_dim"]
 
 
 def endomorphism_dim(ir: Irrep) -> int:
@@ -416,3 +416,26 @@ def _cached_space(group, bandwidth, grid_size) -> FunctionSpace:
         sp = FunctionSpace(group, bandwidth, grid_size)
         _SPACES[key] = sp
     return sp
+
+
+def resolve_space(
+    G: Group, spec=None, bandwidth: int | None = None, grid_size: int | None = None
+) -> FunctionSpace:
+    """The space named by ``spec``: ``None`` or ``G`` itself (functions on ``G``), a subgroup ``H``
+    (functions on ``G/H``) or a :class:`FunctionSpace` of ``G`` (checked against ``bandwidth``)."""
+    if not isinstance(G, Group):
+        raise TypeError(f"expected a groupconv Group, got {type(G).__name__}")
+    if spec is None or (isinstance(spec, Group) and spec == G):
+        return function_space(G, bandwidth, grid_size)
+    if isinstance(spec, FunctionSpace):
+        if spec.group != G:
+            raise TypeError(f"the space {spec} is not a space of {G}")
+        if bandwidth is not None and spec.bandwidth is not None and spec.bandwidth != bandwidth:
+            raise ValueError(f"{spec} has bandwidth {spec.bandwidth}, got bandwidth={bandwidth}")
+        return spec
+    if isinstance(spec, Group):
+        return HomogeneousSpace(G, spec, bandwidth)
+    raise TypeError(
+        "a space is given as None (functions on G), a subgroup H (functions on G/H) or a FunctionSpace, "
+        f"got {type(spec).__name__}"
+    )

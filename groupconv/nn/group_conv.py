@@ -25,7 +25,7 @@ from torch import nn
 from ..fourier.coefficients import FourierCoefficients
 from ..fourier.filters import common_irreps, filter_basis
 from ..fourier.so3 import so3_forward, so3_inverse, so3_tables, sphere_forward, sphere_inverse
-from ..fourier.spaces import FunctionSpace, HomogeneousSpace, _is_so3, endomorphism_dim, function_space
+from ..fourier.spaces import FunctionSpace, _is_so3, endomorphism_dim, function_space, resolve_space
 from ..fourier.transform import fourier_transform, inverse_fourier_transform, transform_methods
 from ..groups.base import Group
 
@@ -88,27 +88,6 @@ class FunctionType:
         return inverse_fourier_transform(FourierCoefficients(self.space, blocks))
 
 
-def _space(G: Group, spec, bandwidth, grid_size) -> FunctionSpace:
-    if spec is None:
-        return function_space(G, bandwidth, grid_size)
-    if isinstance(spec, FunctionSpace):
-        if spec.group != G:
-            raise TypeError(f"the space {spec} is not a space of {G}")
-        if bandwidth is not None and spec.bandwidth is not None and spec.bandwidth != bandwidth:
-            raise ValueError(
-                f"{spec} has bandwidth {spec.bandwidth}, the layer was given bandwidth={bandwidth}"
-            )
-        return spec
-    if isinstance(spec, Group):
-        if spec == G:
-            return function_space(G, bandwidth, grid_size)
-        return HomogeneousSpace(G, spec, bandwidth)
-    raise TypeError(
-        f"domain / codomain must be None (functions on G), a subgroup H (functions on G/H) or a FunctionSpace, "
-        f"got {type(spec).__name__}"
-    )
-
-
 class GroupConvolution(nn.Module):
     """Multi-channel generalized convolution ``L^2(G/H)^{C_in} -> L^2(G/K)^{C_out}`` in the Fourier
     domain (see :mod:`groupconv.nn.group_conv` for the equation).
@@ -152,8 +131,8 @@ class GroupConvolution(nn.Module):
             if isinstance(c, bool) or not isinstance(c, int) or c < 1:
                 raise ValueError(f"{name} must be an int >= 1, got {c!r}")
         self.group = G
-        self.domain = _space(G, domain, bandwidth, grid_size)
-        self.codomain = _space(G, codomain, bandwidth, grid_size)
+        self.domain = resolve_space(G, domain, bandwidth, grid_size)
+        self.codomain = resolve_space(G, codomain, bandwidth, grid_size)
         if _is_so3(G) and self.domain.bandwidth != self.codomain.bandwidth:
             raise ValueError(
                 f"domain and codomain of an SO3 convolution need one bandwidth, got {self.domain.bandwidth} "
