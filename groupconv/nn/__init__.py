@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+from .conv import EquivariantConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
 from .field_type import FieldType
+from .fourier_bessel import FourierBesselConv2d
 from .group_conv import FunctionType, GroupConvolution
+from .init import generalized_he_init_
+from .rotate import rotate_field
 
-__all__ = ["FieldType", "GroupConvolution", "FunctionType"]
+__all__ = [
+    "FieldType",
+    "EquivariantConv2d",
+    "LiftingConv2d",
+    "GroupConv2d",
+    "SteerableConv2d",
+    "FourierBesselConv2d",
+    "generalized_he_init_",
+    "rotate_field",
+    "GroupConvolution",
+    "FunctionType",
+]
