@@ -55,10 +55,13 @@ def test_grid_matches_group_conventions():
     assert len(alpha) == 7 and len(beta) == 4 and abs(w.sum() - 1) < 1e-14
     R = euler_to_matrix(torch.tensor(0.3), torch.tensor(1.1), torch.tensor(-0.4))
     assert torch.allclose(R @ R.T, torch.eye(3, dtype=torch.float64), atol=1e-14)
-    G = SO3()
-    if hasattr(G, "from_euler"):
-        ref = G.from_euler(torch.tensor([0.3, 1.1, -0.4], dtype=torch.float64))
-        assert torch.allclose(ref, R, atol=1e-12)
+    assert torch.allclose(SO3.from_euler(*torch.tensor([0.3, 1.1, -0.4], dtype=torch.float64)), R, atol=1e-14)
+    # the grid of bandwidth L is SO3().quadrature(2L), in its order
+    sp = function_space(SO3(), 3)
+    g, wq = SO3().quadrature(6)
+    assert torch.allclose(sp.points, g, atol=1e-14) and torch.allclose(
+        torch.as_tensor(sp.weights), wq, atol=1e-15
+    )
 
 
 def test_round_trip_bandwidth_8():

@@ -2,7 +2,8 @@
 
 Grid (exact for bandwidth ``L``): ZYZ Euler angles ``R = R_z(alpha) R_y(beta) R_z(gamma)`` with
 ``alpha_a = 2 pi a / N``, ``gamma_c = 2 pi c / N`` (``N = 2L + 1``) and ``beta_j = arccos(x_j)`` for the
-``L + 1`` Gauss-Legendre nodes ``x_j`` (ascending ``beta``), weights ``w_j / (2 N^2)``. The product of two
+``L + 1`` Gauss-Legendre nodes ``x_j`` (ascending ``x_j``, so descending ``beta``), weights
+``w_j / (2 N^2)``: the grid of ``SO3().quadrature(2L)``, in its order. The product of two
 functions of bandwidth ``L`` has frequencies ``<= 2L`` in ``alpha`` and ``gamma`` (integrated exactly
 by ``N`` uniform points) and, for matching frequencies, is a polynomial of degree ``<= 2L`` in
 ``cos beta`` (integrated exactly by ``L + 1`` Gauss-Legendre nodes). A function on SO(3) is stored as
@@ -39,8 +40,8 @@ def so3_grid(bandwidth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     L = int(bandwidth)
     n = 2 * L + 1
     x, w = np.polynomial.legendre.leggauss(L + 1)
-    beta = np.arccos(x)[::-1].copy()
-    wb = (w / 2)[::-1].copy()
+    beta = np.arccos(x)
+    wb = w / 2
     alpha = 2 * np.pi * np.arange(n) / n
     return alpha, beta, alpha.copy(), wb
 
