@@ -121,7 +121,10 @@ def so3_tables(bandwidth: int) -> dict[str, np.ndarray]:
         s = slice(L - l, L + l + 1)
         u[l, : 2 * l + 1, s] = ul
         dl = ir(ry, torch.float64).numpy()
-        d[l, :, s, s] = ul.conj().T[None] @ dl @ ul[None]
+        # U^H D U from real products (BLAS), U = A + iB
+        a, b = ul.real, ul.imag
+        da, db = dl @ a, dl @ b
+        d[l, :, s, s] = (a.T @ da + b.T @ db) + 1j * (a.T @ db - b.T @ da)
         v = _invariant_basis(ir, SO2(), iota)
         c0[l] = (ul.conj().T @ v)[l, 0]
     out = {"u": u, "d": d, "w": wb, "c0": c0}
