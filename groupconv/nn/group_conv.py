@@ -157,7 +157,8 @@ class GroupConvolution(nn.Module):
         for b, n, s in zip(bases, n_params, sizes):
             E[p0 : p0 + n, f0 : f0 + s] = b.reshape(n, s)
             p0, f0 = p0 + n, f0 + s
-        self.register_buffer("expansion", torch.as_tensor(E), persistent=False)
+        self._masters: dict[str, np.ndarray] = {}
+        self._register_derived("expansion", E)
         self._build_products(bases, sizes)
         scale = 1.0 / math.sqrt(in_channels)
         self.weight = nn.Parameter(
@@ -171,6 +172,21 @@ class GroupConvolution(nn.Module):
         else:
             self.register_parameter("bias", None)
         self._register_transform_buffers()
+        # construction math ran in float64; the module starts in the default dtype like its parameters
+        self.to(torch.get_default_dtype())
+
+    def _register_derived(self, name: str, value: np.ndarray) -> None:
+        """A non-persistent float buffer rebuilt from its float64 master on every dtype / device change,
+        so a round trip through float32 loses no precision."""
+        self._masters[name] = np.asarray(value, dtype=np.float64)
+        self.register_buffer(name, torch.as_tensor(self._masters[name]), persistent=False)
+
+    def _apply(self, fn, recurse: bool = True):
+        super()._apply(fn, recurse)
+        for name, master in self._masters.items():
+            cur = self._buffers[name]
+            self._buffers[name] = torch.as_tensor(master, dtype=cur.dtype, device=cur.device)
+        return self
 
     # -- construction helpers --------------------------------------------------------------------------
     def _build_products(self, bases, sizes) -> None:
@@ -213,14 +229,15 @@ class GroupConvolution(nn.Module):
                 tables = so3_tables(sp.bandwidth)
                 self._so3_bandwidth = sp.bandwidth
                 for key in ("u", "d", "c0"):
-                    t = torch.view_as_real(torch.as_tensor(tables[key]))
-                    self.register_buffer(f"_so3_{key}", t, persistent=False)
-                self.register_buffer("_so3_w", torch.as_tensor(tables["w"]), persistent=False)
+                    self._register_derived(
+                        f"_so3_{key}", torch.view_as_real(torch.as_tensor(tables[key])).numpy()
+                    )
+                self._register_derived("_so3_w", tables["w"])
                 continue
             if "fast" in transform_methods(sp):
                 continue
-            self.register_buffer(f"_analysis_{name}", torch.as_tensor(sp.analysis_matrix), persistent=False)
-            self.register_buffer(f"_synthesis_{name}", torch.as_tensor(sp.synthesis_matrix), persistent=False)
+            self._register_derived(f"_analysis_{name}", sp.analysis_matrix)
+            self._register_derived(f"_synthesis_{name}", sp.synthesis_matrix)
 
     # -- forward -----------------------------------------------------------------------------------------
     def _so3_tables(self) -> dict[str, torch.Tensor]:
@@ -255,6 +272,11 @@ class GroupConvolution(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.in_type.check(x)
+        if x.dtype != self.weight.dtype:
+            raise TypeError(
+                f"input dtype {x.dtype} does not match the layer's dtype {self.weight.dtype}: cast one of them "
+                "(e.g. layer.double())"
+            )
         batch = x.shape[:-2]
         xf = self._forward_transform(x)
         filt = self.filter_blocks()
