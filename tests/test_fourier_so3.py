@@ -133,3 +133,18 @@ def test_layers_equivariant(dom, cod):
         y = m32(x.float())
         err = (m32(m32.in_type.transform(x.float(), g)) - m32.out_type.transform(y, g)).abs().max()
     assert float(err / y.abs().max()) <= 1e-5
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu():
+    G = SO3()
+    for dom, cod in [(SO2(), SO2()), (SO2(), None), (None, None)]:
+        m = GroupConvolution(G, 2, 2, domain=dom, codomain=cod, bandwidth=3, generator=_gen(8)).double()
+        x = torch.randn(2, 2, m.domain.num_points, dtype=torch.float64, generator=_gen(9))
+        y = m(x)
+        assert torch.allclose(m.to("cuda")(x.cuda()).cpu(), y, atol=1e-12)
+    sp = function_space(G, 4)
+    f = torch.randn(3, sp.num_points, dtype=torch.float64, generator=_gen(10))
+    a = fourier_transform(f, sp)
+    b = fourier_transform(f.cuda(), sp)
+    assert max(float((x - y.cpu()).abs().max()) for x, y in zip(a.blocks, b.blocks)) <= 1e-12
