@@ -5,6 +5,7 @@ from __future__ import annotations
 from .conv import EquivariantConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
 from .field_type import FieldType
 from .fourier_bessel import FourierBesselConv2d
+from .group_conv import FunctionType, GroupConvolution
 from .init import generalized_he_init_
 from .rotate import rotate_field
 
@@ -17,4 +18,6 @@ __all__ = [
     "FourierBesselConv2d",
     "generalized_he_init_",
     "rotate_field",
+    "GroupConvolution",
+    "FunctionType",
 ]
