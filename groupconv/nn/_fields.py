@@ -68,6 +68,16 @@ def is_permutation_representation(rep: Representation) -> bool:
 
 @lru_cache(maxsize=256)
 def _trivial_subspace(rep: Representation) -> np.ndarray:
+    if rep.is_trivial():
+        return np.eye(rep.dim)
+    if _is_permutation(rep):
+        # orbit indicators: exact, unlike the numerically decomposed change of basis
+        m = rep(rep.group.elements(), dtype=torch.float64).sum(0).numpy() > 0.5
+        orbits = sorted({tuple(np.flatnonzero(m[:, x])) for x in range(rep.dim)})
+        basis = np.zeros((rep.dim, len(orbits)))
+        for j, orbit in enumerate(orbits):
+            basis[list(orbit), j] = 1.0 / np.sqrt(len(orbit))
+        return basis
     cols, i = [], 0
     for ir in rep.irreps:
         if ir.is_trivial():
@@ -80,7 +90,8 @@ def _trivial_subspace(rep: Representation) -> np.ndarray:
 
 def trivial_subspace(rep: Representation) -> np.ndarray:
     """Orthonormal basis ``(d, t)`` of the vectors fixed by every ``rho(g)`` (the trivial isotypic
-    component), read off the change of basis of the irrep decomposition."""
+    component): the normalised orbit indicators of a permutation representation, otherwise the columns
+    of the change of basis that belong to trivial irreps."""
     return _trivial_subspace(rep)
 
 
@@ -170,6 +181,23 @@ class EquivariantModule(nn.Module):
 
     in_type: FieldType
     out_type: FieldType
+
+    def register_derived(self, name: str, value: torch.Tensor) -> None:
+        """Register a non-persistent buffer computed in float64. Casts (``.float()``, ``.double()``,
+        ``.to(device)``) re-derive it from the float64 original, so ``module.float().double()`` gives
+        back the float64 values, not float32 ones widened."""
+        if "_derived" not in self.__dict__:
+            self._derived: dict[str, torch.Tensor] = {}
+        source = value.detach().to(device="cpu", dtype=torch.float64)
+        self._derived[name] = source
+        self.register_buffer(name, source.to(torch.get_default_dtype()), persistent=False)
+
+    def _apply(self, fn, recurse: bool = True):
+        super()._apply(fn, recurse)
+        for name, source in self.__dict__.get("_derived", {}).items():
+            current = self._buffers[name]
+            self._buffers[name] = source.to(device=current.device, dtype=current.dtype)
+        return self
 
     def check_input(self, x: torch.Tensor) -> torch.Tensor:
         return check_tensor(x, self.in_type, type(self).__name__)

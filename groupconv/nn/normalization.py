@@ -67,9 +67,7 @@ class FieldBatchNorm(EquivariantModule):
             basis[i : i + b.shape[0], j : j + b.shape[1]] = b
             i, j = i + b.shape[0], j + b.shape[1]
         self.trivial_dim = t_total
-        self.register_buffer(
-            "basis", torch.as_tensor(basis, dtype=torch.get_default_dtype()), persistent=False
-        )
+        self.register_derived("basis", torch.as_tensor(basis))
         self.groups = FieldGroups(in_type)
         dims = torch.tensor([r.dim for r in in_type.representations], dtype=torch.get_default_dtype())
         self.register_buffer("field_dims", dims, persistent=False)

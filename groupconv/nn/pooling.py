@@ -74,7 +74,7 @@ def _depthwise(channels: int, kernel: np.ndarray, stride: int) -> nn.Conv2d:
     k = kernel.shape[-1]
     conv = nn.Conv2d(channels, channels, k, stride=stride, padding=k // 2, groups=channels, bias=False)
     w = torch.as_tensor(kernel, dtype=torch.float64).expand(channels, 1, k, k)
-    conv.weight = nn.Parameter(w.to(torch.get_default_dtype()).contiguous(), requires_grad=False)
+    conv.weight = nn.Parameter(w.contiguous(), requires_grad=False)
     return conv
 
 
@@ -85,21 +85,26 @@ class _SpatialFilter(EquivariantModule):
         self.stride = stride
         k = kernel.shape[-1]
         w = torch.as_tensor(kernel, dtype=torch.float64).expand(self.in_type.size, 1, k, k).contiguous()
-        self.register_buffer("filter", w.to(torch.get_default_dtype()), persistent=False)
+        self.register_derived("filter", w)
 
     def _filter(self, x: torch.Tensor) -> torch.Tensor:
         k = self.filter.shape[-1]
         if k == 1 and self.stride == 1:
             return x
-        return F.conv2d(
-            x, self.filter.to(x.dtype), stride=self.stride, padding=k // 2, groups=self.in_type.size
-        )
+        w = self.filter.to(x.dtype)
+        if x.device.type == "cpu" and x.dtype == torch.float64:
+            # CPU float64 grouped convolutions loop over groups; one shared single-channel filter over
+            # the batch-times-channels axis computes the same map several times faster
+            n, c, h, wd = x.shape
+            y = F.conv2d(x.reshape(n * c, 1, h, wd), w[:1], stride=self.stride, padding=k // 2)
+            return y.reshape(n, c, y.shape[-2], y.shape[-1])
+        return F.conv2d(x, w, stride=self.stride, padding=k // 2, groups=self.in_type.size)
 
     def _export_filter(self) -> nn.Module:
         k = self.filter.shape[-1]
         if k == 1 and self.stride == 1:
             return nn.Identity()
-        conv = _depthwise(self.in_type.size, self.filter[0, 0].double().cpu().numpy(), self.stride)
+        conv = _depthwise(self.in_type.size, self._derived["filter"][0, 0].numpy(), self.stride)
         return conv.to(device=self.filter.device, dtype=self.filter.dtype)
 
 
