@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from .conv import EquivariantConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
 from .export import export
 from .field_type import FieldType
+from .fourier_bessel import FourierBesselConv2d
+from .init import generalized_he_init_
 from .nonlinearities import (
     ELU,
     GatedNonlinearity,
@@ -22,10 +25,18 @@ from .pooling import (
     NormPooling,
     binomial_filter,
 )
+from .rotate import rotate_field
 from .sequential import EquivariantSequential
 
 __all__ = [
     "FieldType",
+    "EquivariantConv2d",
+    "LiftingConv2d",
+    "GroupConv2d",
+    "SteerableConv2d",
+    "FourierBesselConv2d",
+    "generalized_he_init_",
+    "rotate_field",
     "PointwiseNonlinearity",
     "ReLU",
     "ELU",
