@@ -180,7 +180,7 @@ def main(argv: list[str] | None = None) -> dict:
     device = torch.device(args.device)
     widths = (2, 4, 8) if args.smoke else (4, 8, 16)
     epochs = 1 if args.smoke else args.epochs
-    n_train, n_test = (128, 64) if args.smoke else (None, None)
+    n_train, n_test = (96, 32) if args.smoke else (None, None)
 
     torch.manual_seed(args.seed)
     x_train, y_train, x_test, y_test = load_data(args.seed, n_train, n_test)
@@ -209,7 +209,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
 
     # the whole model's row: the logits must not change under any element of D4
-    report = check_equivariance(eq.cpu(), x_test_rot[:4], types={"": (eq[0].in_type, Invariant())})
+    report = check_equivariance(eq.cpu(), x_test_rot[:2], types={"": (eq[0].in_type, Invariant())})
     print(report.to_text())
     results["equivariance_passed"] = report.passed
     results["max_equivariance_error"] = max(r.max_abs_error for r in report.rows)
