@@ -379,6 +379,8 @@ def test_bad_input_errors():
         ReLU(p)(torch.ones(1, 17, 3, 3, dtype=torch.long))
     with pytest.raises(TypeError, match="torch.Tensor"):
         ReLU(p)([1, 2])
+    with pytest.raises(TypeError, match="does not match the layer's dtype torch.float32"):
+        FieldBatchNorm(t)(torch.randn(2, t.size, 3, 3, dtype=torch.float64))
     with pytest.raises(TypeError, match="FieldType"):
         ReLU([regular(G)])
     with pytest.raises(ValueError, match=r"field 1: D4\[irrep\(1,1\)\].*NormNonlinearity"):

@@ -115,3 +115,18 @@ def test_every_layer_exactly_equivariant_and_export_matches(name):
         torch.testing.assert_close(plain(x), net(x), atol=1e-12, rtol=1e-10)
         plain32, net32 = export(net.float()), net.float()
         torch.testing.assert_close(plain32(x.float()), net32(x.float()), atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_network_on_cuda_matches_cpu(name):
+    cpu = NETWORKS[name]().double()
+    gpu = NETWORKS[name]().double().cuda()
+    gpu.load_state_dict(cpu.state_dict())
+    x = _input()
+    for train in (True, False):
+        cpu.train(train), gpu.train(train)
+        with torch.no_grad():
+            torch.testing.assert_close(gpu(x.cuda()).cpu(), cpu(x), atol=1e-10, rtol=1e-8)
+    with torch.no_grad():
+        torch.testing.assert_close(export(gpu.eval())(x.cuda()).cpu(), cpu.eval()(x), atol=1e-10, rtol=1e-8)

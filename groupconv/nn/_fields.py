@@ -200,7 +200,14 @@ class EquivariantModule(nn.Module):
         return self
 
     def check_input(self, x: torch.Tensor) -> torch.Tensor:
-        return check_tensor(x, self.in_type, type(self).__name__)
+        check_tensor(x, self.in_type, type(self).__name__)
+        for p in self.parameters(recurse=False):
+            if p.dtype != x.dtype:
+                raise TypeError(
+                    f"{type(self).__name__}: input dtype {x.dtype} does not match the layer's dtype {p.dtype}; "
+                    "cast the input or the layer (nothing is down-cast silently)"
+                )
+        return x
 
     def export(self) -> nn.Module:  # pragma: no cover - abstract
         """A plain torch module computing the same map (inference mode)."""
