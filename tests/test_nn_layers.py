@@ -368,6 +368,17 @@ def test_deterministic_parameter_order():
     assert names[0] == names[1] and names[0]
 
 
+def test_declared_accepted_representations():
+    G = GROUPS["D4"]
+    for name, ctor in LAYERS.items():
+        module = ctor(G)
+        assert module.accepts in ("any", "permutation"), name
+        uses_perm_type = module.in_type == perm_type(G) or module.in_type == perm_type(G) + perm_type(G)
+        assert (module.accepts == "permutation") <= uses_perm_type, name
+    assert ReLU(perm_type(G)).accepts == "permutation" and NormNonlinearity(mixed_type(G)).accepts == "any"
+    assert GlobalPool2d(perm_type(G), "max").accepts == "permutation"
+
+
 def test_bad_input_errors():
     G = GROUPS["D4"]
     t, p = mixed_type(G), perm_type(G)

@@ -181,6 +181,9 @@ class EquivariantModule(nn.Module):
 
     in_type: FieldType
     out_type: FieldType
+    #: The field representations the layer treats exactly: ``"any"`` (every orthogonal representation)
+    #: or ``"permutation"`` (regular, quotient, permutation and trivial representations).
+    accepts: str = "any"
 
     def register_derived(self, name: str, value: torch.Tensor) -> None:
         """Register a non-persistent buffer computed in float64. Casts (``.float()``, ``.double()``,

@@ -120,6 +120,8 @@ class PointwiseNonlinearity(EquivariantModule):
         ``"leaky_relu"``), an entrywise ``nn.Module`` without per-channel parameters, or a callable.
     """
 
+    accepts = "permutation"
+
     def __init__(self, in_type: FieldType, function: str | nn.Module | Callable = "relu"):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)

@@ -143,6 +143,8 @@ class MaxPool2d(_SpatialFilter):
     permutations of the channels only, so fields must be regular, quotient or trivial.
     """
 
+    accepts = "permutation"
+
     def __init__(
         self,
         in_type: FieldType,
@@ -245,6 +247,7 @@ class GlobalPool2d(EquivariantModule):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)
         self.mode = _check_mode(mode, ("avg", "max"), "mode")
+        self.accepts = "permutation" if self.mode == "max" else "any"
         if self.mode == "max":
             require_permutation_fields(in_type, "GlobalPool2d(mode='max')", "mode='avg' or NormPooling")
 
@@ -280,6 +283,8 @@ class GroupPooling(EquivariantModule):
     (Cohen & Welling, ICML 2016, Sec. 6.3). ``rho(h)`` permutes the entries of the field, which leaves the
     maximum and the mean unchanged, so the output is a trivial field.
     """
+
+    accepts = "permutation"
 
     def __init__(self, in_type: FieldType, mode: str = "max"):
         super().__init__()
