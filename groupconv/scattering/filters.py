@@ -162,9 +162,10 @@ def make_tight(bank: FilterBank) -> FilterBank:
 
 def _tighten_nyquist(bank: FilterBank) -> FilterBank:
     """:func:`make_tight` for banks whose Littlewood-Paley sum is 1 off the Nyquist lines by
-    construction: only the lines ``k = M/2`` and ``l = N/2`` (closed under the mirror) are rescaled."""
+    construction: only the lines ``k = M/2`` and ``l = N/2`` (closed under the mirror) are rescaled,
+    in place (the bank is freshly built by the caller)."""
     M, N = bank.shape
-    phi, psi = bank.phi.clone(), bank.psi.clone()
+    phi, psi = bank.phi, bank.psi
     for axis, size in ((-2, M), (-1, N)):
         if size % 2:
             continue
