@@ -15,19 +15,21 @@ of the model, on the model's device.
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
+from .._progress import Progress
 from ..groups.actions import acts_on_grid
 from ..groups.base import Group
 from ..groups.planar import O2, SO2
 from ..reps.representation import Representation
 from .report import EquivarianceRow, Report
 
-__all__ = ["check_equivariance", "act", "typed_layers", "elements_to_try"]
+__all__ = ["check_equivariance", "act", "typed_layers", "elements_to_try", "cube_rotations"]
 
 Action = Callable[[torch.Tensor, Any], torch.Tensor]
 
@@ -88,12 +90,37 @@ def typed_layers(
     return out
 
 
+def cube_rotations(inversion: bool = False) -> torch.Tensor:
+    """The 24 rotations of the cube (the signed permutation matrices of determinant 1), float64
+    ``(24, 3, 3)``, identity first; with ``inversion=True`` also their products with ``-I`` (48)."""
+    mats = []
+    for perm in itertools.permutations(range(3)):
+        for signs in itertools.product((1.0, -1.0), repeat=3):
+            m = torch.zeros(3, 3, dtype=torch.float64)
+            for i, (j, s) in enumerate(zip(perm, signs)):
+                m[i, j] = s
+            if torch.linalg.det(m) > 0:
+                mats.append(m)
+    rot = torch.stack(mats)
+    return torch.cat([rot, -rot]) if inversion else rot
+
+
+def _is_spatial(group: Group, name: str) -> bool:
+    return type(group).__name__ == name and getattr(group, "element_ndim", 0) == 2
+
+
 def elements_to_try(group: Group, n_samples: int = 20, generator: torch.Generator | None = None) -> list:
-    """Every element of a finite group; for a continuous group the identity, the exact grid symmetries
-    it contains (rotations by multiples of 90 degrees, and the reflection for O(2)) and ``n_samples``
-    Haar samples."""
+    """The group elements an equivariance check uses.
+
+    Every element of a finite group. For a continuous group, the exact symmetries of the sampling grid
+    it contains, then ``n_samples`` Haar samples: the rotations by multiples of 90 degrees for SO(2)
+    (with the reflections for O(2)), the 24 rotations of the cube for SO(3) (with the inversion, 48
+    elements, for O(3)), the identity for other groups.
+    """
     if group.is_finite:
         return [int(g) for g in group.elements()]
+    if not isinstance(n_samples, int) or n_samples < 0:
+        raise ValueError(f"n_samples must be a non-negative int, got {n_samples!r}")
     gen = generator if generator is not None else torch.Generator().manual_seed(0)
     if isinstance(group, SO2):
         grid = [torch.tensor(k * torch.pi / 2, dtype=torch.float64) for k in range(4)]
@@ -101,9 +128,20 @@ def elements_to_try(group: Group, n_samples: int = 20, generator: torch.Generato
         grid = [
             O2.make(torch.tensor(k * torch.pi / 2, dtype=torch.float64), s) for s in (0, 1) for k in range(4)
         ]
+    elif _is_spatial(group, "SO3"):
+        grid = list(cube_rotations().unbind(0))
+    elif _is_spatial(group, "O3"):
+        grid = list(cube_rotations(inversion=True).unbind(0))
     else:
         grid = [group.identity()]
+    if n_samples == 0:
+        return grid
     return grid + list(group.sample(n_samples, generator=gen).unbind(0))
+
+
+def _to_device(g: Any, device: torch.device) -> Any:
+    # group elements are built in float64; only their device follows the model
+    return g.to(device) if isinstance(g, torch.Tensor) else g
 
 
 def _element_label(g: Any) -> Any:
@@ -122,6 +160,7 @@ def check_equivariance(
     rtol: float = 1e-8,
     dtype: torch.dtype = torch.float64,
     check_model: bool = True,
+    progress: bool | None = None,
 ) -> Report:
     """Check every typed layer of ``model`` for equivariance on the input ``x``.
 
@@ -142,6 +181,8 @@ def check_equivariance(
         on pixel grids) need looser tolerances; the report records the elements tried.
     check_model:
         Also add a row for the whole model when it carries ``in_type`` / ``out_type``.
+    progress:
+        Show a progress bar on stderr (default: when stderr is a terminal and the check runs over 1 s).
 
     Returns
     -------
@@ -188,7 +229,7 @@ def check_equivariance(
         captured[""] = x
         layers.append(("", work, work.in_type, work.out_type))
 
-    rows = []
+    plan = []
     for name, module, tin, tout in layers:
         group = _group_of(tin) or _group_of(tout)
         gs = (
@@ -198,30 +239,37 @@ def check_equivariance(
         )
         if gs is None:
             raise ValueError(f"layer {name!r}: pass elements=... (its types name no group)")
-        u = captured[name]
-        with torch.no_grad():
-            y = module(u)
-            scale = float(y.abs().max()) if y.numel() else 0.0
-            worst, worst_g = 0.0, None
-            for g in gs:
-                err = float((module(act(tin, u, g)) - act(tout, y, g)).abs().max())
-                if err > worst or worst_g is None:
-                    worst, worst_g = err, g
-        passed = worst <= atol + rtol * scale
-        rows.append(
-            EquivarianceRow(
-                layer=name or "(model)",
-                kind=type(module).__name__,
-                group=str(group),
-                in_type=repr(tin),
-                out_type=repr(tout),
-                max_abs_error=worst,
-                max_rel_error=worst / scale if scale > 0 else worst,
-                elements_tried=len(gs),
-                passed=passed,
-                note="" if passed else f"worst element {_element_label(worst_g)}",
+        plan.append((name, module, tin, tout, group, [_to_device(g, device) for g in gs]))
+
+    rows = []
+    with Progress(sum(len(p[-1]) for p in plan), "equivariance", enabled=progress) as bar:
+        for name, module, tin, tout, group, gs in plan:
+            bar.set_description(f"equivariance {name or '(model)'}")
+            u = captured[name]
+            with torch.no_grad():
+                y = module(u)
+                scale = float(y.abs().max()) if y.numel() else 0.0
+                errs = []
+                for g in gs:
+                    errs.append(float((module(act(tin, u, g)) - act(tout, y, g)).abs().max()))
+                    bar.update()
+            i = max(range(len(errs)), key=errs.__getitem__)
+            worst, worst_g = errs[i], gs[i]
+            passed = worst <= atol + rtol * scale
+            rows.append(
+                EquivarianceRow(
+                    layer=name or "(model)",
+                    kind=type(module).__name__,
+                    group=str(group),
+                    in_type=repr(tin),
+                    out_type=repr(tout),
+                    max_abs_error=worst,
+                    max_rel_error=worst / scale if scale > 0 else worst,
+                    elements_tried=len(gs),
+                    passed=passed,
+                    note="" if passed else f"worst element {_element_label(worst_g)}",
+                )
             )
-        )
     return Report(
         title="equivariance",
         rows=rows,
