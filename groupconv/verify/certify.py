@@ -357,7 +357,7 @@ def certify(model: nn.Module, layers: Sequence[str] | None = None) -> Report:
         if fn is None:
             value = (
                 "not applicable",
-                f"{type(module).__name__} has no exact description (no certificate method or registered certifier)",
+                "no exact description (no certificate() method or registered certifier)",
             )
         else:
             try:

@@ -1,0 +1,104 @@
+"""The networks and the image of ``groupconv demo``.
+
+The demo verifies, layer by layer, a small D_4-equivariant network on a real photograph: the
+``camera`` image of scikit-image (public domain), 512 x 512 pixels averaged over 16 x 16 blocks to
+32 x 32. Without scikit-image the same 32 x 32 image is read from the package data.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+
+import numpy as np
+import torch
+from torch import nn
+
+from .groups import Dihedral, transform_grid
+from .nn import FieldType
+from .reps import regular, trivial
+from .verify.certify import certify_index_map
+from .verify.energy import conv2d_frame_bounds
+
+__all__ = ["demo_image", "d4_network"]
+
+
+def demo_image(size: int = 32, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """The camera image as a ``(1, 1, size, size)`` tensor in ``[0, 1]`` (``size`` divides 32)."""
+    if size <= 0 or 32 % size:
+        raise ValueError(f"size must divide 32, got {size}")
+    try:
+        from skimage.data import camera
+
+        img = camera().astype(np.float64).reshape(32, 16, 32, 16).mean((1, 3))
+    except ImportError:
+        with resources.files("groupconv.data").joinpath("camera32.npy").open("rb") as fh:
+            img = np.load(fh).astype(np.float64)
+    f = 32 // size
+    img = img.reshape(size, f, size, f).mean((1, 3)) / 255.0
+    return torch.as_tensor(img, dtype=dtype)[None, None]
+
+
+class _Lifting(nn.Module):
+    """Lifting convolution from scalar fields to regular D_4 fields (Cohen & Welling, ICML 2016,
+    eq. (10)): channel ``c * 8 + g`` correlates with the transformed filter ``g . w_c``."""
+
+    def __init__(self, group: Dihedral, c_in: int, c_out: int, k: int):
+        super().__init__()
+        self.group, self.k = group, k
+        self.in_type = FieldType(group, [trivial(group)] * c_in)
+        self.out_type = FieldType(group, [regular(group)] * c_out)
+        self.weight = nn.Parameter(torch.randn(c_out, c_in, k, k) / k)
+
+    def expand(self, weight: torch.Tensor) -> torch.Tensor:
+        w = weight.reshape(-1, self.in_type.size, self.k, self.k)
+        stack = torch.stack([transform_grid(w, self.group, g) for g in range(self.group.order)], 1)
+        return stack.reshape(-1, self.in_type.size, self.k, self.k)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.in_type.check(x)
+        return nn.functional.conv2d(x, self.expand(self.weight), padding=self.k // 2)
+
+    def frame_bounds(self) -> tuple[None, float]:
+        return None, conv2d_frame_bounds(self.expand(self.weight))[1]
+
+    def certificate(self) -> tuple[str, str]:
+        ok, why = certify_index_map(
+            self.expand,
+            self.weight.numel(),
+            self.group,
+            self.in_type.representation,
+            self.out_type.representation,
+        )
+        return ("proved" if ok else "failed", why)
+
+
+class _RegularReLU(nn.ReLU):
+    def __init__(self, field_type: FieldType):
+        super().__init__()
+        self.in_type = self.out_type = field_type
+
+
+class _GroupPool(nn.Module):
+    def __init__(self, field_type: FieldType):
+        super().__init__()
+        self.order = field_type.group.order
+        self.in_type = field_type
+        self.out_type = FieldType(field_type.group, [trivial(field_type.group)] * len(field_type))
+
+    def frame_bounds(self) -> tuple[float, float]:
+        # max_g v_g^2 <= sum_g v_g^2 <= |G| max_g v_g^2 for the non-negative inputs after a ReLU
+        return 1.0 / self.order, 1.0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        return x.reshape(b, -1, self.order, h, w).amax(2)
+
+
+def d4_network(channels: int = 4, kernel_size: int = 5, seed: int = 0) -> nn.Sequential:
+    """Lifting convolution, ReLU and group max pooling on D_4: an invariant feature extractor."""
+    torch.manual_seed(seed)
+    G = Dihedral(4)
+    lift = _Lifting(G, 1, channels, kernel_size)
+    net = nn.Sequential(lift, _RegularReLU(lift.out_type), _GroupPool(lift.out_type))
+    net.in_type, net.out_type = lift.in_type, net[2].out_type
+    return net
