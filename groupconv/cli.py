@@ -229,8 +229,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
     p.add_argument("--device", default="cpu")
     p.add_argument("--samples", type=int, default=20, help="Haar samples of a continuous group (default 20)")
-    p.add_argument("--atol", type=float, default=1e-10)
-    p.add_argument("--rtol", type=float, default=1e-8)
+    p.add_argument("--atol", type=float, default=None, help="default 1e-10 (float64) or 1e-5 (float32)")
+    p.add_argument("--rtol", type=float, default=None, help="default 1e-8 (float64) or 1e-5 (float32)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input")
     p.set_defaults(func=_cmd_verify)
     return parser
