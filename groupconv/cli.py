@@ -174,13 +174,14 @@ def _cmd_verify(args) -> int:
         types = {
             "": (FieldType(group, [trivial(group)] * x.shape[1]), FieldType(group, [trivial(group)] * c_out))
         }
+    atol, rtol = (1e-10, 1e-8) if dtype == torch.float64 else (1e-5, 1e-5)
     report = verify_model(
         model,
         x.to(args.device),
         types=types,
         n_samples=args.samples,
-        atol=args.atol,
-        rtol=args.rtol,
+        atol=atol if args.atol is None else args.atol,
+        rtol=rtol if args.rtol is None else args.rtol,
         dtype=dtype,
     )
     report.show()
