@@ -115,7 +115,7 @@ def test_text_markdown_and_terminal_rendering():
     assert len(table) == 2 + 3 and len({line.count("|") for line in table}) == 1
     buf = io.StringIO()
     report.show(file=buf, use_rich=False)
-    assert buf.getvalue().startswith("equivariance") and "verification: FAIL" in buf.getvalue()
+    assert buf.getvalue().startswith("model: Sequential") and "verification: FAIL" in buf.getvalue()
 
 
 def test_rich_rendering():

@@ -342,6 +342,8 @@ class VerificationReport:
         """Write the three tables and the summary to ``file`` (default ``sys.stdout``), with ``rich``
         when it is importable."""
         file = file if file is not None else sys.stdout
+        if self.info:
+            file.write(", ".join(f"{k}: {_fmt(v)}" for k, v in self.info.items()) + "\n\n")
         _show(self.reports(), file, use_rich)
         file.write(self.summary() + "\n")
 
