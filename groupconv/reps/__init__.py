@@ -25,6 +25,16 @@ from .operations import (
 from .parse import parse_atom, parse_representation
 from .product import FiniteProductIrrep, ProductIrrep, product_irrep_factors
 from .representation import Irrep, Representation, block_diagonal, directsum
+from .spatial import (
+    O3Irrep,
+    SO3Irrep,
+    so3_character,
+    spherical_harmonics,
+    wigner_D,
+    wigner_d_small,
+    wigner_D_z,
+    wigner_J,
+)
 from .symmetric import SymmetricIrrep, partitions, standard_tableaux
 
 __all__ = [
@@ -34,6 +44,14 @@ __all__ = [
     "SO2Irrep",
     "O2Irrep",
     "J2",
+    "SO3Irrep",
+    "O3Irrep",
+    "wigner_D",
+    "wigner_D_z",
+    "wigner_d_small",
+    "wigner_J",
+    "so3_character",
+    "spherical_harmonics",
     "irrep",
     "irreps",
     "register_irreps",
