@@ -13,11 +13,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .groups import Dihedral, transform_grid
-from .nn import FieldType
-from .reps import regular, trivial
-from .verify.certify import certify_index_map
-from .verify.energy import conv2d_frame_bounds
+from .groups import Dihedral
+from .nn import FieldType, GroupConv2d, LiftingConv2d
+from .reps import trivial
 
 __all__ = ["demo_image", "d4_network"]
 
@@ -36,40 +34,6 @@ def demo_image(size: int = 32, dtype: torch.dtype = torch.float64) -> torch.Tens
     f = 32 // size
     img = img.reshape(size, f, size, f).mean((1, 3)) / 255.0
     return torch.as_tensor(img, dtype=dtype)[None, None]
-
-
-class _Lifting(nn.Module):
-    """Lifting convolution from scalar fields to regular D_4 fields (Cohen & Welling, ICML 2016,
-    eq. (10)): channel ``c * 8 + g`` correlates with the transformed filter ``g . w_c``."""
-
-    def __init__(self, group: Dihedral, c_in: int, c_out: int, k: int):
-        super().__init__()
-        self.group, self.k = group, k
-        self.in_type = FieldType(group, [trivial(group)] * c_in)
-        self.out_type = FieldType(group, [regular(group)] * c_out)
-        self.weight = nn.Parameter(torch.randn(c_out, c_in, k, k) / k)
-
-    def expand(self, weight: torch.Tensor) -> torch.Tensor:
-        w = weight.reshape(-1, self.in_type.size, self.k, self.k)
-        stack = torch.stack([transform_grid(w, self.group, g) for g in range(self.group.order)], 1)
-        return stack.reshape(-1, self.in_type.size, self.k, self.k)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.in_type.check(x)
-        return nn.functional.conv2d(x, self.expand(self.weight), padding=self.k // 2)
-
-    def frame_bounds(self) -> tuple[None, float]:
-        return None, conv2d_frame_bounds(self.expand(self.weight))[1]
-
-    def certificate(self) -> tuple[str, str]:
-        ok, why = certify_index_map(
-            self.expand,
-            self.weight.numel(),
-            self.group,
-            self.in_type.representation,
-            self.out_type.representation,
-        )
-        return ("proved" if ok else "failed", why)
 
 
 class _RegularReLU(nn.ReLU):
@@ -95,10 +59,18 @@ class _GroupPool(nn.Module):
 
 
 def d4_network(channels: int = 4, kernel_size: int = 5, seed: int = 0) -> nn.Sequential:
-    """Lifting convolution, ReLU and group max pooling on D_4: an invariant feature extractor."""
+    """Lifting convolution, ReLU, group convolution, ReLU and group max pooling on D_4: an invariant
+    feature extractor (Cohen & Welling, ICML 2016)."""
     torch.manual_seed(seed)
     G = Dihedral(4)
-    lift = _Lifting(G, 1, channels, kernel_size)
-    net = nn.Sequential(lift, _RegularReLU(lift.out_type), _GroupPool(lift.out_type))
-    net.in_type, net.out_type = lift.in_type, net[2].out_type
+    lift = LiftingConv2d(G, 1, channels, kernel_size, padding=kernel_size // 2, bias=False)
+    conv = GroupConv2d(G, channels, channels, 3, padding=1, bias=False)
+    net = nn.Sequential(
+        lift,
+        _RegularReLU(lift.out_type),
+        conv,
+        _RegularReLU(conv.out_type),
+        _GroupPool(conv.out_type),
+    )
+    net.in_type, net.out_type = lift.in_type, net[-1].out_type
     return net

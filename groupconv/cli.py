@@ -78,7 +78,7 @@ def _verification_demo(args) -> int:
     from .verify import verify_model
 
     print(f"groupconv {__version__} demo: per-layer verification on the camera image (32 x 32)\n")
-    jobs = [("D4 network (lifting conv, ReLU, group pooling)", d4_network)]
+    jobs = [("D4 network (lifting and group convolutions, ReLU, group pooling)", d4_network)]
     x = demo_image()
     passed = True
     with Progress(len(jobs), "demo", delay=0.0) as bar:

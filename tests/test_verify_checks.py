@@ -139,3 +139,22 @@ def test_equivariance_check_on_cuda_matches_cpu():
     cpu = check_equivariance(Mean(), x)
     gpu = check_equivariance(Mean().cuda(), x)
     assert gpu.info["device"].startswith("cuda") and gpu.passed and cpu.passed
+
+
+def test_so3_and_o3_elements_include_the_cube_symmetries():
+    from groupconv.groups import O3, SO3
+
+    gs = elements_to_try(SO3(), n_samples=20)
+    assert len(gs) == 44 and all(g.shape == (3, 3) for g in gs)
+    assert torch.equal(torch.stack(gs[:24]), cube_rotations())
+    go = elements_to_try(O3(), n_samples=20)
+    assert len(go) == 68 and float(torch.linalg.det(go[30])) == pytest.approx(-1.0)
+    G = SO3()
+    rho = irrep(G, 1)
+
+    class Norm(nn.Module):
+        def forward(self, x):
+            return x.norm(dim=-1, keepdim=True)
+
+    report = check_equivariance(Norm(), torch.randn(4, 3), types={"": (rho, irrep(G, 0))})
+    assert report.passed and report.rows[0].elements_tried == 44

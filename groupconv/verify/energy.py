@@ -80,8 +80,27 @@ def conv2d_frame_bounds(weight: torch.Tensor, grid: int = 64) -> tuple[float, fl
     return lower, upper
 
 
+def _equivariant_conv_bounds(module: nn.Module) -> tuple[float | None, float | None]:
+    # an affine map (bias) or a strided one has no frame bounds of this form
+    if module.bias is not None or tuple(module.stride) != (1, 1) or module.groups != 1:
+        return None, None
+    with torch.no_grad():
+        w, _ = module.expand_filter()
+    return None, conv2d_frame_bounds(w)[1]
+
+
+def _register_library_bounds() -> None:
+    from ..nn.conv import EquivariantConv2d
+
+    _BOUNDS.setdefault(EquivariantConv2d, _equivariant_conv_bounds)
+
+
 def layer_frame_bounds(module: nn.Module) -> tuple[float | None, float | None]:
-    """The frame bounds of a layer, ``(None, None)`` when unknown."""
+    """The frame bounds of a layer, ``(None, None)`` when unknown.
+
+    Equivariant convolutions of :mod:`groupconv.nn` without bias and with stride 1 get the upper bound
+    of their expanded filter (:func:`conv2d_frame_bounds`)."""
+    _register_library_bounds()
     fb = getattr(module, "frame_bounds", None)
     if fb is not None:
         a, b = fb() if callable(fb) else fb

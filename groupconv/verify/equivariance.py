@@ -26,6 +26,7 @@ from .._progress import Progress
 from ..groups.actions import acts_on_grid
 from ..groups.base import Group
 from ..groups.planar import O2, SO2
+from ..groups.spatial import O3, SO3
 from ..reps.representation import Representation
 from .report import EquivarianceRow, Report
 
@@ -105,10 +106,6 @@ def cube_rotations(inversion: bool = False) -> torch.Tensor:
     return torch.cat([rot, -rot]) if inversion else rot
 
 
-def _is_spatial(group: Group, name: str) -> bool:
-    return type(group).__name__ == name and getattr(group, "element_ndim", 0) == 2
-
-
 def elements_to_try(group: Group, n_samples: int = 20, generator: torch.Generator | None = None) -> list:
     """The group elements an equivariance check uses.
 
@@ -128,9 +125,9 @@ def elements_to_try(group: Group, n_samples: int = 20, generator: torch.Generato
         grid = [
             O2.make(torch.tensor(k * torch.pi / 2, dtype=torch.float64), s) for s in (0, 1) for k in range(4)
         ]
-    elif _is_spatial(group, "SO3"):
+    elif isinstance(group, SO3):
         grid = list(cube_rotations().unbind(0))
-    elif _is_spatial(group, "O3"):
+    elif isinstance(group, O3):
         grid = list(cube_rotations(inversion=True).unbind(0))
     else:
         grid = [group.identity()]
