@@ -64,11 +64,21 @@ def _group_of(type_obj: Any) -> Group | None:
     return getattr(type_obj, "group", None)
 
 
+def _is_type(t: Any) -> bool:
+    # a groupconv type: a FieldType or Representation of a groupconv group (other libraries' types,
+    # e.g. escnn's, are reached through adapters such as groupconv.interop.escnn.EscnnLayer)
+    return isinstance(t, Representation) or isinstance(getattr(t, "group", None), Group)
+
+
+def _is_typed(m: nn.Module) -> bool:
+    return _is_type(getattr(m, "in_type", None)) and _is_type(getattr(m, "out_type", None))
+
+
 def typed_layers(
     model: nn.Module, types: dict[str, tuple[Any, Any]] | None = None
 ) -> list[tuple[str, nn.Module, Any, Any]]:
-    """The layers to check, in registration order: the innermost modules carrying ``in_type`` and
-    ``out_type``, and the modules named in ``types``."""
+    """The layers to check, in registration order: the innermost modules carrying groupconv types
+    ``in_type`` and ``out_type`` (FieldTypes or Representations), and the modules named in ``types``."""
     types = dict(types or {})
     named = dict(model.named_modules())
     for name in types:
@@ -76,7 +86,7 @@ def typed_layers(
             raise ValueError(
                 f"types names a module {name!r} that the model does not have; it has {sorted(named)[:20]}"
             )
-    typed = {n for n, m in named.items() if hasattr(m, "in_type") and hasattr(m, "out_type")}
+    typed = {n for n, m in named.items() if _is_typed(m)}
     out = []
     for name, module in named.items():
         if name in types:
