@@ -1,6 +1,8 @@
 """The networks and the image of ``groupconv demo``.
 
-The demo verifies, layer by layer, a small D_4-equivariant network on a real photograph: the
+The demo verifies, layer by layer, a small D_4-equivariant network, a roto-translation scattering
+network (equivariance under 90-degree rotations) and a Parseval translation scattering network (energy
+identity) on a real photograph: the
 ``camera`` image of scikit-image (public domain), 512 x 512 pixels averaged over 16 x 16 blocks to
 32 x 32. Without scikit-image the same 32 x 32 image is read from the package data.
 """
@@ -13,11 +15,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from .groups import Dihedral
+from .groups import Cyclic, Dihedral, transform_grid
 from .nn import FieldType, GroupConv2d, LiftingConv2d
 from .reps import trivial
+from .scattering import RotoTranslationScattering, Scattering2D
+from .verify import Action
 
-__all__ = ["demo_image", "d4_network"]
+__all__ = ["demo_image", "d4_network", "rototranslation_scattering", "DEMOS"]
 
 
 def demo_image(size: int = 32, dtype: torch.dtype = torch.float64) -> torch.Tensor:
@@ -74,3 +78,45 @@ def d4_network(channels: int = 4, kernel_size: int = 5, seed: int = 0) -> nn.Seq
     )
     net.in_type, net.out_type = lift.in_type, net[-1].out_type
     return net
+
+
+def rototranslation_scattering(size: int = 32) -> tuple[nn.Module, dict]:
+    """Roto-translation scattering (Sifre & Mallat, CVPR 2013) with ``L = 8`` orientations, and the
+    types of its input and output under ``C_4``: a 90-degree rotation rotates every output map and
+    shifts the orientation axis by ``L / 4``."""
+    L = 8
+    net = RotoTranslationScattering((size, size), J=2, L=L, max_order=2, subsample=False)
+    C4 = Cyclic(4)
+    t_in = Action(C4, lambda x, g: transform_grid(x, C4, int(g)), "C4 on images")
+    t_out = Action(
+        C4,
+        lambda y, g: torch.roll(transform_grid(y, C4, int(g)), int(g) * L // 4, dims=-3),
+        "C4 on (path, orientation, x, y)",
+    )
+    return net, {"": (t_in, t_out)}
+
+
+def parseval_scattering(size: int = 32) -> nn.Module:
+    """Translation scattering with the Parseval wavelet bank, every path, full resolution: its energy
+    identity ``||f||^2 = sum_{n<N} |||Phi^n f|||^2 + W_N f`` holds exactly."""
+    return Scattering2D((size, size), J=2, L=4, max_order=2, filters="parseval", subsample=False, paths="all")
+
+
+#: ``(title, build, run)``: ``build()`` returns ``(model, types)``; ``run`` the checks of verify_model.
+DEMOS = [
+    (
+        "D4 network: lifting and group convolutions, ReLU, group pooling",
+        lambda: (d4_network(), None),
+        {},
+    ),
+    (
+        "roto-translation scattering (J=2, L=8, order 2) under 90-degree rotations",
+        rototranslation_scattering,
+        {"energy": False, "certificates": False},
+    ),
+    (
+        "Parseval translation scattering (J=2, L=4, order 2): energy identity",
+        lambda: (parseval_scattering(), None),
+        {"equivariance": False, "certificates": False},
+    ),
+]

@@ -73,23 +73,20 @@ def _cmd_demo(args) -> int:
 
 
 def _verification_demo(args) -> int:
-    from ._demo import d4_network, demo_image
-    from ._progress import Progress
+    from ._demo import DEMOS, demo_image
     from .verify import verify_model
 
     print(f"groupconv {__version__} demo: per-layer verification on the camera image (32 x 32)\n")
-    jobs = [("D4 network (lifting and group convolutions, ReLU, group pooling)", d4_network)]
     x = demo_image()
     passed = True
-    with Progress(len(jobs), "demo", delay=0.0) as bar:
-        for title, build in jobs:
-            bar.set_description(f"demo: {title}")
-            report = verify_model(build(), x, progress=False)
-            bar.update()
-            print(f"== {title}")
-            report.show()
-            print()
-            passed &= report.passed
+    for title, build, checks in DEMOS:
+        model, types = build()
+        inp = x if types is None else x[0]
+        report = verify_model(model, inp, types=types, **checks)
+        print(f"== {title}")
+        report.show()
+        print()
+        passed &= report.passed
     return 0 if passed else 1
 
 
@@ -205,6 +202,19 @@ def _shape_arg(text: str) -> tuple[int, ...]:
     return shape
 
 
+def _cmd_reproduce(args) -> int:
+    from pathlib import Path
+
+    from .reproduce import Options, markdown_table, run
+
+    out = Path(args.out) if args.out else Path("results") / args.name
+    result = run(args.name, Options(args.smoke, out, args.device, args.seed, args.quiet))
+    for tname, rows in result.tables.items():
+        print(f"{tname}\n{markdown_table(rows)}\n")
+    print(f"results written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="groupconv", description="Neural networks that respect the symmetries of compact groups."
@@ -234,6 +244,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rtol", type=float, default=None, help="default 1e-8 (float64) or 1e-5 (float32)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random input")
     p.set_defaults(func=_cmd_verify)
+    from .reproduce import available
+
+    p = sub.add_parser("reproduce", help="reproduce a published result: " + ", ".join(available()))
+    p.add_argument("name", choices=available(), help="which reproduction")
+    p.add_argument("--smoke", action="store_true", help="a small, fast version (for CI)")
+    p.add_argument("--out", default=None, help="output folder (default results/NAME)")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_cmd_reproduce)
     return parser
 
 

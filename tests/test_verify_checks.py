@@ -3,13 +3,10 @@ float32 runs, devices, the progress bar."""
 
 from __future__ import annotations
 
-import io
-
 import pytest
 import torch
 from torch import nn
 
-from groupconv._progress import Progress, progress
 from groupconv.groups import SO2, Dihedral
 from groupconv.nn import FieldType
 from groupconv.reps import irrep, regular
@@ -110,15 +107,18 @@ def test_split_energy_per_layer_forms():
         split_energy_per_layer({"remainder": 1.0}, batch=1)
 
 
-def test_progress_bar_is_silent_off_a_terminal_and_draws_when_enabled():
-    buf = io.StringIO()
-    assert list(progress(range(3), desc="x", stream=buf, delay=0.0)) == [0, 1, 2]
-    assert buf.getvalue() == ""  # StringIO is not a TTY
-    buf = io.StringIO()
-    with Progress(4, "work", stream=buf, delay=0.0, enabled=True) as bar:
-        for _ in range(4):
-            bar.update()
-    assert "work" in buf.getvalue() and "4/4" in buf.getvalue() and buf.getvalue().endswith("\n")
+def test_equivariance_check_is_silent_off_a_terminal(capsys):
+    G = Dihedral(4)
+    reg = FieldType(G, [regular(G)])
+
+    class Id(nn.Module):
+        in_type = out_type = reg
+
+        def forward(self, x):
+            return x
+
+    check_equivariance(Id(), torch.randn(1, 8, 3, 3))
+    assert capsys.readouterr().err == ""
 
 
 @pytest.mark.cuda

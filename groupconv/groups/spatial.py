@@ -34,10 +34,27 @@ def _float_dtype(dtype) -> torch.dtype:
 
 
 def _as_float(x, dtype=None, device=None) -> torch.Tensor:
-    x = torch.as_tensor(x, device=device)
+    """A float tensor; python numbers and numpy arrays become float64 (never the float32 default)."""
+    if not isinstance(x, torch.Tensor):
+        x = torch.as_tensor(np.asarray(x, dtype=np.float64), device=device)
+    elif device is not None:
+        x = x.to(device)
     if dtype is not None:
         return x.to(dtype)
     return x if x.is_floating_point() else x.to(torch.float64)
+
+
+def _angles(*xs) -> list[torch.Tensor]:
+    """Broadcast angle arguments to one float dtype: that of the float tensors among them (promoted),
+    float64 when none is a float tensor; python numbers are converted from float64."""
+    dtypes = [x.dtype for x in xs if isinstance(x, torch.Tensor) and x.is_floating_point()]
+    dtype = torch.float64
+    if dtypes:
+        dtype = dtypes[0]
+        for d in dtypes[1:]:
+            dtype = torch.promote_types(dtype, d)
+    device = next((x.device for x in xs if isinstance(x, torch.Tensor)), None)
+    return list(torch.broadcast_tensors(*[_as_float(x, dtype, device) for x in xs]))
 
 
 def _tolerance(dtype: torch.dtype) -> float:
@@ -223,10 +240,9 @@ class SO3(_MatrixGroup3):
     # -- conversions ------------------------------------------------------------------------------
     @staticmethod
     def from_euler(alpha, beta, gamma) -> torch.Tensor:
-        """``R = Rz(alpha) Ry(beta) Rz(gamma)`` (ZYZ), batched with broadcasting."""
-        alpha, beta, gamma = (_as_float(t) for t in (alpha, beta, gamma))
-        dtype = torch.promote_types(torch.promote_types(alpha.dtype, beta.dtype), gamma.dtype)
-        alpha, beta, gamma = torch.broadcast_tensors(alpha.to(dtype), beta.to(dtype), gamma.to(dtype))
+        """``R = Rz(alpha) Ry(beta) Rz(gamma)`` (ZYZ), batched with broadcasting; the dtype is that of
+        the float tensors given (float64 for python numbers only)."""
+        alpha, beta, gamma = _angles(alpha, beta, gamma)
         return _rz(alpha) @ _ry(beta) @ _rz(gamma)
 
     @staticmethod

@@ -19,7 +19,7 @@ from .certify import (
 )
 from .combined import verify_model
 from .energy import check_energy, conv2d_frame_bounds, layer_frame_bounds, register_frame_bounds
-from .equivariance import act, check_equivariance, cube_rotations, elements_to_try, typed_layers
+from .equivariance import Action, act, check_equivariance, cube_rotations, elements_to_try, typed_layers
 from .report import CertificateRow, EnergyRow, EquivarianceRow, Report, VerificationReport
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "register_frame_bounds",
     "layer_frame_bounds",
     "conv2d_frame_bounds",
+    "Action",
     "act",
     "typed_layers",
     "elements_to_try",

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .._progress import Progress
+from .._progress import progress as _progress
 from ..groups.actions import acts_on_grid
 from ..groups.base import Group
 from ..groups.planar import O2, SO2
@@ -30,9 +30,32 @@ from ..groups.spatial import O3, SO3
 from ..reps.representation import Representation
 from .report import EquivarianceRow, Report
 
-__all__ = ["check_equivariance", "act", "typed_layers", "elements_to_try", "cube_rotations"]
+__all__ = ["check_equivariance", "Action", "act", "typed_layers", "elements_to_try", "cube_rotations"]
 
-Action = Callable[[torch.Tensor, Any], torch.Tensor]
+
+class Action:
+    """A group action on plain tensors, to type a layer that has no FieldType: ``Action(group, fn)``
+    with ``fn(x, g) = g . x``.
+
+    Example: images ``(..., H, W)`` under ``C_4`` rotate with
+    ``Action(Cyclic(4), lambda x, g: transform_grid(x, Cyclic(4), g), "C4 on images")``.
+    """
+
+    def __init__(
+        self, group: Group, fn: Callable[[torch.Tensor, Any], torch.Tensor], name: str | None = None
+    ):
+        if not isinstance(group, Group):
+            raise TypeError(f"Action needs a groupconv Group, got {type(group).__name__}")
+        if not callable(fn):
+            raise TypeError(f"Action needs a callable fn(x, g), got {type(fn).__name__}")
+        self.group, self.fn = group, fn
+        self.name = name or f"{group} action"
+
+    def transform(self, x: torch.Tensor, g: Any) -> torch.Tensor:
+        return self.fn(x, g)
+
+    def __repr__(self) -> str:
+        return self.name
 
 
 def act(type_obj: Any, x: torch.Tensor, g: Any) -> torch.Tensor:
@@ -189,7 +212,7 @@ def check_equivariance(
     check_model:
         Also add a row for the whole model when it carries ``in_type`` / ``out_type``.
     progress:
-        Show a progress bar on stderr (default: when stderr is a terminal and the check runs over 1 s).
+        ``False`` hides the progress bar (shown on stderr when it is a terminal).
 
     Returns
     -------
@@ -248,35 +271,41 @@ def check_equivariance(
             raise ValueError(f"layer {name!r}: pass elements=... (its types name no group)")
         plan.append((name, module, tin, tout, group, [_to_device(g, device) for g in gs]))
 
+    # one flat, batched-by-layer pass over (layer, element) pairs, shown as a progress bar on a terminal
+    steps = [(i, g) for i, p in enumerate(plan) for g in p[-1]]
+    errs: list[list[float]] = [[] for _ in plan]
+    outputs: dict[int, tuple[torch.Tensor, float]] = {}
+    with torch.no_grad():
+        for i, g in _progress(steps, desc="equivariance", quiet=progress is False):
+            name, module, tin, tout, _, _ = plan[i]
+            if i not in outputs:
+                y = module(captured[name])
+                outputs[i] = (y, float(y.abs().max()) if y.numel() else 0.0)
+            y, _ = outputs[i]
+            errs[i].append(float((module(act(tin, captured[name], g)) - act(tout, y, g)).abs().max()))
+            if len(errs[i]) == len(plan[i][-1]):
+                outputs[i] = (None, outputs[i][1])  # free the layer's output once its elements are done
     rows = []
-    with Progress(sum(len(p[-1]) for p in plan), "equivariance", enabled=progress) as bar:
-        for name, module, tin, tout, group, gs in plan:
-            bar.set_description(f"equivariance {name or '(model)'}")
-            u = captured[name]
-            with torch.no_grad():
-                y = module(u)
-                scale = float(y.abs().max()) if y.numel() else 0.0
-                errs = []
-                for g in gs:
-                    errs.append(float((module(act(tin, u, g)) - act(tout, y, g)).abs().max()))
-                    bar.update()
-            i = max(range(len(errs)), key=errs.__getitem__)
-            worst, worst_g = errs[i], gs[i]
-            passed = worst <= atol + rtol * scale
-            rows.append(
-                EquivarianceRow(
-                    layer=name or "(model)",
-                    kind=type(module).__name__,
-                    group=str(group),
-                    in_type=repr(tin),
-                    out_type=repr(tout),
-                    max_abs_error=worst,
-                    max_rel_error=worst / scale if scale > 0 else worst,
-                    elements_tried=len(gs),
-                    passed=passed,
-                    note="" if passed else f"worst element {_element_label(worst_g)}",
-                )
+    for i, (name, module, tin, tout, group, gs) in enumerate(plan):
+        scale = outputs[i][1] if i in outputs else 0.0
+        e = errs[i]
+        k = max(range(len(e)), key=e.__getitem__) if e else 0
+        worst, worst_g = (e[k], gs[k]) if e else (0.0, None)
+        passed = worst <= atol + rtol * scale
+        rows.append(
+            EquivarianceRow(
+                layer=name or "(model)",
+                kind=type(module).__name__,
+                group=str(group),
+                in_type=repr(tin),
+                out_type=repr(tout),
+                max_abs_error=worst,
+                max_rel_error=worst / scale if scale > 0 else worst,
+                elements_tried=len(gs),
+                passed=passed,
+                note="" if passed else f"worst element {_element_label(worst_g)}",
             )
+        )
     return Report(
         title="equivariance",
         rows=rows,

@@ -287,7 +287,8 @@ class VerificationReport:
         lines = []
         for r in self.reports():
             n_bad = len(r.failures())
-            lines.append(f"{r.title}: {len(r.rows)} rows, " + ("pass" if n_bad == 0 else f"{n_bad} FAILED"))
+            rows = f"{len(r.rows)} row" + ("s" if len(r.rows) != 1 else "")
+            lines.append(f"{r.title}: {rows}, " + ("pass" if n_bad == 0 else f"{n_bad} FAILED"))
         lines.append("verification: " + ("pass" if self.passed else "FAIL"))
         return "\n".join(lines)
 
