@@ -22,6 +22,7 @@ from .filters import (
     parseval_wavelet_bank,
 )
 from .generalized import GeneralizedScattering, Modulus, Pooling, RealReLU, ScatteringLayer, SoftModulus
+from .phase_collapse import PhaseCollapseNet
 from .scattering2d import RotoTranslationScattering, Scattering2D, periodize
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "RealReLU",
     "SoftModulus",
     "Pooling",
+    "PhaseCollapseNet",
     "EnergyPropagation",
     "energy_per_layer",
     "depth_for_energy",
