@@ -163,7 +163,7 @@ def _variants() -> list[tuple[str, str, int | None]]:
 
 def run(options: Options) -> Result:
     if options.smoke:
-        size, width, steps, n_test, seeds, amps = 16, 4, 12, 200, 1, (0.0, 1.5)
+        size, width, steps, n_test, seeds, amps = 16, 4, 10, 100, 1, (0.0, 1.5)
     else:
         size, width, steps, n_test, seeds, amps = 28, 8, 500, 400, 3, (0.0, 1.0, 2.0, 3.0)
     variants = _variants()

@@ -194,11 +194,11 @@ def _accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, device: 
 def run(options: Options) -> Result:
     root = getattr(options, "data_root", None) or os.environ.get(DATA_ROOT_ENV)
     if options.smoke:
-        widths, L, steps, seeds, n_test, per_class = (4, 8), 4, 6, 1, 100, (24, 12)
+        widths, L, steps, seeds, n_test, per_class = (4, 8), 4, 5, 1, 60, (16, 10)
     elif root:
         widths, L, steps, seeds, n_test, per_class = (64, 128, 256, 512), 4, 20000, 2, 0, (0, 0)
     else:
-        widths, L, steps, seeds, n_test, per_class = (16, 32, 64), 4, 300, 3, 400, (120, 60)
+        widths, L, steps, seeds, n_test, per_class = (8, 16, 32), 4, 160, 3, 400, (120, 60)
     batch = 128 if root and not options.smoke else 32
     if root and not options.smoke:
         (xtr, ytr, xte, yte), classes = load_image_dataset(root)
@@ -219,6 +219,8 @@ def run(options: Options) -> Result:
         if (dname, seed) not in cache:
             cache = {(dname, seed): datasets[dname](seed)}
         xtr, ytr, xte, yte = cache[(dname, seed)]
+        if options.smoke:
+            xtr, ytr = xtr[:200], ytr[:200]
         torch.manual_seed(seed)
         model = PhaseCollapseNet(
             xtr.shape[1], tuple(xtr.shape[-2:]), n_classes[dname], widths=widths, L=L, nonlinearity=kind
@@ -237,7 +239,10 @@ def run(options: Options) -> Result:
         )
         model = res.model
         acc.setdefault((dname, kind), []).append(100 * _accuracy(model, xte, yte, options.device))
-        train_acc.setdefault((dname, kind), []).append(100 * _accuracy(model, xtr, ytr, options.device))
+        # the training accuracy on (at most) 1000 training samples: a check of fit, not a benchmark
+        train_acc.setdefault((dname, kind), []).append(
+            100 * _accuracy(model, xtr[:1000], ytr[:1000], options.device)
+        )
     rows = []
     for kind in NONLINEARITIES:
         row = {"nonlinearity": kind, "keeps_phase": kind != "modulus"}
