@@ -206,3 +206,12 @@ def test_phase_collapse_data_root_errors(tmp_path, monkeypatch):
     monkeypatch.setenv(DATA_ROOT_ENV, str(tmp_path / "missing"))
     with pytest.raises(ValueError, match="not a folder"):
         run(Options(smoke=False, out=tmp_path, quiet=True))
+
+
+def test_docstring_examples():
+    import doctest
+
+    import groupconv.scattering.phase_collapse as module
+
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0

@@ -165,7 +165,7 @@ def run(options: Options) -> Result:
     if options.smoke:
         size, width, steps, n_test, seeds, amps = 16, 4, 10, 100, 1, (0.0, 1.5)
     else:
-        size, width, steps, n_test, seeds, amps = 28, 8, 500, 400, 3, (0.0, 1.0, 2.0, 3.0)
+        size, width, steps, n_test, seeds, amps = 28, 8, 1000, 400, 3, (0.0, 1.0, 2.0, 3.0)
     variants = _variants()
     acc: dict[str, list[list[float]]] = {name: [] for name, _, _ in variants}
     params: dict[str, int] = {}
