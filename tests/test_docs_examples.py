@@ -16,6 +16,8 @@ PAGES = [
     "docs/layers_nonlinear.md",
     "docs/scattering.md",
     "docs/analysis.md",
+    "docs/reproduce_dcfnet.md",
+    "docs/reproduce_phase_collapse.md",
 ]
 
 

@@ -31,6 +31,8 @@ BUILTIN: dict[str, str] = {
     "cbn": "groupconv.reproduce.cbn:run",
     "linear-regions": "groupconv.reproduce.linear_regions:run",
     "backprop": "groupconv.reproduce.backprop:run",
+    "dcfnet": "groupconv.reproduce.dcfnet:run",
+    "phase-collapse": "groupconv.reproduce.phase_collapse:run",
 }
 
 _REGISTRY: dict[str, Callable] = {}
