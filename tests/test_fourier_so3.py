@@ -100,6 +100,14 @@ def test_sphere_kept_columns_and_lift():
     kept = fourier_transform(f, S)
     for v, a, b in zip(S.columns, full.blocks, kept.blocks):
         assert torch.allclose(a @ torch.as_tensor(v), b, atol=1e-12)
+    # the coefficients are spherical harmonic coefficients: f^(l) V_l = (2l+1)^-1/2 \int f Y_l
+    from groupconv.reps.spatial import spherical_harmonics
+
+    w = torch.as_tensor(S.weights)
+    for l, b in enumerate(kept.blocks):
+        Y = spherical_harmonics(l, S.points_on_sphere)
+        ref = (w[:, None] * f[..., :, None] * Y).sum(-2) / (2 * l + 1) ** 0.5
+        assert torch.allclose(b[..., 0], ref, atol=1e-13)
     # a linear function x . a on the sphere has only degree-1 coefficients
     x = S.points_on_sphere
     lin = fourier_transform(x @ torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64), S)

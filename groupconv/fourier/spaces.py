@@ -285,7 +285,10 @@ class HomogeneousSpace(FunctionSpace):
     harmonic coefficients: the kept column of ``rho_l`` is the ``m = 0`` column of the real Wigner-D
     matrix, ``D^l(R) e_0 = \\sqrt{4 pi / (2l+1)}\\, Y_l(R e_z)``, so
     ``f^(l) V_l = (4 pi (2l+1))^{-1/2} \\int_{S^2} f(x) Y_l(x) dx`` with ``Y_l`` the vector of real
-    spherical harmonics in the basis of ``rho_l``.
+    orthonormal spherical harmonics in the basis of ``rho_l``; ``V_l`` is the basis vector ``m = 0``
+    (index ``l``), and with :func:`groupconv.reps.spatial.spherical_harmonics` (normalized by
+    ``sum_m Y_lm^2 = 2l + 1``) ``f^(l) V_l`` is ``(2l+1)^{-1/2}`` times the normalized-measure integral
+    of ``f Y_l``.
     """
 
     is_group = False
