@@ -108,6 +108,16 @@ def test_sphere_kept_columns_and_lift():
         Y = spherical_harmonics(l, S.points_on_sphere)
         ref = (w[:, None] * f[..., :, None] * Y).sum(-2) / (2 * l + 1) ** 0.5
         assert torch.allclose(b[..., 0], ref, atol=1e-13)
+    # rotating a function moves it with the points: (g . f)(g x) = f(x) for a band-limited f
+    from groupconv.nn import FunctionType
+
+    g = G.sample(1, generator=_gen(11))[0]
+    moved = S.act_on_points(g)
+    a = torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64)
+    lin = S.points_on_sphere @ a
+    rotated = FunctionType(S, 1).transform(lin[None, None], g)[0, 0]
+    assert torch.allclose(rotated, S.points_on_sphere @ (g @ a), atol=1e-12)
+    assert torch.allclose(moved @ (g @ a), lin, atol=1e-12)
     # a linear function x . a on the sphere has only degree-1 coefficients
     x = S.points_on_sphere
     lin = fourier_transform(x @ torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64), S)

@@ -354,6 +354,17 @@ class HomogeneousSpace(FunctionSpace):
         table = self.group.cayley_table_np
         return self.coset_of[table[:, self.coset_representatives]]
 
+    def act_on_points(self, g: torch.Tensor) -> torch.Tensor:
+        """The images ``g x_i H`` of the points under one element ``g``: indices of cosets (finite ``G``),
+        reflection flags (``O2/SO2``) or unit vectors ``g R_i e_z`` (the sphere)."""
+        G = self.group
+        if G.is_finite:
+            return torch.as_tensor(self.action_table[int(g)])
+        g = G.check_element(torch.as_tensor(g, dtype=torch.float64))
+        if isinstance(G, O2):
+            return torch.remainder(torch.tensor([0, 1]) + G.reflection(g), 2)
+        return self.points_on_sphere @ g.transpose(-1, -2)
+
     def group_space(self) -> FunctionSpace:
         """The function space on ``G`` that :meth:`lift` maps to (same bandwidth)."""
         return function_space(self.group, self.bandwidth)
