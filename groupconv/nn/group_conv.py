@@ -95,8 +95,9 @@ class GroupConvolution(nn.Module):
     Parameters
     ----------
     G:
-        The group: finite, SO2 / O2 (band-limited, on uniform grids), or SO3 (band-limited, on the Euler
-        grid of :func:`~groupconv.fourier.so3_grid`).
+        The group: finite, SO2 / O2 (band-limited, on uniform grids), SO3 (band-limited, on the Euler
+        grid of :func:`~groupconv.fourier.so3_grid`), or another continuous group with a quadrature
+        (O3, products; band-limited on ``G.quadrature(2 bandwidth)``, matrix transforms).
     in_channels, out_channels:
         Numbers of input and output functions.
     domain, codomain:
