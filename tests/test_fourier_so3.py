@@ -100,6 +100,24 @@ def test_sphere_kept_columns_and_lift():
     kept = fourier_transform(f, S)
     for v, a, b in zip(S.columns, full.blocks, kept.blocks):
         assert torch.allclose(a @ torch.as_tensor(v), b, atol=1e-12)
+    # the coefficients are spherical harmonic coefficients: f^(l) V_l = (2l+1)^-1/2 \int f Y_l
+    from groupconv.reps.spatial import spherical_harmonics
+
+    w = torch.as_tensor(S.weights)
+    for l, b in enumerate(kept.blocks):
+        Y = spherical_harmonics(l, S.points_on_sphere)
+        ref = (w[:, None] * f[..., :, None] * Y).sum(-2) / (2 * l + 1) ** 0.5
+        assert torch.allclose(b[..., 0], ref, atol=1e-13)
+    # rotating a function moves it with the points: (g . f)(g x) = f(x) for a band-limited f
+    from groupconv.nn import FunctionType
+
+    g = G.sample(1, generator=_gen(11))[0]
+    moved = S.act_on_points(g)
+    a = torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64)
+    lin = S.points_on_sphere @ a
+    rotated = FunctionType(S, 1).transform(lin[None, None], g)[0, 0]
+    assert torch.allclose(rotated, S.points_on_sphere @ (g @ a), atol=1e-12)
+    assert torch.allclose(moved @ (g @ a), lin, atol=1e-12)
     # a linear function x . a on the sphere has only degree-1 coefficients
     x = S.points_on_sphere
     lin = fourier_transform(x @ torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64), S)
@@ -148,3 +166,22 @@ def test_cuda_matches_cpu():
     a = fourier_transform(f, sp)
     b = fourier_transform(f.cuda(), sp)
     assert max(float((x - y.cpu()).abs().max()) for x, y in zip(a.blocks, b.blocks)) <= 1e-12
+
+
+def test_o3_matrix_path_and_layer():
+    """O(3) = SO(3) x {+-1}: the generic quadrature path (O3().quadrature(2L), irreps with parity)."""
+    from groupconv.fourier import FourierCoefficients
+
+    G = spatial.O3()
+    sp = function_space(G, 2)
+    c = FourierCoefficients(
+        sp, [torch.randn(ir.dim, ir.dim, dtype=torch.float64, generator=_gen(12)) for ir in sp.irreps]
+    )
+    f = inverse_fourier_transform(c)
+    back = fourier_transform(f, sp)
+    assert max(float((a - b).abs().max()) for a, b in zip(back.blocks, c.blocks)) <= 1e-12
+    assert torch.allclose(c.norm() ** 2, (f**2 * torch.as_tensor(sp.weights)).sum(-1))
+    m = GroupConvolution(G, 2, 2, bandwidth=2, generator=_gen(13))
+    x = torch.randn(2, 2, sp.num_points, dtype=torch.float64, generator=_gen(14))
+    report = check_equivariance(m, x, n_samples=20, atol=1e-10, rtol=0.0)
+    assert report.rows[0].passed and report.rows[0].elements_tried >= 20

@@ -91,6 +91,8 @@ def test_action_commutes_with_lift_and_transform(G, H):
     f = torch.randn(2, 1, X.num_points, dtype=torch.float64, generator=_gen(2))
     for g in range(G.order):
         assert torch.equal(X.lift(tX.transform(f, g)), tG.transform(X.lift(f), g))
+        # (g . f)(g x) = f(x)
+        assert torch.equal(tX.transform(f, g)[..., X.act_on_points(g)], f)
         # (g . f)^ = rho(g) f^
         lhs = fourier_transform(tX.transform(f, g), X)
         rhs = fourier_transform(f, X)
@@ -123,6 +125,7 @@ def test_o2_over_so2():
     )
     t = FunctionType(X, 1)
     g = O2.make(torch.tensor(0.7, dtype=torch.float64), 1.0)
+    assert X.act_on_points(g).tolist() == [1, 0]
     assert torch.allclose(t.transform(f[:, None], g)[:, 0], f.flip(-1), atol=1e-13)
 
 

@@ -285,7 +285,10 @@ class HomogeneousSpace(FunctionSpace):
     harmonic coefficients: the kept column of ``rho_l`` is the ``m = 0`` column of the real Wigner-D
     matrix, ``D^l(R) e_0 = \\sqrt{4 pi / (2l+1)}\\, Y_l(R e_z)``, so
     ``f^(l) V_l = (4 pi (2l+1))^{-1/2} \\int_{S^2} f(x) Y_l(x) dx`` with ``Y_l`` the vector of real
-    spherical harmonics in the basis of ``rho_l``.
+    orthonormal spherical harmonics in the basis of ``rho_l``; ``V_l`` is the basis vector ``m = 0``
+    (index ``l``), and with :func:`groupconv.reps.spatial.spherical_harmonics` (normalized by
+    ``sum_m Y_lm^2 = 2l + 1``) ``f^(l) V_l`` is ``(2l+1)^{-1/2}`` times the normalized-measure integral
+    of ``f Y_l``.
     """
 
     is_group = False
@@ -350,6 +353,17 @@ class HomogeneousSpace(FunctionSpace):
             raise TypeError(f"{self.group} is not finite: act through the Fourier domain")
         table = self.group.cayley_table_np
         return self.coset_of[table[:, self.coset_representatives]]
+
+    def act_on_points(self, g: torch.Tensor) -> torch.Tensor:
+        """The images ``g x_i H`` of the points under one element ``g``: indices of cosets (finite ``G``),
+        reflection flags (``O2/SO2``) or unit vectors ``g R_i e_z`` (the sphere)."""
+        G = self.group
+        if G.is_finite:
+            return torch.as_tensor(self.action_table[int(g)])
+        g = G.check_element(torch.as_tensor(g, dtype=torch.float64))
+        if isinstance(G, O2):
+            return torch.remainder(torch.tensor([0, 1]) + G.reflection(g), 2)
+        return self.points_on_sphere @ g.transpose(-1, -2)
 
     def group_space(self) -> FunctionSpace:
         """The function space on ``G`` that :meth:`lift` maps to (same bandwidth)."""

@@ -95,8 +95,9 @@ class GroupConvolution(nn.Module):
     Parameters
     ----------
     G:
-        The group: finite, SO2 / O2 (band-limited, on uniform grids), or SO3 (band-limited, on the Euler
-        grid of :func:`~groupconv.fourier.so3_grid`).
+        The group: finite, SO2 / O2 (band-limited, on uniform grids), SO3 (band-limited, on the Euler
+        grid of :func:`~groupconv.fourier.so3_grid`), or another continuous group with a quadrature
+        (O3, products; band-limited on ``G.quadrature(2 bandwidth)``, matrix transforms).
     in_channels, out_channels:
         Numbers of input and output functions.
     domain, codomain:
@@ -104,8 +105,13 @@ class GroupConvolution(nn.Module):
         for the sphere) or a :class:`~groupconv.fourier.FunctionSpace`.
     bandwidth:
         Continuous groups: the largest irrep degree.
+    grid_size:
+        SO2 / O2: the number of uniform angles (at least ``2 bandwidth + 1``, the default).
     bias:
         Add a learned constant per output channel.
+    generator:
+        Random generator for the initial weights: the coefficients of the kept filter blocks in an
+        orthonormal basis, i.i.d. normal with variance ``1 / in_channels``.
 
     Input ``(batch..., in_channels, X.num_points)``, output ``(batch..., out_channels, Y.num_points)``.
     Costs per sample: the transforms (see :func:`~groupconv.fourier.fourier_transform`) plus
