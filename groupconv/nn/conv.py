@@ -254,7 +254,9 @@ def _plan(in_reps: tuple, out_reps: tuple, groups: int, kernel_size: int, basis:
         cols=cols,
         num_params=num_params,
         shape=(groups, s_o, u_max, do, s_i, v_max, di),
-        identity_weights=bool(np.array_equal(index.reshape(-1), np.arange(index.size))),
+        identity_weights=bool(
+            index.size == num_params and np.array_equal(index.reshape(-1), np.arange(index.size))
+        ),
         identity_rows=bool(rows.size == s_o * u_max * do and np.array_equal(rows, np.arange(rows.size))),
         identity_cols=bool(cols.size == s_i * v_max * di and np.array_equal(cols, np.arange(cols.size))),
         row_energy=row_energy,
