@@ -34,7 +34,8 @@ def _median_step(fn, repeats):
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1: least sensitive to load)")
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="4 fields, batch 2, 16x16")
+    parser.add_argument("--repeats", type=int, default=None, help="timed steps per library (median)")
     parser.add_argument(
         "--escnn-first-use",
         action="store_true",
@@ -58,6 +59,7 @@ def main() -> None:
     from groupconv.reps import irrep, regular
 
     fields, batch, size, repeats = (4, 2, 16, 3) if args.quick else (16, 8, 32, 7)
+    repeats = args.repeats or repeats
 
     def case_d4():
         gs = gspaces.flipRot2dOnR2(N=4)

@@ -291,6 +291,15 @@ def _radial_profiles(
     raise ValueError(f"basis must be 'gaussian', 'bessel' or 'exact', got {kind!r}")
 
 
+@lru_cache(maxsize=64)
+def _sampled_parts(basis, kernel_size, max_frequency, frequency_cutoff, rings, sigma):
+    """Radial profiles and circular harmonics on the grid, shared by every irrep pair."""
+    profiles = _radial_profiles(basis, kernel_size, max_frequency, frequency_cutoff, rings, sigma)
+    kmax = max((k for k, _, _ in profiles), default=0)
+    x, y, _ = polar_grid(kernel_size)
+    return profiles, circular_harmonics(x, y, kmax)
+
+
 def _irrep_pair_basis(
     sigma_out: Irrep, sigma_in: Irrep, harmonics: np.ndarray, profiles: list
 ) -> tuple[np.ndarray, list[dict], dict]:
@@ -362,10 +371,18 @@ def harmonic_kernel_basis(
         )
     check_same_group(group, rho_out.group, "output representation")
     kernel_size = check_kernel_size(kernel_size)
-    profiles = _radial_profiles(basis, kernel_size, max_frequency, frequency_cutoff, rings, sigma)
-    kmax = max((k for k, _, _ in profiles), default=0)
-    x, y, _ = polar_grid(kernel_size)
-    harmonics = circular_harmonics(x, y, kmax)
+    key = (
+        basis,
+        kernel_size,
+        max_frequency,
+        frequency_cutoff,
+        None if rings is None else tuple(np.atleast_1d(rings).tolist()),
+        None if sigma is None else tuple(np.atleast_1d(sigma).tolist()),
+    )
+    try:
+        profiles, harmonics = _sampled_parts(*key)
+    except TypeError:  # an unhashable cutoff: no caching
+        profiles, harmonics = _sampled_parts.__wrapped__(*key)
     pair_cache: dict = {}
     out_slots = _slots(rho_out)
     in_slots = _slots(rho_in)

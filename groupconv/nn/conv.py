@@ -285,7 +285,13 @@ class _BasisExpansion:
         self.identity_weights = plan["identity_weights"]
         self.out_reps, self.in_reps = out_reps, in_reps
         # identical layers share these read-only buffers (until moved or cast) instead of copying them
-        module.register_buffer("basis", torch.from_numpy(plan["buf"]), persistent=False)
+        # computed in float64, stored in the default dtype (module.double() / .half() cast it with the
+        # parameters) so that the forward does not convert it
+        dtype = torch.get_default_dtype()
+        key = ("basis", dtype)
+        if key not in plan:
+            plan[key] = torch.from_numpy(plan["buf"]).to(dtype)
+        module.register_buffer("basis", plan[key], persistent=False)
         module.register_buffer("weight_index", torch.from_numpy(plan["index"]), persistent=False)
         module.register_buffer("row_index", torch.from_numpy(plan["rows"]), persistent=False)
         module.register_buffer("col_index", torch.from_numpy(plan["cols"]), persistent=False)
@@ -419,7 +425,9 @@ class SteerableConv2d(EquivariantConv2d):
         bmap, nbias = _bias_map(out_type)
         if bias and nbias:
             self.bias = nn.Parameter(torch.zeros(nbias))
-            self.register_buffer("bias_map", torch.as_tensor(bmap), persistent=False)
+            self.register_buffer(
+                "bias_map", torch.as_tensor(bmap, dtype=torch.get_default_dtype()), persistent=False
+            )
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
