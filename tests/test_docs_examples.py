@@ -18,6 +18,7 @@ PAGES = [
     "docs/analysis.md",
     "docs/reproduce_dcfnet.md",
     "docs/reproduce_phase_collapse.md",
+    "docs/layers.md",
 ]
 
 
