@@ -9,7 +9,8 @@ Run in an environment with kymatio 0.3 (it needs scipy < 1.17), groupconv on the
 Measures, for J=3, L=8, batch 16 at 64x64 and 256x256: the forward time ratio (kymatio / groupconv,
 CPU, float32), the filter-bank construction ratio, and the agreement of the outputs when groupconv
 uses kymatio's filters, its reflect padding and its cropping (max relative difference,
-``max |S_g - S_k| / max |S_k|``). Also the construction time of 512x512, J=4, L=8 banks.
+``max |S_g - S_k| / max |S_k|``, asserted below 1e-5: kymatio computes its filters in complex64). Also the
+construction time of 512x512, J=4, L=8 banks.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ def main() -> None:
             f"{tf_k / tf_g:.0f}x | {diff32:.2e} | {diff64:.2e} |"
         )
         assert out.shape == ref.shape, (out.shape, ref.shape)
+        # documented tolerance: kymatio builds its filters in complex64, so agreement is float32 rounding
+        assert diff32 < 1e-5 and diff64 < 1e-5, (diff32, diff64)
     # filter-level agreement on one padded grid
     Mp = (80, 80)
     kb = filter_bank(Mp[0], Mp[1], J, L)

@@ -21,6 +21,7 @@ scattering", CPAM 2012, Eq. (2.7)). ``-omega`` is the discrete mirror ``k -> -k 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 
@@ -107,6 +108,28 @@ class FilterBank:
         return frame_bounds(self, real_input)
 
 
+def _single_threaded(fn):
+    """Run a bank builder on one intra-op thread, restoring the setting afterwards.
+
+    Construction is memory-bound elementwise work on moderate arrays; on shared cores the OpenMP
+    barriers between its many small ops cost more than they gain (measured 5-10x slower with 2 threads
+    on a loaded 2-core machine, see docs/benchmarks.md).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        n = torch.get_num_threads()
+        if n == 1:
+            return fn(*args, **kwargs)
+        torch.set_num_threads(1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(n)
+
+    return wrapper
+
+
 def _mirror(t: torch.Tensor) -> torch.Tensor:
     """``t(-omega)`` on the discrete grid: index ``k -> -k mod M`` on the last two axes."""
     return torch.roll(torch.flip(t, (-2, -1)), (1, 1), (-2, -1))
@@ -146,6 +169,7 @@ def frame_bounds(bank: FilterBank, real_input: bool = True) -> tuple[float, floa
     return float(lp.min()), float(lp.max())
 
 
+@_single_threaded
 def make_tight(bank: FilterBank) -> FilterBank:
     """The canonical tight (Parseval) version of a bank: every filter divided by ``sqrt(A(omega))``.
 
@@ -241,6 +265,7 @@ def _wrap(a: torch.Tensor) -> torch.Tensor:
     return torch.remainder(a + math.pi, 2 * math.pi) - math.pi
 
 
+@_single_threaded
 def parseval_wavelet_bank(
     shape: tuple[int, int], J: int, L: int = 8, full_circle: bool = False, tight: bool = True
 ) -> FilterBank:
@@ -304,6 +329,7 @@ def parseval_wavelet_bank(
     return _tighten_nyquist(bank) if tight else bank
 
 
+@_single_threaded
 def morlet_bank(
     shape: tuple[int, int],
     J: int,
@@ -382,6 +408,7 @@ def morlet_bank(
     return bank
 
 
+@_single_threaded
 def gabor_bank(
     shape: tuple[int, int],
     n_bands: int = 4,
