@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["README.md", "docs/groups.md"]
+PAGES = ["README.md", "docs/groups.md", "docs/testing.md", "docs/verify.md"]
 
 
 def _blocks(path: Path) -> list[str]:
