@@ -32,6 +32,15 @@ def best_of(fn, repeat: int) -> float:
     return min(times)
 
 
+def interleaved(fn_a, fn_b, repeat: int) -> tuple[float, float]:
+    """Best-of timings of two functions run alternately, so that a varying machine load hits both."""
+    ta, tb = [], []
+    for _ in range(repeat):
+        ta.append(best_of(fn_a, 1))
+        tb.append(best_of(fn_b, 1))
+    return min(ta), min(tb)
+
+
 class KymatioLike(torch.nn.Module):
     """groupconv's Scattering2D on kymatio's padded grid: reflect padding, kymatio's Morlet filters,
     crop of one coarse pixel on each side, so outputs are comparable entry by entry."""
@@ -72,15 +81,15 @@ def main() -> None:
         with torch.no_grad():
             ref = k(x)
             out = g(x)
-            t_k = best_of(lambda k=k, x=x: k(x), args.repeat)
-            t_g = best_of(lambda g=g, x=x: g(x), args.repeat)
+            t_k, t_g = interleaved(lambda k=k, x=x: k(x), lambda g=g, x=x: g(x), args.repeat)
         diff32 = float((out - ref).abs().max() / ref.abs().max())
         with torch.no_grad():
             out64 = g.double()(x.double())
         diff64 = float((out64 - ref.double()).abs().max() / ref.abs().max())
         Mp = g.scat.shape
-        tf_k = best_of(lambda Mp=Mp: filter_bank(Mp[0], Mp[1], J, L), max(1, args.repeat // 2))
-        tf_g = best_of(lambda Mp=Mp: morlet_bank(Mp, J, L), args.repeat)
+        tf_k, tf_g = interleaved(
+            lambda Mp=Mp: filter_bank(Mp[0], Mp[1], J, L), lambda Mp=Mp: morlet_bank(Mp, J, L), args.repeat
+        )
         print(
             f"| {n} | {t_k:.4f} | {t_g:.4f} | {t_k / t_g:.2f}x | {tf_k:.3f} | {tf_g:.4f} | "
             f"{tf_k / tf_g:.0f}x | {diff32:.2e} | {diff64:.2e} |"

@@ -203,12 +203,15 @@ def _shape_arg(text: str) -> tuple[int, ...]:
 
 
 def _cmd_reproduce(args) -> int:
+    import os
     from pathlib import Path
 
     from .reproduce import Options, markdown_table, run
 
     out = Path(args.out) if args.out else Path("results") / args.name
     result = run(args.name, Options(args.smoke, out, args.device, args.seed, args.quiet))
+    if int(os.environ.get("RANK", "0")) != 0:
+        return 0
     for tname, rows in result.tables.items():
         print(f"{tname}\n{markdown_table(rows)}\n")
     print(f"results written to {out}")

@@ -570,7 +570,13 @@ def count_regions_milp(
         cons = list(constraints)
         if cuts_a:
             cons.append(LinearConstraint(np.array(cuts_a), np.array(cuts_lo), np.inf))
-        res = milp(np.zeros(nvar), constraints=cons, integrality=integrality, bounds=Bounds(lb, ub))
+        res = milp(
+            np.zeros(nvar),
+            constraints=cons,
+            integrality=integrality,
+            bounds=Bounds(lb, ub),
+            options={"presolve": False},
+        )
         if res.status == 2 or res.x is None:  # infeasible: every region found
             break
         if res.status != 0:

@@ -22,6 +22,7 @@ from .filters import (
     parseval_wavelet_bank,
 )
 from .generalized import GeneralizedScattering, Modulus, Pooling, RealReLU, ScatteringLayer, SoftModulus
+from .phase_collapse import PhaseCollapseBlock, PhaseCollapseNet
 from .scattering2d import RotoTranslationScattering, Scattering2D, periodize
 
 __all__ = [
@@ -48,4 +49,6 @@ __all__ = [
     "decay_bound",
     "plot_energy_decay",
     "plot_littlewood_paley",
+    "PhaseCollapseNet",
+    "PhaseCollapseBlock",
 ]

@@ -199,9 +199,20 @@ class Scattering2D(_FilterModule):
             for c, p in enumerate(self.paths_meta)
         ]
 
-    def frame_bounds(self) -> tuple[float, float]:
-        """Frame bounds ``(A, B)`` of the filter bank (real input), see :func:`frame_bounds`."""
+    def bank_frame_bounds(self) -> tuple[float, float]:
+        """Real-input frame bounds ``(A, B)`` of the filter bank, see :func:`frame_bounds`."""
         return self._frame_bounds
+
+    def frame_bounds(self) -> tuple[float | None, float | None]:
+        """Energy bounds of the whole map ``f -> S f`` read by :func:`groupconv.verify.check_energy`.
+
+        Without subsampling, ``E_n + W_{n+1} <= B W_n`` layer by layer gives
+        ``sum_{n<=N} |||Phi^n f|||^2 <= max(1, B)^{N+1} ||f||^2``; no lower bound holds in general (the
+        energy left in ``W_N`` leaves the output). With subsampling no bound is claimed.
+        """
+        if self.subsample:
+            return None, None
+        return None, max(1.0, self._frame_bounds[1]) ** (self.max_order + 1)
 
     def extra_repr(self) -> str:
         return (
