@@ -95,3 +95,30 @@ def test_verify_model_on_real_layers():
     report = verify_model(_network(False), torch.randn(1, 1, 9, 9))
     assert report.passed
     assert [r.status for r in report.certificates.rows if r.kind.endswith("Conv2d")] == ["proved"] * 3
+
+
+def test_fourier_domain_group_convolutions_are_checked_and_certified():
+    from groupconv.groups import Dihedral as D
+    from groupconv.nn import GroupConvolution
+
+    G3 = D(3)
+    torch.manual_seed(0)
+    a, b = GroupConvolution(G3, 2, 3), GroupConvolution(G3, 3, 1)
+
+    class Shift(nn.Module):
+        """Claims functions on D3 in and out, but shifts the element axis (not a left action)."""
+
+        def __init__(self, t):
+            super().__init__()
+            self.in_type = self.out_type = t
+
+        def forward(self, x):
+            return torch.roll(x, 1, dims=-1)
+
+    net = nn.Sequential(a, Shift(a.out_type), b)
+    x = torch.randn(4, 2, G3.order)
+    report = check_equivariance(net, x)
+    assert [r.passed for r in report.rows] == [True, False, True]
+    assert report.rows[0].elements_tried == 6 and report.rows[0].max_abs_error < 1e-12
+    cert = certify(net)
+    assert [r.status for r in cert.rows] == ["proved", "not applicable", "proved"]
