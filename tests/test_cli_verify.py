@@ -86,3 +86,8 @@ def test_bundled_image_matches_skimage():
         bundled = np.load(fh).astype(np.float64)
     ref = skimage_data.camera().astype(np.float64).reshape(32, 16, 32, 16).mean((1, 3))
     assert np.abs(bundled - ref).max() <= 0.5
+
+
+def test_verify_reports_a_bad_input_shape(capsys):
+    assert main(["verify", f"{EXAMPLE}:build", "--input-shape", "1,3,9,9"]) == 2
+    assert "shape (batch, 1, H, W)" in capsys.readouterr().err
