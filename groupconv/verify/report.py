@@ -185,11 +185,7 @@ class Report:
 
     def to_json(self, path: str | None = None) -> str:
         """JSON text (written to ``path`` when given)."""
-        text = json.dumps(self.to_dict(), indent=2, default=float)
-        if path is not None:
-            with open(path, "w") as fh:
-                fh.write(text)
-        return text
+        return _dump_json(self.to_dict(), path)
 
     @classmethod
     def from_dict(cls, data: dict) -> Report:
@@ -231,6 +227,14 @@ class Report:
         ax.set_title(self.title)
         ax.tick_params(axis="x", rotation=45)
         return ax
+
+
+def _dump_json(data: dict, path: str | None) -> str:
+    text = json.dumps(data, indent=2, default=float)
+    if path is not None:
+        with open(path, "w") as fh:
+            fh.write(text)
+    return text
 
 
 def _rich_available() -> bool:
@@ -323,11 +327,7 @@ class VerificationReport:
 
     def to_json(self, path: str | None = None) -> str:
         """JSON text (written to ``path`` when given)."""
-        text = json.dumps(self.to_dict(), indent=2, default=float)
-        if path is not None:
-            with open(path, "w") as fh:
-                fh.write(text)
-        return text
+        return _dump_json(self.to_dict(), path)
 
     @classmethod
     def from_dict(cls, data: dict) -> VerificationReport:
