@@ -16,8 +16,7 @@ import torch
 from torch import nn
 
 from .groups import Cyclic, Dihedral, transform_grid
-from .nn import FieldType, GroupConv2d, LiftingConv2d
-from .reps import trivial
+from .nn import EquivariantSequential, GroupConv2d, GroupPooling, LiftingConv2d, ReLU
 from .scattering import RotoTranslationScattering, Scattering2D
 from .verify import Action
 
@@ -40,44 +39,16 @@ def demo_image(size: int = 32, dtype: torch.dtype = torch.float64) -> torch.Tens
     return torch.as_tensor(img, dtype=dtype)[None, None]
 
 
-class _RegularReLU(nn.ReLU):
-    def __init__(self, field_type: FieldType):
-        super().__init__()
-        self.in_type = self.out_type = field_type
-
-
-class _GroupPool(nn.Module):
-    def __init__(self, field_type: FieldType):
-        super().__init__()
-        self.order = field_type.group.order
-        self.in_type = field_type
-        self.out_type = FieldType(field_type.group, [trivial(field_type.group)] * len(field_type))
-
-    def frame_bounds(self) -> tuple[float, float]:
-        # max_g v_g^2 <= sum_g v_g^2 <= |G| max_g v_g^2 for the non-negative inputs after a ReLU
-        return 1.0 / self.order, 1.0
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, _, h, w = x.shape
-        return x.reshape(b, -1, self.order, h, w).amax(2)
-
-
-def d4_network(channels: int = 4, kernel_size: int = 5, seed: int = 0) -> nn.Sequential:
+def d4_network(channels: int = 4, kernel_size: int = 5, seed: int = 0) -> EquivariantSequential:
     """Lifting convolution, ReLU, group convolution, ReLU and group max pooling on D_4: an invariant
     feature extractor (Cohen & Welling, ICML 2016)."""
     torch.manual_seed(seed)
     G = Dihedral(4)
     lift = LiftingConv2d(G, 1, channels, kernel_size, padding=kernel_size // 2, bias=False)
     conv = GroupConv2d(G, channels, channels, 3, padding=1, bias=False)
-    net = nn.Sequential(
-        lift,
-        _RegularReLU(lift.out_type),
-        conv,
-        _RegularReLU(conv.out_type),
-        _GroupPool(conv.out_type),
+    return EquivariantSequential(
+        lift, ReLU(lift.out_type), conv, ReLU(conv.out_type), GroupPooling(conv.out_type, mode="max")
     )
-    net.in_type, net.out_type = lift.in_type, net[-1].out_type
-    return net
 
 
 def rototranslation_scattering(size: int = 32) -> tuple[nn.Module, dict]:

@@ -124,6 +124,7 @@ def _cmd_verify(args) -> int:
     from .nn import FieldType
     from .reps import trivial
     from .verify import typed_layers, verify_model
+    from .verify.equivariance import _is_typed as is_typed
 
     try:
         obj = _load_target(args.target)
@@ -152,13 +153,13 @@ def _cmd_verify(args) -> int:
         x = torch.randn(*args.input_shape, generator=gen, dtype=dtype)
     elif hasattr(model, "example_input"):
         x = model.example_input()
-    elif hasattr(model, "in_type"):
+    elif isinstance(getattr(model, "in_type", None), FieldType):
         x = torch.randn(1, model.in_type.size, 29, 29, generator=gen, dtype=dtype)
     else:
         print("groupconv verify: pass --input-shape (the model has no example_input())", file=sys.stderr)
         return 2
     types = None
-    if not typed_layers(model) and not hasattr(model, "in_type"):
+    if not typed_layers(model) and not is_typed(model):
         if group is None:
             print(
                 "groupconv verify: the model has no typed layers; pass --group to check it as a map between "
@@ -172,15 +173,19 @@ def _cmd_verify(args) -> int:
             "": (FieldType(group, [trivial(group)] * x.shape[1]), FieldType(group, [trivial(group)] * c_out))
         }
     atol, rtol = (1e-10, 1e-8) if dtype == torch.float64 else (1e-5, 1e-5)
-    report = verify_model(
-        model,
-        x.to(args.device),
-        types=types,
-        n_samples=args.samples,
-        atol=atol if args.atol is None else args.atol,
-        rtol=rtol if args.rtol is None else args.rtol,
-        dtype=dtype,
-    )
+    try:
+        report = verify_model(
+            model,
+            x.to(args.device),
+            types=types,
+            n_samples=args.samples,
+            atol=atol if args.atol is None else args.atol,
+            rtol=rtol if args.rtol is None else args.rtol,
+            dtype=dtype,
+        )
+    except (ValueError, TypeError) as e:
+        print(f"groupconv verify: {e}", file=sys.stderr)
+        return 2
     report.show()
     if args.json:
         report.to_json(args.json)
@@ -236,7 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
     p = sub.add_parser("verify", help="check a model layer by layer: equivariance, energy, certificates")
     p.add_argument("target", help="PACKAGE.MODULE:FACTORY or path/to/file.py:FACTORY (a model or a factory)")
-    p.add_argument("--group", type=_group_arg, default=None, help="passed to the factory as group=...")
+    p.add_argument(
+        "--group",
+        type=_group_arg,
+        default=None,
+        help="passed to the factory as group=...; types a model without typed layers as scalar fields",
+    )
     p.add_argument("--input-shape", type=_shape_arg, default=None, help="e.g. 1,1,29,29")
     p.add_argument("--json", default=None, help="write the reports as JSON to this file")
     p.add_argument("--markdown", default=None, help="write the reports as Markdown to this file")

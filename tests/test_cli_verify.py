@@ -18,10 +18,17 @@ def test_verify_file_path_form_writes_json_and_markdown(tmp_path, capsys):
     out, md = tmp_path / "r.json", tmp_path / "r.md"
     assert main(["verify", f"{EXAMPLE}:build", "--json", str(out), "--markdown", str(md)]) == 0
     text = capsys.readouterr().out
-    assert "LiftingD4" in text and "verification: pass" in text
+    assert "LiftingConv2d" in text and "verification: pass" in text
     report = VerificationReport.from_json(out.read_text())
-    assert report.passed and [r.layer for r in report.equivariance.rows][:3] == ["0", "1", "2"]
-    assert report.certificates.rows[0].status == "proved"
+    assert report.passed and [r.layer for r in report.equivariance.rows] == [
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+        "(model)",
+    ]
+    assert [report.certificates.rows[i].status for i in (0, 2)] == ["proved", "proved"]
     assert json.loads(out.read_text())["info"]["input shape"] == "2x1x17x17"  # the model's example_input()
     assert md.read_text().startswith("## verification: pass")
 
@@ -36,7 +43,7 @@ def test_verify_module_path_form_and_failing_model(monkeypatch, tmp_path, capsys
     assert main(["verify", "examples.verify_model:build_broken", "--json", str(out)]) == 1
     report = VerificationReport.from_json(out.read_text())
     assert report.equivariance.first_failure().kind == "PlantedShift"
-    assert [r.passed for r in report.equivariance.rows] == [True, True, True, False]
+    assert [r.passed for r in report.equivariance.rows] == [True] * 5 + [False, False]  # layer 5, model
 
 
 def test_verify_plain_torch_model_with_group(capsys):
@@ -79,3 +86,8 @@ def test_bundled_image_matches_skimage():
         bundled = np.load(fh).astype(np.float64)
     ref = skimage_data.camera().astype(np.float64).reshape(32, 16, 32, 16).mean((1, 3))
     assert np.abs(bundled - ref).max() <= 0.5
+
+
+def test_verify_reports_a_bad_input_shape(capsys):
+    assert main(["verify", f"{EXAMPLE}:build", "--input-shape", "1,3,9,9"]) == 2
+    assert "shape (batch, 1, H, W)" in capsys.readouterr().err

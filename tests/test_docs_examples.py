@@ -19,6 +19,8 @@ PAGES = [
     "docs/reproduce_dcfnet.md",
     "docs/reproduce_phase_collapse.md",
     "docs/layers.md",
+    "docs/testing.md",
+    "docs/verify.md",
 ]
 
 

@@ -69,3 +69,20 @@ def test_littlewood_paley_bounds():
     band = sympy.Interval(0, sympy.pi / 6)
     assert certify_littlewood_paley(bank, w, bounds=(sympy.Rational(13, 16), 1), domain=band)[0]
     assert not certify_littlewood_paley(bank, w, bounds=(sympy.Rational(7, 8), 1), domain=band)[0]
+
+
+def test_permutation_fields_certificate_for_pointwise_layers():
+    from torch import nn
+
+    from groupconv.nn import FieldType, GroupPooling, ReLU
+    from groupconv.reps import regular, trivial
+    from groupconv.verify import certify, certify_permutation_fields
+
+    G = Dihedral(4)
+    perm = FieldType(G, [regular(G), trivial(G)])
+    ok, reason = certify_permutation_fields(perm)
+    assert ok and "permutation matrices" in reason
+    ok, reason = certify_permutation_fields(FieldType(G, [regular(G), irrep(G, 1, 1)]))
+    assert not ok and "field 1" in reason
+    report = certify(nn.Sequential(ReLU(perm), GroupPooling(perm)))
+    assert [r.status for r in report.rows] == ["proved", "proved"]

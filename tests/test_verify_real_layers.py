@@ -95,3 +95,50 @@ def test_verify_model_on_real_layers():
     report = verify_model(_network(False), torch.randn(1, 1, 9, 9))
     assert report.passed
     assert [r.status for r in report.certificates.rows if r.kind.endswith("Conv2d")] == ["proved"] * 3
+
+
+def test_fourier_domain_group_convolutions_are_checked_and_certified():
+    from groupconv.groups import Dihedral as D
+    from groupconv.nn import GroupConvolution
+
+    G3 = D(3)
+    torch.manual_seed(0)
+    a, b = GroupConvolution(G3, 2, 3), GroupConvolution(G3, 3, 1)
+
+    class Shift(nn.Module):
+        """Claims functions on D3 in and out, but shifts the element axis (not a left action)."""
+
+        def __init__(self, t):
+            super().__init__()
+            self.in_type = self.out_type = t
+
+        def forward(self, x):
+            return torch.roll(x, 1, dims=-1)
+
+    net = nn.Sequential(a, Shift(a.out_type), b)
+    x = torch.randn(4, 2, G3.order)
+    report = check_equivariance(net, x)
+    assert [r.passed for r in report.rows] == [True, False, True]
+    assert report.rows[0].elements_tried == 6 and report.rows[0].max_abs_error < 1e-12
+    cert = certify(net)
+    assert [r.status for r in cert.rows] == ["proved", "not applicable", "proved"]
+
+
+def test_so2_steerable_conv_rows_show_grid_and_sampled_elements():
+    from groupconv.groups import SO2
+    from groupconv.verify import elements_to_try
+
+    G2 = SO2()
+    t_in = FieldType(G2, [irrep(G2, 0)])
+    t_out = FieldType(G2, [irrep(G2, 0), irrep(G2, 1)])
+    torch.manual_seed(0)
+    conv = SteerableConv2d(t_in, t_out, 5, padding=2)
+    yy, xx = torch.meshgrid(torch.arange(15.0) - 7, torch.arange(15.0) - 7, indexing="ij")
+    x = torch.exp(-(xx**2 + (yy - 1) ** 2) / 8)[None, None]  # a smooth blob, away from the border
+    grid = elements_to_try(G2, n_samples=0)
+    exact = check_equivariance(nn.Sequential(conv), x, elements=grid)
+    assert exact.passed and exact.rows[0].elements_tried == 4  # rotations by 90 degrees act exactly
+    sampled = check_equivariance(nn.Sequential(conv), x, atol=0, rtol=5e-2)
+    row = sampled.rows[0]
+    assert row.group == "SO2" and row.elements_tried == 24 and row.passed
+    assert row.max_rel_error > exact.rows[0].max_rel_error  # interpolation error of sampled angles

@@ -123,7 +123,8 @@ def test_rich_rendering():
     report = check_equivariance(_net(), torch.randn(1, 16, 5, 5))
     buf = io.StringIO()
     report.show(file=buf, use_rich=True)
-    assert "Weighted" in buf.getvalue() and "FAIL" in buf.getvalue()
+    text = buf.getvalue()
+    assert "Weighted" in text and "FAIL" in text and "D4[2 x regular]" in text  # types are not markup
 
 
 def test_json_round_trip_of_every_report_kind(tmp_path):

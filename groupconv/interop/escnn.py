@@ -37,6 +37,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from scipy.linalg import block_diag
 from torch import nn
 
 from ..groups.base import Group
@@ -204,23 +205,12 @@ def from_escnn_representation(rep, group: Group | None = None, gspace=None) -> R
         ir, B = _match_irrep(G.irrep(*rid), group, pairs)
         found.append(ir)
         blocks.append(B)
-    q = np.asarray(rep.change_of_basis, dtype=np.float64) @ _block_diag(blocks)
+    q = np.asarray(rep.change_of_basis, dtype=np.float64) @ block_diag(*blocks)
     if len(found) == 1 and np.allclose(q, np.eye(q.shape[0]), atol=1e-12):
         return found[0]
     # a single irrep in another basis keeps the irrep's name, marked as conjugated
     name = "regular" if rep.name == "regular" else (f"{found[0].name}'" if len(found) == 1 else rep.name)
     return Representation(group, found, q, name=name)
-
-
-def _block_diag(blocks: Sequence[np.ndarray]) -> np.ndarray:
-    n = sum(b.shape[0] for b in blocks)
-    out = np.zeros((n, n))
-    i = 0
-    for b in blocks:
-        d = b.shape[0]
-        out[i : i + d, i : i + d] = b
-        i += d
-    return out
 
 
 def from_escnn_type(field_type) -> FieldType:
@@ -266,7 +256,7 @@ def to_escnn_representation(rep: Representation, gspace):
         ids.append(cand[0])
         blocks.append(cand[1])
     # rho = Q (+) sigma_gc Q^T and sigma_escnn = B sigma_gc B^T give rho = (Q (+)B^T) (+) sigma_escnn (...)^T
-    q = rep.change_of_basis @ _block_diag(blocks).T
+    q = rep.change_of_basis @ block_diag(*blocks).T
     if len(ids) == 1 and np.allclose(q, np.eye(rep.dim), atol=1e-12):
         return G.irrep(*ids[0])
     if rep.name == "regular" and group.is_finite:

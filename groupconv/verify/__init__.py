@@ -14,6 +14,7 @@ from .certify import (
     certify_index_map,
     certify_kernel_basis,
     certify_littlewood_paley,
+    certify_permutation_fields,
     register_certifier,
     span_residual,
 )
@@ -31,6 +32,7 @@ __all__ = [
     "certify_index_map",
     "certify_convolution_theorem",
     "certify_littlewood_paley",
+    "certify_permutation_fields",
     "span_residual",
     "register_certifier",
     "register_frame_bounds",

@@ -13,7 +13,9 @@ A certificate is a proof by exact computation that holds for every input, not a 
 - Fourier-domain convolutions satisfy the convolution theorem, checked on symbolic functions
   (:func:`certify_convolution_theorem`);
 - analytically defined filter banks satisfy the Littlewood-Paley identity (or bounds), checked
-  symbolically (:func:`certify_littlewood_paley`).
+  symbolically (:func:`certify_littlewood_paley`);
+- entrywise nonlinearities and group pooling commute with fields whose representations permute the
+  channels, checked exactly on the generators (:func:`certify_permutation_fields`).
 
 Layers provide their certificate through a ``certificate()`` method returning a
 :class:`~groupconv.verify.report.CertificateRow` (or a ``(status, reason, residual)`` tuple), or through a
@@ -46,6 +48,7 @@ __all__ = [
     "span_residual",
     "certify_convolution_theorem",
     "certify_littlewood_paley",
+    "certify_permutation_fields",
 ]
 
 _CERTIFIERS: dict[type, Callable[[nn.Module], CertificateRow | tuple]] = {}
@@ -300,6 +303,51 @@ def certify_littlewood_paley(
     return ok, f"sum_j |psi_j^|^2 = {shown} has exact range [{inf}, {sup}], {verdict} the bounds [{lo}, {hi}]"
 
 
+def certify_permutation_fields(field_type) -> tuple[bool, str]:
+    r"""Prove that every field of ``field_type`` (a :class:`~groupconv.nn.FieldType` of a finite group)
+    transforms by permutation matrices: for each generator ``g`` the exact matrix ``rho(g)`` has entries
+    in ``{0, 1}`` with a single 1 in every row and column.
+
+    Then ``rho(g)`` commutes with every entrywise map, ``\sigma(\rho(g) f) = \rho(g) \sigma(f)``, and
+    leaves every symmetric reduction of a field (maximum, mean) unchanged, which is the equivariance of
+    a pointwise nonlinearity and the invariance of group pooling (Cohen & Welling, ICML 2016, Sec. 6.3);
+    both act pointwise in space, so they commute with the spatial action too. Generators suffice since
+    products of permutation matrices are permutation matrices.
+    """
+    group = field_type.group
+    if not isinstance(group, FiniteGroup):
+        return False, f"{group} is not finite: its fields are not permutation representations"
+    gens = group.generators() if hasattr(group, "generators") else list(range(group.order))
+    for i, rep in enumerate(field_type.representations):
+        for g in gens:
+            m = sympy.Matrix(rep.exact(int(g)))
+            ok = all(v in (0, 1) for v in m) and all(sum(m.row(r)) == 1 for r in range(m.rows))
+            ok = ok and all(sum(m.col(c)) == 1 for c in range(m.cols))
+            if not ok:
+                return (
+                    False,
+                    f"field {i} ({rep!r}) is not a permutation representation: rho({g}) = {m.tolist()}",
+                )
+    return (
+        True,
+        f"the {len(field_type)} fields of {field_type!r} transform by permutation matrices (exact, generators "
+        f"{gens}), which commute with entrywise maps and symmetric reductions",
+    )
+
+
+def _certify_permutation_layer(module: nn.Module) -> tuple[str, str]:
+    ok, reason = certify_permutation_fields(module.in_type)
+    return ("proved" if ok else "failed", reason)
+
+
+def _register_library_certifiers() -> None:
+    from ..nn.nonlinearities import PointwiseNonlinearity
+    from ..nn.pooling import GroupPooling
+
+    for cls in (PointwiseNonlinearity, GroupPooling):
+        _CERTIFIERS.setdefault(cls, _certify_permutation_layer)
+
+
 def span_residual(filt: torch.Tensor, basis: torch.Tensor) -> float:
     """Relative least-squares residual of ``filt`` (flattened) in the span of ``basis`` ``(n, ...)``."""
     a = basis.reshape(basis.shape[0], -1).to(torch.float64).T
@@ -330,6 +378,7 @@ def certify(model: nn.Module, layers: Sequence[str] | None = None) -> Report:
     with the reason and, where the weights are checked against a basis, the numeric residual."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"certify takes an nn.Module, got {type(model).__name__}")
+    _register_library_certifiers()
     named = dict(model.named_modules())
     if layers is None:
         names = [n for n, *_ in typed_layers(model)]

@@ -163,6 +163,15 @@ def split_energy_per_layer(value: Any, batch: int) -> tuple[list[torch.Tensor], 
     return [_per_sample(o, batch) for o in orders], _per_sample(rem, batch)
 
 
+def _within(ratios: torch.Tensor, a: float | None, b: float | None, rtol: float) -> bool | None:
+    """Every ratio in ``[a (1 - rtol), b (1 + rtol)]``; ``None`` when no bound is known."""
+    if a is None and b is None:
+        return None
+    low = a is None or bool((ratios >= a * (1 - rtol)).all())
+    high = b is None or bool((ratios <= b * (1 + rtol)).all())
+    return low and high
+
+
 def _is_scattering(m: nn.Module) -> bool:
     return callable(getattr(m, "energies", None)) or callable(getattr(m, "energy_per_layer", None))
 
@@ -218,11 +227,7 @@ def _identity_rows(named: dict, inputs: dict, rtol: float) -> list[EnergyRow]:
             eu = eu.sum().reshape(1)
         a, b = _network_bounds(module, len(orders))
         ratios = total / eu.clamp_min(torch.finfo(eu.dtype).tiny)
-        ok = True
-        if a is not None:
-            ok &= bool((ratios >= a * (1 - rtol)).all())
-        if b is not None:
-            ok &= bool((ratios <= b * (1 + rtol)).all())
+        ok = _within(ratios, a, b, rtol)
         dev = float((total - eu).abs().max() / eu.max().clamp_min(torch.finfo(eu.dtype).tiny))
         rows.append(
             EnergyRow(
@@ -324,13 +329,7 @@ def check_energy(
         eu, ev = _energy(u), _energy(v)
         ratios = ev / eu.clamp_min(torch.finfo(eu.dtype).tiny)
         a, b = layer_frame_bounds(module)
-        ok = None
-        if a is not None or b is not None:
-            ok = True
-            if a is not None:
-                ok &= bool((ratios >= a * (1 - rtol)).all())
-            if b is not None:
-                ok &= bool((ratios <= b * (1 + rtol)).all())
+        ok = _within(ratios, a, b, rtol)
         rows.append(
             EnergyRow(
                 layer=name,

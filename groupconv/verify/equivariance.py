@@ -210,7 +210,8 @@ def check_equivariance(
         An input batch (moved to ``dtype`` on the model's device).
     types:
         ``{module_name: (in_type, out_type)}`` for layers without types, each type a FieldType, a
-        Representation, or a callable ``(x, g) -> g . x``. The name ``""`` is the whole model.
+        Representation, an :class:`Action`, or a callable ``(x, g) -> g . x`` (then pass ``elements``).
+        The name ``""`` is the whole model.
     elements:
         Elements to try (default: :func:`elements_to_try`).
     atol, rtol:
@@ -239,7 +240,7 @@ def check_equivariance(
     work.eval()
     x = x.to(device=device, dtype=dtype)
     layers = typed_layers(work, types)
-    if not layers and not (hasattr(work, "in_type") and hasattr(work, "out_type")):
+    if not layers and not _is_typed(work):
         raise ValueError(
             "the model has no layer with in_type/out_type: pass types={name: (in_type, out_type)} "
             "for the layers to check"
@@ -260,12 +261,7 @@ def check_equivariance(
             h.remove()
     order = {name: i for i, name in enumerate(captured)}
     layers = sorted([entry for entry in layers if entry[0] in captured], key=lambda e: order[e[0]])
-    if (
-        check_model
-        and hasattr(work, "in_type")
-        and hasattr(work, "out_type")
-        and all(n != "" for n, *_ in layers)
-    ):
+    if check_model and _is_typed(work) and all(n != "" for n, *_ in layers):
         captured[""] = x
         layers.append(("", work, work.in_type, work.out_type))
 

@@ -139,16 +139,19 @@ class Report:
 
     def to_rich(self):
         """A ``rich.table.Table`` (needs ``rich``); failing cells are shown in red."""
+        from rich.markup import escape
         from rich.table import Table
 
         head, body = self._table()
         table = Table(title=f"{self.title}: " + ("pass" if self.passed else "FAIL"), title_justify="left")
         for h in head:
-            table.add_column(h, overflow="fold")
+            wrap = h in ("reason", "note")
+            table.add_column(h, overflow="fold", no_wrap=not wrap)
         for row in body:
-            table.add_row(*[f"[red]{c}[/red]" if c in ("FAIL", "failed") else c for c in row])
+            # type names such as D4[irrep(0,0)] must not be read as rich markup
+            table.add_row(*[f"[red]{escape(c)}[/red]" if c in ("FAIL", "failed") else escape(c) for c in row])
         if self.info:
-            table.caption = ", ".join(f"{k}: {_fmt(v)}" for k, v in self.info.items())
+            table.caption = escape(", ".join(f"{k}: {_fmt(v)}" for k, v in self.info.items()))
         return table
 
     def show(self, file: TextIO | None = None, use_rich: bool | None = None) -> None:
@@ -182,11 +185,7 @@ class Report:
 
     def to_json(self, path: str | None = None) -> str:
         """JSON text (written to ``path`` when given)."""
-        text = json.dumps(self.to_dict(), indent=2, default=float)
-        if path is not None:
-            with open(path, "w") as fh:
-                fh.write(text)
-        return text
+        return _dump_json(self.to_dict(), path)
 
     @classmethod
     def from_dict(cls, data: dict) -> Report:
@@ -230,6 +229,14 @@ class Report:
         return ax
 
 
+def _dump_json(data: dict, path: str | None) -> str:
+    text = json.dumps(data, indent=2, default=float)
+    if path is not None:
+        with open(path, "w") as fh:
+            fh.write(text)
+    return text
+
+
 def _rich_available() -> bool:
     try:
         import rich  # noqa: F401
@@ -245,7 +252,8 @@ def _show(reports: list[Report], file: TextIO | None, use_rich: bool | None) -> 
     if use_rich:
         from rich.console import Console
 
-        console = Console(file=file, width=max(100, Console(file=file).width))
+        probe = Console(file=file)
+        console = Console(file=file, width=probe.width if probe.is_terminal else 200)
         for r in reports:
             console.print(r.to_rich())
     else:
@@ -319,11 +327,7 @@ class VerificationReport:
 
     def to_json(self, path: str | None = None) -> str:
         """JSON text (written to ``path`` when given)."""
-        text = json.dumps(self.to_dict(), indent=2, default=float)
-        if path is not None:
-            with open(path, "w") as fh:
-                fh.write(text)
-        return text
+        return _dump_json(self.to_dict(), path)
 
     @classmethod
     def from_dict(cls, data: dict) -> VerificationReport:
