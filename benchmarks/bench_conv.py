@@ -5,7 +5,8 @@ The reference is a plain convolution with a leaf filter of the expanded shape (w
 layer must at least compute); the ratio shows the cost of building the filter from the learned
 parameters (one gather for C4 / D4, one einsum with the steerable basis for C8).
 
-Run: ``python benchmarks/bench_conv.py [--quick]``.
+Times are CPU times of the process (``time.process_time``, one torch thread by default), which do not
+depend on other jobs sharing the machine. Run: ``python benchmarks/bench_conv.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -40,9 +41,9 @@ def _step_ref(w, b, x, padding):
 def _time(fn, repeats):
     out = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        out.append(time.perf_counter() - t0)
+        out.append(time.process_time() - t0)
     return out
 
 

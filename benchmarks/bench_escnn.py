@@ -5,7 +5,8 @@ escnn needs numpy<2 and py3nj: run this script in its own environment with group
 
     PYTHONPATH=. /work/venvs/escnn/bin/python benchmarks/bench_escnn.py
 
-Construction is timed cold (first layer of these types in the process: both libraries then build and
+Times are CPU times of the process (``time.process_time``, one torch thread), which do not depend on
+other jobs sharing the machine. Construction is timed cold (first layer of these types in the process: both libraries then build and
 cache their bases) and warm (a second identical layer). escnn also keeps an on-disk cache inside its
 installation; ``--escnn-first-use`` empties it first. escnn is not a dependency of groupconv.
 """
@@ -25,9 +26,9 @@ def _median_step(fn, repeats):
         fn()
     out = []
     for _ in range(repeats):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         fn()
-        out.append(time.perf_counter() - t0)
+        out.append(time.process_time() - t0)
     return statistics.median(out)
 
 
@@ -108,18 +109,18 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|")
     for make in (case_d4, case_c8, case_d8, case_so2, case_o2):
         name, (ein, eout), (gin, gout) = make()
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         econv = enn.R2Conv(ein, eout, kernel_size=5, padding=2)
-        e_cold = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        e_cold = time.process_time() - t0
+        t0 = time.process_time()
         enn.R2Conv(ein, eout, kernel_size=5, padding=2)
-        e_warm = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        e_warm = time.process_time() - t0
+        t0 = time.process_time()
         gconv = SteerableConv2d(gin, gout, 5, padding=2)
-        g_cold = time.perf_counter() - t0
-        t0 = time.perf_counter()
+        g_cold = time.process_time() - t0
+        t0 = time.process_time()
         SteerableConv2d(gin, gout, 5, padding=2)
-        g_warm = time.perf_counter() - t0
+        g_warm = time.process_time() - t0
         econv.train()
         gconv.train()
         x = torch.randn(batch, gin.size, size, size)

@@ -126,7 +126,9 @@ def _svd_basis(group, rho_in, rho_out, k) -> np.ndarray:
     pm = np.zeros((len(perms), n_pix, n_pix))
     pm[np.arange(len(perms))[:, None], np.arange(n_pix)[None], perms] = 1.0
     # (g . K)[o, i, p] = ro[o, O] K[O, I, perm[p]] ri[i, I]
-    op = np.einsum("noO,niI,npP->oipOIP", ro, ri, pm).reshape(ro.shape[1] * ri.shape[1] * n_pix, -1) / len(g)
+    op = np.einsum("noO,niI,npP->oipOIP", ro, ri, pm, optimize=True).reshape(
+        ro.shape[1] * ri.shape[1] * n_pix, -1
+    ) / len(g)
     op = (op + op.T) / 2
     vals, vecs = np.linalg.eigh(op)
     sel = vecs[:, vals > 0.5].T
@@ -209,7 +211,7 @@ def verify_grid_basis(
         if ro is None or ri_inv is None:
             return certify_kernel_basis(list(b), group, rho_in, rho_out)
         perm = grid_permutation(group, g, h, w)
-        moved = np.einsum("oa,nabp,bi->noip", ro, flat[..., perm], ri_inv)
+        moved = np.einsum("oa,nabp,bi->noip", ro, flat[..., perm], ri_inv, optimize=True)
         if not np.array_equal(moved, flat):
             bad = int(np.nonzero((moved != flat).reshape(n, -1).any(1))[0][0])
             return False, f"basis element {bad} violates the constraint for g={g}"

@@ -147,6 +147,7 @@ def circular_harmonics(x: np.ndarray, y: np.ndarray, max_frequency: int) -> np.n
     return out
 
 
+@lru_cache(maxsize=256)
 def _elements(group: Group, degree: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, torch.Tensor]:
     """Angles, reflection flags, weights and the group elements averaging exactly functions of
     degree <= ``degree``."""
@@ -162,6 +163,12 @@ def _elements(group: Group, degree: int) -> tuple[np.ndarray, np.ndarray, np.nda
     else:
         s = np.zeros_like(phi, dtype=np.int64)
     return phi, s, w, g
+
+
+@lru_cache(maxsize=1024)
+def _irrep_table(sigma: Irrep, degree: int) -> np.ndarray:
+    """``sigma(g)`` on the averaging elements of :func:`_elements`, as numpy."""
+    return sigma(_elements(sigma.group, degree)[3]).numpy()
 
 
 def _angular_action(k: int, phi: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -188,9 +195,12 @@ def angular_solutions(sigma_out: Irrep, sigma_in: Irrep, k: int) -> np.ndarray:
     group = sigma_out.group
     check_same_group(group, sigma_in.group, "irrep")
     degree = k + sigma_out.degree + sigma_in.degree
-    phi, s, w, g = _elements(group, degree)
-    so = sigma_out(g).numpy()
-    si = sigma_in(g).numpy()
+    if group.is_finite:
+        # every element: the same table for every frequency
+        degree = 0
+    phi, s, w, _ = _elements(group, degree)
+    so = _irrep_table(sigma_out, degree)
+    si = _irrep_table(sigma_in, degree)
     lk = _angular_action(k, phi, s)
     a = lk.shape[-1]
     # T'[o, i, b] = sum_a L[a, b] so[o, O] T[O, I, a] si[i, I]
@@ -400,7 +410,7 @@ def harmonic_kernel_basis(
                 if name not in zero:
                     zero.append(name)
                 continue
-            elems.append(np.einsum("ca,baihw,di->bcdhw", qo[:, ro], b, qi[:, ri]))
+            elems.append(np.einsum("ca,baihw,di->bcdhw", qo[:, ro], b, qi[:, ri], optimize=True))
             info.extend(dict(d, out_slot=p, in_slot=q) for d in binfo)
     if not elems and not allow_empty:
         raise ValueError(
