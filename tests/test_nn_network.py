@@ -76,7 +76,7 @@ def steerable_network() -> EquivariantSequential:
 NETWORKS = {"regular": regular_network, "steerable": steerable_network}
 
 
-def _input(batch: int = 2, size: int = 17, dtype=torch.float64, seed: int = 0) -> torch.Tensor:
+def _input(batch: int = 2, size: int = 13, dtype=torch.float64, seed: int = 0) -> torch.Tensor:
     gen = torch.Generator().manual_seed(seed)
     return torch.randn(batch, 1, size, size, generator=gen, dtype=torch.float64).to(dtype)
 
