@@ -10,6 +10,7 @@ from .base import ContinuousGroup, FiniteGroup, Group, check_same_group
 from .planar import O2, SO2, Cyclic, Dihedral, rotation_matrix
 from .product import DirectProduct
 from .registry import group_from_name
+from .spatial import O3, SO3
 from .subgroups import inclusion, left_cosets, register_inclusion, subgroup_indices
 from .symmetric import Symmetric
 
@@ -23,6 +24,8 @@ __all__ = [
     "SO2",
     "O2",
     "rotation_matrix",
+    "SO3",
+    "O3",
     "Symmetric",
     "DirectProduct",
     "group_from_name",

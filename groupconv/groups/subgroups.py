@@ -4,7 +4,9 @@
 
 - ``C_m < C_n`` and ``D_m < D_n`` when ``m | n`` (``r -> r^{n/m}``), ``C_n < D_n`` (rotations),
 - ``C_n < SO(2) < O(2)``, ``D_n < O(2)``,
-- ``SO(2) < SO(3)`` (rotations about z), ``O(2) < O(3)`` (acting on the xy-plane, fixing z),
+- ``C_n < SO(2) < SO(3)`` (rotations about z); ``D_n < O(2) < O(3)`` acting on the xy-plane and fixing
+  z, the reflection ``F`` becoming ``diag(1, -1, 1)``; ``D_n < O(2) < SO(3)`` with ``F`` becoming the
+  rotation ``diag(1, -1, -1)`` by ``pi`` about the x axis (registered in :mod:`groupconv.groups.spatial`),
 - ``SO(3) < O(3)``, and any group in itself.
 
 Other modules register more with :func:`register_inclusion`.

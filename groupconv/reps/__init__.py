@@ -3,6 +3,13 @@ Clebsch-Gordan decompositions, regular, quotient, induced and restricted represe
 
 from __future__ import annotations
 
+from .clebsch_gordan_continuous import (
+    complex_to_real,
+    so3_clebsch_gordan,
+    so3_clebsch_gordan_exact,
+    su2_clebsch_gordan,
+    wigner_J_exact,
+)
 from .complex import ComplexIrrep, complex_form, complex_irreps
 from .irreps import J2, O2Irrep, SO2Irrep, TableIrrep, irrep, irreps, register_irreps
 from .operations import (
@@ -25,6 +32,17 @@ from .operations import (
 from .parse import parse_atom, parse_representation
 from .product import FiniteProductIrrep, ProductIrrep, product_irrep_factors
 from .representation import Irrep, Representation, block_diagonal, directsum
+from .spatial import (
+    O3Irrep,
+    SO3Irrep,
+    so3_character,
+    spherical_harmonics,
+    wigner_D,
+    wigner_D_exact,
+    wigner_d_small,
+    wigner_D_z,
+    wigner_J,
+)
 from .symmetric import SymmetricIrrep, partitions, standard_tableaux
 
 __all__ = [
@@ -34,6 +52,20 @@ __all__ = [
     "SO2Irrep",
     "O2Irrep",
     "J2",
+    "SO3Irrep",
+    "O3Irrep",
+    "wigner_D",
+    "wigner_D_exact",
+    "wigner_D_z",
+    "wigner_d_small",
+    "wigner_J",
+    "so3_character",
+    "spherical_harmonics",
+    "so3_clebsch_gordan",
+    "so3_clebsch_gordan_exact",
+    "su2_clebsch_gordan",
+    "complex_to_real",
+    "wigner_J_exact",
     "irrep",
     "irreps",
     "register_irreps",

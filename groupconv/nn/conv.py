@@ -1,0 +1,715 @@
+"""Equivariant convolutions on the plane: lifting, group and steerable convolutions.
+
+Every layer is a plain ``conv2d`` (cross-correlation) with an *expanded* filter ``K`` that satisfies the
+kernel constraint
+
+.. math::  K(g x) = \\rho_{out}(g) \\, K(x) \\, \\rho_{in}(g)^{-1}  \\qquad \\forall g \\in G,
+
+which makes ``f -> K * f`` equivariant: ``K * (g . f) = g . (K * f)`` with
+``(g . f)(x) = rho(g) f(g^{-1} x)`` (Cohen & Welling, *Steerable CNNs*, ICLR 2017, section 2; Weiler &
+Cesa, *General E(2)-equivariant steerable CNNs*, NeurIPS 2019, eq. 2). The filter is built from the
+learned parameters in one step:
+
+- groups that permute the pixel grid (``C_2, C_4, D_2, D_4``): lifting and group convolutions copy the
+  learned filter to all its transformed positions with ONE gather from a precomputed index map
+  (Cohen & Welling, *Group equivariant CNNs*, ICML 2016, eqs. 10-11);
+- other groups and representations: ONE einsum of the learned coefficients with a sampled steerable
+  basis (a buffer), see :mod:`groupconv.kernels`.
+
+The cost after the expansion is that of a plain ``conv2d`` with the expanded channel counts. In eval mode
+the expanded filter is cached (recomputed when a parameter changes, the device or dtype changes, or the
+module goes back to train mode). Derived tensors are non-persistent buffers: the ``state_dict`` holds the
+learned parameters only.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..groups.actions import acts_on_grid, grid_permutation
+from ..groups.base import FiniteGroup, Group
+from ..groups.planar import O2, SO2, Cyclic, Dihedral
+from ..kernels.exact import character_dimension, grid_kernel_basis, verify_grid_basis
+from ..kernels.harmonic import check_kernel_size, harmonic_kernel_basis
+from ..reps.operations import regular, trivial
+from ..reps.representation import Representation
+from .field_type import FieldType
+
+__all__ = ["LiftingConv2d", "GroupConv2d", "SteerableConv2d", "EquivariantConv2d"]
+
+
+def _pair(v, name: str) -> tuple[int, int]:
+    if isinstance(v, (tuple, list)):
+        if len(v) != 2:
+            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+        return int(v[0]), int(v[1])
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
+    return int(v), int(v)
+
+
+class EquivariantConv2d(nn.Module):
+    """Common machinery: input validation, filter expansion, eval-mode cache, export, certificates.
+
+    Subclasses implement :meth:`expand_filter` returning the ``(C_out, C_in / groups, k, k)`` filter and
+    the ``(C_out,)`` bias (or ``None``).
+    """
+
+    in_type: FieldType
+    out_type: FieldType
+
+    def _setup(self, in_type, out_type, kernel_size, stride, padding, dilation, groups) -> None:
+        self.in_type, self.out_type = in_type, out_type
+        self.kernel_size = check_kernel_size(kernel_size)
+        self.stride = _pair(stride, "stride")
+        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
+        if isinstance(padding, str) and padding not in ("same", "valid"):
+            raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+        self.dilation = _pair(dilation, "dilation")
+        if not isinstance(groups, (int, np.integer)) or groups < 1:
+            raise ValueError(f"groups must be a positive int, got {groups!r}")
+        self.groups = int(groups)
+        self._cache: tuple | None = None
+
+    # -- filter ---------------------------------------------------------------------------------------
+    def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _cache_key(self) -> tuple:
+        return tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in self.parameters())
+
+    def filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The expanded filter and bias (cached in eval mode when no gradient is recorded)."""
+        if self.training or torch.compiler.is_compiling():
+            return self.expand_filter()
+        grad = torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters())
+        if grad:
+            return self.expand_filter()
+        key = self._cache_key()
+        if self._cache is None or self._cache[0] != key:
+            with torch.no_grad():
+                w, b = self.expand_filter()
+            self._cache = (key, w, b)
+        return self._cache[1], self._cache[2]
+
+    def train(self, mode: bool = True):
+        self._cache = None
+        return super().train(mode)
+
+    def _apply(self, fn, recurse=True):
+        self._cache = None
+        return super()._apply(fn, recurse)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.in_type.check(x)
+        w, b = self.filter()
+        if x.dtype != w.dtype:
+            raise TypeError(f"input dtype {x.dtype} does not match the layer's dtype {w.dtype}")
+        return F.conv2d(x, w, b, self.stride, self.padding, self.dilation, self.groups)
+
+    def export(self) -> nn.Conv2d:
+        """A plain ``torch.nn.Conv2d`` with the expanded filter: identical outputs."""
+        with torch.no_grad():
+            w, b = self.expand_filter()
+        conv = nn.Conv2d(
+            self.in_type.size,
+            self.out_type.size,
+            self.kernel_size,
+            stride=self.stride,
+            padding=self.padding,
+            dilation=self.dilation,
+            groups=self.groups,
+            bias=b is not None,
+            device=w.device,
+            dtype=w.dtype,
+        )
+        with torch.no_grad():
+            conv.weight.copy_(w)
+            if b is not None:
+                conv.bias.copy_(b)
+        return conv
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_type!r} -> {self.out_type!r}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"padding={self.padding}, dilation={self.dilation}, groups={self.groups}"
+        )
+
+    # -- certificates ---------------------------------------------------------------------------------
+    def projection_residual(self) -> float:
+        """``||K - P K|| / ||K||`` for the expanded filter ``K`` (float64), where ``P`` averages the
+        constraint action over every element of a grid group: the distance of the filter to the space
+        of exactly equivariant kernels."""
+        group = self.in_type.group
+        with torch.no_grad():
+            w, _ = self.expand_filter()
+        w = w.detach().to(torch.float64).cpu()
+        j = self.groups
+        k = self.kernel_size
+        wj = w.reshape(j, w.shape[0] // j, w.shape[1], k * k)
+        ri_type = FieldType(group, self.in_type.representations[: len(self.in_type) // j])
+        ro_type = FieldType(group, self.out_type.representations[: len(self.out_type) // j])
+        g = group.elements()
+        ro, ri = ro_type.representation(g), ri_type.representation(g)
+        perms = torch.as_tensor(np.stack([grid_permutation(group, e, k, k) for e in g.tolist()]))
+        # mean over g of rho_out(g) K(g^-1 x) rho_in(g)^T
+        moved = torch.einsum("noa,jabnp,nib->joip", ro, wj[..., perms], ri) / len(g)
+        return float((moved - wj).norm() / wj.norm().clamp_min(1e-300))
+
+
+# -- steerable basis expansion ---------------------------------------------------------------------------
+@lru_cache(maxsize=512)
+def _pair_basis(
+    rho_in: Representation, rho_out: Representation, kernel_size: int, basis: str, options: tuple
+):
+    kw = dict(options)
+    if basis == "exact":
+        return grid_kernel_basis(
+            rho_in, rho_out, kernel_size, method=kw.get("method", "auto"), allow_empty=True
+        )
+    return harmonic_kernel_basis(rho_in, rho_out, kernel_size, basis=basis, allow_empty=True, **kw)
+
+
+def _unique(reps) -> tuple[list[Representation], list[int], list[int]]:
+    """Distinct representations in order of appearance, the type of each field and its position among
+    the fields of its type."""
+    types: list[Representation] = []
+    type_of, pos = [], []
+    counts: dict[int, int] = {}
+    for r in reps:
+        t = next((i for i, u in enumerate(types) if u is r or u == r), None)
+        if t is None:
+            types.append(r)
+            t = len(types) - 1
+        type_of.append(t)
+        pos.append(counts.get(t, 0))
+        counts[t] = counts.get(t, 0) + 1
+    return types, type_of, pos
+
+
+def _chunk(field_type: FieldType, groups: int, what: str) -> list[Representation]:
+    reps = list(field_type.representations)
+    if len(reps) % groups:
+        raise ValueError(f"{what} has {len(reps)} fields, not divisible by groups={groups}")
+    n = len(reps) // groups
+    first = reps[:n]
+    for j in range(1, groups):
+        if any(not (a == b) for a, b in zip(first, reps[j * n : (j + 1) * n])):
+            raise ValueError(
+                f"with groups={groups} every group of fields of the {what} must have the same representations; "
+                f"{what} is {field_type!r}"
+            )
+    return first
+
+
+@lru_cache(maxsize=128)
+def _plan(in_reps: tuple, out_reps: tuple, groups: int, kernel_size: int, basis: str, opts: tuple) -> dict:
+    """Everything a steerable expansion needs, as numpy arrays; cached, so that identical layers share
+    the construction."""
+    ti, tin, pin = _unique(in_reps)
+    to, tout, pout = _unique(out_reps)
+    bases = [[_pair_basis(a, b, kernel_size, basis, opts) for a in ti] for b in to]
+    nb = np.array([[len(bases[s][t]) for t in range(len(ti))] for s in range(len(to))], dtype=np.int64)
+    tin_a, pin_a, tout_a, pout_a = map(np.asarray, (tin, pin, tout, pout))
+    used = nb[np.ix_(tout_a, tin_a)]
+    s_o, s_i = len(to), len(ti)
+    u_max, v_max = int(pout_a.max()) + 1, int(pin_a.max()) + 1
+    b_max = int(nb.max())
+    do, di = max(r.dim for r in to), max(r.dim for r in ti)
+    k2 = kernel_size * kernel_size
+    buf = np.zeros((s_o, s_i, b_max, do, di, k2))
+    for s in range(s_o):
+        for t in range(s_i):
+            b = bases[s][t].tensor
+            buf[s, t, : b.shape[0], : b.shape[1], : b.shape[2]] = b.reshape(b.shape[:3] + (k2,))
+    per_group = int(used.sum())
+    num_params = per_group * groups
+    # flat parameter order: group, output field, input field, basis element
+    offsets = (np.cumsum(used.reshape(-1)) - used.reshape(-1)).reshape(used.shape)
+    index = np.full((groups, s_o, u_max, s_i, v_max, max(b_max, 1)), num_params, dtype=np.int64)
+    ff, hh, bb = np.nonzero(np.arange(b_max)[None, None, :] < used[:, :, None])
+    index[:, tout_a[ff], pout_a[ff], tin_a[hh], pin_a[hh], bb] = (
+        np.arange(groups)[:, None] * per_group + (offsets[ff, hh] + bb)[None]
+    )
+    rows = np.concatenate(
+        [(tout[f] * u_max + pout[f]) * do + np.arange(r.dim) for f, r in enumerate(out_reps)]
+    )
+    cols = np.concatenate([(tin[h] * v_max + pin[h]) * di + np.arange(r.dim) for h, r in enumerate(in_reps)])
+    # mean squared norm of the rows of each basis element, cumulated over the elements: (S_o, S_i, B)
+    dims = np.array([r.dim for r in to], dtype=np.float64)
+    row_energy = np.cumsum((buf**2).sum(axis=(4, 5)).sum(-1) / dims[:, None, None], axis=-1)
+    return dict(
+        bases=bases,
+        nb=nb,
+        used=used,
+        types=(to, ti, tout, tin),
+        buf=buf,
+        index=index,
+        rows=rows,
+        cols=cols,
+        num_params=num_params,
+        shape=(groups, s_o, u_max, do, s_i, v_max, di),
+        identity_weights=bool(
+            index.size == num_params and np.array_equal(index.reshape(-1), np.arange(index.size))
+        ),
+        identity_rows=bool(rows.size == s_o * u_max * do and np.array_equal(rows, np.arange(rows.size))),
+        identity_cols=bool(cols.size == s_i * v_max * di and np.array_equal(cols, np.arange(cols.size))),
+        row_energy=row_energy,
+    )
+
+
+class _BasisExpansion:
+    """Buffers and index maps of a steerable expansion ``K = sum_b w_b B_b`` over all field pairs, built
+    once; the expansion is one gather of the parameters, one einsum with the basis and (when the fields
+    are of several types) one gather of the channels."""
+
+    def __init__(self, module: nn.Module, in_type, out_type, groups, kernel_size, basis, options):
+        in_reps = tuple(_chunk(in_type, groups, "input type"))
+        out_reps = tuple(_chunk(out_type, groups, "output type"))
+        plan = _plan(in_reps, out_reps, groups, kernel_size, basis, tuple(sorted(options.items())))
+        if plan["num_params"] == 0:
+            raise ValueError(
+                f"empty kernel basis: no {kernel_size}x{kernel_size} kernel maps {in_type!r} to {out_type!r} "
+                f"equivariantly (basis={basis!r}); use a larger kernel, a higher frequency band or other "
+                "field types"
+            )
+        self.plan = plan
+        self.bases, self.nb, self.types = plan["bases"], plan["nb"], plan["types"]
+        self.num_params, self.shape = plan["num_params"], plan["shape"]
+        self.identity_rows, self.identity_cols = plan["identity_rows"], plan["identity_cols"]
+        self.identity_weights = plan["identity_weights"]
+        self.out_reps, self.in_reps = out_reps, in_reps
+        # identical layers share these read-only buffers (until moved or cast) instead of copying them
+        # computed in float64, stored in the default dtype (module.double() / .half() cast it with the
+        # parameters) so that the forward does not convert it
+        dtype = torch.get_default_dtype()
+        key = ("basis", dtype)
+        if key not in plan:
+            plan[key] = torch.from_numpy(plan["buf"]).to(dtype)
+        module.register_buffer("basis", plan[key], persistent=False)
+        module.register_buffer("weight_index", torch.from_numpy(plan["index"]), persistent=False)
+        module.register_buffer("row_index", torch.from_numpy(plan["rows"]), persistent=False)
+        module.register_buffer("col_index", torch.from_numpy(plan["cols"]), persistent=False)
+
+    def expand(self, module: nn.Module, weight: torch.Tensor) -> torch.Tensor:
+        g, s_o, u, do, s_i, v, di = self.shape
+        if self.identity_weights:
+            # one pair of field types and no padding: the parameters are the coefficient tensor itself
+            w = weight.reshape(module.weight_index.shape)
+        else:
+            w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index]
+        k = torch.einsum("jsutvb,stbaep->jsuatvep", w, module.basis.to(weight.dtype))
+        k = k.reshape(g, s_o * u * do, s_i * v * di, -1)
+        if not self.identity_rows:
+            k = k.index_select(1, module.row_index)
+        if not self.identity_cols:
+            k = k.index_select(2, module.col_index)
+        ks = module.kernel_size
+        return k.reshape(g * k.shape[1], k.shape[2], ks, ks)
+
+    def he_std(self, gain: float) -> np.ndarray:
+        """Standard deviation of each flat parameter (:mod:`groupconv.nn.init`): ``sqrt(gain / E_f)``
+        with ``E_f`` the summed mean row energy of the basis elements reaching output field ``f``."""
+        _, _, tout, tin = self.types
+        used = self.plan["used"]
+        cum = self.plan["row_energy"]
+        last = np.maximum(used - 1, 0)
+        e = cum[np.asarray(tout)[:, None], np.asarray(tin)[None, :], last] * (used > 0)
+        std_field = np.sqrt(gain / np.maximum(e.sum(1), 1e-300))
+        per = np.repeat(std_field, used.sum(1))
+        return np.tile(per, self.num_params // max(per.size, 1))
+
+
+@lru_cache(maxsize=256)
+def _trivial_columns(rep: Representation) -> np.ndarray:
+    """``(d, n)``: the columns of the change of basis that carry trivial irreps."""
+    cols, j = [], 0
+    for ir in rep.irreps:
+        if ir.is_trivial():
+            cols.append(j)
+        j += ir.dim
+    return rep.change_of_basis[:, cols]
+
+
+def _bias_map(out_type: FieldType) -> tuple[np.ndarray, int]:
+    """``(C_out, n_bias)``: the trivial-irrep columns of each output field's change of basis."""
+    blocks = [_trivial_columns(r) for r in out_type.representations]
+    n = sum(b.shape[1] for b in blocks)
+    out = np.zeros((out_type.size, n))
+    i = j = 0
+    for b in blocks:
+        out[i : i + b.shape[0], j : j + b.shape[1]] = b
+        i += b.shape[0]
+        j += b.shape[1]
+    return out, n
+
+
+class SteerableConv2d(EquivariantConv2d):
+    """Steerable convolution between feature fields of any representations of ``C_n``, ``D_n``,
+    ``SO(2)`` or ``O(2)``.
+
+    .. math::  y = K * x, \\qquad K = \\sum_b w_b \\, B_b, \\qquad
+               B_b(g x) = \\rho_{out}(g) B_b(x) \\rho_{in}(g)^{-1},
+
+    with one learned coefficient per basis element of each pair of (input field, output field)
+    (Weiler & Cesa, NeurIPS 2019, eq. 3 and section 2.5).
+
+    Parameters
+    ----------
+    in_type, out_type:
+        :class:`~groupconv.nn.FieldType` of the input and output (same group).
+    kernel_size:
+        Odd ``k`` (or ``(k, k)``).
+    stride, padding, dilation, groups:
+        As in :class:`torch.nn.Conv2d`. With ``groups > 1`` the fields of each type are split into
+        ``groups`` consecutive blocks with the same representations.
+    bias:
+        A learned bias on the trivial irreps of the output fields (the only components a constant can be
+        added to without breaking equivariance).
+    basis:
+        ``"gaussian"`` (Gaussian rings times circular harmonics), ``"bessel"`` (Fourier-Bessel radial
+        parts) or ``"exact"`` (the exact solution on the pixel grid, groups ``C_2, C_4, D_2, D_4`` only).
+    **basis_options:
+        Passed to :func:`~groupconv.kernels.harmonic_kernel_basis` (``max_frequency``,
+        ``frequency_cutoff``, ``rings``, ``sigma``) or to :func:`~groupconv.kernels.grid_kernel_basis`
+        (``method``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from groupconv.groups import Dihedral
+    >>> from groupconv.reps import regular, irrep
+    >>> from groupconv.nn import FieldType, SteerableConv2d
+    >>> G = Dihedral(8)
+    >>> conv = SteerableConv2d(FieldType(G, [irrep(G, 0, 0)] * 3), FieldType(G, [regular(G)] * 4), 5, padding=2)
+    >>> conv(torch.randn(2, 3, 16, 16)).shape
+    torch.Size([2, 64, 16, 16])
+    """
+
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        basis: str = "gaussian",
+        **basis_options,
+    ):
+        super().__init__()
+        _check_types(in_type, out_type)
+        if basis not in ("gaussian", "bessel", "exact"):
+            raise ValueError(f"basis must be 'gaussian', 'bessel' or 'exact', got {basis!r}")
+        group = in_type.group
+        if basis == "exact" and not acts_on_grid(group):
+            raise ValueError(
+                f"basis='exact' needs a group permuting the pixel grid (C1, C2, C4, D1, D2, D4), got {group}; "
+                "use 'gaussian' or 'bessel'"
+            )
+        if not isinstance(group, (Cyclic, Dihedral, SO2, O2)):
+            raise TypeError(f"SteerableConv2d acts with C_n, D_n, SO(2) or O(2), got {group}")
+        self._setup(in_type, out_type, kernel_size, stride, padding, dilation, groups)
+        self.basis_kind = basis
+        self._expansion = _BasisExpansion(
+            self, in_type, out_type, self.groups, self.kernel_size, basis, basis_options
+        )
+        self.weight = nn.Parameter(torch.empty(self._expansion.num_params))
+        bmap, nbias = _bias_map(out_type)
+        if bias and nbias:
+            self.bias = nn.Parameter(torch.zeros(nbias))
+            self.register_buffer(
+                "bias_map", torch.as_tensor(bmap, dtype=torch.get_default_dtype()), persistent=False
+            )
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self, gain: float = 2.0) -> None:
+        """Generalized He initialization (:func:`groupconv.nn.init.generalized_he_init_`)."""
+        from .init import generalized_he_init_
+
+        generalized_he_init_(self, gain)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        w = self._expansion.expand(self, self.weight)
+        b = None
+        if self.bias is not None:
+            b = self.bias_map.to(self.bias.dtype) @ self.bias
+        return w, b
+
+    def certificate(self):
+        return _certify_steerable(self)
+
+
+def _check_types(in_type, out_type) -> None:
+    for t, what in ((in_type, "in_type"), (out_type, "out_type")):
+        if not isinstance(t, FieldType):
+            raise TypeError(f"{what} must be a FieldType, got {type(t).__name__}")
+    if in_type.group != out_type.group:
+        raise ValueError(
+            f"in_type and out_type must be field types of the same group, got {in_type.group} and {out_type.group}"
+        )
+
+
+# -- lifting and group convolutions ------------------------------------------------------------------------
+def _check_group(group) -> FiniteGroup:
+    if not isinstance(group, (Cyclic, Dihedral)):
+        raise TypeError(f"lifting and group convolutions are built for C_n and D_n, got {group!r}")
+    return group
+
+
+def _check_channels(v, name):
+    if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+        raise ValueError(f"{name} must be a positive int, got {v!r}")
+    return int(v)
+
+
+class _RegularConv(EquivariantConv2d):
+    """Shared code of :class:`LiftingConv2d` and :class:`GroupConv2d`."""
+
+    lifting: bool
+
+    def __init__(
+        self, group, in_channels, out_channels, kernel_size, stride, padding, dilation, bias, basis, options
+    ):
+        super().__init__()
+        group = _check_group(group)
+        in_channels = _check_channels(in_channels, "in_channels")
+        out_channels = _check_channels(out_channels, "out_channels")
+        reg = regular(group)
+        in_rep = trivial(group) if self.lifting else reg
+        in_type = FieldType(group, [in_rep] * in_channels)
+        out_type = FieldType(group, [reg] * out_channels)
+        self._setup(in_type, out_type, kernel_size, stride, padding, dilation, 1)
+        self.group = group
+        self.in_channels, self.out_channels = in_channels, out_channels
+        if basis is None:
+            basis = "index" if acts_on_grid(group) else "gaussian"
+        if basis == "index" and not acts_on_grid(group):
+            raise ValueError(
+                f"the index-map expansion needs a group permuting the pixel grid (C1, C2, C4, D1, D2, D4), got "
+                f"{group}; use basis='gaussian' or 'bessel'"
+            )
+        if basis not in ("index", "gaussian", "bessel", "exact"):
+            raise ValueError(f"basis must be 'index', 'gaussian', 'bessel' or 'exact', got {basis!r}")
+        self.basis_kind = basis
+        k = self.kernel_size
+        n = group.order
+        if basis == "index":
+            self._expansion = None
+            shape = (
+                (out_channels, in_channels, k, k) if self.lifting else (out_channels, in_channels, n, k, k)
+            )
+            self.weight = nn.Parameter(torch.empty(shape))
+            self.register_buffer("weight_index", torch.as_tensor(self._index_map()), persistent=False)
+        else:
+            self._expansion = _BasisExpansion(self, in_type, out_type, 1, k, basis, options)
+            self.weight = nn.Parameter(torch.empty(self._expansion.num_params))
+        if bias:
+            self.bias = nn.Parameter(torch.zeros(out_channels))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def _index_map(self) -> np.ndarray:
+        group, k = self.group, self.kernel_size
+        n, c_in, c_out = group.order, self.in_channels, self.out_channels
+        k2 = k * k
+        perms = np.stack([grid_permutation(group, g, k, k) for g in range(n)])  # (n, k2)
+        c = np.arange(c_out)[:, None, None, None, None]
+        g = np.arange(n)[None, :, None, None, None]
+        d = np.arange(c_in)[None, None, :, None, None]
+        p = perms[None, :, None, None, :]
+        if self.lifting:
+            # W[c, g, d, p] = theta[c, d, g^-1 p]
+            idx = (c * c_in + d) * k2 + p
+            return idx[:, :, :, 0].reshape(c_out * n, c_in, k, k)
+        inv = group._inverse_np
+        table = group.cayley_table_np
+        h = np.arange(n)[None, None, None, :, None]
+        # W[c, g, d, h, p] = theta[c, d, g^-1 h, g^-1 p]
+        rel = table[inv[np.arange(n)][:, None], np.arange(n)[None, :]]  # (g, h) -> g^-1 h
+        idx = ((c * c_in + d) * n + rel[g[..., 0], h[..., 0]][..., None]) * k2 + p
+        return idx.reshape(c_out * n, c_in * n, k, k)
+
+    def reset_parameters(self, gain: float = 2.0) -> None:
+        """Generalized He initialization (:func:`groupconv.nn.init.generalized_he_init_`)."""
+        from .init import generalized_he_init_
+
+        generalized_he_init_(self, gain)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+    def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self._expansion is None:
+            w = self.weight.reshape(-1)[self.weight_index]
+        else:
+            w = self._expansion.expand(self, self.weight)
+        b = None if self.bias is None else self.bias.repeat_interleave(self.group.order)
+        return w, b
+
+    def certificate(self):
+        if self._expansion is not None:
+            return _certify_steerable(self)
+        from ..verify.certify import certify_index_map
+
+        def expand(theta):
+            return theta.reshape(-1)[self.weight_index.cpu()]
+
+        ok, reason = certify_index_map(
+            expand, self.weight.numel(), self.group, self.in_type.representation, self.out_type.representation
+        )
+        return ("proved" if ok else "failed", reason)
+
+
+class LiftingConv2d(_RegularConv):
+    """Lifting convolution: scalar fields on the plane to regular fields (functions on ``G``).
+
+    .. math::  y_c(x, g) = \\sum_{d} \\sum_{u} \\theta_{c d}(g^{-1} u) \\, x_d(x + u)
+
+    (Cohen & Welling, *Group equivariant CNNs*, ICML 2016, eq. 10). Output channel ``c * |G| + g`` holds
+    the response of the filter transformed by ``g``. For ``C_2, C_4, D_2, D_4`` the filter is expanded by
+    one gather; for other ``C_n`` / ``D_n`` through a steerable basis (``basis="gaussian"`` or
+    ``"bessel"``; the rotated filter is then the steerable interpolation of the learned one).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from groupconv.groups import Cyclic
+    >>> from groupconv.nn import LiftingConv2d
+    >>> conv = LiftingConv2d(Cyclic(4), 3, 8, 3, padding=1)
+    >>> conv(torch.randn(2, 3, 12, 12)).shape
+    torch.Size([2, 32, 12, 12])
+    """
+
+    lifting = True
+
+    def __init__(
+        self,
+        group: Group,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias: bool = True,
+        basis: str | None = None,
+        **basis_options,
+    ):
+        super().__init__(
+            group,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            bias,
+            basis,
+            basis_options,
+        )
+
+
+class GroupConv2d(_RegularConv):
+    """Group convolution between regular fields.
+
+    .. math::  y_c(x, g) = \\sum_{d, h} \\sum_{u} \\theta_{c d}(g^{-1} h, g^{-1} u) \\, x_d(x + u, h)
+
+    (Cohen & Welling, ICML 2016, eq. 11). Channel ``c * |G| + g`` is the value at ``g`` of regular field
+    ``c``. For ``C_2, C_4, D_2, D_4`` the filter is expanded by one gather; for other ``C_n`` / ``D_n``
+    through a steerable basis.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from groupconv.groups import Dihedral
+    >>> from groupconv.nn import GroupConv2d
+    >>> conv = GroupConv2d(Dihedral(4), 2, 3, 3, padding=1)
+    >>> conv(torch.randn(1, 16, 10, 10)).shape
+    torch.Size([1, 24, 10, 10])
+    """
+
+    lifting = False
+
+    def __init__(
+        self,
+        group: Group,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias: bool = True,
+        basis: str | None = None,
+        **basis_options,
+    ):
+        super().__init__(
+            group,
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            bias,
+            basis,
+            basis_options,
+        )
+
+
+# -- certificates for basis expansions ---------------------------------------------------------------------
+def _certify_steerable(module) -> tuple:
+    group = module.in_type.group
+    exp = module._expansion
+    to, ti, tout, tin = exp.types
+    if acts_on_grid(group):
+        lines = []
+        for s, ro in enumerate(to):
+            for t, ri in enumerate(ti):
+                if exp.nb[s, t] == 0 or not any(a == s and b == t for a in tout for b in tin):
+                    continue
+                try:
+                    ex = grid_kernel_basis(ri, ro, module.kernel_size, method="orbit", allow_empty=True)
+                except ValueError as e:
+                    return ("not applicable", f"no exact basis: {e}")
+                dim = character_dimension(group, ri, ro, module.kernel_size)
+                if len(ex) != dim:
+                    return (
+                        "failed",
+                        f"exact basis {ri!r} -> {ro!r} has {len(ex)} elements, character formula {dim}",
+                    )
+                if len(ex):
+                    ok, why = verify_grid_basis(ex.tensor, group, ri, ro)
+                    if not ok:
+                        return ("failed", why)
+                lines.append(f"{ri!r}->{ro!r}: {dim}")
+        res = module.projection_residual()
+        eps = torch.finfo(module.weight.dtype).eps
+        status = "proved" if res <= 1e3 * eps else "failed"
+        return (
+            status,
+            "exact integer bases proved and complete (dimension = character formula: "
+            + ", ".join(lines)
+            + f"); the filter lies in their span up to the residual {res:.2e}",
+            res,
+        )
+    from ..kernels.symbolic import certify_harmonic_templates
+
+    templates = {}
+    for s in range(len(to)):
+        for t in range(len(ti)):
+            templates.update(exp.bases[s][t].templates)
+    ok, reason = certify_harmonic_templates(templates, group)
+    return ("proved" if ok else "failed", reason)
