@@ -1,7 +1,7 @@
 """Time to build a 10-layer D_8 steerable network (16 regular fields per layer, 5x5 kernels), bases and
 generalized He initialization included. escnn users report minutes for such networks (escnn issue 54).
 
-Run: ``python benchmarks/bench_build.py`` (prints the wall-clock and CPU time of the process; a fresh
+Run from the repository root: ``PYTHONPATH=. python benchmarks/bench_build.py`` (prints the wall-clock and CPU time of the process; a fresh
 process, so nothing is cached). On a shared machine the CPU time is the figure that does not depend on
 the other jobs.
 """

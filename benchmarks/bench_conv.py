@@ -6,7 +6,8 @@ layer must at least compute); the ratio shows the cost of building the filter fr
 parameters (one gather for C4 / D4, one einsum with the steerable basis for C8).
 
 Times are CPU times of the process (``time.process_time``, one torch thread by default), which do not
-depend on other jobs sharing the machine. Run: ``python benchmarks/bench_conv.py [--quick]``.
+depend on other jobs sharing the machine. Run from the repository root:
+``PYTHONPATH=. python benchmarks/bench_conv.py [--quick]``.
 """
 
 from __future__ import annotations
