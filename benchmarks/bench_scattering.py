@@ -9,7 +9,8 @@ Run in an environment with kymatio 0.3 (it needs scipy < 1.17), groupconv on the
 Measures, for J=3, L=8, batch 16 at 64x64 and 256x256: the forward time ratio (kymatio / groupconv,
 CPU, float32), the filter-bank construction ratio, and the agreement of the outputs when groupconv
 uses kymatio's filters, its reflect padding and its cropping (max relative difference,
-``max |S_g - S_k| / max |S_k|``). Also the construction time of 512x512, J=4, L=8 banks.
+``max |S_g - S_k| / max |S_k|``, asserted below 1e-5: kymatio computes its filters in complex64). Also the
+construction time of 512x512, J=4, L=8 banks.
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ def best_of(fn, repeat: int) -> float:
         fn()
         times.append(time.perf_counter() - t)
     return min(times)
+
+
+def interleaved(fn_a, fn_b, repeat: int) -> tuple[float, float]:
+    """Best-of timings of two functions run alternately, so that a varying machine load hits both."""
+    ta, tb = [], []
+    for _ in range(repeat):
+        ta.append(best_of(fn_a, 1))
+        tb.append(best_of(fn_b, 1))
+    return min(ta), min(tb)
 
 
 class KymatioLike(torch.nn.Module):
@@ -72,20 +82,22 @@ def main() -> None:
         with torch.no_grad():
             ref = k(x)
             out = g(x)
-            t_k = best_of(lambda k=k, x=x: k(x), args.repeat)
-            t_g = best_of(lambda g=g, x=x: g(x), args.repeat)
+            t_k, t_g = interleaved(lambda k=k, x=x: k(x), lambda g=g, x=x: g(x), args.repeat)
         diff32 = float((out - ref).abs().max() / ref.abs().max())
         with torch.no_grad():
             out64 = g.double()(x.double())
         diff64 = float((out64 - ref.double()).abs().max() / ref.abs().max())
         Mp = g.scat.shape
-        tf_k = best_of(lambda Mp=Mp: filter_bank(Mp[0], Mp[1], J, L), max(1, args.repeat // 2))
-        tf_g = best_of(lambda Mp=Mp: morlet_bank(Mp, J, L), args.repeat)
+        tf_k, tf_g = interleaved(
+            lambda Mp=Mp: filter_bank(Mp[0], Mp[1], J, L), lambda Mp=Mp: morlet_bank(Mp, J, L), args.repeat
+        )
         print(
             f"| {n} | {t_k:.4f} | {t_g:.4f} | {t_k / t_g:.2f}x | {tf_k:.3f} | {tf_g:.4f} | "
             f"{tf_k / tf_g:.0f}x | {diff32:.2e} | {diff64:.2e} |"
         )
         assert out.shape == ref.shape, (out.shape, ref.shape)
+        # documented tolerance: kymatio builds its filters in complex64, so agreement is float32 rounding
+        assert diff32 < 1e-5 and diff64 < 1e-5, (diff32, diff64)
     # filter-level agreement on one padded grid
     Mp = (80, 80)
     kb = filter_bank(Mp[0], Mp[1], J, L)

@@ -42,7 +42,7 @@ def _identity_error(net, x):
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
 def test_parseval_energy_identity_real_images(depth):
-    x = _images()
+    x = torch.cat([_images(), torch.randn(2, 24, 24, dtype=torch.float64)])
     bank = parseval_wavelet_bank((24, 24), 2, 2)
     net = Scattering2D((24, 24), 2, 2, max_order=depth, filters=bank, subsample=False, paths="all")
     err64, p = _identity_error(net.double(), x)
@@ -124,6 +124,14 @@ def test_energy_decays_and_depth_estimate():
     assert d["measured"] is not None and d["measured"] <= 4
     assert d["bound_on_signal"] <= d["bound"]
     assert d["measured"] <= d["bound_on_signal"]
+
+
+def test_scattering2d_bounds_seen_by_check_energy():
+    x = torch.randn(3, 16, 16, dtype=torch.float64)
+    for bank in (morlet_bank((16, 16), 2, 4), parseval_wavelet_bank((16, 16), 2, 4)):
+        net = Scattering2D((16, 16), 2, 4, max_order=2, filters=bank, subsample=False)
+        report = check_energy(torch.nn.Sequential(net), x)
+        assert len(report.rows) == 1 and report.passed and report.rows[0].upper_bound >= 1
 
 
 def test_pooling_shapes():

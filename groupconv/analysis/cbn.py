@@ -37,7 +37,9 @@ def conv_transfer_matrices(conv: nn.Conv2d, grid: tuple[int, int]) -> torch.Tens
     r"""The per-frequency matrices :math:`\hat W(\omega)` of a stride-1 ``Conv2d`` on a periodic grid.
 
     Returns a complex128 tensor ``(N1, N2, C_out, C_in)`` indexed by the FFT frequencies of the grid
-    (``numpy.fft.fftfreq`` order). Grouped convolutions give block-diagonal matrices.
+    (``numpy.fft.fftfreq`` order). Grouped convolutions give block-diagonal matrices. The
+    diagonalisation is exact for ``padding_mode="circular"`` with output size equal to the grid; for zero
+    padding it describes the circular version of the same kernel.
     """
     if not isinstance(conv, nn.Conv2d):
         raise TypeError(f"expected an nn.Conv2d, got {type(conv).__name__}")

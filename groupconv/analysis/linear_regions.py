@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 __all__ = [
     "upper_bound",
@@ -228,11 +229,7 @@ def lower_bound_network_1d(widths: Sequence[int]) -> list[tuple[np.ndarray, np.n
 
 def _to_numpy_layers(network) -> list[tuple[np.ndarray, np.ndarray]]:
     """(W, b) pairs in float64 from an nn.Sequential of Linear/ReLU or a list of (W, b)."""
-    try:
-        import torch
-    except ImportError:  # pragma: no cover
-        torch = None
-    if torch is not None and isinstance(network, torch.nn.Module):
+    if isinstance(network, torch.nn.Module):
         mods = list(network.children()) if isinstance(network, torch.nn.Sequential) else None
         if mods is None:
             raise TypeError(
@@ -282,14 +279,9 @@ def hidden_layers(network) -> list[tuple[np.ndarray, np.ndarray]]:
     it has more than one entry.
     """
     layers = _to_numpy_layers(network)
-    try:
-        import torch
-
-        if isinstance(network, torch.nn.Sequential):
-            last = list(network.children())[-1]
-            return layers[:-1] if isinstance(last, torch.nn.Linear) else layers
-    except ImportError:  # pragma: no cover
-        pass
+    if isinstance(network, torch.nn.Sequential):
+        last = list(network.children())[-1]
+        return layers[:-1] if isinstance(last, torch.nn.Linear) else layers
     return layers[:-1] if len(layers) > 1 else layers
 
 
@@ -524,7 +516,7 @@ def count_regions_milp(
         offsets.append(pos)
         pos += 3 * n
     nvar = pos
-    rows_a, lo_c, hi_c = [], [], []
+    lo_c, hi_c = [], []
     a = lil_matrix((3 * n_units + n_units * 2, nvar))
     r = 0
     prev = (0, n0)  # slice of the previous layer's outputs
@@ -557,20 +549,25 @@ def count_regions_milp(
             hi_c.append(np.inf)
             r += 1
         prev = (off, n)
-    rows_a.append(a.tocsr())
     lb = np.concatenate([box[:, 0]] + [np.zeros(3 * n) for n in widths])
     ub = np.concatenate([box[:, 1]] + [np.concatenate([np.full(2 * n, np.inf), np.ones(n)]) for n in widths])
     integrality = np.zeros(nvar)
     z_idx = np.concatenate([np.arange(off + 2 * n, off + 3 * n) for off, n in zip(offsets, widths)])
     integrality[z_idx] = 1
-    constraints = [LinearConstraint(rows_a[0], np.array(lo_c), np.array(hi_c))]
+    constraints = [LinearConstraint(a.tocsr(), np.array(lo_c), np.array(hi_c))]
     cuts_a, cuts_lo = [], []
     points, patterns = [], []
     while True:
         cons = list(constraints)
         if cuts_a:
             cons.append(LinearConstraint(np.array(cuts_a), np.array(cuts_lo), np.inf))
-        res = milp(np.zeros(nvar), constraints=cons, integrality=integrality, bounds=Bounds(lb, ub))
+        res = milp(
+            np.zeros(nvar),
+            constraints=cons,
+            integrality=integrality,
+            bounds=Bounds(lb, ub),
+            options={"presolve": False},
+        )
         if res.status == 2 or res.x is None:  # infeasible: every region found
             break
         if res.status != 0:

@@ -180,7 +180,8 @@ class SO3(_MatrixGroup3):
         self, n: int, generator: torch.Generator | None = None, dtype=torch.float64, device=None
     ) -> torch.Tensor:
         """``n`` Haar-random rotations: normalized standard Gaussian 4-vectors are uniform on ``S^3``,
-        and the double cover ``S^3 -> SO(3)`` maps the uniform measure to the Haar measure."""
+        and the double cover ``S^3 -> SO(3)`` maps the uniform measure to the Haar measure (Shoemake,
+        "Uniform random rotations", Graphics Gems III, 1992)."""
         q = torch.randn(n, 4, generator=generator, dtype=torch.float64, device=device)
         return self.from_quaternion(q).to(_float_dtype(dtype))
 
@@ -202,7 +203,8 @@ class SO3(_MatrixGroup3):
 
         The rule is exact for every function whose expansion uses Wigner-D of degree ``<= 2B - 1``, in
         particular for products of two functions of bandwidth ``B`` (Fourier transforms and Plancherel):
-        see :meth:`quadrature` for the argument.
+        see :meth:`quadrature` for the argument. This is the Gauss-Legendre form of the separable
+        ``SO(3)`` grids of Kostelec and Rockmore (J. Fourier Anal. Appl. 14, 2008, section 2).
         """
         if not isinstance(bandwidth, (int, np.integer)) or bandwidth < 1:
             raise ValueError(f"bandwidth must be an integer >= 1, got {bandwidth!r}")

@@ -3,10 +3,31 @@
 from __future__ import annotations
 
 from .conv import EquivariantConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
+from .export import export
 from .field_type import FieldType
 from .fourier_bessel import FourierBesselConv2d
+from .group_conv import FunctionType, GroupConvolution
 from .init import generalized_he_init_
+from .nonlinearities import (
+    ELU,
+    GatedNonlinearity,
+    ModulusNonlinearity,
+    NormNonlinearity,
+    PointwiseNonlinearity,
+    ReLU,
+)
+from .normalization import FieldBatchNorm
+from .pooling import (
+    AvgPool2d,
+    BlurPool2d,
+    GlobalPool2d,
+    GroupPooling,
+    MaxPool2d,
+    NormPooling,
+    binomial_filter,
+)
 from .rotate import rotate_field
+from .sequential import EquivariantSequential
 
 __all__ = [
     "FieldType",
@@ -17,4 +38,22 @@ __all__ = [
     "FourierBesselConv2d",
     "generalized_he_init_",
     "rotate_field",
+    "GroupConvolution",
+    "FunctionType",
+    "PointwiseNonlinearity",
+    "ReLU",
+    "ELU",
+    "NormNonlinearity",
+    "GatedNonlinearity",
+    "ModulusNonlinearity",
+    "FieldBatchNorm",
+    "BlurPool2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "GlobalPool2d",
+    "GroupPooling",
+    "NormPooling",
+    "binomial_filter",
+    "EquivariantSequential",
+    "export",
 ]

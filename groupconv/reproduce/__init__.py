@@ -150,7 +150,11 @@ def _json_default(o):
 
 
 def run(name: str, options: Options | None = None) -> Result:
-    """Run the reproduction ``name`` and write its results to ``options.out``."""
+    """Run the reproduction ``name`` and write its results to ``options.out``.
+
+    Under ``torchrun`` the process group is joined first, every rank runs the reproduction (its training
+    loops are data-parallel) and rank 0 writes the results.
+    """
     options = options or Options()
     if options.device not in ("cpu", "cuda") and not str(options.device).startswith("cuda:"):
         raise ValueError(f"device must be 'cpu' or 'cuda', got {options.device!r}")
@@ -159,7 +163,15 @@ def run(name: str, options: Options | None = None) -> Result:
 
         if not torch.cuda.is_available():
             raise ValueError("device 'cuda' requested but CUDA is not available")
+    from ..analysis.train import init_distributed
+
+    # under torchrun every rank runs the reproduction (training is data-parallel); rank 0 writes
+    info = init_distributed()
+    if info.distributed and options.device == "cuda":
+        options.device = f"cuda:{info.local_rank}"
     result = get(name)(options)
+    if info.rank != 0:
+        return result
     out = Path(options.out)
     out.mkdir(parents=True, exist_ok=True)
     result.settings.setdefault("smoke", options.smoke)

@@ -1,6 +1,6 @@
 """Clebsch-Gordan coefficients of the continuous groups ``SO(2)``, ``O(2)``, ``SO(3)`` and ``O(3)``.
 
-Every rule returns ``(irreps, C)`` in the format of :func:`~groupconv.reps.clebsch_gordan_continuous`: ``C`` is
+Every rule returns ``(irreps, C)`` in the format of :func:`~groupconv.reps.clebsch_gordan`: ``C`` is
 orthogonal, rows in Kronecker order ``(a, b) -> a d_tau + b``, and
 
 .. math:: \\sigma(g) \\otimes \\tau(g) = C \\Big(\\bigoplus_k \\lambda_k(g)\\Big) C^\\top .

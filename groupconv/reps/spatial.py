@@ -42,7 +42,6 @@ inversion acting as ``(-1)^l``) is ``irrep(l, (-1)^l)``, so the standard action 
 from __future__ import annotations
 
 import math
-from functools import cache
 
 import numpy as np
 import sympy
@@ -135,9 +134,21 @@ def spherical_harmonics(l: int, u: torch.Tensor) -> torch.Tensor:
 _Q = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
 
 
-@cache
+_J_CACHE: dict[int, np.ndarray] = {}
+
+
 def _wigner_J_np(l: int) -> np.ndarray:
-    nz, nphi = l + 1, 2 * l + 1
+    j = _J_CACHE.get(l)
+    if j is None:
+        # one grid serves every degree up to the next multiple of 16 (minus 1): far fewer small ops
+        _compute_wigner_J(16 * (l // 16) + 15)
+        j = _J_CACHE[l]
+    return j
+
+
+def _compute_wigner_J(lmax: int) -> None:
+    """``J_l`` for all ``l <= lmax`` on a Gauss-Legendre x uniform grid exact for degree ``2 lmax``."""
+    nz, nphi = lmax + 1, 2 * lmax + 1
     z, wz = gauss_legendre(nz)
     phi = torch.arange(nphi, dtype=torch.float64) * (2 * math.pi / nphi)
     s = torch.sqrt(1 - z * z)
@@ -146,14 +157,15 @@ def _wigner_J_np(l: int) -> np.ndarray:
         -1,
     ).reshape(-1, 3)
     w = (wz[:, None] / nphi).expand(nz, nphi).reshape(-1)
-    y = _spherical_harmonics_all(l, u)[l]
-    yq = _spherical_harmonics_all(l, u @ torch.as_tensor(_Q).T)[l]
-    j = torch.einsum("n,na,nb->ab", w, yq, y).numpy()
-    # Q is a symmetric involution, so D(Q) is symmetric; symmetrizing removes rounding asymmetry only
-    j = (j + j.T) / 2
-    j[np.abs(j) < 1e-14] = 0.0
-    j.setflags(write=False)
-    return j
+    ys = _spherical_harmonics_all(lmax, u)
+    yqs = _spherical_harmonics_all(lmax, u @ torch.as_tensor(_Q).T)
+    for l, (y, yq) in enumerate(zip(ys, yqs)):
+        j = ((yq * w[:, None]).T @ y).numpy()
+        # Q is a symmetric involution, so D(Q) is symmetric; symmetrizing removes rounding asymmetry only
+        j = (j + j.T) / 2
+        j[np.abs(j) < 1e-14] = 0.0
+        j.setflags(write=False)
+        _J_CACHE.setdefault(l, j)
 
 
 def wigner_J(l: int) -> np.ndarray:

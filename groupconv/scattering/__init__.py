@@ -22,7 +22,7 @@ from .filters import (
     parseval_wavelet_bank,
 )
 from .generalized import GeneralizedScattering, Modulus, Pooling, RealReLU, ScatteringLayer, SoftModulus
-from .phase_collapse import PhaseCollapseNet
+from .phase_collapse import PhaseCollapseBlock, PhaseCollapseNet
 from .scattering2d import RotoTranslationScattering, Scattering2D, periodize
 
 __all__ = [
@@ -43,11 +43,12 @@ __all__ = [
     "RealReLU",
     "SoftModulus",
     "Pooling",
-    "PhaseCollapseNet",
     "EnergyPropagation",
     "energy_per_layer",
     "depth_for_energy",
     "decay_bound",
     "plot_energy_decay",
     "plot_littlewood_paley",
+    "PhaseCollapseNet",
+    "PhaseCollapseBlock",
 ]

@@ -21,6 +21,7 @@ scattering", CPAM 2012, Eq. (2.7)). ``-omega`` is the discrete mirror ``k -> -k 
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field, replace
 
@@ -107,6 +108,28 @@ class FilterBank:
         return frame_bounds(self, real_input)
 
 
+def _single_threaded(fn):
+    """Run a bank builder on one intra-op thread, restoring the setting afterwards.
+
+    Construction is memory-bound elementwise work on moderate arrays; on shared cores the OpenMP
+    barriers between its many small ops cost more than they gain (measured 5-10x slower with 2 threads
+    on a loaded 2-core machine, see docs/benchmarks.md).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        n = torch.get_num_threads()
+        if n == 1:
+            return fn(*args, **kwargs)
+        torch.set_num_threads(1)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            torch.set_num_threads(n)
+
+    return wrapper
+
+
 def _mirror(t: torch.Tensor) -> torch.Tensor:
     """``t(-omega)`` on the discrete grid: index ``k -> -k mod M`` on the last two axes."""
     return torch.roll(torch.flip(t, (-2, -1)), (1, 1), (-2, -1))
@@ -146,6 +169,7 @@ def frame_bounds(bank: FilterBank, real_input: bool = True) -> tuple[float, floa
     return float(lp.min()), float(lp.max())
 
 
+@_single_threaded
 def make_tight(bank: FilterBank) -> FilterBank:
     """The canonical tight (Parseval) version of a bank: every filter divided by ``sqrt(A(omega))``.
 
@@ -162,9 +186,10 @@ def make_tight(bank: FilterBank) -> FilterBank:
 
 def _tighten_nyquist(bank: FilterBank) -> FilterBank:
     """:func:`make_tight` for banks whose Littlewood-Paley sum is 1 off the Nyquist lines by
-    construction: only the lines ``k = M/2`` and ``l = N/2`` (closed under the mirror) are rescaled."""
+    construction: only the lines ``k = M/2`` and ``l = N/2`` (closed under the mirror) are rescaled,
+    in place (the bank is freshly built by the caller)."""
     M, N = bank.shape
-    phi, psi = bank.phi.clone(), bank.psi.clone()
+    phi, psi = bank.phi, bank.psi
     for axis, size in ((-2, M), (-1, N)):
         if size % 2:
             continue
@@ -240,6 +265,7 @@ def _wrap(a: torch.Tensor) -> torch.Tensor:
     return torch.remainder(a + math.pi, 2 * math.pi) - math.pi
 
 
+@_single_threaded
 def parseval_wavelet_bank(
     shape: tuple[int, int], J: int, L: int = 8, full_circle: bool = False, tight: bool = True
 ) -> FilterBank:
@@ -299,10 +325,11 @@ def parseval_wavelet_bank(
     js = torch.arange(J).repeat_interleave(L)
     ls = torch.arange(L).repeat(J)
     bank = FilterBank(phi, psi, js, ls, J, L, name="parseval wavelets", full_circle=full_circle)
-    bank.info["delta"] = math.pi * 2.0 ** (-J - 2)
+    bank.info["delta"] = math.pi * 2.0 ** (-J - 1)
     return _tighten_nyquist(bank) if tight else bank
 
 
+@_single_threaded
 def morlet_bank(
     shape: tuple[int, int],
     J: int,
@@ -381,13 +408,19 @@ def morlet_bank(
     return bank
 
 
+@_single_threaded
 def gabor_bank(
-    shape: tuple[int, int], n_bands: int = 4, analytic: bool = True, tight: bool = True
+    shape: tuple[int, int],
+    n_bands: int = 4,
+    analytic: bool = True,
+    tight: bool = True,
+    rolloff: float = 0.5,
 ) -> FilterBank:
     """A Parseval Weyl-Heisenberg (Gabor) bank: modulations of one window on a uniform frequency lattice.
 
-    With the periodic 1-D partition of unity ``b_k(w)^2 = cos^2(pi d_k / 2) 1[|d_k| < 1]``,
-    ``d_k = (w - 2 pi k / n) / (2 pi / n)`` wrapped, the tiles
+    With ``d_k = (w - 2 pi k / n) / (2 pi / n)`` wrapped to ``[-n/2, n/2)`` and the periodic 1-D partition
+    of unity ``b_k(w)^2 = cos^2(pi/2 nu((|d_k| - (1 - rho)/2) / rho))`` (``nu`` Meyer's step: ``b_k = 1``
+    for ``|d_k| <= (1 - rho)/2``, 0 for ``|d_k| >= (1 + rho)/2``, ``rho`` the ``rolloff``), the tiles
 
     .. math::  \\hat g_{k_1 k_2}(\\omega) = b_{k_1}(\\omega_1)\\, b_{k_2}(\\omega_2), \\qquad
                \\sum_{k \\in \\mathbb Z_n^2} |\\hat g_k|^2 = 1,
@@ -395,10 +428,13 @@ def gabor_bank(
     are frequency shifts of one window ``b_0 b_0`` (Weyl-Heisenberg filters, Wiatowski, Grohs &
     Bolcskei, IEEE Trans. Inf. Theory 2018, Sec. II); ``phi = g_{00}``. ``analytic`` keeps one tile of
     every mirror pair ``{k, -k}`` with weight ``sqrt 2`` (a half-plane of centres). Scale indices ``j``
-    are 0 (no dyadic structure, so no subsampling by scale).
+    are 0 (no dyadic structure, so no subsampling by scale). The high-pass tiles vanish for
+    ``max(|omega_1|, |omega_2|) < delta = (1 - rho) pi / n`` (the paper's high-pass condition).
     """
     if not isinstance(n_bands, (int, np.integer)) or n_bands < 2:
         raise ValueError(f"n_bands must be an int >= 2, got {n_bands!r}")
+    if not 0 < rolloff <= 1:
+        raise ValueError(f"rolloff must lie in (0, 1], got {rolloff}")
     M, N = check_scales(shape, 1, 1, need_divisible=False)
     width = 2 * math.pi / n_bands
     centres = width * torch.arange(n_bands, dtype=torch.float64)
@@ -413,8 +449,8 @@ def gabor_bank(
 
     def window(w):
         shp = (-1,) + (1,) * w.dim()
-        d = _wrap(w[None] - centres.view(shp)) / width
-        return torch.where(d.abs() < 1, torch.cos(0.5 * math.pi * d), torch.zeros_like(d))
+        d = _wrap(w[None] - centres.view(shp)).abs() / width
+        return torch.cos(0.5 * math.pi * _meyer_step((d - (1 - rolloff) / 2) / rolloff))
 
     def tiles_fn(wy, wx):
         by, bx = window(wy), window(wx)
@@ -433,7 +469,7 @@ def gabor_bank(
         name="weyl-heisenberg",
     )
     bank.info["centres"] = torch.stack([k1[keep], k2[keep]], 1).tolist()
-    bank.info["delta"] = width / 2
+    bank.info["delta"] = width * (1 - rolloff) / 2
     return make_tight(bank) if tight else bank
 
 

@@ -42,6 +42,29 @@ def periodize(x: torch.Tensor, k: int) -> torch.Tensor:
     return x.reshape(*lead, k, M // k, k, N // k).mean((-4, -2))
 
 
+def _fft2_real(u: torch.Tensor) -> torch.Tensor:
+    """Full 2-D DFT of a real tensor from its half spectrum (``rfft2``) and Hermitian symmetry,
+    ``u^(-k) = conj(u^(k))``: about half the work of a complex FFT of the real input."""
+    N = u.shape[-1]
+    half = torch.fft.rfft2(u)
+    tail = half[..., 1 : (N + 1) // 2].flip(-1)
+    tail = torch.roll(torch.flip(tail, (-2,)), 1, -2).conj()
+    return torch.cat([half, tail], -1)
+
+
+def _filter_fold(uf: torch.Tensor, filt: torch.Tensor, k: int) -> torch.Tensor:
+    """``periodize(uf[:, :, None] * filt, k)`` for ``uf`` ``(B, P, M, N)`` and ``filt`` ``(F, M, N)``,
+    ``(B, P, F, M / k, N / k)``, as one contraction over the ``k^2`` aliased blocks: the full-resolution
+    product is never formed (kymatio forms it, then averages it)."""
+    filt = filt.to(uf.dtype)
+    if k == 1:
+        return uf.unsqueeze(2) * filt
+    B, P, M, N = uf.shape
+    m, n = M // k, N // k
+    blocks = filt.reshape(-1, k, m, k, n) / k**2
+    return torch.einsum("zpaxby,faxby->zpfxy", uf.reshape(B, P, k, m, k, n), blocks)
+
+
 def _check_input(x: torch.Tensor, shape: tuple[int, int], ref: torch.Tensor, name: str) -> None:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} expects a torch.Tensor, got {type(x).__name__}")
@@ -152,24 +175,25 @@ class Scattering2D(_FilterModule):
         self._frame_bounds = bank.frame_bounds()
         js = bank.j.tolist()
         self._bank_paths = bank.paths()
-        # plan: per order, the groups (key, paths); key = last scale (-1 at order 0), or None ('all')
+        # plan: per order, chunks (key, paths) computed as one tensor each; key = last scale (-1 at
+        # order 0) or None (paths='all'). Chunks are not merged between layers (no concatenation).
         self._plan: list[list[tuple[object, list[tuple[int, ...]]]]] = []
         groups: list[tuple[object, list[tuple[int, ...]]]] = [(-1 if paths == "increasing" else None, [()])]
         self._filters_of: dict[object, list[int]] = {}
         for m in range(max_order + 1):
             self._plan.append(groups)
-            nxt: dict[object, list[tuple[int, ...]]] = {}
+            nxt: list[tuple[object, list[tuple[int, ...]]]] = []
             for key, ps in groups:
                 allowed = [k for k in range(len(js)) if key is None or js[k] > key]
                 if m < max_order:
                     self._filters_of[key] = allowed
-                for k in allowed:
-                    tkey = None if key is None else js[k]
-                    nxt.setdefault(tkey, [])
-                for tkey in nxt:
-                    sel = [k for k in allowed if key is None or js[k] == tkey]
-                    nxt[tkey].extend(p + (k,) for p in ps for k in sel)
-            groups = sorted(nxt.items(), key=lambda kv: -2 if kv[0] is None else kv[0])
+                if key is None:
+                    nxt.append((None, [p + (k,) for p in ps for k in allowed]))
+                    continue
+                for tkey in sorted({js[k] for k in allowed}):
+                    sel = [k for k in allowed if js[k] == tkey]
+                    nxt.append((tkey, [p + (k,) for p in ps for k in sel]))
+            groups = nxt
         computed = [p for order in self._plan for _, ps in order for p in ps]
         order_key = sorted(range(len(computed)), key=lambda i: (len(computed[i]), computed[i]))
         self.paths_meta = [tuple(self._bank_paths[k] for k in computed[i]) for i in order_key]
@@ -199,9 +223,20 @@ class Scattering2D(_FilterModule):
             for c, p in enumerate(self.paths_meta)
         ]
 
-    def frame_bounds(self) -> tuple[float, float]:
-        """Frame bounds ``(A, B)`` of the filter bank (real input), see :func:`frame_bounds`."""
+    def bank_frame_bounds(self) -> tuple[float, float]:
+        """Real-input frame bounds ``(A, B)`` of the filter bank, see :func:`frame_bounds`."""
         return self._frame_bounds
+
+    def frame_bounds(self) -> tuple[float | None, float | None]:
+        """Energy bounds of the whole map ``f -> S f`` read by :func:`groupconv.verify.check_energy`.
+
+        Without subsampling, ``E_n + W_{n+1} <= B W_n`` layer by layer gives
+        ``sum_{n<=N} |||Phi^n f|||^2 <= max(1, B)^{N+1} ||f||^2``; no lower bound holds in general (the
+        energy left in ``W_N`` leaves the output). With subsampling no bound is claimed.
+        """
+        if self.subsample:
+            return None, None
+        return None, max(1.0, self._frame_bounds[1]) ** (self.max_order + 1)
 
     def extra_repr(self) -> str:
         return (
@@ -214,31 +249,26 @@ class Scattering2D(_FilterModule):
         groups = [x.unsqueeze(1)]
         out_res = self.J if self.subsample else 0
         for m, plan in enumerate(self._plan):
-            S, U = [], groups
-            nxt: dict[object, list[torch.Tensor]] = {}
+            S, U, nxt = [], groups, []
             for (key, _), u in zip(plan, groups):
                 res = self._res(key)
-                uf = torch.fft.fft2(u)
-                phi = getattr(self, f"_phi_{res}")
-                S.append(torch.fft.ifft2(periodize(uf * phi, 2 ** (out_res - res))).real)
+                uf = _fft2_real(u)
+                phi = getattr(self, f"_phi_{res}").unsqueeze(0)
+                S.append(torch.fft.ifft2(_filter_fold(uf, phi, 2 ** (out_res - res))).real.squeeze(2))
                 if m == self.max_order:
                     continue
                 psi = getattr(self, f"_psi_{self._name(key)}")
-                y = uf.unsqueeze(2) * psi
-                allowed = self._filters_of[key]
                 if key is None:
-                    nxt.setdefault(None, []).append(torch.fft.ifft2(y).abs().flatten(1, 2))
+                    nxt.append(torch.fft.ifft2(_filter_fold(uf, psi, 1)).abs().flatten(1, 2))
                     continue
-                js = [self._bank_paths[k][0] for k in allowed]
+                js = [self._bank_paths[k][0] for k in self._filters_of[key]]
                 for tkey in sorted(set(js)):
                     lo, hi = js.index(tkey), len(js) - js[::-1].index(tkey)
-                    yj = y[:, :, lo:hi]
-                    if self.subsample:
-                        yj = periodize(yj, 2 ** (tkey - res))
-                    nxt.setdefault(tkey, []).append(torch.fft.ifft2(yj).abs().flatten(1, 2))
+                    k = 2 ** (tkey - res) if self.subsample else 1
+                    yj = _filter_fold(uf, psi[lo:hi], k)
+                    nxt.append(torch.fft.ifft2(yj).abs().flatten(1, 2))
             yield m, S, U
-            keys = sorted(nxt, key=lambda k: -2 if k is None else k)
-            groups = [torch.cat(nxt[k], 1) for k in keys]
+            groups = nxt
 
     def _flatten_input(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
         _check_input(x, self.shape, self._phi_0, type(self).__name__)

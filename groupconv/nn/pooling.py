@@ -1,0 +1,383 @@
+"""Equivariant pooling: spatial pooling with antialiasing, pooling over the group, norm pooling.
+
+Exactness of spatial subsampling
+--------------------------------
+The groups ``C_4`` and ``D_4`` act on an ``H x H`` grid by rotating and reflecting it about its centre.
+A centred window (odd ``kernel_size``, padding ``kernel_size // 2``) followed by keeping the pixels
+``0, s, 2s, ...`` commutes with these maps exactly when the kept pixels form a grid symmetric about the
+centre, i.e. when ``(H - 1)`` is divisible by the stride ``s`` (odd ``H`` for ``s = 2``: 33 -> 17 -> 9 ->
+5). Otherwise a strided layer is equivariant only to the translations by multiples of ``s`` (and in the
+circular sense only): subsampling is what breaks the exact symmetry, whatever the window.
+
+Antialiasing (Zhang, ICML 2019, "Making Convolutional Networks Shift-Invariant Again", Sec. 3) blurs with
+a binomial filter before subsampling; the outer product of binomial coefficients is ``D_4``-symmetric, so
+it keeps the exactness above and makes the output change smoothly under the translations that
+subsampling does not keep.
+"""
+
+from __future__ import annotations
+
+import copy
+from math import comb
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy.signal import convolve2d
+from torch import nn
+
+from ..reps.operations import trivial
+from ._fields import EquivariantModule, FieldGroups, check_field_type
+from .field_type import FieldType
+from .nonlinearities import _safe_norm, field_norms, require_permutation_fields
+
+__all__ = [
+    "binomial_filter",
+    "BlurPool2d",
+    "MaxPool2d",
+    "AvgPool2d",
+    "GlobalPool2d",
+    "GroupPooling",
+    "NormPooling",
+    "FieldReduce",
+    "GlobalPool",
+    "PooledFieldNorms",
+]
+
+
+def binomial_filter(size: int) -> np.ndarray:
+    """The ``size x size`` binomial blur ``b b^T / (sum b)^2``, ``b_i = binom(size - 1, i)``, in float64.
+
+    It is invariant under the eight symmetries of the square (``D_4``)."""
+    if not isinstance(size, int) or size < 1:
+        raise ValueError(f"the blur size must be a positive int, got {size!r}")
+    b = np.array([comb(size - 1, i) for i in range(size)], dtype=np.float64)
+    return np.outer(b, b) / b.sum() ** 2
+
+
+def _check_odd(k: int, what: str) -> int:
+    if not isinstance(k, int) or k < 1 or k % 2 == 0:
+        raise ValueError(
+            f"{what} must be a positive odd int so that the window is centred on a pixel (exact under "
+            f"rotations and reflections of the grid), got {k!r}"
+        )
+    return k
+
+
+def _check_stride(s: int) -> int:
+    if not isinstance(s, int) or s < 1:
+        raise ValueError(f"stride must be a positive int, got {s!r}")
+    return s
+
+
+def _depthwise(channels: int, kernel: np.ndarray, stride: int) -> nn.Conv2d:
+    k = kernel.shape[-1]
+    conv = nn.Conv2d(channels, channels, k, stride=stride, padding=k // 2, groups=channels, bias=False)
+    w = torch.as_tensor(kernel, dtype=torch.float64).expand(channels, 1, k, k)
+    conv.weight = nn.Parameter(w.contiguous(), requires_grad=False)
+    return conv
+
+
+class _SpatialFilter(EquivariantModule):
+    """Depthwise filtering with a fixed ``D_4``-symmetric kernel, then subsampling."""
+
+    def _set_filter(self, kernel: np.ndarray, stride: int) -> None:
+        self.stride = stride
+        k = kernel.shape[-1]
+        w = torch.as_tensor(kernel, dtype=torch.float64).expand(self.in_type.size, 1, k, k).contiguous()
+        self.register_derived("filter", w)
+
+    def _filter(self, x: torch.Tensor) -> torch.Tensor:
+        k = self.filter.shape[-1]
+        if k == 1 and self.stride == 1:
+            return x
+        w = self.filter.to(x.dtype)
+        if x.device.type == "cpu" and x.dtype == torch.float64:
+            # CPU float64 grouped convolutions loop over groups; one shared single-channel filter over
+            # the batch-times-channels axis computes the same map several times faster
+            n, c, h, wd = x.shape
+            y = F.conv2d(x.reshape(n * c, 1, h, wd), w[:1], stride=self.stride, padding=k // 2)
+            return y.reshape(n, c, y.shape[-2], y.shape[-1])
+        return F.conv2d(x, w, stride=self.stride, padding=k // 2, groups=self.in_type.size)
+
+    def _export_filter(self) -> nn.Module:
+        k = self.filter.shape[-1]
+        if k == 1 and self.stride == 1:
+            return nn.Identity()
+        conv = _depthwise(self.in_type.size, self._derived["filter"][0, 0].numpy(), self.stride)
+        return conv.to(device=self.filter.device, dtype=self.filter.dtype)
+
+
+class BlurPool2d(_SpatialFilter):
+    """Antialiased subsampling (blur-pool): a binomial blur, then keep every ``stride``-th pixel.
+
+    .. math::  y = \\big(b * f\\big)\\big|_{s \\mathbb{Z}^2}, \\qquad b = \\text{binomial}(k)
+
+    (Zhang, ICML 2019, Sec. 3.1). The same linear map acts on every channel, so it commutes with every
+    fiber action: any field type. Exact under ``C_4`` / ``D_4`` when ``(H - 1) % stride == 0``.
+    """
+
+    def __init__(self, in_type: FieldType, stride: int = 2, blur_size: int = 3):
+        super().__init__()
+        self.in_type = self.out_type = check_field_type(in_type)
+        self._set_filter(binomial_filter(_check_odd(blur_size, "blur_size")), _check_stride(stride))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._filter(self.check_input(x))
+
+    def frame_bounds(self) -> tuple[float, float]:
+        """Upper bound 1: a normalised non-negative filter is a contraction (Young's inequality)."""
+        return 0.0, 1.0
+
+    def export(self) -> nn.Module:
+        return self._export_filter()
+
+
+class MaxPool2d(_SpatialFilter):
+    """Spatial max pooling of permutation-representation fields, antialiased by default.
+
+    .. math::  y = \\big(b * \\max_{|u|_\\infty \\le k/2} f(\\cdot + u)\\big)\\big|_{s \\mathbb{Z}^2}
+
+    (max-blur-pool, Zhang, ICML 2019, Sec. 3.1: dense max, then blur-pool). Without antialiasing it is
+    the usual strided max pooling with a centred window. The entrywise maximum commutes with
+    permutations of the channels only, so fields must be regular, quotient or trivial.
+    """
+
+    accepts = "permutation"
+
+    def __init__(
+        self,
+        in_type: FieldType,
+        kernel_size: int = 3,
+        stride: int = 2,
+        antialias: bool = True,
+        blur_size: int = 3,
+    ):
+        super().__init__()
+        self.in_type = self.out_type = check_field_type(in_type)
+        require_permutation_fields(in_type, "MaxPool2d", "AvgPool2d, BlurPool2d or NormPooling")
+        self.kernel_size = _check_odd(kernel_size, "kernel_size")
+        self.antialias = bool(antialias)
+        stride = _check_stride(stride)
+        self.pool_stride = 1 if self.antialias else stride
+        blur = binomial_filter(_check_odd(blur_size, "blur_size")) if self.antialias else np.ones((1, 1))
+        self._set_filter(blur, stride if self.antialias else 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        k = self.kernel_size
+        y = F.max_pool2d(self.check_input(x), k, self.pool_stride, k // 2)
+        return self._filter(y)
+
+    def export(self) -> nn.Module:
+        k = self.kernel_size
+        pool = nn.MaxPool2d(k, self.pool_stride, k // 2)
+        if not self.antialias:
+            return pool
+        return nn.Sequential(pool, self._export_filter())
+
+
+class AvgPool2d(_SpatialFilter):
+    """Spatial average pooling over a centred ``k x k`` window (zeros outside the image count), blurred
+    by a binomial filter before subsampling when ``antialias``; one depthwise filter, any field type.
+
+    .. math::  y = \\big(b * a_k * f\\big)\\big|_{s \\mathbb{Z}^2}, \\qquad a_k = \\mathbf 1_{k \\times k} / k^2
+    """
+
+    def __init__(
+        self,
+        in_type: FieldType,
+        kernel_size: int = 3,
+        stride: int = 2,
+        antialias: bool = True,
+        blur_size: int = 3,
+    ):
+        super().__init__()
+        self.in_type = self.out_type = check_field_type(in_type)
+        k = _check_odd(kernel_size, "kernel_size")
+        box = np.full((k, k), 1.0 / k**2)
+        if antialias:
+            box = convolve2d(box, binomial_filter(_check_odd(blur_size, "blur_size")))
+        self.kernel_size = k
+        self.antialias = bool(antialias)
+        self._set_filter(box, _check_stride(stride))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self._filter(self.check_input(x))
+
+    def frame_bounds(self) -> tuple[float, float]:
+        """Upper bound 1 (normalised non-negative filter)."""
+        return 0.0, 1.0
+
+    def export(self) -> nn.Module:
+        return self._export_filter()
+
+
+def _global_pool(x: torch.Tensor, mode: str) -> torch.Tensor:
+    if mode == "max":
+        return x.amax((-2, -1), keepdim=True)
+    return x.mean((-2, -1), keepdim=True)
+
+
+class GlobalPool(nn.Module):
+    """Plain global spatial pooling ``(N, C, H, W) -> (N, C, 1, 1)`` by max or mean."""
+
+    def __init__(self, mode: str = "avg"):
+        super().__init__()
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _global_pool(x, self.mode)
+
+
+def _check_mode(mode: str, allowed: tuple[str, ...], what: str) -> str:
+    if mode not in allowed:
+        raise ValueError(f"{what} must be one of {allowed}, got {mode!r}")
+    return mode
+
+
+class GlobalPool2d(EquivariantModule):
+    """Global spatial pooling, ``(N, C, H, W) -> (N, C, 1, 1)``.
+
+    The spatial action leaves the pooled value unchanged, so the output is a field of the same type at a
+    single point: invariant for trivial fields, ``rho(g)``-equivariant otherwise. ``"avg"`` accepts any
+    field type; ``"max"`` needs permutation-representation fields.
+    """
+
+    def __init__(self, in_type: FieldType, mode: str = "avg"):
+        super().__init__()
+        self.in_type = self.out_type = check_field_type(in_type)
+        self.mode = _check_mode(mode, ("avg", "max"), "mode")
+        self.accepts = "permutation" if self.mode == "max" else "any"
+        if self.mode == "max":
+            require_permutation_fields(in_type, "GlobalPool2d(mode='max')", "mode='avg' or NormPooling")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _global_pool(self.check_input(x), self.mode)
+
+    def export(self) -> nn.Module:
+        return GlobalPool(self.mode)
+
+
+def _field_reduce(x: torch.Tensor, groups: FieldGroups, mode: str) -> torch.Tensor:
+    parts = [p.amax(2) if mode == "max" else p.mean(2) for p in groups.split(x)]
+    return groups.merge_fields(parts)
+
+
+class FieldReduce(nn.Module):
+    """Plain form of :class:`GroupPooling`: the max or mean of every channel group."""
+
+    def __init__(self, groups: FieldGroups, mode: str):
+        super().__init__()
+        self.groups = groups
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _field_reduce(x, self.groups, self.mode)
+
+
+class GroupPooling(EquivariantModule):
+    """Pooling over the group: every regular (or permutation) field becomes one invariant channel.
+
+    .. math::  y_i(x) = \\max_{g \\in G} f_i(x)_g \\quad\\text{or}\\quad \\frac{1}{|G|} \\sum_{g} f_i(x)_g
+
+    (Cohen & Welling, ICML 2016, Sec. 6.3). ``rho(h)`` permutes the entries of the field, which leaves the
+    maximum and the mean unchanged, so the output is a trivial field.
+    """
+
+    accepts = "permutation"
+
+    def __init__(self, in_type: FieldType, mode: str = "max"):
+        super().__init__()
+        self.in_type = check_field_type(in_type)
+        require_permutation_fields(in_type, "GroupPooling", "NormPooling")
+        self.mode = _check_mode(mode, ("max", "mean"), "mode")
+        self.out_type = FieldType(in_type.group, [trivial(in_type.group)] * len(in_type))
+        self.groups = FieldGroups(in_type)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _field_reduce(self.check_input(x), self.groups, self.mode)
+
+    def frame_bounds(self) -> tuple[float, float]:
+        """``(0, 1)`` for max (``max_g f_g^2 <= |f|^2``); ``(0, 1 / min_i d_i)`` for the mean."""
+        if self.mode == "max":
+            return 0.0, 1.0
+        return 0.0, 1.0 / min(self.groups.dims)
+
+    def export(self) -> nn.Module:
+        return FieldReduce(copy.deepcopy(self.groups), self.mode)
+
+
+class PooledFieldNorms(nn.Module):
+    """Plain form of :class:`NormPooling`: field norms, then optional spatial pooling."""
+
+    def __init__(self, groups: FieldGroups, spatial: str | None, kernel_size: int | None, stride: int):
+        super().__init__()
+        self.groups = groups
+        self.spatial = spatial
+        self.kernel_size = kernel_size
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _norm_pool(x, self.groups, self.spatial, self.kernel_size, self.stride)
+
+
+def _norm_pool(
+    x: torch.Tensor, groups: FieldGroups, spatial: str | None, kernel_size: int | None, stride: int
+) -> torch.Tensor:
+    if spatial == "max" and kernel_size is not None:
+        # the max of the norms is the norm of the max-norm vector; pooling squared norms saves a sqrt
+        sq = groups.merge_fields([p.pow(2).sum(2) for p in groups.split(x)])
+        sq = F.max_pool2d(sq, kernel_size, stride, kernel_size // 2)
+        return _safe_norm(sq)[0]
+    n = field_norms(x, groups)
+    if spatial is None:
+        return n
+    if kernel_size is None:
+        return _global_pool(n, spatial)
+    return F.avg_pool2d(n, kernel_size, stride, kernel_size // 2, count_include_pad=True)
+
+
+class NormPooling(EquivariantModule):
+    """Every field to its norm, optionally pooled over space.
+
+    .. math::  y_i = \\mathcal P\\big(|f_i|\\big), \\qquad
+               \\mathcal P \\in \\{\\text{id}, \\max_{\\text{window}}, \\text{mean}_{\\text{window}}\\}
+
+    The norms are invariant at each pixel for every orthogonal representation, so the output is a set of
+    trivial fields; spatial pooling follows the exactness rule of this module's docstring (global pooling,
+    ``kernel_size=None``, is exactly invariant).
+
+    Parameters
+    ----------
+    spatial:
+        ``None`` (norms at every pixel), ``"max"`` or ``"avg"``.
+    kernel_size, stride:
+        Window (odd) and stride of the spatial pooling; ``kernel_size=None`` pools globally.
+    """
+
+    def __init__(
+        self,
+        in_type: FieldType,
+        spatial: str | None = None,
+        kernel_size: int | None = None,
+        stride: int | None = None,
+    ):
+        super().__init__()
+        self.in_type = check_field_type(in_type)
+        if spatial is not None:
+            _check_mode(spatial, ("max", "avg"), "spatial")
+        self.spatial = spatial
+        self.kernel_size = None if kernel_size is None else _check_odd(kernel_size, "kernel_size")
+        self.stride = _check_stride(stride) if stride is not None else (self.kernel_size or 1)
+        self.out_type = FieldType(in_type.group, [trivial(in_type.group)] * len(in_type))
+        self.groups = FieldGroups(in_type)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _norm_pool(self.check_input(x), self.groups, self.spatial, self.kernel_size, self.stride)
+
+    def frame_bounds(self) -> tuple[float | None, float | None]:
+        """``(1, 1)`` without spatial pooling (the field norms keep the energy)."""
+        return (1.0, 1.0) if self.spatial is None else (None, None)
+
+    def export(self) -> nn.Module:
+        return PooledFieldNorms(copy.deepcopy(self.groups), self.spatial, self.kernel_size, self.stride)
