@@ -4,7 +4,7 @@ Qiu, Cheng, Calderbank & Sapiro, "DCFNet: deep neural network with decomposed co
 ICML 2018: writing every filter as :math:`W_{oi}(x) = \sum_{k=1}^{K} a_{oik} \psi_k(x)` on the first
 ``K`` Fourier-Bessel functions (their eq. 3) keeps the accuracy of the plain CNN with ``K`` as small as
 3 for 5 x 5 filters (Section 4, MNIST / CIFAR-10 tables), divides the filter parameters by ``25 / K``, and
-makes the network more stable to input deformations (their Theorem 3.5: the representation moves by
+makes the network more stable to input deformations (their Section 3: the representation moves by
 ``O(|\nabla \tau|_\infty)`` under ``x -> x - \tau(x)``, with a constant that decreases with the
 truncation).
 

@@ -11,7 +11,7 @@ with a fixed complex Morlet bank (a low-pass :math:`\phi` and :math:`JL` wavelet
 :math:`[0, \pi)`), a pointwise non-linearity :math:`\rho` applied to the wavelet coefficients only (the
 low-pass channel stays linear), a standardization :math:`S` (per channel, batch statistics, no learned
 affine), a learned complex :math:`1 \times 1` convolution :math:`P_j` and a normalization :math:`N` that
-sets the norm across channels to 1 at every position (their Section 3, Eq. (7) and Appendix A; the
+sets the norm across channels to 1 at every position (their Section 3; the
 "Fw rho Std Pc N" blocks of the authors' code). A linear classifier reads the real and imaginary parts
 of the last block.
 
@@ -22,7 +22,7 @@ paper compares it with (Section 4 and Table 2):
     :math:`\rho(z) = |z|`: the phase collapse; :math:`\rho(e^{i\alpha} z) = \rho(z)`.
 ``"soft-threshold"``
     :math:`\rho_t(z) = \mathrm{ReLU}(|z| - t) \, z / |z|`, complex soft-thresholding with a learned
-    threshold :math:`t \ge 0` per channel (their Eq. (8)).
+    threshold :math:`t \ge 0` per channel.
 ``"sigmoid-amplitude"``
     :math:`\rho(z) = \sigma(a |z| + b) \, z / |z|`, a learned sigmoid of the amplitude (gain :math:`a`,
     bias :math:`b` per channel).
@@ -65,7 +65,7 @@ def _unit(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
 
 def complex_soft_threshold(z: torch.Tensor, t: torch.Tensor | float) -> torch.Tensor:
     r"""Complex soft-thresholding :math:`\rho_t(z) = \mathrm{ReLU}(|z| - t) \, z / |z|`
-    (Guth, Zarka & Mallat, ICLR 2022, Eq. (8)); ``t`` broadcasts against ``z``."""
+    (Guth, Zarka & Mallat, ICLR 2022, Section 4); ``t`` broadcasts against ``z``."""
     r, u = _unit(z)
     return torch.relu(r - t) * u
 
