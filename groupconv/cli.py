@@ -214,7 +214,8 @@ def _cmd_reproduce(args) -> int:
     from .reproduce import Options, markdown_table, run
 
     out = Path(args.out) if args.out else Path("results") / args.name
-    result = run(args.name, Options(args.smoke, out, args.device, args.seed, args.quiet))
+    data_root = Path(args.data_root) if args.data_root else None
+    result = run(args.name, Options(args.smoke, out, args.device, args.seed, args.quiet, data_root))
     if int(os.environ.get("RANK", "0")) != 0:
         return 0
     for tname, rows in result.tables.items():
@@ -266,6 +267,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="local dataset folder for a full-size run (e.g. CIFAR-10 python batches for phase-collapse)",
+    )
     p.set_defaults(func=_cmd_reproduce)
     return parser
 

@@ -215,3 +215,12 @@ def test_docstring_examples():
 
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_phase_collapse_data_root_flag(tmp_path):
+    from groupconv.cli import main
+
+    with pytest.raises(ValueError, match="not a folder"):
+        main(
+            ["reproduce", "phase-collapse", "--data-root", str(tmp_path / "missing"), "--out", str(tmp_path)]
+        )

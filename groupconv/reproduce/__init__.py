@@ -53,6 +53,9 @@ class Options:
     seed : int
     quiet : bool
         No progress bars.
+    data_root : pathlib.Path or None
+        A local dataset folder for the reproductions that can run at full size on one (for example
+        CIFAR-10 for ``phase-collapse``); ``None`` uses the data available offline.
     """
 
     smoke: bool = False
@@ -60,6 +63,7 @@ class Options:
     device: str = "cpu"
     seed: int = 0
     quiet: bool = False
+    data_root: Path | None = None
 
 
 @dataclass

@@ -192,7 +192,7 @@ def _accuracy(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, device: 
 
 
 def run(options: Options) -> Result:
-    root = getattr(options, "data_root", None) or os.environ.get(DATA_ROOT_ENV)
+    root = options.data_root or os.environ.get(DATA_ROOT_ENV)
     if options.smoke:
         widths, L, steps, seeds, n_test, per_class = (4, 8), 4, 5, 1, 60, (16, 10)
     elif root:
