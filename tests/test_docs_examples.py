@@ -8,7 +8,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGES = ["README.md", "docs/groups.md", "docs/layers_nonlinear.md"]
+PAGES = [
+    "README.md",
+    "docs/groups.md",
+    "docs/spatial.md",
+    "docs/fourier.md",
+    "docs/layers_nonlinear.md",
+    "docs/scattering.md",
+    "docs/analysis.md",
+    "docs/reproduce_dcfnet.md",
+    "docs/reproduce_phase_collapse.md",
+    "docs/layers.md",
+    "docs/testing.md",
+    "docs/verify.md",
+]
 
 
 def _blocks(path: Path) -> list[str]:

@@ -4,8 +4,8 @@ import pytest
 import sympy
 import torch
 
-from groupconv.groups import O2, SO2, Cyclic, Dihedral
-from groupconv.reps import ComplexIrrep, clebsch_gordan_exact, complex_irreps, irrep
+from groupconv.groups import O2, SO2, Cyclic, Dihedral, DirectProduct
+from groupconv.reps import ComplexIrrep, clebsch_gordan_exact, complex_irreps, irrep, irreps
 
 
 @pytest.mark.parametrize("G", [Cyclic(1), Cyclic(5), Cyclic(6), Dihedral(4), Dihedral(5)], ids=str)
@@ -64,5 +64,6 @@ def test_exact_clebsch_gordan(G, a, b):
     for g in range(G.order):
         kron = TensorProduct(s.exact(g), t.exact(g))
         assert sympy.simplify(kron - c * sympy.diag(*[f.exact(g) for f in found]) * c.T) == sympy.zeros(n)
+    continuous = irreps(DirectProduct(SO2(), Cyclic(2)), max_degree=1)[-1]
     with pytest.raises(TypeError, match="finite group"):
-        clebsch_gordan_exact(irrep(SO2(), 1), irrep(SO2(), 1))
+        clebsch_gordan_exact(continuous, continuous)

@@ -8,8 +8,6 @@ import torch
 from groupconv.groups import O2, O3, SO2, SO3, Cyclic, Dihedral, group_from_name, inclusion
 from groupconv.groups.spatial import gauss_legendre
 
-GEN = torch.Generator().manual_seed(1234)
-
 
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)

@@ -34,10 +34,27 @@ def _float_dtype(dtype) -> torch.dtype:
 
 
 def _as_float(x, dtype=None, device=None) -> torch.Tensor:
-    x = torch.as_tensor(x, device=device)
+    """A float tensor; python numbers and numpy arrays become float64 (never the float32 default)."""
+    if not isinstance(x, torch.Tensor):
+        x = torch.as_tensor(np.asarray(x, dtype=np.float64), device=device)
+    elif device is not None:
+        x = x.to(device)
     if dtype is not None:
         return x.to(dtype)
     return x if x.is_floating_point() else x.to(torch.float64)
+
+
+def _angles(*xs) -> list[torch.Tensor]:
+    """Broadcast angle arguments to one float dtype: that of the float tensors among them (promoted),
+    float64 when none is a float tensor; python numbers are converted from float64."""
+    dtypes = [x.dtype for x in xs if isinstance(x, torch.Tensor) and x.is_floating_point()]
+    dtype = torch.float64
+    if dtypes:
+        dtype = dtypes[0]
+        for d in dtypes[1:]:
+            dtype = torch.promote_types(dtype, d)
+    device = next((x.device for x in xs if isinstance(x, torch.Tensor)), None)
+    return list(torch.broadcast_tensors(*[_as_float(x, dtype, device) for x in xs]))
 
 
 def _tolerance(dtype: torch.dtype) -> float:
@@ -163,7 +180,8 @@ class SO3(_MatrixGroup3):
         self, n: int, generator: torch.Generator | None = None, dtype=torch.float64, device=None
     ) -> torch.Tensor:
         """``n`` Haar-random rotations: normalized standard Gaussian 4-vectors are uniform on ``S^3``,
-        and the double cover ``S^3 -> SO(3)`` maps the uniform measure to the Haar measure."""
+        and the double cover ``S^3 -> SO(3)`` maps the uniform measure to the Haar measure (Shoemake,
+        "Uniform random rotations", Graphics Gems III, 1992)."""
         q = torch.randn(n, 4, generator=generator, dtype=torch.float64, device=device)
         return self.from_quaternion(q).to(_float_dtype(dtype))
 
@@ -185,7 +203,8 @@ class SO3(_MatrixGroup3):
 
         The rule is exact for every function whose expansion uses Wigner-D of degree ``<= 2B - 1``, in
         particular for products of two functions of bandwidth ``B`` (Fourier transforms and Plancherel):
-        see :meth:`quadrature` for the argument.
+        see :meth:`quadrature` for the argument. This is the Gauss-Legendre form of the separable
+        ``SO(3)`` grids of Kostelec and Rockmore (J. Fourier Anal. Appl. 14, 2008, section 2).
         """
         if not isinstance(bandwidth, (int, np.integer)) or bandwidth < 1:
             raise ValueError(f"bandwidth must be an integer >= 1, got {bandwidth!r}")
@@ -223,10 +242,9 @@ class SO3(_MatrixGroup3):
     # -- conversions ------------------------------------------------------------------------------
     @staticmethod
     def from_euler(alpha, beta, gamma) -> torch.Tensor:
-        """``R = Rz(alpha) Ry(beta) Rz(gamma)`` (ZYZ), batched with broadcasting."""
-        alpha, beta, gamma = (_as_float(t) for t in (alpha, beta, gamma))
-        dtype = torch.promote_types(torch.promote_types(alpha.dtype, beta.dtype), gamma.dtype)
-        alpha, beta, gamma = torch.broadcast_tensors(alpha.to(dtype), beta.to(dtype), gamma.to(dtype))
+        """``R = Rz(alpha) Ry(beta) Rz(gamma)`` (ZYZ), batched with broadcasting; the dtype is that of
+        the float tensors given (float64 for python numbers only)."""
+        alpha, beta, gamma = _angles(alpha, beta, gamma)
         return _rz(alpha) @ _ry(beta) @ _rz(gamma)
 
     @staticmethod

@@ -22,6 +22,8 @@ Two solvers:
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import sympy
 import torch
@@ -37,6 +39,12 @@ __all__ = [
     "signed_permutation",
     "verify_grid_basis",
 ]
+
+
+@lru_cache(maxsize=256)
+def _grid_perms(group: FiniteGroup, k: int) -> np.ndarray:
+    """``(|G|, k*k)``: :func:`~groupconv.groups.grid_permutation` of every element."""
+    return np.stack([grid_permutation(group, g, k, k) for g in range(group.order)])
 
 
 def _check_grid_group(group) -> FiniteGroup:
@@ -84,8 +92,9 @@ def _orbit_basis(group, rho_in, rho_out, k, sp_in, sp_out) -> np.ndarray:
     o, i, q = o.reshape(-1), i.reshape(-1), q.reshape(-1)
     dest = np.empty((len(elems), o.size), dtype=np.int64)
     sign = np.empty((len(elems), o.size), dtype=np.int64)
+    perms = _grid_perms(group, k)
     for a, g in enumerate(elems):
-        perm = grid_permutation(group, g, k, k)
+        perm = perms[g]
         # (g . f)(p) = f(perm[p]): the pixel q moves to p with perm[p] = q
         moved = np.empty(n_pix, dtype=np.int64)
         moved[perm] = np.arange(n_pix)
@@ -113,11 +122,13 @@ def _svd_basis(group, rho_in, rho_out, k) -> np.ndarray:
     ro = rho_out(g).numpy()
     ri = rho_in(g).numpy()
     n_pix = k * k
-    perms = np.stack([grid_permutation(group, int(e), k, k) for e in g.tolist()])
+    perms = _grid_perms(group, k)
     pm = np.zeros((len(perms), n_pix, n_pix))
     pm[np.arange(len(perms))[:, None], np.arange(n_pix)[None], perms] = 1.0
     # (g . K)[o, i, p] = ro[o, O] K[O, I, perm[p]] ri[i, I]
-    op = np.einsum("noO,niI,npP->oipOIP", ro, ri, pm).reshape(ro.shape[1] * ri.shape[1] * n_pix, -1) / len(g)
+    op = np.einsum("noO,niI,npP->oipOIP", ro, ri, pm, optimize=True).reshape(
+        ro.shape[1] * ri.shape[1] * n_pix, -1
+    ) / len(g)
     op = (op + op.T) / 2
     vals, vecs = np.linalg.eigh(op)
     sel = vecs[:, vals > 0.5].T
@@ -200,7 +211,7 @@ def verify_grid_basis(
         if ro is None or ri_inv is None:
             return certify_kernel_basis(list(b), group, rho_in, rho_out)
         perm = grid_permutation(group, g, h, w)
-        moved = np.einsum("oa,nabp,bi->noip", ro, flat[..., perm], ri_inv)
+        moved = np.einsum("oa,nabp,bi->noip", ro, flat[..., perm], ri_inv, optimize=True)
         if not np.array_equal(moved, flat):
             bad = int(np.nonzero((moved != flat).reshape(n, -1).any(1))[0][0])
             return False, f"basis element {bad} violates the constraint for g={g}"

@@ -78,6 +78,8 @@ def fourier_bessel_basis(
     Element ``(k, q, cos)`` is ``J_k(R_{k,q} r / R) cos(k theta) / |J_{k+1}(R_{k,q})|`` (times
     ``sqrt 2`` for ``k > 0``), zero for ``r >= R``, with ``R = kernel_size / 2``; ``(k, q, sin)`` likewise.
     ``normalize`` divides by the root-mean-square norm of the elements, as DCFNet does.
+    Sampled on 7x7 pixels, 3 of the 38 elements are linear combinations of the others (aliasing of the
+    highest frequencies), as in the DCFNet reference basis.
     A rotation of the grid by 90 degrees maps each element to plus or minus an element (exactly, in
     floating point: the angular parts are computed as complex powers, see
     :func:`~groupconv.kernels.circular_harmonics`).

@@ -128,23 +128,26 @@ def polar_grid(kernel_size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def circular_harmonics(x: np.ndarray, y: np.ndarray, max_frequency: int) -> np.ndarray:
     """``(cos k theta, sin k theta)`` for ``k = 0..max_frequency``: array ``(K+1, 2, ...)``.
 
-    Computed as the powers ``((x + i y) / r)^k`` by repeated complex multiplication, so that a rotation of
+    Computed as the powers ``((x + i y) / r)^k`` by the real recurrence of repeated multiplication, so that a rotation of
     the grid by 90 degrees (``(x, y) -> (-y, x)``) and the reflection ``y -> -y`` act on the sampled
     values exactly (bit for bit). At ``r = 0`` every harmonic with ``k > 0`` is set to 0.
     """
     r = np.sqrt(x * x + y * y)
     safe = np.where(r > 0, r, 1.0)
-    z = np.where(r > 0, (x + 1j * y) / safe, 0.0)
+    c1 = np.where(r > 0, x / safe, 0.0)
+    s1 = np.where(r > 0, y / safe, 0.0)
     out = np.empty((max_frequency + 1, 2) + x.shape)
-    p = np.ones_like(z)
+    c, s = np.ones_like(c1), np.zeros_like(s1)
     for k in range(max_frequency + 1):
         if k > 0:
-            p = p * z
-        out[k, 0], out[k, 1] = p.real, p.imag
+            # real recurrence: under (x, y) -> (-y, x) each term maps to +- a term of the same size
+            c, s = c * c1 - s * s1, s * c1 + c * s1
+        out[k, 0], out[k, 1] = c, s
     out[0, 0], out[0, 1] = 1.0, 0.0
     return out
 
 
+@lru_cache(maxsize=256)
 def _elements(group: Group, degree: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, torch.Tensor]:
     """Angles, reflection flags, weights and the group elements averaging exactly functions of
     degree <= ``degree``."""
@@ -160,6 +163,12 @@ def _elements(group: Group, degree: int) -> tuple[np.ndarray, np.ndarray, np.nda
     else:
         s = np.zeros_like(phi, dtype=np.int64)
     return phi, s, w, g
+
+
+@lru_cache(maxsize=1024)
+def _irrep_table(sigma: Irrep, degree: int) -> np.ndarray:
+    """``sigma(g)`` on the averaging elements of :func:`_elements`, as numpy."""
+    return sigma(_elements(sigma.group, degree)[3]).numpy()
 
 
 def _angular_action(k: int, phi: np.ndarray, s: np.ndarray) -> np.ndarray:
@@ -186,9 +195,12 @@ def angular_solutions(sigma_out: Irrep, sigma_in: Irrep, k: int) -> np.ndarray:
     group = sigma_out.group
     check_same_group(group, sigma_in.group, "irrep")
     degree = k + sigma_out.degree + sigma_in.degree
-    phi, s, w, g = _elements(group, degree)
-    so = sigma_out(g).numpy()
-    si = sigma_in(g).numpy()
+    if group.is_finite:
+        # every element: the same table for every frequency
+        degree = 0
+    phi, s, w, _ = _elements(group, degree)
+    so = _irrep_table(sigma_out, degree)
+    si = _irrep_table(sigma_in, degree)
     lk = _angular_action(k, phi, s)
     a = lk.shape[-1]
     # T'[o, i, b] = sum_a L[a, b] so[o, O] T[O, I, a] si[i, I]
@@ -227,10 +239,15 @@ def gaussian_rings(
     return radii, widths
 
 
-def _default_cutoff(r: float) -> int:
-    # a ring of radius r holds about 2 pi r samples; keeping frequencies <= 2 r stays below their Nyquist
-    # rate pi r with margin
-    return 0 if r == 0 else int(math.floor(2 * r + 1e-9))
+def _default_cutoff(r: float, outer: float) -> int:
+    # a ring of radius r holds about 2 pi r samples: frequencies <= 2 r stay below their Nyquist rate
+    # pi r; the outermost ring is cut by the square grid (its samples leave the disc) and keeps only
+    # frequency 1, the same policy as escnn's default
+    if r == 0:
+        return 0
+    if abs(r - outer) < 1e-9:
+        return 1
+    return int(math.floor(2 * r + 1e-9))
 
 
 def _radial_profiles(
@@ -247,7 +264,11 @@ def _radial_profiles(
     if kind == "gaussian":
         radii, widths = gaussian_rings(kernel_size, rings, sigma)
         if frequency_cutoff is None:
-            fco = _default_cutoff
+            outer = float(radii.max())
+
+            def fco(rad):
+                return _default_cutoff(rad, outer)
+
         elif callable(frequency_cutoff):
             fco = frequency_cutoff
         else:
@@ -268,14 +289,25 @@ def _radial_profiles(
         from .fourier_bessel import bessel_zeros_dcf
 
         radius = kernel_size / 2
+        # angular frequencies above (k - 1) / 2 alias on the sampled grid (their zeros crowd the
+        # outermost pixels), so they are left out unless asked for
+        kcap = (kernel_size - 1) // 2 if max_frequency is None else max_frequency
         for k, q, z in bessel_zeros_dcf(kernel_size):
-            if max_frequency is not None and k > max_frequency:
+            if k > kcap:
                 continue
-
             profile = np.where(r < radius, jv(k, z * r / radius) / abs(jv(k + 1, z)), 0.0)
             out.append((k, q, profile))
         return out
     raise ValueError(f"basis must be 'gaussian', 'bessel' or 'exact', got {kind!r}")
+
+
+@lru_cache(maxsize=64)
+def _sampled_parts(basis, kernel_size, max_frequency, frequency_cutoff, rings, sigma):
+    """Radial profiles and circular harmonics on the grid, shared by every irrep pair."""
+    profiles = _radial_profiles(basis, kernel_size, max_frequency, frequency_cutoff, rings, sigma)
+    kmax = max((k for k, _, _ in profiles), default=0)
+    x, y, _ = polar_grid(kernel_size)
+    return profiles, circular_harmonics(x, y, kmax)
 
 
 def _irrep_pair_basis(
@@ -325,10 +357,11 @@ def harmonic_kernel_basis(
         the DCFNet cutoff, :func:`~groupconv.kernels.bessel_zeros_dcf`).
     max_frequency:
         Largest circular-harmonic frequency kept (for ``C_n`` / ``D_n`` aliases count by their own
-        frequency ``k``, not ``k mod n``).
+        frequency ``k``, not ``k mod n``); for ``"bessel"`` the default is ``(kernel_size - 1) // 2``.
     frequency_cutoff:
         Gaussian rings only: a callable ``radius -> max frequency`` or a float ``alpha`` meaning
-        ``floor(alpha r)``; default ``floor(2 r)`` (0 at the centre).
+        ``floor(alpha r)``; default: 0 at the centre, 1 on the outermost ring, ``floor(2 r)`` on the
+        rings in between.
     rings, sigma:
         Gaussian ring radii and widths (:func:`gaussian_rings`).
     warn:
@@ -348,10 +381,18 @@ def harmonic_kernel_basis(
         )
     check_same_group(group, rho_out.group, "output representation")
     kernel_size = check_kernel_size(kernel_size)
-    profiles = _radial_profiles(basis, kernel_size, max_frequency, frequency_cutoff, rings, sigma)
-    kmax = max((k for k, _, _ in profiles), default=0)
-    x, y, _ = polar_grid(kernel_size)
-    harmonics = circular_harmonics(x, y, kmax)
+    key = (
+        basis,
+        kernel_size,
+        max_frequency,
+        frequency_cutoff,
+        None if rings is None else tuple(np.atleast_1d(rings).tolist()),
+        None if sigma is None else tuple(np.atleast_1d(sigma).tolist()),
+    )
+    try:
+        profiles, harmonics = _sampled_parts(*key)
+    except TypeError:  # an unhashable cutoff: no caching
+        profiles, harmonics = _sampled_parts.__wrapped__(*key)
     pair_cache: dict = {}
     out_slots = _slots(rho_out)
     in_slots = _slots(rho_in)
@@ -369,7 +410,7 @@ def harmonic_kernel_basis(
                 if name not in zero:
                     zero.append(name)
                 continue
-            elems.append(np.einsum("ca,baihw,di->bcdhw", qo[:, ro], b, qi[:, ri]))
+            elems.append(np.einsum("ca,baihw,di->bcdhw", qo[:, ro], b, qi[:, ri], optimize=True))
             info.extend(dict(d, out_slot=p, in_slot=q) for d in binfo)
     if not elems and not allow_empty:
         raise ValueError(

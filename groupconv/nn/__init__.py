@@ -6,6 +6,7 @@ from .conv import EquivariantConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
 from .export import export
 from .field_type import FieldType
 from .fourier_bessel import FourierBesselConv2d
+from .group_conv import FunctionType, GroupConvolution
 from .init import generalized_he_init_
 from .nonlinearities import (
     ELU,
@@ -37,6 +38,8 @@ __all__ = [
     "FourierBesselConv2d",
     "generalized_he_init_",
     "rotate_field",
+    "GroupConvolution",
+    "FunctionType",
     "PointwiseNonlinearity",
     "ReLU",
     "ELU",

@@ -35,7 +35,7 @@ from ..groups.actions import acts_on_grid, grid_permutation
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from ..kernels.exact import character_dimension, grid_kernel_basis, verify_grid_basis
-from ..kernels.harmonic import KernelBasis, check_kernel_size, harmonic_kernel_basis
+from ..kernels.harmonic import check_kernel_size, harmonic_kernel_basis
 from ..reps.operations import regular, trivial
 from ..reps.representation import Representation
 from .field_type import FieldType
@@ -207,80 +207,102 @@ def _chunk(field_type: FieldType, groups: int, what: str) -> list[Representation
     return first
 
 
+@lru_cache(maxsize=128)
+def _plan(in_reps: tuple, out_reps: tuple, groups: int, kernel_size: int, basis: str, opts: tuple) -> dict:
+    """Everything a steerable expansion needs, as numpy arrays; cached, so that identical layers share
+    the construction."""
+    ti, tin, pin = _unique(in_reps)
+    to, tout, pout = _unique(out_reps)
+    bases = [[_pair_basis(a, b, kernel_size, basis, opts) for a in ti] for b in to]
+    nb = np.array([[len(bases[s][t]) for t in range(len(ti))] for s in range(len(to))], dtype=np.int64)
+    tin_a, pin_a, tout_a, pout_a = map(np.asarray, (tin, pin, tout, pout))
+    used = nb[np.ix_(tout_a, tin_a)]
+    s_o, s_i = len(to), len(ti)
+    u_max, v_max = int(pout_a.max()) + 1, int(pin_a.max()) + 1
+    b_max = int(nb.max())
+    do, di = max(r.dim for r in to), max(r.dim for r in ti)
+    k2 = kernel_size * kernel_size
+    buf = np.zeros((s_o, s_i, b_max, do, di, k2))
+    for s in range(s_o):
+        for t in range(s_i):
+            b = bases[s][t].tensor
+            buf[s, t, : b.shape[0], : b.shape[1], : b.shape[2]] = b.reshape(b.shape[:3] + (k2,))
+    per_group = int(used.sum())
+    num_params = per_group * groups
+    # flat parameter order: group, output field, input field, basis element
+    offsets = (np.cumsum(used.reshape(-1)) - used.reshape(-1)).reshape(used.shape)
+    index = np.full((groups, s_o, u_max, s_i, v_max, max(b_max, 1)), num_params, dtype=np.int64)
+    ff, hh, bb = np.nonzero(np.arange(b_max)[None, None, :] < used[:, :, None])
+    index[:, tout_a[ff], pout_a[ff], tin_a[hh], pin_a[hh], bb] = (
+        np.arange(groups)[:, None] * per_group + (offsets[ff, hh] + bb)[None]
+    )
+    rows = np.concatenate(
+        [(tout[f] * u_max + pout[f]) * do + np.arange(r.dim) for f, r in enumerate(out_reps)]
+    )
+    cols = np.concatenate([(tin[h] * v_max + pin[h]) * di + np.arange(r.dim) for h, r in enumerate(in_reps)])
+    # mean squared norm of the rows of each basis element, cumulated over the elements: (S_o, S_i, B)
+    dims = np.array([r.dim for r in to], dtype=np.float64)
+    row_energy = np.cumsum((buf**2).sum(axis=(4, 5)).sum(-1) / dims[:, None, None], axis=-1)
+    return dict(
+        bases=bases,
+        nb=nb,
+        used=used,
+        types=(to, ti, tout, tin),
+        buf=buf,
+        index=index,
+        rows=rows,
+        cols=cols,
+        num_params=num_params,
+        shape=(groups, s_o, u_max, do, s_i, v_max, di),
+        identity_weights=bool(
+            index.size == num_params and np.array_equal(index.reshape(-1), np.arange(index.size))
+        ),
+        identity_rows=bool(rows.size == s_o * u_max * do and np.array_equal(rows, np.arange(rows.size))),
+        identity_cols=bool(cols.size == s_i * v_max * di and np.array_equal(cols, np.arange(cols.size))),
+        row_energy=row_energy,
+    )
+
+
 class _BasisExpansion:
     """Buffers and index maps of a steerable expansion ``K = sum_b w_b B_b`` over all field pairs, built
     once; the expansion is one gather of the parameters, one einsum with the basis and (when the fields
     are of several types) one gather of the channels."""
 
     def __init__(self, module: nn.Module, in_type, out_type, groups, kernel_size, basis, options):
-        in_reps = _chunk(in_type, groups, "input type")
-        out_reps = _chunk(out_type, groups, "output type")
-        ti, tin, pin = _unique(in_reps)
-        to, tout, pout = _unique(out_reps)
-        opts = tuple(sorted(options.items()))
-        bases: list[list[KernelBasis]] = [
-            [_pair_basis(a, b, kernel_size, basis, opts) for a in ti] for b in to
-        ]
-        nb = np.array([[len(bases[s][t]) for t in range(len(ti))] for s in range(len(to))], dtype=np.int64)
-        used = nb[np.ix_(tout, tin)]
-        if used.sum() == 0:
+        in_reps = tuple(_chunk(in_type, groups, "input type"))
+        out_reps = tuple(_chunk(out_type, groups, "output type"))
+        plan = _plan(in_reps, out_reps, groups, kernel_size, basis, tuple(sorted(options.items())))
+        if plan["num_params"] == 0:
             raise ValueError(
                 f"empty kernel basis: no {kernel_size}x{kernel_size} kernel maps {in_type!r} to {out_type!r} "
                 f"equivariantly (basis={basis!r}); use a larger kernel, a higher frequency band or other "
                 "field types"
             )
-        self.bases = bases
-        self.nb = nb
-        s_o, s_i = len(to), len(ti)
-        u_max = max(pout) + 1
-        v_max = max(pin) + 1
-        b_max = int(nb.max())
-        do = max(r.dim for r in to)
-        di = max(r.dim for r in ti)
-        k2 = kernel_size * kernel_size
-        buf = np.zeros((s_o, s_i, b_max, do, di, k2))
-        for s in range(s_o):
-            for t in range(s_i):
-                b = bases[s][t].tensor
-                buf[s, t, : b.shape[0], : b.shape[1], : b.shape[2]] = b.reshape(b.shape[:3] + (k2,))
-        per_group = int(used.sum())
-        self.num_params = per_group * groups
-        # flat parameter offsets: group-major, then output field, input field, basis element
-        offsets = (np.cumsum(used.reshape(-1)) - used.reshape(-1)).reshape(used.shape)
-        zero = self.num_params
-        index = np.full((groups, s_o, u_max, s_i, v_max, b_max), zero, dtype=np.int64)
-        bidx = np.arange(b_max)
-        for f in range(len(out_reps)):
-            for h in range(len(in_reps)):
-                n = used[f, h]
-                if n == 0:
-                    continue
-                index[:, tout[f], pout[f], tin[h], pin[h], :n] = (
-                    np.arange(groups)[:, None] * per_group + offsets[f, h] + bidx[None, :n]
-                )
-        rows = np.concatenate(
-            [(tout[f] * u_max + pout[f]) * do + np.arange(r.dim) for f, r in enumerate(out_reps)]
-        )
-        cols = np.concatenate(
-            [(tin[h] * v_max + pin[h]) * di + np.arange(r.dim) for h, r in enumerate(in_reps)]
-        )
-        self.identity_rows = rows.size == s_o * u_max * do and np.array_equal(rows, np.arange(rows.size))
-        self.identity_cols = cols.size == s_i * v_max * di and np.array_equal(cols, np.arange(cols.size))
-        module.register_buffer("basis", torch.as_tensor(buf), persistent=False)
-        module.register_buffer("weight_index", torch.as_tensor(index), persistent=False)
-        module.register_buffer("row_index", torch.as_tensor(rows), persistent=False)
-        module.register_buffer("col_index", torch.as_tensor(cols), persistent=False)
-        self.shape = (groups, s_o, u_max, do, s_i, v_max, di)
-        self.types = (to, ti, tout, tin)
+        self.plan = plan
+        self.bases, self.nb, self.types = plan["bases"], plan["nb"], plan["types"]
+        self.num_params, self.shape = plan["num_params"], plan["shape"]
+        self.identity_rows, self.identity_cols = plan["identity_rows"], plan["identity_cols"]
+        self.identity_weights = plan["identity_weights"]
         self.out_reps, self.in_reps = out_reps, in_reps
-        # squared norm of each basis element's rows, averaged over rows: (S_o, S_i, B)
-        sq = (buf**2).sum(axis=(4, 5))  # (s_o, s_i, b, do)
-        dims = np.array([r.dim for r in to], dtype=np.float64)
-        self.row_energy = sq.sum(-1) / dims[:, None, None]
+        # identical layers share these read-only buffers (until moved or cast) instead of copying them
+        # computed in float64, stored in the default dtype (module.double() / .half() cast it with the
+        # parameters) so that the forward does not convert it
+        dtype = torch.get_default_dtype()
+        key = ("basis", dtype)
+        if key not in plan:
+            plan[key] = torch.from_numpy(plan["buf"]).to(dtype)
+        module.register_buffer("basis", plan[key], persistent=False)
+        module.register_buffer("weight_index", torch.from_numpy(plan["index"]), persistent=False)
+        module.register_buffer("row_index", torch.from_numpy(plan["rows"]), persistent=False)
+        module.register_buffer("col_index", torch.from_numpy(plan["cols"]), persistent=False)
 
     def expand(self, module: nn.Module, weight: torch.Tensor) -> torch.Tensor:
         g, s_o, u, do, s_i, v, di = self.shape
-        w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index]
+        if self.identity_weights:
+            # one pair of field types and no padding: the parameters are the coefficient tensor itself
+            w = weight.reshape(module.weight_index.shape)
+        else:
+            w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index]
         k = torch.einsum("jsutvb,stbaep->jsuatvep", w, module.basis.to(weight.dtype))
         k = k.reshape(g, s_o * u * do, s_i * v * di, -1)
         if not self.identity_rows:
@@ -291,36 +313,40 @@ class _BasisExpansion:
         return k.reshape(g * k.shape[1], k.shape[2], ks, ks)
 
     def he_std(self, gain: float) -> np.ndarray:
-        """Standard deviation of each flat parameter for ``Var(out) = gain/2 ... `` see init module."""
-        to, ti, tout, tin = self.types
-        used = self.nb[np.ix_(tout, tin)]
-        energy = np.array(
-            [
-                sum(self.row_energy[tout[f], tin[h], : used[f, h]].sum() for h in range(len(tin)))
-                for f in range(len(tout))
-            ]
-        )
-        std_field = np.sqrt(gain / np.maximum(energy, 1e-300))
-        per = np.concatenate([np.full(int(used[f].sum()), std_field[f]) for f in range(len(tout))])
+        """Standard deviation of each flat parameter (:mod:`groupconv.nn.init`): ``sqrt(gain / E_f)``
+        with ``E_f`` the summed mean row energy of the basis elements reaching output field ``f``."""
+        _, _, tout, tin = self.types
+        used = self.plan["used"]
+        cum = self.plan["row_energy"]
+        last = np.maximum(used - 1, 0)
+        e = cum[np.asarray(tout)[:, None], np.asarray(tin)[None, :], last] * (used > 0)
+        std_field = np.sqrt(gain / np.maximum(e.sum(1), 1e-300))
+        per = np.repeat(std_field, used.sum(1))
         return np.tile(per, self.num_params // max(per.size, 1))
+
+
+@lru_cache(maxsize=256)
+def _trivial_columns(rep: Representation) -> np.ndarray:
+    """``(d, n)``: the columns of the change of basis that carry trivial irreps."""
+    cols, j = [], 0
+    for ir in rep.irreps:
+        if ir.is_trivial():
+            cols.append(j)
+        j += ir.dim
+    return rep.change_of_basis[:, cols]
 
 
 def _bias_map(out_type: FieldType) -> tuple[np.ndarray, int]:
     """``(C_out, n_bias)``: the trivial-irrep columns of each output field's change of basis."""
-    cols = []
-    i = 0
-    for r in out_type.representations:
-        j = 0
-        for ir in r.irreps:
-            if ir.is_trivial():
-                c = np.zeros(out_type.size)
-                c[i : i + r.dim] = r.change_of_basis[:, j]
-                cols.append(c)
-            j += ir.dim
-        i += r.dim
-    if not cols:
-        return np.zeros((out_type.size, 0)), 0
-    return np.stack(cols, 1), len(cols)
+    blocks = [_trivial_columns(r) for r in out_type.representations]
+    n = sum(b.shape[1] for b in blocks)
+    out = np.zeros((out_type.size, n))
+    i = j = 0
+    for b in blocks:
+        out[i : i + b.shape[0], j : j + b.shape[1]] = b
+        i += b.shape[0]
+        j += b.shape[1]
+    return out, n
 
 
 class SteerableConv2d(EquivariantConv2d):
@@ -399,7 +425,9 @@ class SteerableConv2d(EquivariantConv2d):
         bmap, nbias = _bias_map(out_type)
         if bias and nbias:
             self.bias = nn.Parameter(torch.zeros(nbias))
-            self.register_buffer("bias_map", torch.as_tensor(bmap), persistent=False)
+            self.register_buffer(
+                "bias_map", torch.as_tensor(bmap, dtype=torch.get_default_dtype()), persistent=False
+            )
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()

@@ -70,7 +70,9 @@ class FourierBesselConv2d(nn.Module):
         self.indices = fourier_bessel_indices(self.kernel_size, num_bases)
         self.num_bases = len(self.indices)
         basis = fourier_bessel_basis(self.kernel_size, self.num_bases)
-        self.register_buffer("basis", torch.as_tensor(basis), persistent=False)
+        self.register_buffer(
+            "basis", torch.as_tensor(basis, dtype=torch.get_default_dtype()), persistent=False
+        )
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, self.num_bases))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.reset_parameters()

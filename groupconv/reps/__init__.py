@@ -3,6 +3,13 @@ Clebsch-Gordan decompositions, regular, quotient, induced and restricted represe
 
 from __future__ import annotations
 
+from .clebsch_gordan_continuous import (
+    complex_to_real,
+    so3_clebsch_gordan,
+    so3_clebsch_gordan_exact,
+    su2_clebsch_gordan,
+    wigner_J_exact,
+)
 from .complex import ComplexIrrep, complex_form, complex_irreps
 from .irreps import J2, O2Irrep, SO2Irrep, TableIrrep, irrep, irreps, register_irreps
 from .operations import (
@@ -31,6 +38,7 @@ from .spatial import (
     so3_character,
     spherical_harmonics,
     wigner_D,
+    wigner_D_exact,
     wigner_d_small,
     wigner_D_z,
     wigner_J,
@@ -47,11 +55,17 @@ __all__ = [
     "SO3Irrep",
     "O3Irrep",
     "wigner_D",
+    "wigner_D_exact",
     "wigner_D_z",
     "wigner_d_small",
     "wigner_J",
     "so3_character",
     "spherical_harmonics",
+    "so3_clebsch_gordan",
+    "so3_clebsch_gordan_exact",
+    "su2_clebsch_gordan",
+    "complex_to_real",
+    "wigner_J_exact",
     "irrep",
     "irreps",
     "register_irreps",

@@ -207,13 +207,19 @@ def from_matrices(
 
 # -- Clebsch-Gordan ------------------------------------------------------------------------------------
 _CG_RULES: dict[type, Callable[[Irrep, Irrep], tuple[list[Irrep], np.ndarray]]] = {}
+_CG_EXACT_RULES: dict[type, Callable[[Irrep, Irrep], tuple[list[Irrep], sympy.Matrix]]] = {}
 
 
 def register_clebsch_gordan(
-    group_type: type, fn: Callable[[Irrep, Irrep], tuple[list[Irrep], np.ndarray]]
+    group_type: type,
+    fn: Callable[[Irrep, Irrep], tuple[list[Irrep], np.ndarray]],
+    exact: Callable[[Irrep, Irrep], tuple[list[Irrep], sympy.Matrix]] | None = None,
 ) -> None:
-    """Register a specialised Clebsch-Gordan rule for a group class."""
+    """Register a specialised Clebsch-Gordan rule for a group class, and optionally its exact (sympy)
+    form used by :func:`clebsch_gordan_exact`."""
     _CG_RULES[group_type] = fn
+    if exact is not None:
+        _CG_EXACT_RULES[group_type] = exact
 
 
 @lru_cache(maxsize=4096)
@@ -246,10 +252,23 @@ def clebsch_gordan(sigma: Irrep, tau: Irrep) -> tuple[tuple[Irrep, ...], np.ndar
 
 
 def clebsch_gordan_exact(sigma: Irrep, tau: Irrep) -> tuple[list[Irrep], sympy.Matrix]:
-    """Exact Clebsch-Gordan decomposition of ``sigma (x) tau`` for a finite group: ``(irreps, C)`` with
-    ``C`` an exact orthogonal sympy Matrix, ``sigma (x) tau = C (+)lambda C^T`` (Kronecker order)."""
+    """Exact Clebsch-Gordan decomposition of ``sigma (x) tau``: ``(irreps, C)`` with ``C`` an exact
+    orthogonal sympy Matrix, ``sigma (x) tau = C (+)lambda C^T`` (Kronecker order).
+
+    Finite groups use :func:`decompose_exact`; groups with a registered exact rule (``SO(2)``, ``O(2)``,
+    ``SO(3)``, ``O(3)``, see :mod:`groupconv.reps.clebsch_gordan_continuous`) use it."""
+    if not isinstance(sigma, Irrep) or not isinstance(tau, Irrep):
+        raise TypeError("clebsch_gordan_exact takes two Irreps")
+    check_same_group(sigma.group, tau.group, "irrep")
+    for cls in type(sigma.group).__mro__:
+        if cls in _CG_EXACT_RULES:
+            found, c = _CG_EXACT_RULES[cls](sigma, tau)
+            return list(found), c
     if not sigma.group.is_finite:
-        raise TypeError(f"exact Clebsch-Gordan decomposition here needs a finite group, got {sigma.group}")
+        raise TypeError(
+            f"no exact Clebsch-Gordan rule is known for {sigma.group}: the exact decomposition needs a "
+            "finite group or a group with a registered exact rule"
+        )
     return decompose_exact(tensor_product(sigma, tau))
 
 

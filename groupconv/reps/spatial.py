@@ -42,18 +42,19 @@ inversion acting as ``(-1)^l``) is ``irrep(l, (-1)^l)``, so the standard action 
 from __future__ import annotations
 
 import math
-from functools import cache
 
 import numpy as np
+import sympy
 import torch
 
-from ..groups.spatial import O3, SO3, gauss_legendre
+from ..groups.spatial import O3, SO3, _angles, gauss_legendre
 from .irreps import register_irreps
 from .representation import Irrep
 
 __all__ = [
     "spherical_harmonics",
     "wigner_D",
+    "wigner_D_exact",
     "wigner_D_z",
     "wigner_d_small",
     "wigner_J",
@@ -69,11 +70,11 @@ def _check_degree(l) -> int:
     return int(l)
 
 
-def _float(x, like: torch.Tensor | None = None) -> torch.Tensor:
-    x = torch.as_tensor(x, device=None if like is None else like.device)
-    if not x.is_floating_point():
-        x = x.to(torch.float64 if like is None else like.dtype)
-    return x
+def _float(x) -> torch.Tensor:
+    """A float tensor; python numbers and numpy arrays become float64 (never the float32 default)."""
+    if not isinstance(x, torch.Tensor):
+        return torch.as_tensor(np.asarray(x, dtype=np.float64))
+    return x if x.is_floating_point() else x.to(torch.float64)
 
 
 def _legendre_scaled(lmax: int, z: torch.Tensor) -> list[list[torch.Tensor]]:
@@ -133,9 +134,21 @@ def spherical_harmonics(l: int, u: torch.Tensor) -> torch.Tensor:
 _Q = np.array([[-1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
 
 
-@cache
+_J_CACHE: dict[int, np.ndarray] = {}
+
+
 def _wigner_J_np(l: int) -> np.ndarray:
-    nz, nphi = l + 1, 2 * l + 1
+    j = _J_CACHE.get(l)
+    if j is None:
+        # one grid serves every degree up to the next multiple of 16 (minus 1): far fewer small ops
+        _compute_wigner_J(16 * (l // 16) + 15)
+        j = _J_CACHE[l]
+    return j
+
+
+def _compute_wigner_J(lmax: int) -> None:
+    """``J_l`` for all ``l <= lmax`` on a Gauss-Legendre x uniform grid exact for degree ``2 lmax``."""
+    nz, nphi = lmax + 1, 2 * lmax + 1
     z, wz = gauss_legendre(nz)
     phi = torch.arange(nphi, dtype=torch.float64) * (2 * math.pi / nphi)
     s = torch.sqrt(1 - z * z)
@@ -144,14 +157,15 @@ def _wigner_J_np(l: int) -> np.ndarray:
         -1,
     ).reshape(-1, 3)
     w = (wz[:, None] / nphi).expand(nz, nphi).reshape(-1)
-    y = _spherical_harmonics_all(l, u)[l]
-    yq = _spherical_harmonics_all(l, u @ torch.as_tensor(_Q).T)[l]
-    j = torch.einsum("n,na,nb->ab", w, yq, y).numpy()
-    # Q is a symmetric involution, so D(Q) is symmetric; symmetrizing removes rounding asymmetry only
-    j = (j + j.T) / 2
-    j[np.abs(j) < 1e-14] = 0.0
-    j.setflags(write=False)
-    return j
+    ys = _spherical_harmonics_all(lmax, u)
+    yqs = _spherical_harmonics_all(lmax, u @ torch.as_tensor(_Q).T)
+    for l, (y, yq) in enumerate(zip(ys, yqs)):
+        j = ((yq * w[:, None]).T @ y).numpy()
+        # Q is a symmetric involution, so D(Q) is symmetric; symmetrizing removes rounding asymmetry only
+        j = (j + j.T) / 2
+        j[np.abs(j) < 1e-14] = 0.0
+        j.setflags(write=False)
+        _J_CACHE.setdefault(l, j)
 
 
 def wigner_J(l: int) -> np.ndarray:
@@ -218,9 +232,7 @@ def wigner_D(l: int, alpha, beta, gamma) -> torch.Tensor:
     matmul for ``d^l(beta)`` plus ``O((2l+1)^2)`` per element; differentiable in the angles.
     """
     l = _check_degree(l)
-    alpha, beta, gamma = (_float(t) for t in (alpha, beta, gamma))
-    dtype = torch.promote_types(torch.promote_types(alpha.dtype, beta.dtype), gamma.dtype)
-    alpha, beta, gamma = torch.broadcast_tensors(alpha.to(dtype), beta.to(dtype), gamma.to(dtype))
+    alpha, beta, gamma = _angles(alpha, beta, gamma)
     d = wigner_d_small(l, beta)
     m = _m(l, d)
     ca, sa = torch.cos(alpha[..., None] * m), torch.sin(alpha[..., None] * m)
@@ -246,6 +258,35 @@ def so3_character(l: int, t) -> torch.Tensor:
     return 1 + 2 * torch.cos(t[..., None] * m).sum(-1)
 
 
+def _exact_z(l: int, t) -> sympy.Matrix:
+    t = sympy.sympify(t)
+    z = sympy.zeros(2 * l + 1, 2 * l + 1)
+    for i in range(2 * l + 1):
+        m = i - l
+        z[i, i] = sympy.cos(m * t)
+        if m != 0:
+            z[i, 2 * l - i] = -sympy.sin(m * t)
+    return z
+
+
+def wigner_D_exact(l: int, alpha, beta, gamma) -> sympy.Matrix:
+    """:func:`wigner_D` as an exact sympy Matrix, for sympy (or rational) angles:
+    ``Z_l(alpha) J_l Z_l(beta) J_l Z_l(gamma)`` with the exact ``J_l`` of
+    :func:`~groupconv.reps.clebsch_gordan_continuous.wigner_J_exact` (entries ``+- sqrt(r)``, ``r`` rational)."""
+    from .clebsch_gordan_continuous import wigner_J_exact
+
+    l = _check_degree(l)
+    j = wigner_J_exact(l)
+    d = _exact_z(l, alpha) * j * _exact_z(l, beta) * j * _exact_z(l, gamma)
+    return d
+
+
+def _euler_triple(g, n: int, what: str) -> tuple:
+    if not isinstance(g, (tuple, list)) or len(g) != n:
+        raise TypeError(f"the exact form of an element of {what} is a tuple of {n} sympy values, got {g!r}")
+    return tuple(g)
+
+
 def _compute_dtype(g: torch.Tensor, dtype: torch.dtype) -> torch.dtype:
     return torch.promote_types(g.dtype, dtype) if dtype.is_floating_point else g.dtype
 
@@ -262,6 +303,10 @@ class SO3Irrep(Irrep):
     def _matrix(self, g, dtype):
         g = g.to(_compute_dtype(g, dtype))
         return wigner_D(self.l, *SO3.to_euler(g)).to(dtype)
+
+    def _exact(self, g) -> sympy.Matrix:
+        """``D^l`` at the exact ZYZ Euler angles ``g = (alpha, beta, gamma)``."""
+        return wigner_D_exact(self.l, *_euler_triple(g, 3, "SO3 (alpha, beta, gamma)"))
 
     def character(self, g, dtype=torch.float64):
         g = self.group.check_element(g)
@@ -286,6 +331,12 @@ class O3Irrep(Irrep):
         if self.p == -1:
             d = d * (1 - 2 * s.to(d.dtype))[..., None, None]
         return d.to(dtype)
+
+    def _exact(self, g) -> sympy.Matrix:
+        """``p^s D^l`` at the exact element ``g = (alpha, beta, gamma, s)``, i.e.
+        ``Rz(alpha) Ry(beta) Rz(gamma) (-1)^s``."""
+        alpha, beta, gamma, s = _euler_triple(g, 4, "O3 (alpha, beta, gamma, s)")
+        return wigner_D_exact(self.l, alpha, beta, gamma) * sympy.Integer(self.p) ** int(s)
 
     def character(self, g, dtype=torch.float64):
         g = self.group.check_element(g)

@@ -1,1 +1,54 @@
-"""groupconv.scattering"""
+"""groupconv.scattering: filter banks, Littlewood-Paley sums and frame bounds, translation and
+roto-translation scattering, generalized scattering networks and energy propagation."""
+
+from __future__ import annotations
+
+from .energy import (
+    EnergyPropagation,
+    decay_bound,
+    depth_for_energy,
+    energy_per_layer,
+    plot_energy_decay,
+    plot_littlewood_paley,
+)
+from .filters import (
+    FilterBank,
+    angular_wavelet_bank,
+    frame_bounds,
+    gabor_bank,
+    littlewood_paley_sum,
+    make_tight,
+    morlet_bank,
+    parseval_wavelet_bank,
+)
+from .generalized import GeneralizedScattering, Modulus, Pooling, RealReLU, ScatteringLayer, SoftModulus
+from .phase_collapse import PhaseCollapseBlock, PhaseCollapseNet
+from .scattering2d import RotoTranslationScattering, Scattering2D, periodize
+
+__all__ = [
+    "FilterBank",
+    "morlet_bank",
+    "parseval_wavelet_bank",
+    "gabor_bank",
+    "angular_wavelet_bank",
+    "make_tight",
+    "littlewood_paley_sum",
+    "frame_bounds",
+    "Scattering2D",
+    "RotoTranslationScattering",
+    "periodize",
+    "GeneralizedScattering",
+    "ScatteringLayer",
+    "Modulus",
+    "RealReLU",
+    "SoftModulus",
+    "Pooling",
+    "EnergyPropagation",
+    "energy_per_layer",
+    "depth_for_energy",
+    "decay_bound",
+    "plot_energy_decay",
+    "plot_littlewood_paley",
+    "PhaseCollapseNet",
+    "PhaseCollapseBlock",
+]

@@ -1,1 +1,51 @@
-"""groupconv.verify"""
+"""Per-layer equivariance and energy checks, exact certificates, and their reports.
+
+- :func:`check_equivariance` -- one row per typed layer: ``max_g |L(g . u) - g . L(u)|``.
+- :func:`check_energy` -- one row per layer with known frame bounds, and the scattering energy identity.
+- :func:`certify` -- exact (sympy) certificates: proved, not applicable or failed, with the reason.
+- :func:`verify_model` -- the three at once, as a :class:`VerificationReport`.
+"""
+
+from __future__ import annotations
+
+from .certify import (
+    certify,
+    certify_convolution_theorem,
+    certify_index_map,
+    certify_kernel_basis,
+    certify_littlewood_paley,
+    certify_permutation_fields,
+    register_certifier,
+    span_residual,
+)
+from .combined import verify_model
+from .energy import check_energy, conv2d_frame_bounds, layer_frame_bounds, register_frame_bounds
+from .equivariance import Action, act, check_equivariance, cube_rotations, elements_to_try, typed_layers
+from .report import CertificateRow, EnergyRow, EquivarianceRow, Report, VerificationReport
+
+__all__ = [
+    "check_equivariance",
+    "check_energy",
+    "certify",
+    "verify_model",
+    "certify_kernel_basis",
+    "certify_index_map",
+    "certify_convolution_theorem",
+    "certify_littlewood_paley",
+    "certify_permutation_fields",
+    "span_residual",
+    "register_certifier",
+    "register_frame_bounds",
+    "layer_frame_bounds",
+    "conv2d_frame_bounds",
+    "Action",
+    "act",
+    "typed_layers",
+    "elements_to_try",
+    "cube_rotations",
+    "Report",
+    "VerificationReport",
+    "EquivarianceRow",
+    "EnergyRow",
+    "CertificateRow",
+]

@@ -10,9 +10,12 @@ A certificate is a proof by exact computation that holds for every input, not a 
   convolution on the pixel grid) is equivariant for all weights when the index map satisfies the
   constraint; it is checked on distinct integer tags, which proves it for every weight vector because
   the constraint only permutes entries;
-- Fourier-domain convolutions satisfy the convolution theorem, checked on symbolic functions;
+- Fourier-domain convolutions satisfy the convolution theorem, checked on symbolic functions
+  (:func:`certify_convolution_theorem`);
 - analytically defined filter banks satisfy the Littlewood-Paley identity (or bounds), checked
-  symbolically.
+  symbolically (:func:`certify_littlewood_paley`);
+- entrywise nonlinearities and group pooling commute with fields whose representations permute the
+  channels, checked exactly on the generators (:func:`certify_permutation_fields`).
 
 Layers provide their certificate through a ``certificate()`` method returning a
 :class:`~groupconv.verify.report.CertificateRow` (or a ``(status, reason, residual)`` tuple), or through a
@@ -27,6 +30,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import sympy
 import torch
+from sympy.polys.constructor import construct_domain
+from sympy.polys.rings import ring
 from torch import nn
 
 from ..groups.actions import acts_on_grid, grid_permutation
@@ -41,6 +46,9 @@ __all__ = [
     "certify_kernel_basis",
     "certify_index_map",
     "span_residual",
+    "certify_convolution_theorem",
+    "certify_littlewood_paley",
+    "certify_permutation_fields",
 ]
 
 _CERTIFIERS: dict[type, Callable[[nn.Module], CertificateRow | tuple]] = {}
@@ -141,6 +149,205 @@ def certify_index_map(
     )
 
 
+def _fourier_matrix(fun: list, coef: list, zero, scale) -> list:
+    # f^(rho)_ij = (1/|G|) sum_u f(u) rho(u)_ij on ring elements
+    d = len(coef[0])
+    return [
+        [sum((fu * c[i][j] for fu, c in zip(fun, coef)), zero) * scale for j in range(d)] for i in range(d)
+    ]
+
+
+def certify_convolution_theorem(group: FiniteGroup, irreps_list: Sequence | None = None) -> tuple[bool, str]:
+    r"""Prove the convolution theorem on a finite group exactly, on symbolic functions.
+
+    With the normalized Fourier transform and convolution
+
+    .. math::
+
+        \hat f(\rho) = \frac{1}{|G|} \sum_{u \in G} f(u) \rho(u), \qquad
+        (f * h)(u) = \frac{1}{|G|} \sum_{v \in G} f(u v^{-1}) h(v), \qquad
+        \widehat{f * h}(\rho) = \hat f(\rho) \, \hat h(\rho)
+
+    (Kondor & Trivedi, ICML 2018, Sec. 3; DESIGN.md section 2), ``f`` and ``h`` are taken as the
+    symbols ``f_0, ..., f_{|G|-1}`` and ``h_0, ..., h_{|G|-1}`` and both sides are expanded with the
+    exact (sympy) matrices of every irrep, using the group law of ``group``; a pass proves the identity
+    for all functions on ``G``. It holds exactly when the irreps are homomorphisms for that group law,
+    which is what a Fourier-domain convolution layer relies on.
+
+    Parameters
+    ----------
+    group:
+        A finite group (cyclic, dihedral, symmetric, direct products, ...).
+    irreps_list:
+        The irreps to check (default: all real irreps of ``group``).
+
+    Returns
+    -------
+    (proved, reason)
+    """
+    from ..reps import irreps as all_irreps
+
+    if not isinstance(group, FiniteGroup):
+        raise TypeError(f"certify_convolution_theorem needs a finite group, got {group!r}")
+    n = group.order
+    els = group.elements()
+    table = group.compose(els[:, None], els[None, :]).numpy()
+    inv = group.inverse(els).numpy()
+    names = [f"f_{i}" for i in range(n)] + [f"h_{i}" for i in range(n)]
+    reps_ = list(irreps_list) if irreps_list is not None else all_irreps(group)
+    for rho in reps_:
+        mats = [sympy.Matrix(rho.exact(u)) for u in range(n)]
+        # exact arithmetic in the number field spanned by the irrep's entries, where equality is decidable
+        try:
+            field, _ = construct_domain([e for m in mats for e in m], extension=True)
+            field = field.get_field()
+        except (NotImplementedError, sympy.polys.polyerrors.PolificationFailed):
+            field = sympy.EX
+        R, *gens = ring(names, field)
+        f, h = gens[:n], gens[n:]
+        # (f * h)(u) = (1/|G|) sum_v f(u v^-1) h(v), a symbolic polynomial in the f_i, h_j
+        conv = [
+            sum(f[int(table[u, inv[v]])] * h[v] for v in range(n)) * field.from_sympy(sympy.Rational(1, n))
+            for u in range(n)
+        ]
+        coef = [
+            [[R(field.from_sympy(m[i, j])) for j in range(rho.dim)] for i in range(rho.dim)] for m in mats
+        ]
+
+        scale = R(field.from_sympy(sympy.Rational(1, n)))
+        fh, hh, ch = (_fourier_matrix(fun, coef, R(0), scale) for fun in (f, h, conv))
+        d = rho.dim
+        for i in range(d):
+            for j in range(d):
+                diff = ch[i][j] - sum((fh[i][k] * hh[k][j] for k in range(d)), R(0))
+                if field == sympy.EX:
+                    nonzero = any(sympy.simplify(c.ex) != 0 for c in diff.coeffs())
+                else:
+                    nonzero = bool(diff)
+                if nonzero:
+                    return (
+                        False,
+                        f"(f*h)^ != f^ h^ at irrep {getattr(rho, 'name', rho)!r} of {group}, entry ({i}, {j})",
+                    )
+    return (
+        True,
+        f"(f*h)^(rho) = f^(rho) h^(rho) exactly for symbolic f, h on {group} (order {n}) and its "
+        f"{len(reps_)} irreps",
+    )
+
+
+def certify_littlewood_paley(
+    expr_list: Sequence[sympy.Expr],
+    variables: sympy.Symbol | Sequence[sympy.Symbol],
+    bounds: tuple | None = None,
+    target: sympy.Expr | float = 1,
+    domain: sympy.Set | None = None,
+) -> tuple[bool, str]:
+    r"""Prove the Littlewood-Paley identity or frame bounds of a filter bank given symbolically.
+
+    ``expr_list`` holds the Fourier transforms :math:`\hat\psi_j(\omega)` of the filters (low-pass
+    included) as sympy expressions of the frequency ``variables``. The Littlewood-Paley sum
+
+    .. math::  A(\omega) = \sum_j |\hat\psi_j(\omega)|^2
+
+    is simplified exactly. Without ``bounds`` the certificate proves the identity
+    :math:`A(\omega) = c` (``target``, default 1): the bank is a tight (Parseval) frame
+    (Mallat, A Wavelet Tour of Signal Processing, 3rd ed., Thm. 5.11 / Prop. 5.12 for the frame bounds
+    of a filter bank). With ``bounds=(A, B)`` it proves :math:`A \le A(\omega) \le B` on ``domain``
+    (one frequency variable: the exact range of the sum over ``domain``, default the real line).
+
+    Returns
+    -------
+    (proved, reason)
+        ``proved`` is False both when the statement is false and when sympy cannot decide it; the
+        reason says which.
+    """
+    if isinstance(variables, sympy.Symbol):
+        variables = [variables]
+    variables = list(variables)
+    if not variables or not all(isinstance(v, sympy.Symbol) for v in variables):
+        raise TypeError(f"variables must be sympy Symbols, got {variables!r}")
+    exprs = [sympy.sympify(e) for e in expr_list]
+    if not exprs:
+        raise ValueError("expr_list is empty: give the Fourier transforms of the filters")
+    real = {v: sympy.Dummy(v.name, real=True) for v in variables}
+    terms = [e.subs(real) for e in exprs]
+    total = sympy.Add(*[sympy.expand_complex(t * sympy.conjugate(t)) for t in terms])
+    total = sympy.simplify(sympy.trigsimp(total))
+    back = {d: v for v, d in real.items()}
+    shown = total.subs(back)
+    if bounds is None:
+        residual = sympy.simplify(total - sympy.sympify(target))
+        if residual == 0:
+            return True, f"sum_j |psi_j^|^2 = {sympy.sympify(target)} identically ({len(exprs)} filters)"
+        return False, f"sum_j |psi_j^|^2 = {shown}, not identically {sympy.sympify(target)}"
+    lo, hi = (sympy.sympify(b) for b in bounds)
+    if not total.free_symbols & set(real.values()):
+        ok = bool(lo <= total <= hi)
+        return ok, f"sum_j |psi_j^|^2 = {shown} (constant), bounds [{lo}, {hi}]"
+    if len(variables) != 1:
+        return (
+            False,
+            f"sum_j |psi_j^|^2 = {shown}: bounds over several variables are not decided symbolically",
+        )
+    from sympy.calculus.util import function_range
+
+    var = next(iter(real.values()))
+    try:
+        rng = function_range(total, var, domain if domain is not None else sympy.S.Reals)
+    except (NotImplementedError, ValueError) as e:
+        return False, f"sum_j |psi_j^|^2 = {shown}: sympy could not find its range ({e})"
+    inf, sup = rng.inf, rng.sup
+    ok = bool(sympy.simplify(inf - lo) >= 0) and bool(sympy.simplify(hi - sup) >= 0)
+    verdict = "within" if ok else "outside"
+    return ok, f"sum_j |psi_j^|^2 = {shown} has exact range [{inf}, {sup}], {verdict} the bounds [{lo}, {hi}]"
+
+
+def certify_permutation_fields(field_type) -> tuple[bool, str]:
+    r"""Prove that every field of ``field_type`` (a :class:`~groupconv.nn.FieldType` of a finite group)
+    transforms by permutation matrices: for each generator ``g`` the exact matrix ``rho(g)`` has entries
+    in ``{0, 1}`` with a single 1 in every row and column.
+
+    Then ``rho(g)`` commutes with every entrywise map, ``\sigma(\rho(g) f) = \rho(g) \sigma(f)``, and
+    leaves every symmetric reduction of a field (maximum, mean) unchanged, which is the equivariance of
+    a pointwise nonlinearity and the invariance of group pooling (Cohen & Welling, ICML 2016, Sec. 6.3);
+    both act pointwise in space, so they commute with the spatial action too. Generators suffice since
+    products of permutation matrices are permutation matrices.
+    """
+    group = field_type.group
+    if not isinstance(group, FiniteGroup):
+        return False, f"{group} is not finite: its fields are not permutation representations"
+    gens = group.generators() if hasattr(group, "generators") else list(range(group.order))
+    for i, rep in enumerate(field_type.representations):
+        for g in gens:
+            m = sympy.Matrix(rep.exact(int(g)))
+            ok = all(v in (0, 1) for v in m) and all(sum(m.row(r)) == 1 for r in range(m.rows))
+            ok = ok and all(sum(m.col(c)) == 1 for c in range(m.cols))
+            if not ok:
+                return (
+                    False,
+                    f"field {i} ({rep!r}) is not a permutation representation: rho({g}) = {m.tolist()}",
+                )
+    return (
+        True,
+        f"the {len(field_type)} fields of {field_type!r} transform by permutation matrices (exact, generators "
+        f"{gens}), which commute with entrywise maps and symmetric reductions",
+    )
+
+
+def _certify_permutation_layer(module: nn.Module) -> tuple[str, str]:
+    ok, reason = certify_permutation_fields(module.in_type)
+    return ("proved" if ok else "failed", reason)
+
+
+def _register_library_certifiers() -> None:
+    from ..nn.nonlinearities import PointwiseNonlinearity
+    from ..nn.pooling import GroupPooling
+
+    for cls in (PointwiseNonlinearity, GroupPooling):
+        _CERTIFIERS.setdefault(cls, _certify_permutation_layer)
+
+
 def span_residual(filt: torch.Tensor, basis: torch.Tensor) -> float:
     """Relative least-squares residual of ``filt`` (flattened) in the span of ``basis`` ``(n, ...)``."""
     a = basis.reshape(basis.shape[0], -1).to(torch.float64).T
@@ -171,6 +378,7 @@ def certify(model: nn.Module, layers: Sequence[str] | None = None) -> Report:
     with the reason and, where the weights are checked against a basis, the numeric residual."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"certify takes an nn.Module, got {type(model).__name__}")
+    _register_library_certifiers()
     named = dict(model.named_modules())
     if layers is None:
         names = [n for n, *_ in typed_layers(model)]
@@ -198,7 +406,7 @@ def certify(model: nn.Module, layers: Sequence[str] | None = None) -> Report:
         if fn is None:
             value = (
                 "not applicable",
-                f"{type(module).__name__} has no exact description (no certificate method or registered certifier)",
+                "no exact description (no certificate() method or registered certifier)",
             )
         else:
             try:

@@ -10,6 +10,23 @@ whether every sample's ratio lies within them. Bounds come from the layer's ``fr
 (scattering layers, filter banks), from the known contractions (ReLU, tanh: ``(0, 1)``; the modulus of a
 complex field and orthogonal maps: ``(1, 1)``), or from the weights of a linear convolution
 (:func:`conv2d_frame_bounds`, upper bound).
+
+A scattering network also gets a row for the energy identity of Parseval (tight, bound 1) layers with
+the modulus (Mallat, Comm. Pure Appl. Math. 2012, Sec. 2.3; Wiatowski, Grohs & Bolcskei, IEEE Trans.
+Inf. Theory 2018, Sec. III; DESIGN.md section 2):
+
+.. math::  \\|f\\|^2 = \\sum_{n<N} |||\\Phi^n f|||^2 + W_N f .
+
+A scattering network is a module with an ``energies(x) -> (W, E)`` method (the
+:mod:`groupconv.scattering` networks: ``W[n] = W_n f``, ``E[n] = |||Phi^n f|||^2`` for ``n = 0..N``) or an
+``energy_per_layer(x)`` method (see :func:`split_energy_per_layer`). When its layers have frame bounds
+``(A_n, B_n)`` (``frame_bounds()``: one pair for every layer, or a list), each layer moves the running
+total by ``E_n + W_{n+1} - W_n in [(A_n - 1) W_n, (B_n - 1) W_n]``, so the row checks
+
+.. math::  \\prod_n \\min(1, A_n) \\le \\frac{\\sum_{n<N} |||\\Phi^n f|||^2 + W_N f}{\\|f\\|^2}
+           \\le \\prod_n \\max(1, B_n),
+
+which is the identity for Parseval layers.
 """
 
 from __future__ import annotations
@@ -24,7 +41,13 @@ from torch import nn
 from .equivariance import typed_layers
 from .report import EnergyRow, Report
 
-__all__ = ["check_energy", "conv2d_frame_bounds", "register_frame_bounds", "layer_frame_bounds"]
+__all__ = [
+    "check_energy",
+    "conv2d_frame_bounds",
+    "register_frame_bounds",
+    "layer_frame_bounds",
+    "split_energy_per_layer",
+]
 
 _BOUNDS: dict[type, Callable[[nn.Module], tuple[float | None, float | None]]] = {
     nn.ReLU: lambda m: (0.0, 1.0),
@@ -63,8 +86,27 @@ def conv2d_frame_bounds(weight: torch.Tensor, grid: int = 64) -> tuple[float, fl
     return lower, upper
 
 
+def _equivariant_conv_bounds(module: nn.Module) -> tuple[float | None, float | None]:
+    # an affine map (bias) or a strided one has no frame bounds of this form
+    if module.bias is not None or tuple(module.stride) != (1, 1) or module.groups != 1:
+        return None, None
+    with torch.no_grad():
+        w, _ = module.expand_filter()
+    return None, conv2d_frame_bounds(w)[1]
+
+
+def _register_library_bounds() -> None:
+    from ..nn.conv import EquivariantConv2d
+
+    _BOUNDS.setdefault(EquivariantConv2d, _equivariant_conv_bounds)
+
+
 def layer_frame_bounds(module: nn.Module) -> tuple[float | None, float | None]:
-    """The frame bounds of a layer, ``(None, None)`` when unknown."""
+    """The frame bounds of a layer, ``(None, None)`` when unknown.
+
+    Equivariant convolutions of :mod:`groupconv.nn` without bias and with stride 1 get the upper bound
+    of their expanded filter (:func:`conv2d_frame_bounds`)."""
+    _register_library_bounds()
     fb = getattr(module, "frame_bounds", None)
     if fb is not None:
         a, b = fb() if callable(fb) else fb
@@ -81,6 +123,131 @@ def layer_frame_bounds(module: nn.Module) -> tuple[float | None, float | None]:
         _, upper = conv2d_frame_bounds(module.weight)
         return None, upper
     return None, None
+
+
+def _per_sample(v: Any, batch: int) -> torch.Tensor:
+    t = torch.as_tensor(v).detach().to(torch.float64)
+    if t.numel() == 1:
+        return t.reshape(1)
+    if t.numel() % batch:
+        raise ValueError(f"an energy of {t.numel()} entries does not split over a batch of {batch}")
+    return t.reshape(batch, -1).sum(-1)
+
+
+def split_energy_per_layer(value: Any, batch: int) -> tuple[list[torch.Tensor], torch.Tensor]:
+    """Normalize the result of ``energy_per_layer(x)`` to ``(orders, remainder)``.
+
+    Accepted forms: a mapping with keys ``"orders"`` (one entry per order ``n < N``) and
+    ``"remainder"`` (``W_N f``); a pair ``(orders, remainder)``; or a sequence ``[E_0, ..., E_{N-1},
+    W_N]``. Each energy is a number, a per-sample tensor ``(batch,)`` or a tensor whose entries sum to
+    the per-sample energy. Returns per-sample float64 tensors.
+    """
+    if isinstance(value, dict):
+        if "orders" not in value or "remainder" not in value:
+            raise ValueError(
+                f"energy_per_layer must return keys 'orders' and 'remainder', got {sorted(value)}"
+            )
+        orders, rem = value["orders"], value["remainder"]
+    elif isinstance(value, tuple) and len(value) == 2 and not isinstance(value[0], (int, float)):
+        orders, rem = value
+    else:
+        seq = list(value.unbind(0)) if isinstance(value, torch.Tensor) else list(value)
+        if len(seq) < 2:
+            raise ValueError(
+                "energy_per_layer must return at least one order energy and the remainder W_N, "
+                f"got {len(seq)} entries"
+            )
+        orders, rem = seq[:-1], seq[-1]
+    if isinstance(orders, torch.Tensor):
+        orders = list(orders.unbind(0))
+    return [_per_sample(o, batch) for o in orders], _per_sample(rem, batch)
+
+
+def _within(ratios: torch.Tensor, a: float | None, b: float | None, rtol: float) -> bool | None:
+    """Every ratio in ``[a (1 - rtol), b (1 + rtol)]``; ``None`` when no bound is known."""
+    if a is None and b is None:
+        return None
+    low = a is None or bool((ratios >= a * (1 - rtol)).all())
+    high = b is None or bool((ratios <= b * (1 + rtol)).all())
+    return low and high
+
+
+def _is_scattering(m: nn.Module) -> bool:
+    return callable(getattr(m, "energies", None)) or callable(getattr(m, "energy_per_layer", None))
+
+
+def _network_bounds(module: nn.Module, depth: int) -> tuple[float | None, float | None]:
+    fb = getattr(module, "frame_bounds", None)
+    if fb is None:
+        return 1.0, 1.0
+    value = fb() if callable(fb) else fb
+    pairs = list(value) if isinstance(value, list) else [tuple(value)] * depth
+    lo = hi = 1.0
+    for a, b in pairs[:depth]:
+        lo = None if (lo is None or a is None) else lo * min(1.0, float(a))
+        hi = None if (hi is None or b is None) else hi * max(1.0, float(b))
+    return lo, hi
+
+
+def _identity_rows(named: dict, inputs: dict, rtol: float) -> list[EnergyRow]:
+    rows = []
+    for name, u in inputs.items():
+        module = named[name]
+        with torch.no_grad():
+            try:
+                if callable(getattr(module, "energies", None)):
+                    W, E = module.energies(u)
+                    orders, rem = split_energy_per_layer({"orders": E[:-1], "remainder": W[-1]}, u.shape[0])
+                else:
+                    orders, rem = split_energy_per_layer(module.energy_per_layer(u), u.shape[0])
+            except ValueError as e:
+                rows.append(
+                    EnergyRow(
+                        layer=(name or "(model)") + " [identity]",
+                        kind=type(module).__name__,
+                        input_energy=float(_energy(u).sum()),
+                        output_energy=float("nan"),
+                        ratio=float("nan"),
+                        lower_bound=None,
+                        upper_bound=None,
+                        passed=None,
+                        note=f"energy identity not checked: {e}",
+                    )
+                )
+                continue
+        total = sum(orders) + rem
+        eu = _energy(u).to(torch.float64).cpu()
+        total = total.cpu()
+        if total.numel() != eu.numel():
+            if total.numel() != 1:
+                raise ValueError(
+                    f"{name or '(model)'}.energy_per_layer returned {total.numel()} energies per order for a "
+                    f"batch of {eu.numel()}: expected per-sample or batch-total energies"
+                )
+            eu = eu.sum().reshape(1)
+        a, b = _network_bounds(module, len(orders))
+        ratios = total / eu.clamp_min(torch.finfo(eu.dtype).tiny)
+        ok = _within(ratios, a, b, rtol)
+        dev = float((total - eu).abs().max() / eu.max().clamp_min(torch.finfo(eu.dtype).tiny))
+        rows.append(
+            EnergyRow(
+                layer=(name or "(model)") + " [identity]",
+                kind=type(module).__name__,
+                input_energy=float(eu.sum()),
+                output_energy=float(total.sum()),
+                ratio=float(total.sum() / eu.sum()) if float(eu.sum()) > 0 else float("nan"),
+                lower_bound=a,
+                upper_bound=b,
+                passed=ok,
+                note=(
+                    f"||f||^2 = sum_(n<{len(orders)}) |||Phi^n f|||^2 + W_{len(orders)} f; "
+                    f"orders {[round(float(o.sum() / eu.sum()), 6) for o in orders]}, "
+                    f"W_N {float(rem.sum() / eu.sum()):.6g} (fractions of ||f||^2); "
+                    f"max relative deviation {dev:.2e}"
+                ),
+            )
+        )
+    return rows
 
 
 def _energy(t: torch.Tensor) -> torch.Tensor:
@@ -113,10 +280,13 @@ def check_energy(
     work = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
     x = x.to(device=device, dtype=dtype)
     named = dict(work.named_modules())
+    scatter = [n for n, m in named.items() if _is_scattering(m)]
+    scatter = [n for n in scatter if not any(n != o and n.startswith(o + "." if o else "") for o in scatter)]
     if layers is None:
-        chosen = [n for n, *_ in typed_layers(work)]
+        # a scattering network's own output omits W_N: it is judged by its identity row instead
+        chosen = [n for n, *_ in typed_layers(work) if n not in scatter]
         for n, m in named.items():
-            if n in chosen or n == "":
+            if n in chosen or n == "" or n in scatter:
                 continue
             known = hasattr(m, "frame_bounds") or (
                 not list(m.children()) and layer_frame_bounds(m) != (None, None)
@@ -128,8 +298,15 @@ def check_energy(
         if missing:
             raise ValueError(f"check_energy: the model has no modules named {missing}")
         chosen = list(layers)
+    scatter_inputs: dict[str, torch.Tensor] = {}
     seen: dict[str, tuple[torch.Tensor, Any]] = {}
     hooks = []
+    for name in scatter:
+
+        def pre_hook(mod, args, name=name):
+            scatter_inputs.setdefault(name, args[0].detach())
+
+        hooks.append(named[name].register_forward_pre_hook(pre_hook))
     for name in chosen:
 
         def hook(mod, args, out, name=name):
@@ -152,13 +329,7 @@ def check_energy(
         eu, ev = _energy(u), _energy(v)
         ratios = ev / eu.clamp_min(torch.finfo(eu.dtype).tiny)
         a, b = layer_frame_bounds(module)
-        ok = None
-        if a is not None or b is not None:
-            ok = True
-            if a is not None:
-                ok &= bool((ratios >= a * (1 - rtol)).all())
-            if b is not None:
-                ok &= bool((ratios <= b * (1 + rtol)).all())
+        ok = _within(ratios, a, b, rtol)
         rows.append(
             EnergyRow(
                 layer=name,
@@ -172,4 +343,5 @@ def check_energy(
                 note=f"per-sample ratio in [{float(ratios.min()):.6g}, {float(ratios.max()):.6g}]",
             )
         )
+    rows += _identity_rows(named, scatter_inputs, rtol)
     return Report(title="energy", rows=rows, info={"input energy": float(_energy(x).sum())})

@@ -1,13 +1,19 @@
-"""Reports: one row per layer, rendered as a terminal table, Markdown or JSON, and plotted."""
+"""Reports: one row per layer, rendered as a terminal table, Markdown or JSON, and plotted.
+
+:class:`Report` holds the rows of one check (equivariance, energy or certificate);
+:class:`VerificationReport` holds the three reports of :func:`groupconv.verify.verify_model`. Terminal
+tables use ``rich`` when it is installed and plain text otherwise; plots need matplotlib.
+"""
 
 from __future__ import annotations
 
 import json
 import math
+import sys
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, TextIO
 
-__all__ = ["Report", "EquivarianceRow", "EnergyRow", "CertificateRow"]
+__all__ = ["Report", "VerificationReport", "EquivarianceRow", "EnergyRow", "CertificateRow"]
 
 
 def _fmt(v: Any) -> str:
@@ -70,6 +76,8 @@ class CertificateRow:
     seconds: float | None = None
 
 
+_HIDDEN = ("seconds",)
+
 _ROW_TYPES = {cls.__name__: cls for cls in (EquivarianceRow, EnergyRow, CertificateRow)}
 
 
@@ -109,7 +117,8 @@ class Report:
     def _table(self) -> tuple[list[str], list[list[str]]]:
         if not self.rows:
             return [], []
-        names = [f.name for f in fields(self.rows[0])]
+        # timings stay in the JSON; tables show what was checked
+        names = [f.name for f in fields(self.rows[0]) if f.name not in _HIDDEN]
         return names, [[_fmt(getattr(r, n)) for n in names] for r in self.rows]
 
     def to_text(self) -> str:
@@ -128,6 +137,28 @@ class Report:
 
     __str__ = to_text
 
+    def to_rich(self):
+        """A ``rich.table.Table`` (needs ``rich``); failing cells are shown in red."""
+        from rich.markup import escape
+        from rich.table import Table
+
+        head, body = self._table()
+        table = Table(title=f"{self.title}: " + ("pass" if self.passed else "FAIL"), title_justify="left")
+        for h in head:
+            wrap = h in ("reason", "note")
+            table.add_column(h, overflow="fold", no_wrap=not wrap)
+        for row in body:
+            # type names such as D4[irrep(0,0)] must not be read as rich markup
+            table.add_row(*[f"[red]{escape(c)}[/red]" if c in ("FAIL", "failed") else escape(c) for c in row])
+        if self.info:
+            table.caption = escape(", ".join(f"{k}: {_fmt(v)}" for k, v in self.info.items()))
+        return table
+
+    def show(self, file: TextIO | None = None, use_rich: bool | None = None) -> None:
+        """Write the report as a table to ``file`` (default ``sys.stdout``): with ``rich`` when it is
+        importable (``use_rich=None``), else as plain text."""
+        _show([self], file, use_rich)
+
     def to_markdown(self) -> str:
         """A Markdown table."""
         head, body = self._table()
@@ -143,6 +174,7 @@ class Report:
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict:
+        """A JSON-serializable dictionary (see :meth:`from_dict`)."""
         return {
             "title": self.title,
             "row_type": type(self.rows[0]).__name__ if self.rows else None,
@@ -153,19 +185,24 @@ class Report:
 
     def to_json(self, path: str | None = None) -> str:
         """JSON text (written to ``path`` when given)."""
-        text = json.dumps(self.to_dict(), indent=2, default=float)
-        if path is not None:
-            with open(path, "w") as fh:
-                fh.write(text)
-        return text
+        return _dump_json(self.to_dict(), path)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Report:
+        """Inverse of :meth:`to_dict`."""
+        if not isinstance(data, dict) or "title" not in data or "rows" not in data:
+            raise ValueError("a report dictionary needs the keys 'title' and 'rows'")
+        row_type = data.get("row_type")
+        row_cls = _ROW_TYPES.get(row_type or "", None)
+        if data["rows"] and row_cls is None:
+            raise ValueError(f"unknown row type {row_type!r}; expected one of {sorted(_ROW_TYPES)}")
+        rows = [row_cls(**r) for r in data["rows"]] if row_cls else []
+        return cls(title=data["title"], rows=rows, info=data.get("info", {}))
 
     @classmethod
     def from_json(cls, text: str) -> Report:
         """Inverse of :meth:`to_json`."""
-        data = json.loads(text)
-        row_cls = _ROW_TYPES.get(data.get("row_type") or "", None)
-        rows = [row_cls(**r) for r in data["rows"]] if row_cls else []
-        return cls(title=data["title"], rows=rows, info=data.get("info", {}))
+        return cls.from_dict(json.loads(text))
 
     def plot(self, ax=None):
         """Bar plot of the per-layer errors (equivariance), ratios (energy) or statuses (certificate).
@@ -190,3 +227,143 @@ class Report:
         ax.set_title(self.title)
         ax.tick_params(axis="x", rotation=45)
         return ax
+
+
+def _dump_json(data: dict, path: str | None) -> str:
+    text = json.dumps(data, indent=2, default=float)
+    if path is not None:
+        with open(path, "w") as fh:
+            fh.write(text)
+    return text
+
+
+def _rich_available() -> bool:
+    try:
+        import rich  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _show(reports: list[Report], file: TextIO | None, use_rich: bool | None) -> None:
+    file = file if file is not None else sys.stdout
+    if use_rich is None:
+        use_rich = _rich_available()
+    if use_rich:
+        from rich.console import Console
+
+        probe = Console(file=file)
+        console = Console(file=file, width=probe.width if probe.is_terminal else 200)
+        for r in reports:
+            console.print(r.to_rich())
+    else:
+        file.write("\n\n".join(r.to_text() for r in reports) + "\n")
+
+
+@dataclass
+class VerificationReport:
+    """The three reports of :func:`groupconv.verify.verify_model`.
+
+    Attributes
+    ----------
+    equivariance, energy, certificates:
+        The :class:`Report` of each check (``None`` when that check was not run).
+    info:
+        The model, input shape, dtype and device the checks ran with.
+    """
+
+    equivariance: Report | None = None
+    energy: Report | None = None
+    certificates: Report | None = None
+    info: dict = field(default_factory=dict)
+
+    def reports(self) -> list[Report]:
+        """The reports that were run, in the order equivariance, energy, certificates."""
+        return [r for r in (self.equivariance, self.energy, self.certificates) if r is not None]
+
+    @property
+    def passed(self) -> bool:
+        """True when no row of any report failed."""
+        return all(r.passed for r in self.reports())
+
+    def failures(self) -> list:
+        """The failing rows of all reports."""
+        return [row for r in self.reports() for row in r.failures()]
+
+    def summary(self) -> str:
+        """One line per report: its title, number of rows and failures."""
+        lines = []
+        for r in self.reports():
+            n_bad = len(r.failures())
+            rows = f"{len(r.rows)} row" + ("s" if len(r.rows) != 1 else "")
+            lines.append(f"{r.title}: {rows}, " + ("pass" if n_bad == 0 else f"{n_bad} FAILED"))
+        lines.append("verification: " + ("pass" if self.passed else "FAIL"))
+        return "\n".join(lines)
+
+    def to_text(self) -> str:
+        """The three plain-text tables and the summary."""
+        head = [f"{k}: {_fmt(v)}" for k, v in self.info.items()]
+        return "\n\n".join(
+            ["\n".join(head)] * bool(head) + [r.to_text() for r in self.reports()] + [self.summary()]
+        )
+
+    __str__ = to_text
+
+    def to_markdown(self) -> str:
+        """The three Markdown tables under a heading."""
+        parts = ["## verification: " + ("pass" if self.passed else "FAIL"), ""]
+        parts += [f"- {k}: {_fmt(v)}" for k, v in self.info.items()]
+        return "\n".join(parts) + "\n\n" + "\n".join(r.to_markdown() for r in self.reports())
+
+    def to_dict(self) -> dict:
+        """A JSON-serializable dictionary (see :meth:`from_dict`)."""
+        return {
+            "equivariance": None if self.equivariance is None else self.equivariance.to_dict(),
+            "energy": None if self.energy is None else self.energy.to_dict(),
+            "certificates": None if self.certificates is None else self.certificates.to_dict(),
+            "info": self.info,
+            "passed": self.passed,
+        }
+
+    def to_json(self, path: str | None = None) -> str:
+        """JSON text (written to ``path`` when given)."""
+        return _dump_json(self.to_dict(), path)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> VerificationReport:
+        """Inverse of :meth:`to_dict`."""
+        keys = ("equivariance", "energy", "certificates")
+        if not isinstance(data, dict) or not any(k in data for k in keys):
+            raise ValueError(f"a verification report dictionary needs the keys {keys}")
+        parts = {k: None if data.get(k) is None else Report.from_dict(data[k]) for k in keys}
+        return cls(**parts, info=data.get("info", {}))
+
+    @classmethod
+    def from_json(cls, text: str) -> VerificationReport:
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
+    def show(self, file: TextIO | None = None, use_rich: bool | None = None) -> None:
+        """Write the three tables and the summary to ``file`` (default ``sys.stdout``), with ``rich``
+        when it is importable."""
+        file = file if file is not None else sys.stdout
+        if self.info:
+            file.write(", ".join(f"{k}: {_fmt(v)}" for k, v in self.info.items()) + "\n\n")
+        _show(self.reports(), file, use_rich)
+        file.write(self.summary() + "\n")
+
+    def plot(self, axes=None):
+        """One panel per report (see :meth:`Report.plot`); needs matplotlib. Returns the axes."""
+        reports = self.reports()
+        if axes is None:
+            try:
+                import matplotlib.pyplot as plt
+            except ImportError as e:  # pragma: no cover - depends on the environment
+                raise ImportError("plotting needs matplotlib: pip install groupconv[plot]") from e
+            _, axes = plt.subplots(1, len(reports), figsize=(4.5 * len(reports), 3.2), squeeze=False)
+            axes = list(axes[0])
+        if len(axes) != len(reports):
+            raise ValueError(f"plot needs {len(reports)} axes (one per report), got {len(axes)}")
+        for ax, r in zip(axes, reports):
+            r.plot(ax=ax)
+        return axes

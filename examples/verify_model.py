@@ -1,0 +1,67 @@
+"""A small D_4-equivariant network for ``groupconv verify``.
+
+Every layer carries ``in_type`` / ``out_type`` (groupconv FieldTypes), so ``groupconv verify`` checks
+each one on its own input; the convolutions also prove their equivariance exactly (their filters are
+index maps of the weights)::
+
+    groupconv verify examples/verify_model.py:build
+    groupconv verify examples/verify_model.py:build_broken   # exits with status 1
+
+``build_broken`` appends a hand-written layer that declares scalar fields in and out but shifts the image
+by a pixel and weights its columns: the equivariance report fails at that layer and no other. The
+example also shows how to give a model of your own an input for the command line (``example_input``).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from groupconv.groups import Dihedral
+from groupconv.nn import EquivariantSequential, FieldType, GroupConv2d, GroupPooling, LiftingConv2d, ReLU
+
+G = Dihedral(4)
+
+
+class PlantedShift(nn.Module):
+    """Claims scalar fields in and out but shifts and reweights the image: not equivariant."""
+
+    def __init__(self, field_type: FieldType):
+        super().__init__()
+        self.in_type = self.out_type = field_type
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.roll(x, 1, dims=-1) * torch.linspace(
+            0.5, 1.5, x.shape[-1], dtype=x.dtype, device=x.device
+        )
+
+
+class Net(EquivariantSequential):
+    """Lifting convolution, ReLU, group convolution, ReLU, group max pooling (Cohen & Welling, ICML 2016)."""
+
+    def __init__(self, broken: bool = False):
+        lift = LiftingConv2d(G, 1, 4, 5, padding=2, bias=False)
+        conv = GroupConv2d(G, 4, 4, 3, padding=1, bias=False)
+        layers = [
+            lift,
+            ReLU(lift.out_type),
+            conv,
+            ReLU(conv.out_type),
+            GroupPooling(conv.out_type, mode="max"),
+        ]
+        if broken:
+            layers.append(PlantedShift(layers[-1].out_type))
+        super().__init__(*layers)
+
+    def example_input(self) -> torch.Tensor:
+        return torch.randn(2, 1, 17, 17, generator=torch.Generator().manual_seed(0))
+
+
+def build() -> Net:
+    torch.manual_seed(0)
+    return Net()
+
+
+def build_broken() -> Net:
+    torch.manual_seed(0)
+    return Net(broken=True)

@@ -1,0 +1,212 @@
+"""Equivariant linear maps: projection by group averaging, and recognition as generalized convolutions.
+
+Kondor & Trivedi (ICML 2018, Theorem 1): a linear map ``L^2(G/H) -> L^2(G/K)`` is ``G``-equivariant if
+and only if it is a generalized convolution, ``(f^(rho) V^H) -> (f^(rho) V^H) K_rho`` in the Fourier
+domain. :func:`equivariant_projection` produces equivariant maps from arbitrary ones;
+:func:`as_generalized_convolution` recovers the filter blocks ``K_rho`` of an equivariant map and
+measures how far a map is from being one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..groups.base import Group
+from ..reps.representation import Representation
+from .coefficients import FourierCoefficients
+from .filters import common_irreps
+from .spaces import FunctionSpace, _is_so3, function_space, resolve_space
+from .transform import fourier_transform, inverse_fourier_transform
+
+__all__ = [
+    "equivariant_projection",
+    "as_generalized_convolution",
+    "GeneralizedConvolution",
+    "generalized_convolution",
+]
+
+
+def _averaging_grid(G: Group, degree: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Elements and weights integrating exactly every function of degree ``<= degree`` on ``G``."""
+    if G.is_finite:
+        return G.elements(), torch.full((G.order,), 1.0 / G.order, dtype=torch.float64)
+    if _is_so3(G):
+        sp = function_space(G, max(math.ceil(degree / 2), 0))
+        return sp.points, torch.as_tensor(sp.weights)
+    return G.quadrature(degree)
+
+
+def _action(rep, G: Group):
+    """``(g -> matrices (n, d, d), degree)`` for a Representation or a FunctionSpace (left action on
+    its points, ``(g . f)(x) = f(g^{-1} x)``; through the Fourier domain on a continuous group)."""
+    if isinstance(rep, Representation):
+        if rep.group != G:
+            raise TypeError(f"the representation {rep!r} is not one of {G}")
+        return (lambda g: rep(g, torch.float64)), rep.degree
+    if isinstance(rep, FunctionSpace):
+        if rep.group != G:
+            raise TypeError(f"the space {rep} is not a space of {G}")
+        n = rep.num_points
+        if G.is_finite:
+            table = torch.as_tensor(rep.action_table)
+            inv = torch.as_tensor(G._inverse_np)
+
+            def perm(g):
+                # (g . f)[y] = f[table[g^-1, y]]: P[y, table[g^-1, y]] = 1
+                cols = table[inv[g]]
+                out = torch.zeros(g.shape + (n, n), dtype=torch.float64)
+                out.scatter_(-1, cols[..., None], 1.0)
+                return out
+
+            return perm, 0
+        eye = torch.eye(n, dtype=torch.float64)
+        c = fourier_transform(eye, rep)
+
+        def act(g):
+            mats = [ir(g, torch.float64) for ir in rep.irreps]
+            blocks = [m[:, None] @ b[None] for m, b in zip(mats, c.blocks)]
+            # rows: g . delta_x; as a matrix on column vectors, its transpose
+            return inverse_fourier_transform(FourierCoefficients(rep, blocks)).transpose(-1, -2)
+
+        return act, rep.bandwidth
+    raise TypeError(f"expected a Representation or a FunctionSpace, got {type(rep).__name__}")
+
+
+def equivariant_projection(
+    linear_map: torch.Tensor,
+    G: Group,
+    in_rep: Representation | FunctionSpace,
+    out_rep: Representation | FunctionSpace,
+) -> torch.Tensor:
+    """The group average of a linear map ``M (..., d_out, d_in)``:
+
+    .. math::  \\bar M = \\int_G \\rho_{out}(g)\\, M\\, \\rho_{in}(g^{-1})\\, dg ,
+
+    the orthogonal projection (for orthogonal representations) onto the ``G``-equivariant maps. Exact:
+    a sum over a finite group, a quadrature of degree ``deg(in) + deg(out)`` on a continuous one.
+    ``in_rep`` / ``out_rep`` are representations or function spaces (acting on function values).
+    """
+    if not isinstance(linear_map, torch.Tensor):
+        raise TypeError(f"linear_map must be a torch.Tensor, got {type(linear_map).__name__}")
+    act_in, deg_in = _action(in_rep, G)
+    act_out, deg_out = _action(out_rep, G)
+    g, w = _averaging_grid(G, deg_in + deg_out)
+    ro = act_out(g)
+    ri = act_in(G.inverse(g))
+    if linear_map.shape[-2:] != (ro.shape[-1], ri.shape[-1]):
+        raise ValueError(
+            f"linear_map must have shape (..., {ro.shape[-1]}, {ri.shape[-1]}) (out x in), got {tuple(linear_map.shape)}"
+        )
+    m = linear_map.to(torch.float64)
+    out = torch.einsum("g,gij,...jk,gkl->...il", w.to(torch.float64), ro, m, ri)
+    return out.to(linear_map.dtype)
+
+
+def generalized_convolution(
+    x: torch.Tensor, blocks: list[torch.Tensor], domain: FunctionSpace, codomain: FunctionSpace
+) -> torch.Tensor:
+    """``(x * h)`` for a filter given by its kept blocks ``K_rho (m^H, m^K)`` (one per common irrep of
+    :func:`~groupconv.fourier.filters.common_irreps`): ``y^(rho) V^K = (x^(rho) V^H) K_rho``."""
+    xh = fourier_transform(x, domain)
+    pairs = common_irreps(domain, codomain)
+    if len(blocks) != len(pairs):
+        raise ValueError(f"expected {len(pairs)} filter blocks (the common irreps), got {len(blocks)}")
+    out = [
+        xh.blocks[0].new_zeros(xh.batch_shape + (ir.dim, v.shape[1]))
+        for ir, v in zip(codomain.irreps, codomain.columns)
+    ]
+    for (i, j), k in zip(pairs, blocks):
+        out[j] = xh.blocks[i] @ k.to(xh.dtype)
+    return inverse_fourier_transform(FourierCoefficients(codomain, out))
+
+
+@dataclass
+class GeneralizedConvolution:
+    """The result of :func:`as_generalized_convolution`.
+
+    ``blocks``: the filter's kept blocks ``K_rho`` (one per common irrep, in ``irreps`` order);
+    ``filter``: the filter ``h`` as a function on ``G`` (values on ``function_space(G)``, with
+    ``h^(rho) = V^H K_rho V^{K T}``); ``residual``: ``||M P - C|| / ||M||`` for the convolution ``C``
+    with these blocks (``P`` the projection onto band-limited inputs, the identity on finite groups);
+    ``equivariance_residual``: ``||M - \\bar M|| / ||M||`` with :func:`equivariant_projection`.
+    """
+
+    domain: FunctionSpace
+    codomain: FunctionSpace
+    irreps: tuple
+    blocks: list[torch.Tensor]
+    filter: torch.Tensor
+    residual: float
+    equivariance_residual: float
+    info: dict = field(default_factory=dict)
+
+    @property
+    def is_convolution(self) -> bool:
+        return self.residual <= 1e-8
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        return generalized_convolution(x, self.blocks, self.domain, self.codomain)
+
+
+def as_generalized_convolution(
+    matrix: torch.Tensor,
+    G: Group,
+    domain=None,
+    codomain=None,
+    bandwidth: int | None = None,
+) -> GeneralizedConvolution:
+    """Recognize a linear map ``y = M x`` from functions on ``domain`` (``G`` or ``G/H``) to functions
+    on ``codomain`` as a generalized convolution, and return its filter.
+
+    For each irrep kept by both spaces the blocks ``K_rho`` solve, in least squares over the inputs
+    ``x = delta_p`` (every point ``p``), ``(x^(rho) V^H) K_rho = (M x)^(rho) V^K``; the map is a
+    generalized convolution exactly when the reconstruction residual vanishes (Kondor & Trivedi, ICML
+    2018, Theorem 1: exactly when it is equivariant).
+    """
+    dom = resolve_space(G, domain, bandwidth)
+    cod = resolve_space(G, codomain, bandwidth)
+    if not isinstance(matrix, torch.Tensor) or matrix.dim() != 2:
+        raise TypeError(f"matrix must be a 2-d torch.Tensor (out x in), got {type(matrix).__name__}")
+    if tuple(matrix.shape) != (cod.num_points, dom.num_points):
+        raise ValueError(
+            f"matrix must have shape ({cod.num_points}, {dom.num_points}) for {dom} -> {cod}, got {tuple(matrix.shape)}"
+        )
+    m = matrix.to(torch.float64)
+    eye = torch.eye(dom.num_points, dtype=torch.float64)
+    xh = fourier_transform(eye, dom)
+    yh = fourier_transform(m.T.contiguous(), cod)
+    pairs = common_irreps(dom, cod)
+    blocks = []
+    for i, j in pairs:
+        a = xh.blocks[i].reshape(-1, xh.blocks[i].shape[-1])
+        b = yh.blocks[j].reshape(-1, yh.blocks[j].shape[-1])
+        blocks.append(torch.linalg.lstsq(a, b).solution)
+    conv = generalized_convolution(eye, blocks, dom, cod).T
+    proj = inverse_fourier_transform(xh).T
+    scale = float(m.norm()) or 1.0
+    residual = float((m @ proj - conv).norm()) / scale
+    eq = equivariant_projection(m, G, dom, cod)
+    eq_res = float((m - eq).norm()) / scale
+    gsp = function_space(G, dom.bandwidth) if not G.is_finite else function_space(G)
+    pos = {ir: k for k, ir in enumerate(gsp.irreps)}
+    hb = [torch.zeros(ir.dim, ir.dim, dtype=torch.float64) for ir in gsp.irreps]
+    for (i, j), k in zip(pairs, blocks):
+        ir = cod.irreps[j]
+        vh = torch.as_tensor(dom.columns[i])
+        vk = torch.as_tensor(cod.columns[j])
+        hb[pos[ir]] = vh @ k @ vk.T
+    h = inverse_fourier_transform(FourierCoefficients(gsp, hb))
+    return GeneralizedConvolution(
+        domain=dom,
+        codomain=cod,
+        irreps=tuple(cod.irreps[j] for _, j in pairs),
+        blocks=blocks,
+        filter=h,
+        residual=residual,
+        equivariance_residual=eq_res,
+        info={"rank": int(np.linalg.matrix_rank(m.numpy()))},
+    )

@@ -1,0 +1,378 @@
+"""Clebsch-Gordan coefficients of the continuous groups ``SO(2)``, ``O(2)``, ``SO(3)`` and ``O(3)``.
+
+Every rule returns ``(irreps, C)`` in the format of :func:`~groupconv.reps.clebsch_gordan`: ``C`` is
+orthogonal, rows in Kronecker order ``(a, b) -> a d_tau + b``, and
+
+.. math:: \\sigma(g) \\otimes \\tau(g) = C \\Big(\\bigoplus_k \\lambda_k(g)\\Big) C^\\top .
+
+Planar groups (closed form). A vector of ``R^2 (x) R^2`` is a ``2 x 2`` matrix ``M`` acted on as
+``M -> sigma(g) M tau(g)^T``; the "conformal" matrices ``p I + q J`` and the "reflection-like" ones
+``(p I + q J) F`` are invariant subspaces on which ``(p, q)`` rotates by ``(k_1 - k_2) theta``, resp.
+``(k_1 + k_2) theta``. Hence for ``SO(2)``, ``k_1 (x) k_2 = |k_1 - k_2| (+) (k_1 + k_2)`` (``0 (+) 0 (+) 2k``
+when ``k_1 = k_2``), and for ``O(2)``, ``(1, k_1) (x) (1, k_2) = (1, |k_1 - k_2|) (+) (1, k_1 + k_2)``, with
+``(0, 0) (+) (1, 0) (+) (1, 2k)`` when ``k_1 = k_2``; ``(1, 0) (x) (1, k) = (1, k)`` through ``C = J``.
+
+``SO(3)``: ``l_1 (x) l_2 = |l_1 - l_2| (+) ... (+) (l_1 + l_2)``. The complex coefficients
+``<l_1 m_1 l_2 m_2 | l m>`` come from Racah's formula (Racah, Phys. Rev. 62, 1942, eq. 16b) in exact
+rational arithmetic (:class:`fractions.Fraction`), as a rational times the square root of a rational; the
+exact change from the complex (Condon-Shortley) spherical harmonics to the real basis of
+:mod:`groupconv.reps.spatial`, ``Y^{real} = U Y^{complex}``, gives the real coefficients
+``C = (U_1 (x) U_2) C^{complex} U_l^\\dagger`` (times ``-i`` on the blocks where that product is
+imaginary). In every entry only the configurations ``(m_1, m_2, m)`` and ``(-m_1, -m_2, -m)`` meet, which
+share their square root, so each real coefficient is exactly ``+- sqrt(r)`` with ``r`` rational.
+``O(3)``: ``(l_1, p_1) (x) (l_2, p_2) = (+)_l (l, p_1 p_2)`` with the same ``C``.
+
+Cache: each block ``(l_1, l_2, l)`` is kept in memory and on disk under
+``groupconv._cache.cache_dir() / "clebsch_gordan"`` as ``so3_v1_<l1>_<l2>_<l>.npz`` holding the float64
+block ``C`` of shape ``(2l_1+1, 2l_2+1, 2l+1)`` and its exact signed squares ``sign(c) c^2`` as strings
+``"p/q"`` (no pickled objects); a file that does not match its version or shape is recomputed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from fractions import Fraction
+from functools import lru_cache
+from math import factorial
+
+import numpy as np
+import sympy
+
+from .._cache import cache_dir
+from ..groups.planar import O2, SO2
+from ..groups.spatial import O3, SO3
+from .irreps import O2Irrep, SO2Irrep
+from .operations import register_clebsch_gordan
+from .representation import Irrep
+from .spatial import O3Irrep, SO3Irrep
+
+__all__ = [
+    "su2_clebsch_gordan",
+    "so3_clebsch_gordan",
+    "so3_clebsch_gordan_exact",
+    "complex_to_real",
+    "wigner_J_exact",
+]
+
+_FORMAT_VERSION = 1
+
+
+# -- exact SO(3) algebra -----------------------------------------------------------------------------
+def su2_clebsch_gordan(l1: int, m1: int, l2: int, m2: int, l: int, m: int) -> tuple[Fraction, Fraction]:
+    """``(s, r)`` with ``<l_1 m_1 l_2 m_2 | l m> = s sqrt(r)`` exactly (Racah's formula):
+
+    .. math::
+        \\langle l_1 m_1 l_2 m_2 | l m \\rangle = \\delta_{m, m_1 + m_2}
+        \\sqrt{\\frac{(2l+1)(l+l_1-l_2)!(l-l_1+l_2)!(l_1+l_2-l)!}{(l_1+l_2+l+1)!}}
+        \\sqrt{(l+m)!(l-m)!(l_1-m_1)!(l_1+m_1)!(l_2-m_2)!(l_2+m_2)!}
+        \\sum_k \\frac{(-1)^k}{k!(l_1+l_2-l-k)!(l_1-m_1-k)!(l_2+m_2-k)!(l-l_2+m_1+k)!(l-l_1-m_2+k)!}
+    """
+    zero = (Fraction(0), Fraction(0))
+    if m != m1 + m2 or abs(m1) > l1 or abs(m2) > l2 or abs(m) > l or not abs(l1 - l2) <= l <= l1 + l2:
+        return zero
+    f = factorial
+    r = Fraction(
+        (2 * l + 1)
+        * f(l + l1 - l2)
+        * f(l - l1 + l2)
+        * f(l1 + l2 - l)
+        * f(l + m)
+        * f(l - m)
+        * f(l1 - m1)
+        * f(l1 + m1)
+        * f(l2 - m2)
+        * f(l2 + m2),
+        f(l1 + l2 + l + 1),
+    )
+    s = Fraction(0)
+    for k in range(max(0, l2 - l - m1, l1 - l + m2), min(l1 + l2 - l, l1 - m1, l2 + m2) + 1):
+        s += Fraction(
+            (-1) ** k,
+            f(k)
+            * f(l1 + l2 - l - k)
+            * f(l1 - m1 - k)
+            * f(l2 + m2 - k)
+            * f(l - l2 + m1 + k)
+            * f(l - l1 - m2 + k),
+        )
+    return (s, r) if s != 0 else zero
+
+
+def _u_entries(l: int) -> dict[int, list[tuple[int, complex]]]:
+    """For each complex index ``l + m``: the real indices ``a`` with ``U[a, l + m] != 0`` and
+    ``sqrt(2)^{[m != 0]} U[a, l + m]`` (a unit ``+-1`` or ``+-i``)."""
+    out: dict[int, list[tuple[int, complex]]] = {l: [(l, 1)]}
+    for mu in range(1, l + 1):
+        sign = (-1) ** mu
+        out[l + mu] = [(l + mu, sign), (l - mu, -1j * sign)]
+        out[l - mu] = [(l + mu, 1), (l - mu, 1j)]
+    return out
+
+
+def complex_to_real(l: int) -> sympy.Matrix:
+    """The exact unitary ``U`` with ``Y^{real}_l = U Y^{complex}_l``: complex spherical harmonics with the
+    Condon-Shortley phase, ``Y^{complex}_{l,-m} = (-1)^m conj(Y^{complex}_{l,m})``, to the real ones of
+    :func:`~groupconv.reps.spherical_harmonics` (index ``l + m``). Row ``m > 0`` is
+    ``((-1)^m e_m + e_{-m}) / sqrt 2``, row ``-m`` is ``i (e_{-m} - (-1)^m e_m) / sqrt 2``."""
+    u = sympy.zeros(2 * l + 1, 2 * l + 1)
+    for j, entries in _u_entries(l).items():
+        for a, unit in entries:
+            re, im = _gauss(unit)
+            val = sympy.Integer(re) + sympy.I * im
+            u[a, j] = val if j == l else val / sympy.sqrt(2)
+    return u
+
+
+def _gauss(unit) -> tuple[int, int]:
+    unit = complex(unit)
+    return int(unit.real), int(unit.imag)
+
+
+def _gmul(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    return a[0] * b[0] - a[1] * b[1], a[0] * b[1] + a[1] * b[0]
+
+
+def _finish_real(acc: dict, what: str) -> dict:
+    """``{index: signed square}`` from ``{index: [re, im, r, h]}`` meaning ``(re + i im) sqrt(r / 2^h)``;
+    the block is either real or imaginary (then multiplied by ``-i``)."""
+    entries = {k: v for k, v in acc.items() if v[0] != 0 or v[1] != 0}
+    real = all(v[1] == 0 for v in entries.values())
+    imag = all(v[0] == 0 for v in entries.values())
+    if not (real or imag):
+        raise ArithmeticError(f"{what} is neither real nor imaginary")  # pragma: no cover
+    out = {}
+    for k, (re, im, r, h) in entries.items():
+        x = re if real else im
+        out[k] = (1 if x > 0 else -1) * x * x * r / 2**h
+    return out
+
+
+@lru_cache(maxsize=1024)
+def _so3_block_exact(l1: int, l2: int, l: int) -> dict[tuple[int, int, int], Fraction]:
+    """Signed squares ``sign(c) c^2`` of the nonzero real coefficients ``C[a, b, c]`` of ``l`` in
+    ``l_1 (x) l_2``."""
+    u1, u2, u3 = _u_entries(l1), _u_entries(l2), _u_entries(l)
+    acc: dict = {}
+    for m1 in range(-l1, l1 + 1):
+        for m2 in range(-l2, l2 + 1):
+            m = m1 + m2
+            if abs(m) > l:
+                continue
+            s, r = su2_clebsch_gordan(l1, m1, l2, m2, l, m)
+            if s == 0:
+                continue
+            h = (m1 != 0) + (m2 != 0) + (m != 0)
+            for a, x1 in u1[l1 + m1]:
+                for b, x2 in u2[l2 + m2]:
+                    for c, x3 in u3[l + m]:
+                        unit = _gmul(_gmul(_gauss(x1), _gauss(x2)), _gauss(complex(x3).conjugate()))
+                        cur = acc.setdefault((a, b, c), [Fraction(0), Fraction(0), r, h])
+                        if cur[2] != r or cur[3] != h:
+                            raise ArithmeticError(
+                                "Clebsch-Gordan terms with different radicals"
+                            )  # pragma: no cover
+                        cur[0] += unit[0] * s
+                        cur[1] += unit[1] * s
+    return _finish_real(acc, f"the Clebsch-Gordan block ({l1}, {l2}, {l})")
+
+
+def _cache_file(l1: int, l2: int, l: int):
+    return cache_dir() / "clebsch_gordan" / f"so3_v{_FORMAT_VERSION}_{l1}_{l2}_{l}.npz"
+
+
+def _read_cached(path, shape) -> np.ndarray | None:
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            if int(f["format_version"]) != _FORMAT_VERSION or tuple(f["C"].shape) != shape:
+                return None
+            return np.array(f["C"], dtype=np.float64)
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+def _write_cached(path, c: np.ndarray, squares: np.ndarray) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, format_version=np.int64(_FORMAT_VERSION), C=c, signed_squares=squares)
+        os.replace(tmp, path)
+    except OSError:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+@lru_cache(maxsize=1024)
+def _so3_block(l1: int, l2: int, l: int) -> np.ndarray:
+    shape = (2 * l1 + 1, 2 * l2 + 1, 2 * l + 1)
+    path = _cache_file(l1, l2, l)
+    c = _read_cached(path, shape) if path.exists() else None
+    if c is None:
+        squares = np.full(shape, "0", dtype=object)
+        c = np.zeros(shape)
+        for k, v in _so3_block_exact(l1, l2, l).items():
+            c[k] = math.copysign(math.sqrt(float(abs(v))), v)
+            squares[k] = f"{v.numerator}/{v.denominator}"
+        _write_cached(path, c, squares.astype(str))
+    c.setflags(write=False)
+    return c
+
+
+def _check_degrees(l1, l2, l) -> tuple[int, int, int]:
+    for x in (l1, l2, l):
+        if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < 0:
+            raise ValueError(f"degrees must be integers >= 0, got ({l1!r}, {l2!r}, {l!r})")
+    l1, l2, l = int(l1), int(l2), int(l)
+    if not abs(l1 - l2) <= l <= l1 + l2:
+        raise ValueError(f"degree {l} does not occur in {l1} (x) {l2}: need |l1 - l2| <= l <= l1 + l2")
+    return l1, l2, l
+
+
+def so3_clebsch_gordan(l1: int, l2: int, l: int) -> np.ndarray:
+    """Real Clebsch-Gordan coefficients ``C[a, b, c]`` (float64, shape ``(2l_1+1, 2l_2+1, 2l+1)``, a
+    new array) with ``sum_{ab} C[a,b,c] C[a,b,c'] = delta_{cc'}`` and
+
+    .. math:: \\sum_{a'b'} D^{l_1}_{aa'}(R) D^{l_2}_{bb'}(R) C[a',b',c] = \\sum_{c'} C[a,b,c'] D^{l}_{c'c}(R)
+
+    in the real basis of :func:`~groupconv.reps.wigner_D`; computed exactly (module docstring), cached in
+    memory and on disk (the result is a copy)."""
+    return _so3_block(*_check_degrees(l1, l2, l)).copy()
+
+
+def so3_clebsch_gordan_exact(l1: int, l2: int, l: int) -> sympy.Array:
+    """The coefficients of :func:`so3_clebsch_gordan` as an exact sympy ``Array`` of shape
+    ``(2l_1+1, 2l_2+1, 2l+1)`` with entries ``+- sqrt(r)``, ``r`` rational."""
+    l1, l2, l = _check_degrees(l1, l2, l)
+    arr = sympy.MutableDenseNDimArray.zeros(2 * l1 + 1, 2 * l2 + 1, 2 * l + 1)
+    for k, v in _so3_block_exact(l1, l2, l).items():
+        arr[k] = sympy.sign(v) * sympy.sqrt(sympy.Rational(abs(v.numerator), v.denominator))
+    return sympy.ImmutableDenseNDimArray(arr)
+
+
+@lru_cache(maxsize=1024)
+def _wigner_J_squares(l: int) -> dict[tuple[int, int], Fraction]:
+    """Signed squares of ``J_l = D^l(Q)``, ``Q = Rz(pi/2) Ry(pi/2) Rz(pi/2)``, from Wigner's formula.
+
+    With ``Y^{complex}(R u) = conj(D^{std}(R)) Y^{complex}(u)`` (``D^{std}_{m'm} = e^{-i m' alpha}
+    d_{m'm}(beta) e^{-i m gamma}``, Wigner's small-d at ``beta = pi/2`` a rational multiple of
+    ``sqrt((l+m')!(l-m')!(l+m)!(l-m)!) / 2^l``), ``J = U conj(D^{std}(Q)) U^dagger``.
+    """
+    f = factorial
+    u = _u_entries(l)
+    acc: dict = {}
+    for mp in range(-l, l + 1):
+        for m in range(-l, l + 1):
+            t = Fraction(0)
+            for s in range(max(0, m - mp), min(l + m, l - mp) + 1):
+                t += Fraction((-1) ** (mp - m + s), f(l + m - s) * f(s) * f(mp - m + s) * f(l - mp - s))
+            if t == 0:
+                continue
+            radicand = Fraction(f(l + mp) * f(l - mp) * f(l + m) * f(l - m), 4**l)
+            phase = _gauss(1j ** ((mp + m) % 4))  # conj((-i)^{m'} (-i)^m)
+            h = (mp != 0) + (m != 0)
+            for a, x1 in u[l + mp]:
+                for c, x3 in u[l + m]:
+                    unit = _gmul(_gmul(_gauss(x1), phase), _gauss(complex(x3).conjugate()))
+                    cur = acc.setdefault((a, c), [Fraction(0), Fraction(0), radicand, h])
+                    cur[0] += unit[0] * t
+                    cur[1] += unit[1] * t
+    out = _finish_real(acc, f"J_{l}")
+    return out
+
+
+def wigner_J_exact(l: int) -> sympy.Matrix:
+    """``J_l = D^l(Q)`` (see :func:`~groupconv.reps.wigner_J`) as an exact sympy Matrix."""
+    if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or l < 0:
+        raise ValueError(f"the degree l must be an integer >= 0, got {l!r}")
+    l = int(l)
+    j = sympy.zeros(2 * l + 1, 2 * l + 1)
+    for (a, c), v in _wigner_J_squares(l).items():
+        j[a, c] = sympy.sign(v) * sympy.sqrt(sympy.Rational(abs(v.numerator), v.denominator))
+    return j
+
+
+def _so3_rule_ids(l1: int, l2: int) -> list[int]:
+    return list(range(abs(l1 - l2), l1 + l2 + 1))
+
+
+def _stack_blocks(blocks: list[np.ndarray]) -> np.ndarray:
+    d = blocks[0].shape[0] * blocks[0].shape[1]
+    return np.concatenate([b.reshape(d, -1) for b in blocks], 1)
+
+
+def _so3_cg(sigma: Irrep, tau: Irrep):
+    l1, l2 = sigma.l, tau.l
+    ls = _so3_rule_ids(l1, l2)
+    c = _stack_blocks([_so3_block(l1, l2, l) for l in ls])
+    if isinstance(sigma, O3Irrep):
+        p = sigma.p * tau.p
+        return [O3Irrep(sigma.group, l, p) for l in ls], c
+    return [SO3Irrep(sigma.group, l) for l in ls], c
+
+
+def _so3_cg_exact(sigma: Irrep, tau: Irrep):
+    l1, l2 = sigma.l, tau.l
+    ls = _so3_rule_ids(l1, l2)
+    d = (2 * l1 + 1) * (2 * l2 + 1)
+    cols = [sympy.Matrix(so3_clebsch_gordan_exact(l1, l2, l).reshape(d, 2 * l + 1).tolist()) for l in ls]
+    found, _ = _so3_cg(sigma, tau)
+    return found, sympy.Matrix.hstack(*cols)
+
+
+# -- planar groups ------------------------------------------------------------------------------------
+def _planar_blocks(k1: int, k2: int, exact: bool):
+    """Columns (flattened ``2 x 2`` matrices, Kronecker order) of the conformal pair rotating by
+    ``k1 - k2`` and the reflection-like pair rotating by ``k1 + k2``."""
+    h = sympy.sqrt(2) / 2 if exact else 1 / math.sqrt(2)
+    sign = -1 if k1 < k2 else 1
+    conformal = [[h, 0], [0, -sign * h], [0, sign * h], [h, 0]]
+    reflection = [[h, 0], [0, h], [0, h], [-h, 0]]
+    return conformal, reflection
+
+
+def _hstack(cols: list, exact: bool):
+    if exact:
+        return sympy.Matrix.hstack(*[sympy.Matrix(c) for c in cols])
+    return np.concatenate([np.asarray(c, dtype=np.float64) for c in cols], 1)
+
+
+def _identity(n: int, exact: bool):
+    return sympy.eye(n) if exact else np.eye(n)
+
+
+def _so2_cg_any(sigma: SO2Irrep, tau: SO2Irrep, exact: bool):
+    G, k1, k2 = sigma.group, sigma.k, tau.k
+    if k1 == 0 or k2 == 0:
+        return [SO2Irrep(G, k1 + k2)], _identity(sigma.dim * tau.dim, exact)
+    conf, refl = _planar_blocks(k1, k2, exact)
+    if k1 == k2:
+        return [SO2Irrep(G, 0), SO2Irrep(G, 0), SO2Irrep(G, 2 * k1)], _hstack([conf, refl], exact)
+    return [SO2Irrep(G, abs(k1 - k2)), SO2Irrep(G, k1 + k2)], _hstack([conf, refl], exact)
+
+
+def _o2_cg_any(sigma: O2Irrep, tau: O2Irrep, exact: bool):
+    G = sigma.group
+    (j1, k1), (j2, k2) = sigma.id, tau.id
+    if k1 == 0 and k2 == 0:
+        return [O2Irrep(G, (j1 + j2) % 2, 0)], _identity(1, exact)
+    if k1 == 0 or k2 == 0:
+        k = k1 + k2
+        out = [O2Irrep(G, 1, k)]
+        if (j1 if k1 == 0 else j2) == 0:
+            return out, _identity(2, exact)
+        # det (x) rho = J rho J^T: J commutes with R(k theta) and anticommutes with F
+        return out, (sympy.Matrix([[0, -1], [1, 0]]) if exact else np.array([[0.0, -1.0], [1.0, 0.0]]))
+    conf, refl = _planar_blocks(k1, k2, exact)
+    if k1 == k2:
+        return [O2Irrep(G, 0, 0), O2Irrep(G, 1, 0), O2Irrep(G, 1, 2 * k1)], _hstack([conf, refl], exact)
+    return [O2Irrep(G, 1, abs(k1 - k2)), O2Irrep(G, 1, k1 + k2)], _hstack([conf, refl], exact)
+
+
+register_clebsch_gordan(
+    SO2, lambda s, t: _so2_cg_any(s, t, False), exact=lambda s, t: _so2_cg_any(s, t, True)
+)
+register_clebsch_gordan(O2, lambda s, t: _o2_cg_any(s, t, False), exact=lambda s, t: _o2_cg_any(s, t, True))
+register_clebsch_gordan(SO3, _so3_cg, exact=_so3_cg_exact)
+register_clebsch_gordan(O3, _so3_cg, exact=_so3_cg_exact)

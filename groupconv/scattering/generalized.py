@@ -1,0 +1,230 @@
+"""Generalized scattering networks (Wiatowski & Bolcskei, IEEE Trans. Inf. Theory 2018).
+
+Layer ``n`` has a filter bank ``{chi_n} U {g_lambda}_{lambda in Lambda_n}`` (``chi_n`` the
+output-generating atom), a Lipschitz non-linearity ``M_n`` and a pooling ``P_n``:
+
+.. math::
+
+    U_n[\\lambda] u = P_n\\big(M_n(u * g_{\\lambda})\\big), \\qquad
+    \\Phi^n(f) = \\{ (U[q] f) * \\chi_n \\}_{q \\in \\Lambda_1 \\times \\dots \\times \\Lambda_n}
+
+(their Eqs. (6)-(8)). Every path is kept (no frequency-decreasing pruning), so for Parseval banks and
+the modulus without pooling ``||f||^2 = sum_{n<N} |||Phi^n f|||^2 + W_N f`` exactly
+(Wiatowski, Grohs & Bolcskei, IEEE Trans. Inf. Theory 2018, Proposition 1 with ``A_n = B_n = 1``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from .filters import FilterBank
+from .scattering2d import _check_finite, _check_input, _FilterModule
+
+__all__ = ["GeneralizedScattering", "ScatteringLayer", "Modulus", "RealReLU", "SoftModulus", "Pooling"]
+
+
+class Modulus(nn.Module):
+    """``M(z) = |z|``: Lipschitz 1 and ``|M(z)| = |z|``, so energy bounds ``(1, 1)``."""
+
+    energy_bounds = (1.0, 1.0)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return z.abs()
+
+
+class RealReLU(nn.Module):
+    """``M(z) = max(Re z, 0)``: Lipschitz 1, ``0 <= |M(z)| <= |z|``, energy bounds ``(0, 1)``."""
+
+    energy_bounds = (0.0, 1.0)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.relu(z.real if torch.is_complex(z) else z)
+
+
+class SoftModulus(nn.Module):
+    """``M(z) = max(|z| - t, 0)``, the modulus of complex soft-thresholding: Lipschitz 1, bounds ``(0, 1)``."""
+
+    energy_bounds = (0.0, 1.0)
+
+    def __init__(self, threshold: float = 0.0) -> None:
+        super().__init__()
+        if threshold < 0:
+            raise ValueError(f"threshold must be >= 0, got {threshold}")
+        self.threshold = float(threshold)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return torch.relu(z.abs() - self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"threshold={self.threshold}"
+
+
+class Pooling(nn.Module):
+    """Pooling ``P(f) = S^{d/2} P'(f)(S .)`` with ``d = 2`` (Wiatowski & Bolcskei 2018, Eq. (9)):
+    ``"subsample"`` (``f[::S, ::S]``) or ``"average"`` (mean over ``S x S`` blocks), times ``S``."""
+
+    def __init__(self, kind: str = "subsample", factor: int = 2) -> None:
+        super().__init__()
+        if kind not in ("subsample", "average"):
+            raise ValueError(f"pooling kind must be 'subsample' or 'average', got {kind!r}")
+        if not isinstance(factor, int) or factor < 1:
+            raise ValueError(f"pooling factor must be an int >= 1, got {factor!r}")
+        self.kind, self.factor = kind, factor
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        s = self.factor
+        if s == 1:
+            return u
+        if self.kind == "subsample":
+            return u[..., ::s, ::s] * s
+        *lead, M, N = u.shape
+        return u.reshape(*lead, M // s, s, N // s, s).mean((-3, -1)) * s
+
+    def extra_repr(self) -> str:
+        return f"kind={self.kind!r}, factor={self.factor}"
+
+
+class ScatteringLayer(_FilterModule):
+    """One layer ``u -> (u * chi, M(u * g_lambda))`` on ``(B, P, M, N)`` real maps.
+
+    Returns ``(B, P, 1 + K, M, N)``: channel 0 the output ``u * chi`` (real part), channels ``1..K``
+    the non-linearity of the filtered maps. With real-input frame bounds ``(A, B)`` of the bank and
+    energy bounds ``(a, b)`` of the non-linearity (``a |z|^2 <= |M(z)|^2 <= b |z|^2``),
+
+    .. math::  \\min(1, a) A \\|u\\|^2 \\le \\|\\text{out}\\|^2 \\le \\max(1, b) B \\|u\\|^2,
+
+    the bounds returned by :meth:`frame_bounds` (``None`` when ``M`` has no ``energy_bounds``).
+    """
+
+    def __init__(self, bank: FilterBank, nonlinearity: nn.Module | Callable | None = None) -> None:
+        super().__init__()
+        if not isinstance(bank, FilterBank):
+            raise TypeError(f"ScatteringLayer takes a FilterBank, got {type(bank).__name__}")
+        self.shape = bank.shape
+        self.bank_name = bank.name
+        self.n_filters = len(bank)
+        self.nonlinearity = Modulus() if nonlinearity is None else nonlinearity
+        self._bank_bounds = bank.frame_bounds()
+        self._filter_buffer("_phi", bank.phi)
+        self._filter_buffer("_psi", bank.psi)
+
+    def bank_frame_bounds(self) -> tuple[float, float]:
+        """Real-input frame bounds ``(A_n, B_n)`` of the layer's filter bank."""
+        return self._bank_bounds
+
+    def frame_bounds(self) -> tuple[float | None, float | None]:
+        """Energy bounds of the whole layer map ``u -> out`` (class docstring)."""
+        eb = getattr(self.nonlinearity, "energy_bounds", None)
+        if eb is None:
+            return None, None
+        a, b = self._bank_bounds
+        return min(1.0, eb[0]) * a, max(1.0, eb[1]) * b
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        if u.dim() != 4 or tuple(u.shape[-2:]) != tuple(self.shape):
+            raise ValueError(
+                f"ScatteringLayer expects (B, P, {self.shape[0]}, {self.shape[1]}), got {tuple(u.shape)}"
+            )
+        uf = torch.fft.fft2(u)
+        low = torch.fft.ifft2(uf * self._phi).real
+        y = self.nonlinearity(torch.fft.ifft2(uf.unsqueeze(2) * self._psi))
+        if torch.is_complex(y):
+            raise TypeError(
+                "the non-linearity must return real maps (the next layer's bounds assume real input)"
+            )
+        return torch.cat([low.unsqueeze(2), y], 2)
+
+    def extra_repr(self) -> str:
+        return f"bank={self.bank_name!r}, shape={self.shape}, filters={self.n_filters}"
+
+
+class GeneralizedScattering(nn.Module):
+    """A generalized scattering network: one :class:`ScatteringLayer` and pooling per layer.
+
+    Parameters
+    ----------
+    banks:
+        Filter bank of each layer ``n = 0..N-1`` (its shape must be the maps' shape after the previous
+        poolings); the network outputs ``Phi^0..Phi^N``, the last output using the last bank's low-pass.
+    nonlinearity:
+        One module/callable for all layers, or one per layer (default: :class:`Modulus`).
+    pooling:
+        ``None``, one :class:`Pooling` (or an int factor, subsampling) for all layers, or one per layer.
+
+    ``forward(x)`` returns the list ``[Phi^0 f, ..., Phi^N f]``, ``Phi^n f`` of shape
+    ``(B, |Lambda|^n, M_n, N_n)``; :meth:`energies` the per-layer ``W_n`` and ``|||Phi^n f|||^2``.
+    """
+
+    def __init__(
+        self,
+        banks: Sequence[FilterBank],
+        nonlinearity: nn.Module | Callable | Sequence | None = None,
+        pooling: Pooling | int | Sequence | None = None,
+    ) -> None:
+        super().__init__()
+        banks = list(banks)
+        if not banks or not all(isinstance(b, FilterBank) for b in banks):
+            raise TypeError("banks must be a non-empty sequence of FilterBank")
+        depth = len(banks)
+        nls = list(nonlinearity) if isinstance(nonlinearity, (list, tuple)) else [nonlinearity] * depth
+        pools = list(pooling) if isinstance(pooling, (list, tuple)) else [pooling] * depth
+        if len(nls) != depth or len(pools) != depth:
+            raise ValueError(
+                f"need one non-linearity and one pooling per layer ({depth}), got {len(nls)}, {len(pools)}"
+            )
+        pools = [
+            Pooling("subsample", p) if isinstance(p, int) else (p or Pooling("subsample", 1)) for p in pools
+        ]
+        shape = banks[0].shape
+        for n, (bank, pool) in enumerate(zip(banks, pools)):
+            if tuple(bank.shape) != tuple(shape):
+                raise ValueError(f"bank {n} has shape {bank.shape}, but layer {n} maps have shape {shape}")
+            if n < depth - 1 and (shape[0] % pool.factor or shape[1] % pool.factor):
+                raise ValueError(
+                    f"layer {n} maps {shape} are not divisible by the pooling factor {pool.factor}"
+                )
+            shape = (shape[0] // pool.factor, shape[1] // pool.factor)
+        self.layers = nn.ModuleList(ScatteringLayer(b, m) for b, m in zip(banks, nls))
+        self.pools = nn.ModuleList(pools)
+        self.shape = banks[0].shape
+        self.depth = depth
+
+    def frame_bounds(self) -> list[tuple[float | None, float | None]]:
+        """Per-layer bounds (see :meth:`ScatteringLayer.frame_bounds`)."""
+        return [layer.frame_bounds() for layer in self.layers]
+
+    def _run(self, x: torch.Tensor):
+        _check_input(x, self.shape, self.layers[0]._phi, type(self).__name__)
+        _check_finite(x, type(self).__name__)
+        u = x.reshape(-1, 1, *self.shape)
+        for n, layer in enumerate(self.layers):
+            out = layer(u)
+            nxt = out[:, :, 1:].flatten(1, 2)
+            if n < self.depth - 1:
+                nxt = self.pools[n](nxt)
+            yield u, out[:, :, 0], nxt
+            u = nxt
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        outs, last = [], None
+        for _, phi_n, nxt in self._run(x):
+            outs.append(phi_n)
+            last = nxt
+        last_layer = self.layers[-1]
+        outs.append(torch.fft.ifft2(torch.fft.fft2(last) * last_layer._phi).real)
+        return outs
+
+    def energies(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``W_n = ||U_n||^2`` and ``|||Phi^n f|||^2`` for ``n = 0..N``, each ``(N + 1, batch)``."""
+        W, E = [], []
+        last = None
+        for u, phi_n, nxt in self._run(x):
+            W.append(u.pow(2).flatten(1).sum(1))
+            E.append(phi_n.pow(2).flatten(1).sum(1))
+            last = nxt
+        W.append(last.pow(2).flatten(1).sum(1))
+        E.append(torch.fft.ifft2(torch.fft.fft2(last) * self.layers[-1]._phi).real.pow(2).flatten(1).sum(1))
+        return torch.stack(W), torch.stack(E)

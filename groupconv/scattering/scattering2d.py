@@ -1,0 +1,420 @@
+"""Translation scattering and roto-translation scattering of images, for any depth.
+
+Translation scattering (Mallat, CPAM 2012; Bruna & Mallat, TPAMI 2013, Eq. (6)): with
+``U[p] f = | | f * psi_{lambda_1} | * ... | * psi_{lambda_m} |`` along a path ``p = (lambda_1, ..., lambda_m)``,
+
+.. math::  S[p] f = U[p] f * \\phi_{2^J}, \\qquad m = 0, \\dots, N,
+
+computed with batched FFTs: every layer multiplies all its signals by all its filters in one broadcast
+product; the only Python loops run over orders and over the (at most ``J``) resolutions of a layer.
+
+Roto-translation scattering (Sifre & Mallat, CVPR 2013, Sec. 3): the first layer
+``U_1 f(x, theta) = |f * psi_{j_1, theta}|(x)`` is a function on the roto-translation group; the next
+layers convolve it over the joint ``(x, theta)`` group with separable wavelets
+``Psi_{theta_2, j_2, k}(x, theta) = psi_{theta_2, j_2}(x) h_k(theta)``:
+
+.. math::
+
+    Y(x, \\theta) = \\sum_{\\theta'} \\big(U(\\cdot, \\theta') * \\psi_{j_2, \\theta' + \\theta_2}\\big)(x)\\,
+    h_k(\\theta - \\theta'),
+
+so that rotating the input by one angular step rotates ``Y`` spatially and shifts its ``theta`` axis.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .filters import FilterBank, angular_wavelet_bank, check_scales, morlet_bank, parseval_wavelet_bank
+
+__all__ = ["Scattering2D", "RotoTranslationScattering", "periodize"]
+
+
+def periodize(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Fourier-domain subsampling by ``k`` in both axes: the DFT of ``IDFT(x)[::k, ::k]``.
+
+    .. math::  \\hat y(\\omega) = \\frac{1}{k^2} \\sum_{a, b < k} \\hat x(\\omega + 2\\pi (a, b) / k).
+    """
+    if k == 1:
+        return x
+    *lead, M, N = x.shape
+    return x.reshape(*lead, k, M // k, k, N // k).mean((-4, -2))
+
+
+def _fft2_real(u: torch.Tensor) -> torch.Tensor:
+    """Full 2-D DFT of a real tensor from its half spectrum (``rfft2``) and Hermitian symmetry,
+    ``u^(-k) = conj(u^(k))``: about half the work of a complex FFT of the real input."""
+    N = u.shape[-1]
+    half = torch.fft.rfft2(u)
+    tail = half[..., 1 : (N + 1) // 2].flip(-1)
+    tail = torch.roll(torch.flip(tail, (-2,)), 1, -2).conj()
+    return torch.cat([half, tail], -1)
+
+
+def _filter_fold(uf: torch.Tensor, filt: torch.Tensor, k: int) -> torch.Tensor:
+    """``periodize(uf[:, :, None] * filt, k)`` for ``uf`` ``(B, P, M, N)`` and ``filt`` ``(F, M, N)``,
+    ``(B, P, F, M / k, N / k)``, as one contraction over the ``k^2`` aliased blocks: the full-resolution
+    product is never formed (kymatio forms it, then averages it)."""
+    filt = filt.to(uf.dtype)
+    if k == 1:
+        return uf.unsqueeze(2) * filt
+    B, P, M, N = uf.shape
+    m, n = M // k, N // k
+    blocks = filt.reshape(-1, k, m, k, n) / k**2
+    return torch.einsum("zpaxby,faxby->zpfxy", uf.reshape(B, P, k, m, k, n), blocks)
+
+
+def _check_input(x: torch.Tensor, shape: tuple[int, int], ref: torch.Tensor, name: str) -> None:
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} expects a torch.Tensor, got {type(x).__name__}")
+    if x.dim() < 2 or tuple(x.shape[-2:]) != tuple(shape):
+        raise ValueError(f"{name} expects input of shape (..., {shape[0]}, {shape[1]}), got {tuple(x.shape)}")
+    if torch.is_complex(x) or not x.is_floating_point():
+        raise TypeError(f"{name} expects a real floating tensor, got {x.dtype}")
+    if x.dtype != ref.dtype:
+        raise TypeError(
+            f"{name} has {ref.dtype} filters but got {x.dtype} input; convert the module with .to({x.dtype})"
+        )
+    if x.device != ref.device:
+        raise ValueError(f"{name} has filters on {ref.device} but got input on {x.device}")
+
+
+def _check_finite(x: torch.Tensor, name: str) -> None:
+    # The only host sync of the forward: scattering of inf / nan is meaningless and would propagate
+    # silently through every path.
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError(f"{name} got non-finite input (inf or nan)")
+
+
+def _resolve_bank(filters, shape, J, L, full_circle: bool) -> FilterBank:
+    if isinstance(filters, FilterBank):
+        if tuple(filters.shape) != tuple(shape):
+            raise ValueError(f"filter bank shape {filters.shape} does not match input shape {tuple(shape)}")
+        return filters
+    if filters == "morlet":
+        if full_circle:
+            return morlet_bank(shape, J, L, convention="standard", full_circle=True)
+        return morlet_bank(shape, J, L, convention="kymatio")
+    if filters == "parseval":
+        return parseval_wavelet_bank(shape, J, L, full_circle=full_circle)
+    raise ValueError(f"filters must be 'morlet', 'parseval' or a FilterBank, got {filters!r}")
+
+
+class _FilterModule(nn.Module):
+    """Keeps float64 master copies of its filter buffers: converting the module to a dtype rebuilds the
+    buffers from the masters, so ``.double()`` gives float64-accurate filters, not upcast float32 ones."""
+
+    def _filter_buffer(self, name: str, value: torch.Tensor, dtype: torch.dtype = torch.float32) -> None:
+        if not hasattr(self, "_masters"):
+            self._masters: dict[str, torch.Tensor] = {}
+        self._masters[name] = value.detach().to(torch.float64).contiguous()
+        self.register_buffer(name, self._masters[name].to(dtype), persistent=False)
+
+    def _apply(self, fn, recurse: bool = True):
+        super()._apply(fn, recurse)
+        for name, master in getattr(self, "_masters", {}).items():
+            cur = self._buffers[name]
+            self._buffers[name] = master.to(device=cur.device, dtype=cur.dtype)
+        return self
+
+
+class Scattering2D(_FilterModule):
+    """Translation scattering of ``(..., M, N)`` images up to order ``max_order``.
+
+    .. math::  S f = \\{ U[p] f * \\phi_{2^J} \\}_{p}, \\quad
+               U[\\lambda_1, \\dots, \\lambda_m] f = |U[\\lambda_1, \\dots, \\lambda_{m-1}] f * \\psi_{\\lambda_m}|
+
+    (Bruna & Mallat, TPAMI 2013, Eq. (6)), with circular convolutions.
+
+    Parameters
+    ----------
+    shape:
+        ``(M, N)``.
+    J, L:
+        Scales and orientations.
+    max_order:
+        Depth ``N >= 0``.
+    filters:
+        ``"morlet"`` (kymatio's parametrization), ``"parseval"`` (:func:`parseval_wavelet_bank`) or a
+        :class:`FilterBank` on ``shape``.
+    subsample:
+        Compute ``U[p]`` at resolution ``2^{j_m}`` and ``S[p]`` at ``2^J`` (kymatio's scheme, output
+        ``(M / 2^J, N / 2^J)``); ``False`` keeps every map at full resolution (the energy identity).
+    paths:
+        ``"increasing"``: frequency-decreasing paths ``j_1 < j_2 < ...`` only; ``"all"``: every path
+        (needed for the energy identity ``||f||^2 = sum_{n<N} |||Phi^n f|||^2 + W_N f``; full resolution).
+
+    Attributes
+    ----------
+    paths_meta:
+        For each output channel, the tuple of ``(j, theta)`` pairs of its path (``()`` for order 0).
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        J: int,
+        L: int = 8,
+        max_order: int = 2,
+        filters: str | FilterBank = "morlet",
+        subsample: bool = True,
+        paths: str = "increasing",
+    ) -> None:
+        super().__init__()
+        if not isinstance(max_order, int) or max_order < 0:
+            raise ValueError(f"max_order must be an int >= 0, got {max_order!r}")
+        if paths not in ("increasing", "all"):
+            raise ValueError(f"paths must be 'increasing' or 'all', got {paths!r}")
+        if subsample and paths == "all":
+            raise ValueError("paths='all' needs subsample=False (a path j_2 <= j_1 cannot be subsampled)")
+        M, N = check_scales(shape, J, L, need_divisible=subsample)
+        bank = _resolve_bank(filters, (M, N), J, L, full_circle=False)
+        self.shape, self.J, self.L, self.max_order = (M, N), bank.J, bank.L, max_order
+        self.subsample, self.path_mode, self.bank_name = subsample, paths, bank.name
+        self._frame_bounds = bank.frame_bounds()
+        js = bank.j.tolist()
+        self._bank_paths = bank.paths()
+        # plan: per order, chunks (key, paths) computed as one tensor each; key = last scale (-1 at
+        # order 0) or None (paths='all'). Chunks are not merged between layers (no concatenation).
+        self._plan: list[list[tuple[object, list[tuple[int, ...]]]]] = []
+        groups: list[tuple[object, list[tuple[int, ...]]]] = [(-1 if paths == "increasing" else None, [()])]
+        self._filters_of: dict[object, list[int]] = {}
+        for m in range(max_order + 1):
+            self._plan.append(groups)
+            nxt: list[tuple[object, list[tuple[int, ...]]]] = []
+            for key, ps in groups:
+                allowed = [k for k in range(len(js)) if key is None or js[k] > key]
+                if m < max_order:
+                    self._filters_of[key] = allowed
+                if key is None:
+                    nxt.append((None, [p + (k,) for p in ps for k in allowed]))
+                    continue
+                for tkey in sorted({js[k] for k in allowed}):
+                    sel = [k for k in allowed if js[k] == tkey]
+                    nxt.append((tkey, [p + (k,) for p in ps for k in sel]))
+            groups = nxt
+        computed = [p for order in self._plan for _, ps in order for p in ps]
+        order_key = sorted(range(len(computed)), key=lambda i: (len(computed[i]), computed[i]))
+        self.paths_meta = [tuple(self._bank_paths[k] for k in computed[i]) for i in order_key]
+        self.register_buffer("_perm", torch.tensor(order_key, dtype=torch.long), persistent=False)
+        for key, allowed in self._filters_of.items():
+            res = self._res(key)
+            phi, psi = bank.crop(res)
+            self._filter_buffer(f"_psi_{self._name(key)}", psi[allowed])
+        for res in sorted({self._res(k) for k in [g for order in self._plan for g, _ in order]}):
+            self._filter_buffer(f"_phi_{res}", bank.crop(res)[0])
+
+    @staticmethod
+    def _name(key) -> str:
+        return "all" if key is None else str(key + 1)
+
+    def _res(self, key) -> int:
+        return max(key, 0) if (self.subsample and key is not None) else 0
+
+    @property
+    def n_paths(self) -> int:
+        return len(self.paths_meta)
+
+    def path_table(self) -> list[dict]:
+        """One row per output channel: ``order``, ``j`` and ``theta`` tuples."""
+        return [
+            {"channel": c, "order": len(p), "j": tuple(a for a, _ in p), "theta": tuple(b for _, b in p)}
+            for c, p in enumerate(self.paths_meta)
+        ]
+
+    def bank_frame_bounds(self) -> tuple[float, float]:
+        """Real-input frame bounds ``(A, B)`` of the filter bank, see :func:`frame_bounds`."""
+        return self._frame_bounds
+
+    def frame_bounds(self) -> tuple[float | None, float | None]:
+        """Energy bounds of the whole map ``f -> S f`` read by :func:`groupconv.verify.check_energy`.
+
+        Without subsampling, ``E_n + W_{n+1} <= B W_n`` layer by layer gives
+        ``sum_{n<=N} |||Phi^n f|||^2 <= max(1, B)^{N+1} ||f||^2``; no lower bound holds in general (the
+        energy left in ``W_N`` leaves the output). With subsampling no bound is claimed.
+        """
+        if self.subsample:
+            return None, None
+        return None, max(1.0, self._frame_bounds[1]) ** (self.max_order + 1)
+
+    def extra_repr(self) -> str:
+        return (
+            f"shape={self.shape}, J={self.J}, L={self.L}, max_order={self.max_order}, "
+            f"filters={self.bank_name!r}, subsample={self.subsample}, paths={self.path_mode!r}"
+        )
+
+    def _orders(self, x: torch.Tensor):
+        """Yield, per order ``m``, the low-pass outputs and the propagated maps ``U_m`` (lists by group)."""
+        groups = [x.unsqueeze(1)]
+        out_res = self.J if self.subsample else 0
+        for m, plan in enumerate(self._plan):
+            S, U, nxt = [], groups, []
+            for (key, _), u in zip(plan, groups):
+                res = self._res(key)
+                uf = _fft2_real(u)
+                phi = getattr(self, f"_phi_{res}").unsqueeze(0)
+                S.append(torch.fft.ifft2(_filter_fold(uf, phi, 2 ** (out_res - res))).real.squeeze(2))
+                if m == self.max_order:
+                    continue
+                psi = getattr(self, f"_psi_{self._name(key)}")
+                if key is None:
+                    nxt.append(torch.fft.ifft2(_filter_fold(uf, psi, 1)).abs().flatten(1, 2))
+                    continue
+                js = [self._bank_paths[k][0] for k in self._filters_of[key]]
+                for tkey in sorted(set(js)):
+                    lo, hi = js.index(tkey), len(js) - js[::-1].index(tkey)
+                    k = 2 ** (tkey - res) if self.subsample else 1
+                    yj = _filter_fold(uf, psi[lo:hi], k)
+                    nxt.append(torch.fft.ifft2(yj).abs().flatten(1, 2))
+            yield m, S, U
+            groups = nxt
+
+    def _flatten_input(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
+        _check_input(x, self.shape, self._phi_0, type(self).__name__)
+        _check_finite(x, type(self).__name__)
+        lead = tuple(x.shape[:-2])
+        return x.reshape(-1, *self.shape), lead
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(..., M, N)`` -> ``(..., n_paths, M', N')`` with ``M' = M / 2^J`` when subsampling."""
+        xb, lead = self._flatten_input(x)
+        outs = [s for _, S, _ in self._orders(xb) for s in S]
+        out = torch.cat(outs, 1).index_select(1, self._perm)
+        return out.reshape(*lead, *out.shape[1:])
+
+    def energies(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per order ``m = 0..N``: ``W_m = sum_p ||U[p] f||^2`` and ``|||Phi^m f|||^2 = sum_p ||S[p] f||^2``,
+        each ``(N + 1, batch)``. Needs ``subsample=False`` (subsampling changes the energy)."""
+        if self.subsample:
+            raise ValueError("energies need subsample=False: subsampled maps do not carry the signal energy")
+        xb, _ = self._flatten_input(x)
+        W, E = [], []
+        for _, S, U in self._orders(xb):
+            W.append(sum(u.pow(2).flatten(1).sum(1) for u in U))
+            E.append(sum(s.pow(2).flatten(1).sum(1) for s in S))
+        return torch.stack(W), torch.stack(E)
+
+
+class RotoTranslationScattering(_FilterModule):
+    """Roto-translation scattering (Sifre & Mallat, CVPR 2013) of ``(..., M, N)`` images.
+
+    Orientations ``theta_l = 2 pi l / L`` of the whole circle carry the group ``C_L``; order 1 is
+    ``U_1(x, theta) = |f * psi_{j_1, theta}|``; every further order convolves over the joint group with
+    ``psi_{j, theta' + theta_2}(x) h_k(theta - theta')`` (module docstring), ``h_k`` the Parseval
+    angular wavelets of :func:`angular_wavelet_bank`, and takes the modulus. Outputs are
+    ``U_m * phi_{2^J}`` with the orientation axis kept, shape ``(..., n_paths, L, M', N')``; the output of
+    order 0 is repeated along it. Rotating a square input by 90 degrees (``4 | L``) rotates every output
+    map and shifts the orientation axis by ``L / 4``; :meth:`invariant` averages that axis out.
+
+    Intermediate maps stay at full resolution; ``subsample`` subsamples the outputs by ``2^J``.
+
+    Attributes
+    ----------
+    paths_meta:
+        Per output channel: ``()``, ``(j_1,)``, then ``(j_1, (j_2, theta_2, k), ...)`` with ``theta_2``
+        the orientation relative to the input's and ``k`` the angular wavelet.
+    """
+
+    def __init__(
+        self,
+        shape: tuple[int, int],
+        J: int,
+        L: int = 8,
+        max_order: int = 2,
+        filters: str | FilterBank = "parseval",
+        K: int | None = None,
+        subsample: bool = True,
+    ) -> None:
+        super().__init__()
+        if not isinstance(max_order, int) or max_order < 0:
+            raise ValueError(f"max_order must be an int >= 0, got {max_order!r}")
+        M, N = check_scales(shape, J, L, need_divisible=subsample)
+        bank = _resolve_bank(filters, (M, N), J, L, full_circle=True)
+        if not bank.full_circle:
+            raise ValueError("RotoTranslationScattering needs a full-circle bank (orientations over 2 pi)")
+        self.shape, self.J, self.L, self.max_order, self.subsample = (M, N), J, L, max_order, subsample
+        h = angular_wavelet_bank(L, K)
+        self.K = h.shape[0]
+        psi = bank.psi.view(J, L, M, N)
+        self._filter_buffer("_phi", bank.phi)
+        self._filter_buffer("_psi1", psi)
+        self._filter_buffer("_h", h)
+        rot = (torch.arange(L)[:, None] + torch.arange(L)[None, :]) % L
+        # _psi_rot[j][t', t2] = psi_{j, t' + t2}, the spatial filter rotated with the input orientation
+        self._filter_buffer("_psi_rot", psi[:, rot])
+        meta: list[tuple] = [()]
+        groups = [(j, [(j,)]) for j in range(J)]
+        for _m in range(1, max_order + 1):
+            meta.extend(p for _, ps in groups for p in ps)
+            nxt: dict[int, list] = {}
+            for j_last, ps in groups:
+                for j2 in range(j_last + 1, J):
+                    nxt.setdefault(j2, []).extend(
+                        p + ((j2, t2, k),) for p in ps for k in range(self.K) for t2 in range(L)
+                    )
+            groups = sorted(nxt.items())
+        self.paths_meta = meta
+
+    @property
+    def n_paths(self) -> int:
+        return len(self.paths_meta)
+
+    def extra_repr(self) -> str:
+        return f"shape={self.shape}, J={self.J}, L={self.L}, K={self.K}, max_order={self.max_order}"
+
+    def _low(self, u: torch.Tensor) -> torch.Tensor:
+        uf = torch.fft.fft2(u) * self._phi
+        return torch.fft.ifft2(periodize(uf, 2**self.J if self.subsample else 1)).real
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(..., M, N)`` -> ``(..., n_paths, L, M', N')``."""
+        _check_input(x, self.shape, self._phi, type(self).__name__)
+        _check_finite(x, type(self).__name__)
+        lead = tuple(x.shape[:-2])
+        xb = x.reshape(-1, *self.shape)
+        B, L = xb.shape[0], self.L
+        xf = torch.fft.fft2(xb)
+        outs = [self._low(xb)[:, None, None].expand(B, 1, L, *self._out_shape())]
+        if self.max_order >= 1:
+            u1 = torch.fft.ifft2(xf[:, None, None] * self._psi1).abs()
+            groups = {j: u1[:, j : j + 1] for j in range(self.J)}
+            for m in range(1, self.max_order + 1):
+                outs.extend(self._low(groups[j]) for j in sorted(groups))
+                if m == self.max_order:
+                    break
+                groups = self._joint_layer(groups)
+        out = torch.cat(outs, 1)
+        return out.reshape(*lead, *out.shape[1:])
+
+    def _out_shape(self) -> tuple[int, int]:
+        k = 2**self.J if self.subsample else 1
+        return self.shape[0] // k, self.shape[1] // k
+
+    def _joint_layer(self, groups: dict[int, torch.Tensor]) -> dict[int, torch.Tensor]:
+        """One joint roto-translation wavelet layer with modulus, all scales ``j_2 > j_last`` of a group
+        in one product."""
+        nxt: dict[int, list[torch.Tensor]] = {}
+        L, K = self.L, self.K
+        for j_last in sorted(groups):
+            if j_last + 1 >= self.J:
+                continue
+            u = groups[j_last]
+            B, P = u.shape[:2]
+            uf = torch.fft.fft2(u)
+            g = self._psi_rot[j_last + 1 :]
+            # z[b, p, j2, t', t2] = U^(t') psi^_{j2, t' + t2}; then convolve t' -> t with h_k
+            z = uf[:, :, None, :, None] * g
+            za = torch.fft.fft(z, dim=3)
+            y = za[:, :, :, None] * self._h.view(1, 1, 1, K, L, 1, 1, 1)
+            y = torch.fft.ifftn(y, dim=(4, 6, 7)).abs()
+            # (B, P, J2, K, t, t2, M, N) -> per j2: (B, P * K * L_t2, L_t, M, N)
+            y = y.permute(0, 2, 1, 3, 5, 4, 6, 7)
+            for i, j2 in enumerate(range(j_last + 1, self.J)):
+                nxt.setdefault(j2, []).append(y[:, i].reshape(B, P * K * L, L, *self.shape))
+        return {j: torch.cat(v, 1) for j, v in nxt.items()}
+
+    def invariant(self, x: torch.Tensor) -> torch.Tensor:
+        """The orientation-averaged output ``(..., n_paths, M', N')``, invariant to rotating the paths'
+        absolute orientation (and, averaged over space too, to 90-degree rotations of the input)."""
+        return self.forward(x).mean(-3)

@@ -1,0 +1,83 @@
+"""All three checks of a model at once: per-layer equivariance, energy and exact certificates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from torch import nn
+
+from .certify import certify
+from .energy import check_energy
+from .equivariance import check_equivariance
+from .report import VerificationReport
+
+__all__ = ["verify_model"]
+
+
+def verify_model(
+    model: nn.Module,
+    x: torch.Tensor,
+    types: dict[str, tuple[Any, Any]] | None = None,
+    elements: list | None = None,
+    n_samples: int = 20,
+    atol: float = 1e-10,
+    rtol: float = 1e-8,
+    energy_rtol: float = 1e-6,
+    dtype: torch.dtype = torch.float64,
+    equivariance: bool = True,
+    energy: bool = True,
+    certificates: bool = True,
+    progress: bool | None = None,
+) -> VerificationReport:
+    """Run :func:`~groupconv.verify.check_equivariance`, :func:`~groupconv.verify.check_energy` and
+    :func:`~groupconv.verify.certify` on ``model`` with the input batch ``x``.
+
+    Each layer ``L`` with captured input ``u`` is judged on its own: the equivariance error
+    ``max_g |L(g . u) - g . L(u)|`` against ``atol + rtol max|L(u)|``, the energy ratio
+    ``||L u||^2 / ||u||^2`` against the layer's frame bounds (relative slack ``energy_rtol``), and the
+    exact certificate of the layer where it has one. The model is not modified (the checks run on
+    float64 copies, on the model's device).
+
+    Parameters
+    ----------
+    types, elements, n_samples:
+        As in :func:`~groupconv.verify.check_equivariance`.
+    equivariance, energy, certificates:
+        Which checks to run.
+
+    Returns
+    -------
+    VerificationReport
+        ``.equivariance``, ``.energy``, ``.certificates`` and ``.passed``.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"verify_model takes an nn.Module, got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    params = list(model.parameters()) + list(model.buffers())
+    device = params[0].device if params else x.device
+    info = {
+        "model": type(model).__name__,
+        "input shape": "x".join(str(s) for s in x.shape),
+        "dtype": str(dtype).replace("torch.", ""),
+        "device": str(device),
+    }
+    report = VerificationReport(info=info)
+    if equivariance:
+        report.equivariance = check_equivariance(
+            model,
+            x,
+            types=types,
+            elements=elements,
+            n_samples=n_samples,
+            atol=atol,
+            rtol=rtol,
+            dtype=dtype,
+            progress=progress,
+        )
+    if energy:
+        report.energy = check_energy(model, x, rtol=energy_rtol, dtype=dtype)
+    if certificates:
+        report.certificates = certify(model)
+    return report

@@ -1,0 +1,401 @@
+"""Equivariant convolutions: exact equivariance on the grid, interpolated equivariance for the other
+groups, state dicts, caching, export, gradients, torch.compile, certificates, initialization, errors."""
+
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from groupconv.groups import O2, SO2, Cyclic, Dihedral
+from groupconv.nn import (
+    FieldType,
+    FourierBesselConv2d,
+    GroupConv2d,
+    LiftingConv2d,
+    SteerableConv2d,
+    rotate_field,
+)
+from groupconv.reps import irrep, regular, trivial
+from groupconv.testing import assert_torch_compile
+from groupconv.verify.certify import certify
+
+pytestmark = pytest.mark.filterwarnings("ignore:kernel basis")
+
+
+def _mixed(G):
+    return FieldType(G, [regular(G), irrep(G, 1, 1) if isinstance(G, Dihedral) else irrep(G, 1), trivial(G)])
+
+
+def _layers(G):
+    mixed = _mixed(G)
+    reg2 = FieldType(G, [regular(G)] * 2)
+    return {
+        "lifting": LiftingConv2d(G, 2, 3, 5, padding=2),
+        "group": GroupConv2d(G, 2, 2, 3, padding=1),
+        "steerable-gaussian": SteerableConv2d(mixed, reg2, 5, padding=2),
+        "steerable-bessel": SteerableConv2d(reg2, mixed, 5, padding=2, basis="bessel"),
+        "steerable-exact": SteerableConv2d(mixed, mixed, 3, padding=1, basis="exact"),
+    }
+
+
+def _equivariance_error(layer, x, tin=None, tout=None):
+    """``max_g |L(g x) - g L(x)|`` over every element, all elements in one batch."""
+    tin = tin or layer.in_type
+    tout = tout or layer.out_type
+    n = tin.group.order
+    with torch.no_grad():
+        y = layer(x)
+        gx = torch.cat([tin.transform(x, g) for g in range(n)])
+        gy = torch.cat([tout.transform(y, g) for g in range(n)])
+        err = (layer(gx) - gy).abs().max()
+    return float(err), float(y.abs().max())
+
+
+@pytest.mark.parametrize("G", [Cyclic(4), Dihedral(4)], ids=str)
+def test_exact_equivariance_on_the_grid_float64_and_float32(G):
+    torch.manual_seed(0)
+    for name, layer in _layers(G).items():
+        x = torch.randn(1, layer.in_type.size, 9, 9, dtype=torch.float64)
+        err, scale = _equivariance_error(layer.double(), x)
+        assert err <= 1e-10, (name, err)
+        err, scale = _equivariance_error(layer.float(), x.float())
+        assert err / scale <= 1e-5, (name, err / scale)
+
+
+def test_stride_dilation_and_grouped_channels_stay_exact():
+    G = Dihedral(4)
+    ft = FieldType(G, [regular(G), irrep(G, 1, 1)] * 2)
+    layers = [
+        SteerableConv2d(ft, ft, 3, stride=2, padding=1, groups=2).double(),
+        GroupConv2d(G, 2, 2, 3, dilation=2, padding=2).double(),
+        LiftingConv2d(G, 1, 2, 3, stride=2, padding=1).double(),
+    ]
+    for layer in layers:
+        x = torch.randn(1, layer.in_type.size, 13, 13, dtype=torch.float64)
+        err, _ = _equivariance_error(layer, x)
+        assert err <= 1e-10, (layer, err)
+    w, _ = layers[0].expand_filter()
+    assert w.shape == (ft.size, ft.size // 2, 3, 3)
+
+
+def test_six_layer_network_is_exactly_equivariant():
+    for G in [Cyclic(4), Dihedral(4)]:
+        mixed = _mixed(G)
+        reg = FieldType(G, [regular(G)] * 2)
+        net = nn.Sequential(
+            LiftingConv2d(G, 1, 2, 5, padding=2),
+            nn.ReLU(),
+            GroupConv2d(G, 2, 2, 3, padding=1),
+            nn.ReLU(),
+            SteerableConv2d(reg, mixed, 3, padding=1),
+            SteerableConv2d(mixed, reg, 3, padding=1, basis="exact"),
+            nn.ReLU(),
+            GroupConv2d(G, 2, 2, 3, padding=1),
+            SteerableConv2d(reg, mixed, 5, padding=2, basis="bessel"),
+        ).double()
+        x = torch.randn(2, 1, 15, 15, dtype=torch.float64)
+        err, _ = _equivariance_error(net, x, net[0].in_type, net[-1].out_type)
+        assert err <= 1e-10, (G, err)
+
+
+# -- groups that do not permute the grid ------------------------------------------------------------------
+def _smooth_field(ft, g, size=33, s=4.0, seed=0):
+    """A sum of Gaussian blobs (std ``s`` pixels) per channel, evaluated exactly at ``g^{-1} x`` and
+    acted on by ``rho(g)``: the exact transform of a band-limited field."""
+    gen = torch.Generator().manual_seed(seed)
+    centers = (torch.rand(ft.size, 4, 2, generator=gen, dtype=torch.float64) - 0.5) * size * 0.5
+    amps = torch.randn(ft.size, 4, generator=gen, dtype=torch.float64)
+    c = (size - 1) / 2
+    i, j = torch.meshgrid(*(torch.arange(size, dtype=torch.float64),) * 2, indexing="ij")
+    p = torch.stack([j - c, c - i], -1)
+    q = p @ torch.linalg.inv(ft.group.action_matrix(g, dtype=torch.float64)).T
+    d2 = ((q[None, None] - centers[:, :, None, None]) ** 2).sum(-1)
+    f = (amps[:, :, None, None] * torch.exp(-d2 / (2 * s * s))).sum(1)
+    return torch.einsum("cd,dhw->chw", ft.representation(g), f)[None]
+
+
+def _disc(size, frac=0.35):
+    c = (size - 1) / 2
+    i, j = torch.meshgrid(torch.arange(size), torch.arange(size), indexing="ij")
+    return ((i - c) ** 2 + (j - c) ** 2) <= (frac * size) ** 2
+
+
+def _identity(G):
+    return torch.tensor(0) if G.is_finite else G.identity(dtype=torch.float64)
+
+
+def _continuous_cases():
+    s, o, c8, d8 = SO2(), O2(), Cyclic(8), Dihedral(8)
+    return [
+        (
+            "SO2",
+            FieldType(s, [irrep(s, 0), irrep(s, 1)]),
+            FieldType(s, [irrep(s, 0), irrep(s, 1), irrep(s, 2)]),
+        ),
+        (
+            "O2",
+            FieldType(o, [irrep(o, 0, 0), irrep(o, 1, 1)]),
+            FieldType(o, [irrep(o, 1, 0), irrep(o, 1, 1), irrep(o, 1, 2)]),
+        ),
+        ("C8", FieldType(c8, [trivial(c8)]), FieldType(c8, [regular(c8)])),
+        ("D8", FieldType(d8, [regular(d8)]), FieldType(d8, [regular(d8)])),
+    ]
+
+
+# Interpolated rotations: inputs are Gaussian blobs of std 4 px evaluated exactly on rotated coordinates;
+# outputs are rotated by Keys-cubic interpolation and compared inside the inscribed disc. The measured
+# relative errors are about 1e-3 (Gaussian rings) and 3e-3 to 3e-2 (Fourier-Bessel, whose radial parts
+# are cut at the disc of radius k/2 and sampled anisotropically on the square grid).
+TOL = {"gaussian": 5e-3, "bessel": 5e-2}
+
+
+@pytest.mark.parametrize("case", _continuous_cases(), ids=lambda c: c[0])
+@pytest.mark.parametrize("basis", ["gaussian", "bessel"])
+def test_interpolated_equivariance_for_other_groups(case, basis):
+    _, fin, fout = case
+    G = fin.group
+    torch.manual_seed(0)
+    conv = SteerableConv2d(fin, fout, 5, padding=2, basis=basis).double()
+    x = _smooth_field(fin, _identity(G))
+    y = conv(x)
+    m = _disc(33)
+    gs = G.elements()[1::2] if G.is_finite else G.sample(6, generator=torch.Generator().manual_seed(3))
+    worst = 0.0
+    for g in gs:
+        err = (conv(_smooth_field(fin, g)) - rotate_field(y, fout, g))[..., m].abs().max()
+        worst = max(worst, float(err / y[..., m].abs().max()))
+    assert worst <= TOL[basis], worst
+
+
+def test_lifting_and_group_conv_for_c8_and_d8_use_steerable_bases():
+    for G in [Cyclic(8), Dihedral(8)]:
+        net = nn.Sequential(LiftingConv2d(G, 1, 2, 5, padding=2), GroupConv2d(G, 2, 1, 5, padding=2)).double()
+        assert net[0].basis_kind == "gaussian" and net[1].weight.dim() == 1
+        x = _smooth_field(net[0].in_type, _identity(G))
+        y = net(x)
+        m = _disc(33)
+        worst = 0.0
+        for g in G.elements()[1::3]:
+            err = (
+                (net(_smooth_field(net[0].in_type, g)) - rotate_field(y, net[1].out_type, g))[..., m]
+                .abs()
+                .max()
+            )
+            worst = max(worst, float(err / y[..., m].abs().max()))
+        assert worst <= 1e-2, (G, worst)
+
+
+def test_rotate_field_accuracy_and_exact_quarter_turns():
+    G = SO2()
+    ft = FieldType(G, [irrep(G, 0), irrep(G, 1)])
+    m = _disc(33)
+    for s, tol in [(3.0, 2e-3), (6.0, 3e-4)]:
+        x = _smooth_field(ft, _identity(G), s=s)
+        for th in (0.3, 1.0, 2.5):
+            g = torch.tensor(th, dtype=torch.float64)
+            err = (rotate_field(x, ft, g) - _smooth_field(ft, g, s=s))[..., m].abs().max()
+            assert err / x[..., m].abs().max() <= tol, (s, th)
+    x = torch.randn(1, 3, 9, 9, dtype=torch.float64)
+    q = rotate_field(x, ft, torch.tensor(math.pi / 2, dtype=torch.float64))
+    rho = ft.representation(torch.tensor(math.pi / 2, dtype=torch.float64))
+    expected = torch.einsum("cd,bdhw->bchw", rho, torch.rot90(x, 1, dims=(-2, -1)))
+    assert (q - expected).abs().max() < 1e-12
+    D = Dihedral(4)
+    fd = FieldType(D, [regular(D)])
+    xd = torch.randn(1, 8, 7, 7, dtype=torch.float64)
+    for g in range(8):
+        assert (rotate_field(xd, fd, g) - fd.transform(xd, g)).abs().max() < 1e-12
+
+
+# -- module behaviour ---------------------------------------------------------------------------------------
+def _all_layers():
+    out = dict(_layers(Dihedral(4)))
+    D8 = Dihedral(8)
+    out["steerable-D8"] = SteerableConv2d(
+        FieldType(D8, [regular(D8)]), FieldType(D8, [regular(D8)] * 2), 3, padding=1
+    )
+    out["lifting-C8"] = LiftingConv2d(Cyclic(8), 2, 2, 3, padding=1)
+    s = SO2()
+    out["steerable-SO2"] = SteerableConv2d(
+        FieldType(s, [irrep(s, 0), irrep(s, 1)]),
+        FieldType(s, [irrep(s, 1), irrep(s, 0)]),
+        5,
+        padding=2,
+        bias=True,
+    )
+    out["fourier-bessel"] = FourierBesselConv2d(3, 4, 5, num_bases=8, padding=2, stride=2)
+    return out
+
+
+def _in_channels(layer):
+    return layer.in_type.size if hasattr(layer, "in_type") else layer.in_channels
+
+
+def test_state_dict_identical_in_train_and_eval_and_loads_into_a_fresh_module():
+    for name, layer in _all_layers().items():
+        layer.train()
+        sd_train = {k: v.clone() for k, v in layer.state_dict().items()}
+        layer.eval()
+        sd_eval = layer.state_dict()
+        assert list(sd_train) == list(sd_eval) == [n for n, _ in layer.named_parameters()], name
+        assert all(torch.equal(sd_train[k], sd_eval[k]) for k in sd_train)
+        fresh = copy.deepcopy(layer)
+        for p in fresh.parameters():
+            nn.init.normal_(p)
+        fresh.load_state_dict(sd_train)
+        x = torch.randn(2, _in_channels(layer), 9, 9)
+        assert torch.equal(fresh(x), layer(x)), name
+
+
+def test_eval_cache_is_used_and_invalidated():
+    layer = SteerableConv2d(_mixed(Dihedral(4)), _mixed(Dihedral(4)), 3, padding=1)
+    x = torch.randn(1, layer.in_type.size, 8, 8)
+    y_train = layer(x)
+    layer.eval()
+    with torch.no_grad():
+        y1 = layer(x)
+        w1 = layer.filter()[0]
+        assert layer.filter()[0] is w1  # cached
+        layer.weight.add_(0.1)
+        y2 = layer(x)
+    assert torch.allclose(y1, y_train, atol=1e-6)
+    layer.train()
+    assert torch.allclose(layer(x), y2, atol=1e-6) and not torch.allclose(y1, y2)
+
+
+def test_export_matches():
+    for name, layer in _all_layers().items():
+        x = torch.randn(2, _in_channels(layer), 11, 11)
+        conv = layer.export()
+        assert type(conv) is nn.Conv2d
+        torch.testing.assert_close(conv(x), layer(x), atol=1e-6, rtol=1e-5, msg=name)
+
+
+def test_gradcheck():
+    D = Dihedral(4)
+    for layer in [
+        LiftingConv2d(Cyclic(4), 1, 1, 3, padding=1),
+        GroupConv2d(D, 1, 1, 3, padding=1),
+        SteerableConv2d(
+            FieldType(D, [irrep(D, 1, 1), trivial(D)]), FieldType(D, [irrep(D, 1, 1)]), 3, padding=1
+        ),
+        FourierBesselConv2d(1, 2, 3, padding=1),
+    ]:
+        layer = layer.double()
+        x = torch.randn(1, _in_channels(layer), 5, 5, dtype=torch.float64, requires_grad=True)
+        w = layer.weight.detach().clone().requires_grad_(True)
+
+        def fn(x, w, layer=layer):
+            return torch.func.functional_call(layer, {"weight": w}, (x,))
+
+        assert torch.autograd.gradcheck(fn, (x, w), fast_mode=True)
+
+
+def test_torch_compile():
+    for name, layer in _all_layers().items():
+        if name not in ("lifting", "group", "steerable-gaussian", "fourier-bessel"):
+            continue  # the other layers share these code paths
+        x = torch.randn(2, _in_channels(layer), 9, 9)
+        assert_torch_compile(layer, x)
+
+
+def test_certificates():
+    D = Dihedral(4)
+    reg = FieldType(D, [regular(D)] * 2)
+    layers = {
+        "lift": LiftingConv2d(D, 1, 2, 5),
+        "group": GroupConv2d(D, 2, 2, 3),
+        "steer": SteerableConv2d(reg, _mixed(D), 5),
+        "exact": SteerableConv2d(_mixed(D), reg, 3, basis="exact"),
+        "c8": GroupConv2d(Cyclic(8), 1, 1, 5),
+        "so2": _all_layers()["steerable-SO2"],
+    }
+    report = certify(nn.ModuleDict(layers))
+    assert all(r.status == "proved" for r in report.rows), report.to_text()
+    broken = layers["steer"]
+    broken.basis = broken.basis.clone()  # identical layers share the basis buffer
+    broken.basis[0, 0, 0, 0, 0, 0] += 0.5
+    status, reason, res = broken.certificate()
+    assert status == "failed" and res > 1e-3
+
+
+def test_generalized_he_init_keeps_the_variance():
+    torch.manual_seed(0)
+    D = Dihedral(8)
+    for layer in [
+        SteerableConv2d(FieldType(D, [regular(D)] * 8), FieldType(D, [regular(D)] * 8), 5, bias=False),
+        GroupConv2d(Cyclic(4), 16, 16, 3, bias=False),
+        SteerableConv2d(
+            FieldType(SO2(), [irrep(SO2(), 1)] * 16), FieldType(SO2(), [irrep(SO2(), 1)] * 16), 5
+        ),
+    ]:
+        x = torch.randn(8, layer.in_type.size, 24, 24)
+        with torch.no_grad():
+            ratio = float(layer(x).var() / x.var())
+        assert 1.5 < ratio < 2.5, (layer, ratio)
+
+
+def test_bias_only_on_trivial_irreps():
+    D = Dihedral(4)
+    no_trivial = SteerableConv2d(FieldType(D, [regular(D)]), FieldType(D, [irrep(D, 1, 1)] * 2), 3)
+    assert no_trivial.bias is None
+    layer = SteerableConv2d(FieldType(D, [regular(D)]), FieldType(D, [regular(D), irrep(D, 1, 1)]), 3)
+    assert layer.bias.numel() == 1
+    with torch.no_grad():
+        layer.bias.fill_(1.0)
+    b = layer.expand_filter()[1]
+    assert torch.allclose(b[:8], b[:8].mean().expand(8)) and b[8:].abs().max() == 0
+
+
+def test_fourier_bessel_conv():
+    conv = FourierBesselConv2d(3, 8, 5, num_bases=6)
+    s = conv.parameter_savings()
+    assert s["plain"] == 8 * 3 * 25 and s["fourier_bessel"] == 8 * 3 * 6 and s["saved"] == 8 * 3 * 19
+    w = conv.expand_filter()
+    assert torch.allclose(w, torch.einsum("oik,khw->oihw", conv.weight, conv.basis.float()))
+    assert FourierBesselConv2d(1, 1, 7).num_bases == 38
+
+
+def test_bad_input_gives_clear_errors():
+    D = Dihedral(4)
+    layer = GroupConv2d(D, 2, 2, 3)
+    with pytest.raises(ValueError, match=r"\(batch, 16, H, W\), got \(1, 15, 8, 8\)"):
+        layer(torch.randn(1, 15, 8, 8))
+    with pytest.raises(TypeError, match="dtype"):
+        layer(torch.randn(1, 16, 8, 8, dtype=torch.float64))
+    with pytest.raises(ValueError, match="empty kernel basis"):
+        SteerableConv2d(FieldType(SO2(), [irrep(SO2(), 0)]), FieldType(SO2(), [irrep(SO2(), 4)]), 3)
+    with pytest.raises(ValueError, match="same group"):
+        SteerableConv2d(FieldType(D, [regular(D)]), FieldType(Cyclic(4), [regular(Cyclic(4))]), 3)
+    with pytest.raises(ValueError, match="square"):
+        LiftingConv2d(D, 1, 1, (3, 5))
+    with pytest.raises(ValueError, match="odd"):
+        SteerableConv2d(FieldType(D, [regular(D)]), FieldType(D, [regular(D)]), 4)
+    with pytest.raises(ValueError, match="basis='exact' needs"):
+        SteerableConv2d(
+            FieldType(Cyclic(8), [regular(Cyclic(8))]),
+            FieldType(Cyclic(8), [regular(Cyclic(8))]),
+            3,
+            basis="exact",
+        )
+    with pytest.raises(TypeError, match="C_n and D_n"):
+        LiftingConv2d(SO2(), 1, 1, 3)
+    with pytest.raises(ValueError, match="groups=2"):
+        SteerableConv2d(FieldType(D, [regular(D)] * 3), FieldType(D, [regular(D)] * 2), 3, groups=2)
+    with pytest.raises(ValueError, match="3, H, W"):
+        FourierBesselConv2d(3, 2, 3)(torch.randn(1, 2, 5, 5))
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu():
+    for name, layer in _all_layers().items():
+        x = torch.randn(2, _in_channels(layer), 11, 11)
+        y = layer(x)
+        layer_cuda = copy.deepcopy(layer).cuda()
+        torch.testing.assert_close(layer_cuda(x.cuda()).cpu(), y, atol=1e-5, rtol=1e-4, msg=name)
+        layer_cuda.eval()
+        torch.testing.assert_close(layer_cuda(x.cuda()).cpu(), y, atol=1e-5, rtol=1e-4, msg=name)

@@ -1,0 +1,35 @@
+"""The scattering examples run (smoke mode)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "examples" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_texture_scattering_smoke(capsys):
+    pytest.importorskip("sklearn")
+    pytest.importorskip("skimage")
+    results = _load("texture_scattering").main(["--smoke"])
+    assert set(results) == {"translation scattering", "roto-translation scattering"}
+    assert all(0.0 <= v <= 1.0 for v in results.values())
+    assert "test accuracy" in capsys.readouterr().out
+
+
+def test_energy_propagation_smoke(capsys):
+    pytest.importorskip("skimage")
+    results = _load("energy_propagation").main(["--smoke"])
+    for r in results.values():
+        assert r["defect"] < 1e-12
+        assert 0 < r["rate"] < 1
+    assert "Depth needed" in capsys.readouterr().out
