@@ -77,7 +77,7 @@ def _correlation(maps: torch.Tensor, x: torch.Tensor) -> np.ndarray:
 def run(options: Options) -> Result:
     torch.manual_seed(options.seed)
     if options.smoke:
-        width, steps, n_test, img_size, n_images = 4, 10, 16, 24, 3
+        width, steps, n_test, img_size, n_images = 4, 10, 16, 24, 2
     else:
         width, steps, n_test, img_size, n_images = 32, 1500, 300, 128, 8
     xtr, ytr, xte, yte = _digits(n_test)
