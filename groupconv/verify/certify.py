@@ -343,9 +343,12 @@ def _certify_permutation_layer(module: nn.Module) -> tuple[str, str]:
 def _register_library_certifiers() -> None:
     from ..nn.nonlinearities import PointwiseNonlinearity
     from ..nn.pooling import GroupPooling
+    from ..scattering.scattering2d import Scattering2D
+    from .scattering_certificates import certify_scattering
 
     for cls in (PointwiseNonlinearity, GroupPooling):
         _CERTIFIERS.setdefault(cls, _certify_permutation_layer)
+    _CERTIFIERS.setdefault(Scattering2D, certify_scattering)
 
 
 def span_residual(filt: torch.Tensor, basis: torch.Tensor) -> float:
