@@ -42,16 +42,6 @@ def periodize(x: torch.Tensor, k: int) -> torch.Tensor:
     return x.reshape(*lead, k, M // k, k, N // k).mean((-4, -2))
 
 
-def _fft2_real(u: torch.Tensor) -> torch.Tensor:
-    """Full 2-D DFT of a real tensor from its half spectrum (``rfft2``) and Hermitian symmetry,
-    ``u^(-k) = conj(u^(k))``: about half the work of a complex FFT of the real input."""
-    N = u.shape[-1]
-    half = torch.fft.rfft2(u)
-    tail = half[..., 1 : (N + 1) // 2].flip(-1)
-    tail = torch.roll(torch.flip(tail, (-2,)), 1, -2).conj()
-    return torch.cat([half, tail], -1)
-
-
 def _filter_fold(uf: torch.Tensor, filt: torch.Tensor, k: int) -> torch.Tensor:
     """``periodize(uf[:, :, None] * filt, k)`` for ``uf`` ``(B, P, M, N)`` and ``filt`` ``(F, M, N)``,
     ``(B, P, F, M / k, N / k)``, as one contraction over the ``k^2`` aliased blocks: the full-resolution
@@ -252,7 +242,7 @@ class Scattering2D(_FilterModule):
             S, U, nxt = [], groups, []
             for (key, _), u in zip(plan, groups):
                 res = self._res(key)
-                uf = _fft2_real(u)
+                uf = torch.fft.fft2(u)
                 phi = getattr(self, f"_phi_{res}").unsqueeze(0)
                 S.append(torch.fft.ifft2(_filter_fold(uf, phi, 2 ** (out_res - res))).real.squeeze(2))
                 if m == self.max_order:
