@@ -5,8 +5,10 @@ Translation scattering (Mallat, CPAM 2012; Bruna & Mallat, TPAMI 2013, Eq. (6)):
 
 .. math::  S[p] f = U[p] f * \\phi_{2^J}, \\qquad m = 0, \\dots, N,
 
-computed with batched FFTs: every layer multiplies all its signals by all its filters in one broadcast
-product; the only Python loops run over orders and over the (at most ``J``) resolutions of a layer.
+computed with batched FFTs: the maps of a layer are grouped by the scale of their last filter, and each
+group is filtered by all the filters of each coarser scale in one contraction that also performs the
+subsampling; the Python loops run over orders, these groups and scales (at most ``J(J+1)/2`` per
+order), never over filters, orientations or paths.
 
 Roto-translation scattering (Sifre & Mallat, CVPR 2013, Sec. 3): the first layer
 ``U_1 f(x, theta) = |f * psi_{j_1, theta}|(x)`` is a function on the roto-translation group; the next
