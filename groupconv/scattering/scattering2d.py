@@ -5,8 +5,10 @@ Translation scattering (Mallat, CPAM 2012; Bruna & Mallat, TPAMI 2013, Eq. (6)):
 
 .. math::  S[p] f = U[p] f * \\phi_{2^J}, \\qquad m = 0, \\dots, N,
 
-computed with batched FFTs: every layer multiplies all its signals by all its filters in one broadcast
-product; the only Python loops run over orders and over the (at most ``J``) resolutions of a layer.
+computed with batched FFTs: the maps of a layer are grouped by the scale of their last filter, and each
+group is filtered by all the filters of each coarser scale in one contraction that also performs the
+subsampling; the Python loops run over orders, these groups and scales (at most ``J(J+1)/2`` per
+order), never over filters, orientations or paths.
 
 Roto-translation scattering (Sifre & Mallat, CVPR 2013, Sec. 3): the first layer
 ``U_1 f(x, theta) = |f * psi_{j_1, theta}|(x)`` is a function on the roto-translation group; the next
@@ -40,16 +42,6 @@ def periodize(x: torch.Tensor, k: int) -> torch.Tensor:
         return x
     *lead, M, N = x.shape
     return x.reshape(*lead, k, M // k, k, N // k).mean((-4, -2))
-
-
-def _fft2_real(u: torch.Tensor) -> torch.Tensor:
-    """Full 2-D DFT of a real tensor from its half spectrum (``rfft2``) and Hermitian symmetry,
-    ``u^(-k) = conj(u^(k))``: about half the work of a complex FFT of the real input."""
-    N = u.shape[-1]
-    half = torch.fft.rfft2(u)
-    tail = half[..., 1 : (N + 1) // 2].flip(-1)
-    tail = torch.roll(torch.flip(tail, (-2,)), 1, -2).conj()
-    return torch.cat([half, tail], -1)
 
 
 def _filter_fold(uf: torch.Tensor, filt: torch.Tensor, k: int) -> torch.Tensor:
@@ -252,7 +244,7 @@ class Scattering2D(_FilterModule):
             S, U, nxt = [], groups, []
             for (key, _), u in zip(plan, groups):
                 res = self._res(key)
-                uf = _fft2_real(u)
+                uf = torch.fft.fft2(u)
                 phi = getattr(self, f"_phi_{res}").unsqueeze(0)
                 S.append(torch.fft.ifft2(_filter_fold(uf, phi, 2 ** (out_res - res))).real.squeeze(2))
                 if m == self.max_order:
