@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 import sympy
 import torch
+from _fourier_helpers import _one_thread  # noqa: F401  (autouse fixture)
+from _fourier_helpers import gen as _gen
 
 from groupconv.fourier import (
     FourierCoefficients,
@@ -35,19 +37,6 @@ FINITE = [
     DirectProduct(Cyclic(4), Cyclic(4)),
     DirectProduct(Dihedral(3), Cyclic(2)),
 ]
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small FFTs on a shared 2-core machine are far faster on one thread (no OpenMP spin-waits)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-def _gen(seed=0):
-    return torch.Generator().manual_seed(seed)
 
 
 def _max_diff(a: FourierCoefficients, b: FourierCoefficients) -> float:

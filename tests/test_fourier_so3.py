@@ -8,6 +8,9 @@ import torch
 
 spatial = pytest.importorskip("groupconv.groups.spatial")
 
+from _fourier_helpers import _one_thread  # noqa: E402, F401  (autouse fixture)
+from _fourier_helpers import gen as _gen  # noqa: E402
+
 from groupconv.fourier import (  # noqa: E402
     HomogeneousSpace,
     convolve,
@@ -22,19 +25,6 @@ from groupconv.nn import GroupConvolution  # noqa: E402
 from groupconv.verify.equivariance import check_equivariance  # noqa: E402
 
 SO3 = spatial.SO3
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small FFTs on a shared 2-core machine are far faster on one thread (no OpenMP spin-waits)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
-def _gen(seed=0):
-    return torch.Generator().manual_seed(seed)
 
 
 def _random_coefficients(space, batch=(2,), seed=0):

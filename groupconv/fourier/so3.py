@@ -30,6 +30,8 @@ import math
 import numpy as np
 import torch
 
+from ..groups.spatial import SO3
+
 __all__ = ["so3_grid", "euler_to_matrix", "so3_tables"]
 
 
@@ -46,30 +48,17 @@ def so3_grid(bandwidth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nda
     return alpha, beta, alpha.copy(), wb
 
 
-def _rz(t: torch.Tensor) -> torch.Tensor:
-    c, s = torch.cos(t), torch.sin(t)
-    o, z = torch.ones_like(t), torch.zeros_like(t)
-    return torch.stack(
-        [torch.stack([c, -s, z], -1), torch.stack([s, c, z], -1), torch.stack([z, z, o], -1)], -2
-    )
-
-
-def _ry(t: torch.Tensor) -> torch.Tensor:
-    c, s = torch.cos(t), torch.sin(t)
-    o, z = torch.ones_like(t), torch.zeros_like(t)
-    return torch.stack(
-        [torch.stack([c, z, s], -1), torch.stack([z, o, z], -1), torch.stack([-s, z, c], -1)], -2
-    )
-
-
 def euler_to_matrix(alpha: torch.Tensor, beta: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:
-    """ZYZ Euler angles to rotation matrices: ``R_z(alpha) R_y(beta) R_z(gamma)``, batched."""
-    alpha, beta, gamma = torch.broadcast_tensors(
+    """ZYZ Euler angles to rotation matrices: ``R_z(alpha) R_y(beta) R_z(gamma)``, batched, in float64.
+
+    :meth:`~groupconv.groups.SO3.from_euler` on the angles cast to float64 (the grid tables are built in
+    float64 whatever the dtype of the angles given).
+    """
+    return SO3.from_euler(
         torch.as_tensor(alpha, dtype=torch.float64),
         torch.as_tensor(beta, dtype=torch.float64),
         torch.as_tensor(gamma, dtype=torch.float64),
     )
-    return _rz(alpha) @ _ry(beta) @ _rz(gamma)
 
 
 def _z_eigenbasis(ir, l: int) -> np.ndarray:
@@ -136,8 +125,6 @@ _TABLES: dict = {}
 
 
 def _so3():
-    from ..groups.spatial import SO3
-
     return SO3()
 
 

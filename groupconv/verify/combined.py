@@ -9,7 +9,7 @@ from torch import nn
 
 from .certify import certify
 from .energy import check_energy
-from .equivariance import check_equivariance
+from .equivariance import _model_device, check_equivariance
 from .report import VerificationReport
 
 __all__ = ["verify_model"]
@@ -51,12 +51,7 @@ def verify_model(
     VerificationReport
         ``.equivariance``, ``.energy``, ``.certificates`` and ``.passed``.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"verify_model takes an nn.Module, got {type(model).__name__}")
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    params = list(model.parameters()) + list(model.buffers())
-    device = params[0].device if params else x.device
+    device = _model_device("verify_model", model, x)
     info = {
         "model": type(model).__name__,
         "input shape": "x".join(str(s) for s in x.shape),

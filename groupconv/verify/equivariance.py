@@ -186,6 +186,17 @@ def _element_label(g: Any) -> Any:
     return g
 
 
+def _model_device(caller: str, model: Any, x: Any) -> torch.device:
+    """Check that ``model`` is an ``nn.Module`` and ``x`` a tensor; the device the checks run on: that of
+    the model's first parameter or buffer, else that of ``x``."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"{caller} takes an nn.Module, got {type(model).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    params = list(model.parameters()) + list(model.buffers())
+    return params[0].device if params else x.device
+
+
 def check_equivariance(
     model: nn.Module,
     x: torch.Tensor,
@@ -230,12 +241,7 @@ def check_equivariance(
     Report
         One :class:`EquivarianceRow` per layer, in forward order, plus a final ``(model)`` row.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"check_equivariance takes an nn.Module, got {type(model).__name__}")
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    params = list(model.parameters()) + list(model.buffers())
-    device = params[0].device if params else x.device
+    device = _model_device("check_equivariance", model, x)
     work = copy.deepcopy(model).to(device=device, dtype=dtype)
     work.eval()
     x = x.to(device=device, dtype=dtype)
