@@ -10,7 +10,7 @@ checks that the logits are invariant.
 
 Usage::
 
-    python examples/d4_digits.py --epochs 20 --seed 0
+    python examples/d4_digits.py --epochs 60 --seed 0
     python examples/d4_digits.py --smoke          # a few seconds, for CI
 """
 
@@ -172,7 +172,7 @@ def accuracy(model, x, y, device) -> float:
 
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=60)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", default="cpu")
     p.add_argument("--smoke", action="store_true", help="tiny run for CI (a few seconds)")
