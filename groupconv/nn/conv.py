@@ -480,7 +480,17 @@ class _RegularConv(EquivariantConv2d):
     lifting: bool
 
     def __init__(
-        self, group, in_channels, out_channels, kernel_size, stride, padding, dilation, bias, basis, options
+        self,
+        group: Group,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        bias: bool = True,
+        basis: str | None = None,
+        **basis_options,
     ):
         super().__init__()
         group = _check_group(group)
@@ -513,7 +523,7 @@ class _RegularConv(EquivariantConv2d):
             self.weight = nn.Parameter(torch.empty(shape))
             self.register_buffer("weight_index", torch.as_tensor(self._index_map()), persistent=False)
         else:
-            self._expansion = _BasisExpansion(self, in_type, out_type, 1, k, basis, options)
+            self._expansion = _BasisExpansion(self, in_type, out_type, 1, k, basis, basis_options)
             self.weight = nn.Parameter(torch.empty(self._expansion.num_params))
         if bias:
             self.bias = nn.Parameter(torch.zeros(out_channels))
@@ -594,32 +604,6 @@ class LiftingConv2d(_RegularConv):
 
     lifting = True
 
-    def __init__(
-        self,
-        group: Group,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        bias: bool = True,
-        basis: str | None = None,
-        **basis_options,
-    ):
-        super().__init__(
-            group,
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            bias,
-            basis,
-            basis_options,
-        )
-
 
 class GroupConv2d(_RegularConv):
     """Group convolution between regular fields.
@@ -641,32 +625,6 @@ class GroupConv2d(_RegularConv):
     """
 
     lifting = False
-
-    def __init__(
-        self,
-        group: Group,
-        in_channels: int,
-        out_channels: int,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        bias: bool = True,
-        basis: str | None = None,
-        **basis_options,
-    ):
-        super().__init__(
-            group,
-            in_channels,
-            out_channels,
-            kernel_size,
-            stride,
-            padding,
-            dilation,
-            bias,
-            basis,
-            basis_options,
-        )
 
 
 # -- certificates for basis expansions ---------------------------------------------------------------------
