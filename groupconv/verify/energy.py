@@ -38,7 +38,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .equivariance import typed_layers
+from .equivariance import _model_device, typed_layers
 from .report import EnergyRow, Report
 
 __all__ = [
@@ -273,10 +273,7 @@ def check_energy(
     rtol:
         Relative slack on the bounds.
     """
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"check_energy takes an nn.Module, got {type(model).__name__}")
-    params = list(model.parameters()) + list(model.buffers())
-    device = params[0].device if params else x.device
+    device = _model_device("check_energy", model, x)
     work = copy.deepcopy(model).to(device=device, dtype=dtype).eval()
     x = x.to(device=device, dtype=dtype)
     named = dict(work.named_modules())
