@@ -55,9 +55,10 @@ def _model():
     ).double()
 
 
-def _ddp_worker(rank, world_size, path):
+def _train_small():
+    """Five SGD steps on the small regression task: in a single process, or as one rank of a group."""
     x, y = _data()
-    res = train(
+    return train(
         _model(),
         x,
         y,
@@ -68,24 +69,17 @@ def _ddp_worker(rank, world_size, path):
         optimizer="sgd",
         quiet=True,
     )
+
+
+def _ddp_worker(rank, world_size, path):
+    res = _train_small()
     torch.save([p.detach() for p in res.model.parameters()], f"{path}/rank{rank}.pt")
 
 
 def test_ddp_two_processes_match_single_process(tmp_path):
     # every rank trains on half of each global batch; averaged gradients equal the full-batch gradient
     spawn_local(_ddp_worker, 2, (str(tmp_path),))
-    x, y = _data()
-    single = train(
-        _model(),
-        x,
-        y,
-        torch.nn.functional.mse_loss,
-        steps=5,
-        batch_size=16,
-        lr=0.05,
-        optimizer="sgd",
-        quiet=True,
-    )
+    single = _train_small()
     p0 = torch.load(tmp_path / "rank0.pt")
     p1 = torch.load(tmp_path / "rank1.pt")
     for a, b, c in zip(p0, p1, single.model.parameters()):
