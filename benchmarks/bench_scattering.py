@@ -7,7 +7,8 @@ Run in an environment with kymatio 0.3 (it needs scipy < 1.17), groupconv on the
     PYTHONPATH=. /work/venvs/kymatio/bin/python benchmarks/bench_scattering.py
 
 Measures, for J=3, L=8, batch 16 at 64x64 and 256x256: the forward time ratio (kymatio / groupconv,
-CPU, float32), the filter-bank construction ratio, and the agreement of the outputs when groupconv
+CPU, float32) for groupconv on kymatio's padded grid (same outputs) and for groupconv's own circular
+``Scattering2D`` on the unpadded image (same input, same output shape), the filter-bank construction ratio, and the agreement of the outputs when groupconv
 uses kymatio's filters, its reflect padding and its cropping (max relative difference,
 ``max |S_g - S_k| / max |S_k|``, asserted below 1e-5: kymatio computes its filters in complex64). Also the
 construction time of 512x512, J=4, L=8 banks.
@@ -33,13 +34,13 @@ def best_of(fn, repeat: int) -> float:
     return min(times)
 
 
-def interleaved(fn_a, fn_b, repeat: int) -> tuple[float, float]:
-    """Best-of timings of two functions run alternately, so that a varying machine load hits both."""
-    ta, tb = [], []
+def interleaved(*fns, repeat: int) -> tuple[float, ...]:
+    """Best-of timings of functions run alternately, so that a varying machine load hits all of them."""
+    times = [[] for _ in fns]
     for _ in range(repeat):
-        ta.append(best_of(fn_a, 1))
-        tb.append(best_of(fn_b, 1))
-    return min(ta), min(tb)
+        for t, fn in zip(times, fns):
+            t.append(best_of(fn, 1))
+    return tuple(min(t) for t in times)
 
 
 class KymatioLike(torch.nn.Module):
@@ -71,29 +72,34 @@ def main() -> None:
     J, L, B = 3, 8, 16
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
     print(
-        "| size | kymatio forward (s) | groupconv forward (s) | forward ratio | kymatio filters (s) |"
-        " groupconv filters (s) | construction ratio | max rel. diff (float32) | max rel. diff (float64) |"
+        "| size | kymatio forward (s) | groupconv, kymatio's grid (s) | ratio | groupconv, circular (s) | ratio |"
+        " kymatio filters (s) | groupconv filters (s) | construction ratio | max rel. diff (float32) |"
+        " max rel. diff (float64) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
         x = torch.rand(B, n, n)
         k = KScattering2D(J=J, shape=(n, n), L=L, max_order=2)
         g = KymatioLike((n, n), J, L)
+        c = Scattering2D((n, n), J, L, max_order=2, filters="morlet")
         with torch.no_grad():
             ref = k(x)
             out = g(x)
-            t_k, t_g = interleaved(lambda k=k, x=x: k(x), lambda g=g, x=x: g(x), args.repeat)
+            assert c(x).shape == ref.shape
+            t_k, t_g, t_c = interleaved(
+                lambda k=k, x=x: k(x), lambda g=g, x=x: g(x), lambda c=c, x=x: c(x), repeat=args.repeat
+            )
         diff32 = float((out - ref).abs().max() / ref.abs().max())
         with torch.no_grad():
             out64 = g.double()(x.double())
         diff64 = float((out64 - ref.double()).abs().max() / ref.abs().max())
         Mp = g.scat.shape
         tf_k, tf_g = interleaved(
-            lambda Mp=Mp: filter_bank(Mp[0], Mp[1], J, L), lambda Mp=Mp: morlet_bank(Mp, J, L), args.repeat
+            lambda Mp=Mp: filter_bank(Mp[0], Mp[1], J, L), lambda Mp=Mp: morlet_bank(Mp, J, L), repeat=args.repeat
         )
         print(
-            f"| {n} | {t_k:.4f} | {t_g:.4f} | {t_k / t_g:.2f}x | {tf_k:.3f} | {tf_g:.4f} | "
-            f"{tf_k / tf_g:.0f}x | {diff32:.2e} | {diff64:.2e} |"
+            f"| {n} | {t_k:.4f} | {t_g:.4f} | {t_k / t_g:.2f}x | {t_c:.4f} | {t_k / t_c:.2f}x | {tf_k:.3f} | "
+            f"{tf_g:.4f} | {tf_k / tf_g:.0f}x | {diff32:.2e} | {diff64:.2e} |"
         )
         assert out.shape == ref.shape, (out.shape, ref.shape)
         # documented tolerance: kymatio builds its filters in complex64, so agreement is float32 rounding

@@ -79,23 +79,28 @@ def _full_spectrum(half: torch.Tensor, N: int) -> torch.Tensor:
     return torch.cat([half, upper], -1)
 
 
-def _lowpass(half: torch.Tensor, phi_half: torch.Tensor, k: int, N: int) -> torch.Tensor:
+def _lowpass(
+    half: torch.Tensor, phi_half: torch.Tensor, k: int, N: int, scaled: bool = False
+) -> torch.Tensor:
     """``IDFT(periodize(X phi, k))`` for the real maps whose ``rfft2`` half is ``half`` ``(..., M, N // 2 +
     1)`` and a real even low-pass ``phi`` given by its half ``phi_half``: the real maps ``(..., M / k,
     N / k)``.
 
     The product is Hermitian, so the rows are periodized in the frequency domain (the DFT of the
     row-subsampled map), the inverse is a real FFT, and the columns are subsampled in space.
+    ``scaled=True`` says ``phi_half`` already carries the factor ``1 / (M N)`` of the fold and of the
+    inverse transform.
     """
-    phi_half = phi_half.to(half.real.dtype)
     M = half.shape[-2]
     m = M // k
-    if k == 1:
-        return torch.fft.irfft2(half * phi_half, s=(M, N))
+    phi_half = phi_half.to(half.real.dtype)
+    if not scaled:
+        phi_half = phi_half / (M * N)
     out = half[..., :m, :] * phi_half[:m]
     for a in range(1, k):
         out.addcmul_(half[..., a * m : (a + 1) * m, :], phi_half[a * m : (a + 1) * m])
-    return torch.fft.irfft2(out.div_(k), s=(m, N))[..., ::k]
+    y = torch.fft.irfft2(out, s=(m, N), norm="forward")
+    return y if k == 1 else y[..., ::k]
 
 
 def _modulus(y: torch.Tensor) -> torch.Tensor:
@@ -198,6 +203,9 @@ class Scattering2D(_FilterModule):
     ----------
     paths_meta:
         For each output channel, the tuple of ``(j, theta)`` pairs of its path (``()`` for order 0).
+    chunk_bytes:
+        On CPU the batch is processed in chunks of at least two images whose largest intermediate is
+        about this size, so that the maps stay in the cache between the steps of the pipeline.
     """
 
     def __init__(
@@ -272,7 +280,7 @@ class Scattering2D(_FilterModule):
                 )
                 for t in sorted(set(js))
             ]
-        self.chunk_bytes = 2**25
+        self.chunk_bytes = 2**22
 
     @staticmethod
     def _name(key) -> str:
@@ -313,17 +321,17 @@ class Scattering2D(_FilterModule):
             f"filters={self.bank_name!r}, subsample={self.subsample}, paths={self.path_mode!r}"
         )
 
-    def _complex_filters(self, name: str, lo: int, hi: int, k: int, dtype: torch.dtype) -> torch.Tensor:
-        """Rows ``lo:hi`` of a filter buffer as a complex tensor carrying the fold factor ``1 / k^2``,
-        cached until the module is moved or converted."""
-        cache = self.__dict__.setdefault("_complex_cache", {})
-        key = (name, lo, hi, k, dtype)
+    def _scaled_filters(self, name: str, lo: int, hi: int, scale: float, dtype: torch.dtype) -> torch.Tensor:
+        """Rows ``lo:hi`` of a filter buffer times ``scale`` (the normalizations of a fold and of the
+        inverse FFT, applied once), in ``dtype``; cached until the module is moved or converted."""
+        cache = self.__dict__.setdefault("_scaled_cache", {})
+        key = (name, lo, hi, scale, dtype)
         if key not in cache:
-            cache[key] = (getattr(self, name)[lo:hi] / k**2).to(dtype).contiguous()
+            cache[key] = (getattr(self, name)[lo:hi] * scale).to(dtype).contiguous()
         return cache[key]
 
     def _apply(self, fn, recurse: bool = True):
-        self.__dict__.pop("_complex_cache", None)
+        self.__dict__.pop("_scaled_cache", None)
         return super()._apply(fn, recurse)
 
     def _orders(self, x: torch.Tensor):
@@ -341,24 +349,27 @@ class Scattering2D(_FilterModule):
                 res = self._res(key)
                 N = u.shape[-1]
                 half = torch.fft.rfft2(u)
-                S.append(_lowpass(half, getattr(self, f"_phih_{res}"), 2 ** (out_res - res), N))
+                M = u.shape[-2]
+                phi = self._scaled_filters(f"_phih_{res}", 0, M, 1 / (M * N), x.dtype)
+                S.append(_lowpass(half, phi, 2 ** (out_res - res), N, scaled=True))
                 if m == self.max_order:
                     continue
                 uf = _full_spectrum(half, N)
                 for name, lo, hi, k in self._steps[key]:
-                    w = self._complex_filters(name, lo, hi, k, cdtype)
-                    y = torch.fft.ifft2(_filter_fold(uf, w, k, scaled=True))
+                    # fold factor 1 / k^2 and inverse-FFT factor k^2 / (M N), applied to the filter once
+                    w = self._scaled_filters(name, lo, hi, 1 / (M * N), cdtype)
+                    y = torch.fft.ifft2(_filter_fold(uf, w, k, scaled=True), norm="forward")
                     nxt.append(_modulus(y).flatten(1, 2))
             yield m, S, U
             groups = nxt
 
     def _chunks(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Batch chunks whose largest intermediate stays within ``chunk_bytes`` on CPU (the pipeline is
-        memory-bound once its maps leave the cache); one chunk on other devices."""
-        if x.device.type != "cpu" or x.shape[0] <= 1:
+        """Batch chunks of at least two images whose largest intermediate stays near ``chunk_bytes`` on
+        CPU (the pipeline is memory-bound once its maps leave the cache); one chunk on other devices."""
+        if x.device.type != "cpu" or x.shape[0] <= 2:
             return [x]
         per_image = self._peak_elements() * x.element_size() * 2
-        return list(x.split(max(1, self.chunk_bytes // max(per_image, 1))))
+        return list(x.split(max(2, self.chunk_bytes // max(per_image, 1))))
 
     def _peak_elements(self) -> int:
         """Complex elements of the largest map group of one image (the output of one fold)."""
