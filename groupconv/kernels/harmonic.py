@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-import scipy.linalg
 import torch
+from scipy.linalg.lapack import dgeqp3 as _geqp3
 from scipy.special import jv
 
 from ..groups.base import Group, check_same_group
@@ -173,13 +173,29 @@ def _irrep_table(sigma: Irrep, degree: int) -> np.ndarray:
 
 def _angular_action(k: int, phi: np.ndarray, s: np.ndarray) -> np.ndarray:
     """``L(g)`` with ``e(g^{-1} theta) = L(g) e(theta)`` for ``e = (cos k theta, sin k theta)``:
-    ``g^{-1} theta = (-1)^s (theta - phi)``."""
+    ``g^{-1} theta = (-1)^s (theta - phi)``. Shape ``(n, a, a)``."""
     if k == 0:
         return np.ones((phi.shape[0], 1, 1))
     c, sn = np.cos(k * phi), np.sin(k * phi)
-    a = np.stack([np.stack([c, sn], -1), np.stack([-sn, c], -1)], -2)
-    d = np.where(s[:, None, None] == 1, np.diag([1.0, -1.0])[None], np.eye(2)[None])
-    return d @ a
+    a = np.empty((phi.shape[0], 2, 2))
+    a[:, 0, 0], a[:, 0, 1], a[:, 1, 0], a[:, 1, 1] = c, sn, -sn, c
+    a[s == 1, 1] *= -1.0
+    return a
+
+
+@lru_cache(maxsize=1024)
+def _averaging_action(group: Group, degree: int, k: int) -> np.ndarray:
+    """:func:`_angular_action` on the averaging elements of :func:`_elements`."""
+    phi, s, _, _ = _elements(group, degree)
+    return _angular_action(k, phi, s)
+
+
+def _pivots(p: np.ndarray) -> np.ndarray:
+    """Column pivots of the QR decomposition of ``p`` with column pivoting (LAPACK ``dgeqp3``)."""
+    _, jpvt, _, _, info = _geqp3(np.array(p, order="F"), overwrite_a=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"pivoted QR failed (dgeqp3 info={info})")
+    return jpvt - 1
 
 
 @lru_cache(maxsize=4096)
@@ -198,20 +214,28 @@ def angular_solutions(sigma_out: Irrep, sigma_in: Irrep, k: int) -> np.ndarray:
     if group.is_finite:
         # every element: the same table for every frequency
         degree = 0
-    phi, s, w, _ = _elements(group, degree)
+    else:
+        # one quadrature (exact up to the next multiple of 16) serves many irrep pairs and frequencies
+        degree = 16 * -(-max(degree, 1) // 16)
+    _, _, w, _ = _elements(group, degree)
     so = _irrep_table(sigma_out, degree)
     si = _irrep_table(sigma_in, degree)
-    lk = _angular_action(k, phi, s)
+    lk = _averaging_action(group, degree, k)
     a = lk.shape[-1]
     # T'[o, i, b] = sum_a L[a, b] so[o, O] T[O, I, a] si[i, I]
-    op = np.einsum("n,noO,niI,nab->oibOIa", w, so, si, lk)
+    # the Reynolds operator as one broadcast product over the averaging elements (axes n, o, i, b, O, I, a)
+    op = (
+        w[:, None, None, None, None, None, None]
+        * so[:, :, None, None, :, None, None]
+        * si[:, None, :, None, None, :, None]
+        * lk.transpose(0, 2, 1)[:, None, None, :, None, None, :]
+    ).sum(0)
     n = so.shape[-1] * si.shape[-1] * a
     p = op.reshape(n, n)
     rank = int(round(float(np.trace(p))))
     if rank == 0:
         return np.zeros((0, so.shape[-1], si.shape[-1], a))
-    _, _, piv = scipy.linalg.qr(p, pivoting=True)
-    cols = p[:, np.sort(piv[:rank])]
+    cols = p[:, np.sort(_pivots(p)[:rank])]
     cols = cols / np.linalg.norm(cols, axis=0, keepdims=True)
     # round-off of the quadrature is at the 1e-16 level; exact zeros keep the templates sparse
     cols[np.abs(cols) < 1e-13] = 0.0
@@ -321,7 +345,7 @@ def _irrep_pair_basis(
             continue
         templates[(sigma_out, sigma_in, k)] = t
         ang = harmonics[k, : t.shape[-1]]  # (a, k, k)
-        elems.append(np.einsum("boia,ahw,hw->boihw", t, ang, profile))
+        elems.append(np.tensordot(t, ang * profile, axes=([3], [0])))
         info.extend({"frequency": k, "radial": j, "solution": b} for b in range(t.shape[0]))
     if not elems:
         return np.zeros((0, sigma_out.dim, sigma_in.dim) + harmonics.shape[-2:]), [], {}
@@ -396,10 +420,9 @@ def harmonic_kernel_basis(
     pair_cache: dict = {}
     out_slots = _slots(rho_out)
     in_slots = _slots(rho_in)
-    elems, info, zero, templates = [], [], [], {}
-    qo, qi = rho_out.change_of_basis, rho_in.change_of_basis
-    for p, (so, ro) in enumerate(out_slots):
-        for q, (si, ri) in enumerate(in_slots):
+    blocks, info, zero, templates = [], [], [], {}
+    for p, (so, _) in enumerate(out_slots):
+        for q, (si, _) in enumerate(in_slots):
             key = (so, si)
             if key not in pair_cache:
                 pair_cache[key] = _irrep_pair_basis(so, si, harmonics, profiles)
@@ -410,9 +433,10 @@ def harmonic_kernel_basis(
                 if name not in zero:
                     zero.append(name)
                 continue
-            elems.append(np.einsum("ca,baihw,di->bcdhw", qo[:, ro], b, qi[:, ri], optimize=True))
+            blocks.append((p, q, b))
             info.extend(dict(d, out_slot=p, in_slot=q) for d in binfo)
-    if not elems and not allow_empty:
+    tensor = _change_basis(rho_out.change_of_basis, out_slots, rho_in.change_of_basis, in_slots, blocks)
+    if not blocks and not allow_empty:
         raise ValueError(
             f"empty kernel basis: no {kernel_size}x{kernel_size} kernel maps {rho_in!r} to {rho_out!r} "
             f"equivariantly within the frequency band (basis={basis!r}, max_frequency={max_frequency}); "
@@ -427,7 +451,7 @@ def harmonic_kernel_basis(
         )
     shape = (0, rho_out.dim, rho_in.dim, kernel_size, kernel_size)
     return KernelBasis(
-        tensor=np.concatenate(elems, 0) if elems else np.zeros(shape),
+        tensor=tensor if blocks else np.zeros(shape),
         rho_in=rho_in,
         rho_out=rho_out,
         kernel_size=kernel_size,
@@ -436,6 +460,39 @@ def harmonic_kernel_basis(
         zero_blocks=zero,
         templates=templates,
     )
+
+
+def _change_basis(
+    qo: np.ndarray, out_slots: list, qi: np.ndarray, in_slots: list, blocks: list
+) -> np.ndarray:
+    """Every basis element of the irrep blocks ``(p, q, b)`` (``b`` of shape ``(m, d_p, d_q, h, w)``)
+    mapped to the bases of the representations, ``Q_out[:, p] b Q_in[:, q]^T``, in block order:
+    ``(sum m, D_out, D_in, h, w)``. Vectorized over all blocks (irrep dimensions padded to 2)."""
+    if not blocks:
+        return np.zeros((0, qo.shape[0], qi.shape[0], 0, 0))
+    h, w = blocks[0][2].shape[-2:]
+    d = max(max(b.shape[1], b.shape[2]) for _, _, b in blocks)
+
+    def padded(q, slots):
+        out = np.zeros((len(slots), q.shape[0], d))
+        for i, (_, sl) in enumerate(slots):
+            out[i, :, : sl.stop - sl.start] = q[:, sl]
+        return out
+
+    qo_p, qi_p = padded(qo, out_slots), padded(qi, in_slots)
+    m = sum(b.shape[0] for _, _, b in blocks)
+    bb = np.zeros((m, d, d, h * w))
+    po, pi = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
+    e = 0
+    for p, q, b in blocks:
+        n = b.shape[0]
+        bb[e : e + n, : b.shape[1], : b.shape[2]] = b.reshape(n, b.shape[1], b.shape[2], h * w)
+        po[e : e + n], pi[e : e + n] = p, q
+        e += n
+    # kron[e, (c, c'), (a, a')] = Q_out[c, a] Q_in[c', a'] of the element's slots, times b[e, (a, a'), pixel]
+    do, di = qo.shape[0], qi.shape[0]
+    kron = (qo_p[po][:, :, None, :, None] * qi_p[pi][:, None, :, None, :]).reshape(m, do * di, d * d)
+    return np.matmul(kron, bb.reshape(m, d * d, h * w)).reshape(m, do, di, h, w)
 
 
 def _slots(rho: Representation) -> list[tuple[Irrep, slice]]:
