@@ -5,20 +5,26 @@ escnn needs numpy<2 and py3nj: run this script in its own environment with group
 
     PYTHONPATH=. /work/venvs/escnn/bin/python benchmarks/bench_escnn.py
 
-Times are CPU times of the process (``time.process_time``, one torch thread), which do not depend on
-other jobs sharing the machine. Construction is timed cold (first layer of these types in the process: both libraries then build and
+Times are CPU times of the process (``time.process_time``, one torch thread and one BLAS thread for
+numpy, which both libraries use to build their bases: an idle multi-threaded BLAS spins and doubles the
+CPU time of small numpy products), which do not depend on other jobs sharing the machine. Construction is timed cold (first layer of these types in the process: both libraries then build and
 cache their bases) and warm (a second identical layer). escnn also keeps an on-disk cache inside its
 installation; ``--escnn-first-use`` empties it first. escnn is not a dependency of groupconv.
 """
 
 from __future__ import annotations
 
-import argparse
-import statistics
-import time
-import warnings
+import os
 
-import torch
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+
+import torch  # noqa: E402
 
 
 def _median_step(fn, repeats):
@@ -140,7 +146,7 @@ def main() -> None:
             gs_.append(_median_step(g_step, 1))
         es, gs_ = statistics.median(es), statistics.median(gs_)
         print(
-            f"| {name} | {gin.size}->{gout.size} | {e_cold:.2f} / {e_warm:.3f} | {g_cold:.3f} / {g_warm:.4f} | "
+            f"| {name} | {gin.size}->{gout.size} | {e_cold:.3f} / {e_warm:.3f} | {g_cold:.4f} / {g_warm:.4f} | "
             f"{e_cold / g_cold:.0f}x | {es * 1e3:.1f} | {gs_ * 1e3:.1f} | {es / gs_:.2f}x |"
         )
         print(

@@ -95,7 +95,9 @@ def main() -> None:
         diff64 = float((out64 - ref.double()).abs().max() / ref.abs().max())
         Mp = g.scat.shape
         tf_k, tf_g = interleaved(
-            lambda Mp=Mp: filter_bank(Mp[0], Mp[1], J, L), lambda Mp=Mp: morlet_bank(Mp, J, L), repeat=args.repeat
+            lambda Mp=Mp: filter_bank(Mp[0], Mp[1], J, L),
+            lambda Mp=Mp: morlet_bank(Mp, J, L),
+            repeat=args.repeat,
         )
         print(
             f"| {n} | {t_k:.4f} | {t_g:.4f} | {t_k / t_g:.2f}x | {t_c:.4f} | {t_k / t_c:.2f}x | {tf_k:.3f} | "

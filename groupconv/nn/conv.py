@@ -222,11 +222,15 @@ def _plan(in_reps: tuple, out_reps: tuple, groups: int, kernel_size: int, basis:
     b_max = int(nb.max())
     do, di = max(r.dim for r in to), max(r.dim for r in ti)
     k2 = kernel_size * kernel_size
-    buf = np.zeros((s_o, s_i, b_max, do, di, k2))
-    for s in range(s_o):
-        for t in range(s_i):
-            b = bases[s][t].tensor
-            buf[s, t, : b.shape[0], : b.shape[1], : b.shape[2]] = b.reshape(b.shape[:3] + (k2,))
+    if s_o == s_i == 1 and b_max > 0 and bases[0][0].tensor.shape[0] == b_max:
+        # one type of field on each side: the basis is already the padded buffer
+        buf = bases[0][0].tensor.reshape(1, 1, b_max, do, di, k2)
+    else:
+        buf = np.zeros((s_o, s_i, b_max, do, di, k2))
+        for s in range(s_o):
+            for t in range(s_i):
+                b = bases[s][t].tensor
+                buf[s, t, : b.shape[0], : b.shape[1], : b.shape[2]] = b.reshape(b.shape[:3] + (k2,))
     per_group = int(used.sum())
     num_params = per_group * groups
     # flat parameter order: group, output field, input field, basis element
@@ -242,7 +246,8 @@ def _plan(in_reps: tuple, out_reps: tuple, groups: int, kernel_size: int, basis:
     cols = np.concatenate([(tin[h] * v_max + pin[h]) * di + np.arange(r.dim) for h, r in enumerate(in_reps)])
     # mean squared norm of the rows of each basis element, cumulated over the elements: (S_o, S_i, B)
     dims = np.array([r.dim for r in to], dtype=np.float64)
-    row_energy = np.cumsum((buf**2).sum(axis=(4, 5)).sum(-1) / dims[:, None, None], axis=-1)
+    flat = buf.reshape(s_o, s_i, b_max, do * di * k2)
+    row_energy = np.cumsum(np.einsum("stbx,stbx->stb", flat, flat) / dims[:, None, None], axis=-1)
     return dict(
         bases=bases,
         nb=nb,
