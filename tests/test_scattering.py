@@ -55,9 +55,10 @@ def test_float64_via_double_is_float64_accurate():
     assert torch.equal(a, b)
 
 
+@pytest.mark.parametrize("paths", ["increasing", "all"])
 @pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-10), (torch.float32, 1e-5)])
-def test_roto_translation_rot90_equivariance(dtype, tol):
-    R = RotoTranslationScattering((16, 16), 2, 8, max_order=2, subsample=False).to(dtype)
+def test_roto_translation_rot90_equivariance(dtype, tol, paths):
+    R = RotoTranslationScattering((16, 16), 2, 8, max_order=2, subsample=False, paths=paths).to(dtype)
     x = torch.randn(2, 16, 16, dtype=dtype)
     out = R(x)
     rot = R(torch.rot90(x, 1, (-2, -1)))

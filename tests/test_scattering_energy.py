@@ -10,6 +10,7 @@ from groupconv.scattering import (
     GeneralizedScattering,
     Pooling,
     RealReLU,
+    RotoTranslationScattering,
     Scattering2D,
     depth_for_energy,
     energy_per_layer,
@@ -141,3 +142,49 @@ def test_pooling_shapes():
     assert [tuple(o.shape) for o in outs] == [(2, 1, 32, 32), (2, 4, 16, 16), (2, 8, 16, 16)]
     with pytest.raises(ValueError, match="bank 1 has shape"):
         GeneralizedScattering([b0, b0], pooling=2)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_roto_translation_energy_identity_real_images(depth):
+    """Every path (paths='all'), Parseval full-circle bank and Parseval angular wavelets: each joint
+    layer conserves energy, so ||f||^2 = sum_{n<N} |||Phi^n f|||^2 + W_N f."""
+    x = torch.cat([_images(16), torch.randn(1, 16, 16, dtype=torch.float64)])
+    net = RotoTranslationScattering((16, 16), 2, 4, max_order=depth, subsample=False, paths="all")
+    err64, p = _identity_error(net.double(), x)
+    assert err64 < 1e-12
+    err32, _ = _identity_error(net.float(), x.float())
+    assert err32 < 1e-6
+    # the frequency-decreasing paths keep less energy, and never more than the input's
+    inc = RotoTranslationScattering((16, 16), 2, 4, max_order=depth, subsample=False).double()
+    q = energy_per_layer(inc, x)
+    kept = q.output[: q.depth].sum(0) + q.propagated[q.depth]
+    assert bool((kept <= q.input_energy * (1 + 1e-12)).all())
+    if depth >= 2:
+        assert bool((kept < q.input_energy * (1 - 1e-9)).all())
+
+
+def test_roto_translation_bounds_seen_by_check_energy():
+    x = torch.randn(3, 16, 16, dtype=torch.float64)
+    for paths in ("increasing", "all"):
+        net = RotoTranslationScattering((16, 16), 2, 4, max_order=2, subsample=False, paths=paths)
+        a, b = net.frame_bounds()
+        assert b == pytest.approx(1.0, abs=1e-12)
+        assert (a is None) == (paths == "increasing")
+        report = check_energy(torch.nn.Sequential(net.double()), x)
+        assert report.passed and any("[identity]" in r.layer for r in report.rows)
+    assert RotoTranslationScattering((16, 16), 2, 4).frame_bounds() == (None, None)
+    # a Morlet bank is not tight: the upper bound is the bank's, raised to the number of layers
+    morlet = morlet_bank((16, 16), 2, 4, convention="standard", full_circle=True)
+    net = RotoTranslationScattering((16, 16), 2, 4, max_order=2, filters=morlet, subsample=False)
+    assert net.frame_bounds()[1] == pytest.approx(max(1.0, frame_bounds(morlet)[1]) ** 3)
+    report = check_energy(torch.nn.Sequential(net.double()), x)
+    assert report.passed
+
+
+def test_roto_translation_paths_bad_input():
+    with pytest.raises(ValueError, match="paths"):
+        RotoTranslationScattering((16, 16), 2, 4, paths="some")
+    with pytest.raises(ValueError, match="subsample=False"):
+        RotoTranslationScattering((16, 16), 2, 4, paths="all")
+    with pytest.raises(ValueError, match="subsample=False"):
+        RotoTranslationScattering((16, 16), 2, 4).energies(torch.randn(1, 16, 16))

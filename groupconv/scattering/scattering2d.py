@@ -425,6 +425,12 @@ class RotoTranslationScattering(_FilterModule):
     map and shifts the orientation axis by ``L / 4``; :meth:`invariant` averages that axis out.
 
     Intermediate maps stay at full resolution; ``subsample`` subsamples the outputs by ``2^J``.
+    ``paths="increasing"`` keeps the frequency-decreasing paths ``j_1 < j_2 < ...``; ``paths="all"``
+    keeps every scale at every order (with ``subsample=False``), and then, for a Parseval full-circle
+    bank and the Parseval angular wavelets, every layer conserves energy: ``||U_m||^2 = ||U_m * phi||^2
+    + ||U_{m+1}||^2`` (spatial Littlewood-Paley sum 1 over all orientations of the circle, angular one
+    ``sum_k |h^_k|^2 = 1``, and ``|.|`` preserves energy), so that :meth:`energies` gives
+    ``||f||^2 = sum_{n<N} |||Phi^n f|||^2 + W_N f``.
 
     Attributes
     ----------
@@ -442,10 +448,18 @@ class RotoTranslationScattering(_FilterModule):
         filters: str | FilterBank = "parseval",
         K: int | None = None,
         subsample: bool = True,
+        paths: str = "increasing",
     ) -> None:
         super().__init__()
         if not isinstance(max_order, int) or max_order < 0:
             raise ValueError(f"max_order must be an int >= 0, got {max_order!r}")
+        if paths not in ("increasing", "all"):
+            raise ValueError(f"paths must be 'increasing' or 'all', got {paths!r}")
+        if subsample and paths == "all":
+            raise ValueError(
+                "paths='all' needs subsample=False (the energy identity holds at full resolution)"
+            )
+        self.path_mode = paths
         M, N = check_scales(shape, J, L, need_divisible=subsample)
         bank = _resolve_bank(filters, (M, N), J, L, full_circle=True)
         if not bank.full_circle:
@@ -453,6 +467,8 @@ class RotoTranslationScattering(_FilterModule):
         self.shape, self.J, self.L, self.max_order, self.subsample = (M, N), J, L, max_order, subsample
         h = angular_wavelet_bank(L, K)
         self.K = h.shape[0]
+        self._bank_bounds = bank.frame_bounds()
+        self._angular_upper = float(h.pow(2).sum(0).max())
         psi = bank.psi.view(J, L, M, N)
         self._filter_buffer("_phi", bank.phi)
         self._filter_buffer("_psi1", psi)
@@ -466,7 +482,7 @@ class RotoTranslationScattering(_FilterModule):
             meta.extend(p for _, ps in groups for p in ps)
             nxt: dict[int, list] = {}
             for j_last, ps in groups:
-                for j2 in range(j_last + 1, J):
+                for j2 in self._next_scales(j_last):
                     nxt.setdefault(j2, []).extend(
                         p + ((j2, t2, k),) for p in ps for k in range(self.K) for t2 in range(L)
                     )
@@ -477,8 +493,33 @@ class RotoTranslationScattering(_FilterModule):
     def n_paths(self) -> int:
         return len(self.paths_meta)
 
+    def _next_scales(self, j_last: int) -> range:
+        return range(self.J) if self.path_mode == "all" else range(j_last + 1, self.J)
+
     def extra_repr(self) -> str:
-        return f"shape={self.shape}, J={self.J}, L={self.L}, K={self.K}, max_order={self.max_order}"
+        return (
+            f"shape={self.shape}, J={self.J}, L={self.L}, K={self.K}, max_order={self.max_order}, "
+            f"subsample={self.subsample}, paths={self.path_mode!r}"
+        )
+
+    def bank_frame_bounds(self) -> tuple[float, float]:
+        """Real-input frame bounds ``(A, B)`` of the spatial filter bank, see :func:`frame_bounds`."""
+        return self._bank_bounds
+
+    def frame_bounds(self) -> tuple[float | None, float | None]:
+        """Energy bounds of the whole map ``f -> S f`` read by :func:`groupconv.verify.check_energy`.
+
+        Without subsampling each joint layer is a frame with upper bound ``B_x B_theta`` (the spatial bank
+        times ``max_m sum_k |h^_k(m)|^2``), so ``sum_{n<=N} |||Phi^n f|||^2 <= max(1, B_x B_theta)^{N+1}
+        ||f||^2``; with ``paths="all"`` and Parseval banks the energy is conserved and the lower bound is
+        ``min(1, A_x)^{N+1}``. With subsampling no bound is claimed.
+        """
+        if self.subsample:
+            return None, None
+        a, b = self._bank_bounds
+        upper = max(1.0, b * self._angular_upper) ** (self.max_order + 1)
+        tight = self.path_mode == "all" and abs(self._angular_upper - 1.0) < 1e-12
+        return (min(1.0, a) ** (self.max_order + 1) if tight else None), upper
 
     def _low(self, u: torch.Tensor) -> torch.Tensor:
         uf = torch.fft.fft2(u) * self._phi
@@ -491,18 +532,39 @@ class RotoTranslationScattering(_FilterModule):
         lead = tuple(x.shape[:-2])
         xb = x.reshape(-1, *self.shape)
         B, L = xb.shape[0], self.L
-        xf = torch.fft.fft2(xb)
         outs = [self._low(xb)[:, None, None].expand(B, 1, L, *self._out_shape())]
-        if self.max_order >= 1:
-            u1 = torch.fft.ifft2(xf[:, None, None] * self._psi1).abs()
-            groups = {j: u1[:, j : j + 1] for j in range(self.J)}
-            for m in range(1, self.max_order + 1):
-                outs.extend(self._low(groups[j]) for j in sorted(groups))
-                if m == self.max_order:
-                    break
-                groups = self._joint_layer(groups)
+        for _, groups in self._orders(xb):
+            outs.extend(self._low(groups[j]) for j in sorted(groups))
         out = torch.cat(outs, 1)
         return out.reshape(*lead, *out.shape[1:])
+
+    def _orders(self, xb: torch.Tensor):
+        """Yield, per order ``m >= 1``, the propagated maps ``U_m`` grouped by their last scale."""
+        if self.max_order < 1:
+            return
+        u1 = torch.fft.ifft2(torch.fft.fft2(xb)[:, None, None] * self._psi1).abs()
+        groups = {j: u1[:, j : j + 1] for j in range(self.J)}
+        for m in range(1, self.max_order + 1):
+            yield m, groups
+            if m < self.max_order:
+                groups = self._joint_layer(groups)
+
+    def energies(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per order ``m = 0..N``: ``W_m = ||U_m f||^2`` (all paths and orientations) and
+        ``|||Phi^m f|||^2 = ||U_m f * phi||^2`` (the order-0 output counted once, not per orientation),
+        each ``(N + 1, batch)``. Needs ``subsample=False``."""
+        if self.subsample:
+            raise ValueError("energies need subsample=False: subsampled maps do not carry the signal energy")
+        _check_input(x, self.shape, self._phi, type(self).__name__)
+        _check_finite(x, type(self).__name__)
+        xb = x.reshape(-1, *self.shape)
+        W = [xb.pow(2).flatten(1).sum(1)]
+        E = [self._low(xb).pow(2).flatten(1).sum(1)]
+        zero = torch.zeros_like(W[0])
+        for _, groups in self._orders(xb):
+            W.append(sum((u.pow(2).flatten(1).sum(1) for u in groups.values()), zero))
+            E.append(sum((self._low(u).pow(2).flatten(1).sum(1) for u in groups.values()), zero))
+        return torch.stack(W), torch.stack(E)
 
     def _out_shape(self) -> tuple[int, int]:
         k = 2**self.J if self.subsample else 1
@@ -514,12 +576,13 @@ class RotoTranslationScattering(_FilterModule):
         nxt: dict[int, list[torch.Tensor]] = {}
         L, K = self.L, self.K
         for j_last in sorted(groups):
-            if j_last + 1 >= self.J:
+            scales = self._next_scales(j_last)
+            if not scales:
                 continue
             u = groups[j_last]
             B, P = u.shape[:2]
             uf = torch.fft.fft2(u)
-            g = self._psi_rot[j_last + 1 :]
+            g = self._psi_rot[scales.start :]
             # z[b, p, j2, t', t2] = U^(t') psi^_{j2, t' + t2}; then convolve t' -> t with h_k
             z = uf[:, :, None, :, None] * g
             za = torch.fft.fft(z, dim=3)
@@ -527,7 +590,7 @@ class RotoTranslationScattering(_FilterModule):
             y = torch.fft.ifftn(y, dim=(4, 6, 7)).abs()
             # (B, P, J2, K, t, t2, M, N) -> per j2: (B, P * K * L_t2, L_t, M, N)
             y = y.permute(0, 2, 1, 3, 5, 4, 6, 7)
-            for i, j2 in enumerate(range(j_last + 1, self.J)):
+            for i, j2 in enumerate(scales):
                 nxt.setdefault(j2, []).append(y[:, i].reshape(B, P * K * L, L, *self.shape))
         return {j: torch.cat(v, 1) for j, v in nxt.items()}
 
