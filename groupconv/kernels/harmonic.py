@@ -190,6 +190,18 @@ def _averaging_action(group: Group, degree: int, k: int) -> np.ndarray:
     return _angular_action(k, phi, s)
 
 
+@lru_cache(maxsize=1024)
+def _characters(sigma: Irrep, degree: int) -> np.ndarray:
+    """Traces of :func:`_irrep_table`."""
+    return _irrep_table(sigma, degree).diagonal(axis1=-2, axis2=-1).sum(-1)
+
+
+@lru_cache(maxsize=1024)
+def _angular_characters(group: Group, degree: int, k: int) -> np.ndarray:
+    """Traces of :func:`_averaging_action`."""
+    return _averaging_action(group, degree, k).diagonal(axis1=-2, axis2=-1).sum(-1)
+
+
 def _pivots(p: np.ndarray) -> np.ndarray:
     """Column pivots of the QR decomposition of ``p`` with column pivoting (LAPACK ``dgeqp3``)."""
     _, jpvt, _, _, info = _geqp3(np.array(p, order="F"), overwrite_a=1)
@@ -222,19 +234,20 @@ def angular_solutions(sigma_out: Irrep, sigma_in: Irrep, k: int) -> np.ndarray:
     si = _irrep_table(sigma_in, degree)
     lk = _averaging_action(group, degree, k)
     a = lk.shape[-1]
-    # T'[o, i, b] = sum_a L[a, b] so[o, O] T[O, I, a] si[i, I]
-    # the Reynolds operator as one broadcast product over the averaging elements (axes n, o, i, b, O, I, a)
-    op = (
-        w[:, None, None, None, None, None, None]
-        * so[:, :, None, None, :, None, None]
-        * si[:, None, :, None, None, :, None]
-        * lk.transpose(0, 2, 1)[:, None, None, :, None, None, :]
-    ).sum(0)
-    n = so.shape[-1] * si.shape[-1] * a
-    p = op.reshape(n, n)
-    rank = int(round(float(np.trace(p))))
+    # the rank of the Reynolds projector is its trace, mean_g chi_out(g) chi_in(g) chi_L(g): the
+    # selection rules make most (pair, frequency) combinations empty, found before building the operator
+    chi = (
+        _characters(sigma_out, degree) * _characters(sigma_in, degree) * _angular_characters(group, degree, k)
+    )
+    rank = int(round(float(np.dot(w, chi))))
     if rank == 0:
         return np.zeros((0, so.shape[-1], si.shape[-1], a))
+    # T'[o, i, b] = sum_a L[a, b] so[o, O] T[O, I, a] si[i, I], averaged with the weights w
+    pair = (w[:, None, None, None, None] * so[:, :, None, :, None]) * si[:, None, :, None, :]
+    op = (pair.reshape(len(w), -1).T @ lk.reshape(len(w), -1)).reshape(pair.shape[1:] + lk.shape[1:])
+    op = op.transpose(0, 1, 5, 2, 3, 4)  # (o, i, b, O, I, a)
+    n = so.shape[-1] * si.shape[-1] * a
+    p = op.reshape(n, n)
     cols = p[:, np.sort(_pivots(p)[:rank])]
     cols = cols / np.linalg.norm(cols, axis=0, keepdims=True)
     # round-off of the quadrature is at the 1e-16 level; exact zeros keep the templates sparse
