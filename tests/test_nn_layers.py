@@ -309,10 +309,12 @@ def test_torch_compile():
     assert_torch_compile(net, _input(net[0], size=9, batch=2, dtype=torch.float32))
 
 
-def test_batchnorm_matches_torch_on_trivial_fields_and_normalises_regular_fields():
+@pytest.mark.parametrize("momentum", [0.3, None])
+def test_batchnorm_matches_torch_on_trivial_fields_and_normalises_regular_fields(momentum):
     G = GROUPS["D4"]
     t = FieldType(G, [trivial(G)] * 3)
-    ours, ref = FieldBatchNorm(t, momentum=0.3).double(), nn.BatchNorm2d(3, momentum=0.3).double()
+    ours = FieldBatchNorm(t, momentum=momentum).double()
+    ref = nn.BatchNorm2d(3, momentum=momentum).double()
     _with_bias(ours)
     with torch.no_grad():
         ref.weight.copy_(ours.weight)
@@ -411,6 +413,8 @@ def test_bad_input_errors():
         GroupPooling(p, "sum")
     with pytest.raises(ValueError, match="momentum"):
         FieldBatchNorm(t, momentum=2.0)
+    with pytest.raises(ValueError, match="momentum"):
+        FieldBatchNorm(t, momentum=True)
     with pytest.raises(ValueError, match="more than one value"):
         FieldBatchNorm(t).train()(torch.randn(1, t.size, 1, 1))
     with pytest.raises(ValueError, match="no fixed inference map"):

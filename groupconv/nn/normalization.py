@@ -34,7 +34,8 @@ class FieldBatchNorm(EquivariantModule):
 
     In training the batch statistics are used and the running ones updated with ``momentum`` (running
     variance with the unbiased factor ``n / (n - 1)``, ``n`` = batch x pixels, as ``nn.BatchNorm2d``);
-    in eval mode the running statistics. The state dict (``weight`` ``(F,)``, ``bias`` ``(T,)`` with
+    ``momentum=None`` keeps the cumulative average of all batches seen (factor ``1 / t`` at batch ``t``,
+    ``nn.BatchNorm2d``'s convention); in eval mode the running statistics. The state dict (``weight`` ``(F,)``, ``bias`` ``(T,)`` with
     ``T`` the total trivial dimension, ``running_mean`` ``(T,)``, ``running_var`` ``(F,)``,
     ``num_batches_tracked``) is the same in both modes.
     """
@@ -43,18 +44,22 @@ class FieldBatchNorm(EquivariantModule):
         self,
         in_type: FieldType,
         eps: float = 1e-5,
-        momentum: float = 0.1,
+        momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
     ):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)
-        if not (isinstance(momentum, (int, float)) and 0 < momentum <= 1):
-            raise ValueError(f"momentum must be a number in (0, 1], got {momentum!r}")
+        if momentum is not None and not (
+            isinstance(momentum, (int, float)) and not isinstance(momentum, bool) and 0 < momentum <= 1
+        ):
+            raise ValueError(
+                f"momentum must be a number in (0, 1] or None (cumulative average), got {momentum!r}"
+            )
         if not (isinstance(eps, (int, float)) and eps >= 0):
             raise ValueError(f"eps must be a non-negative number, got {eps!r}")
         self.eps = float(eps)
-        self.momentum = float(momentum)
+        self.momentum = None if momentum is None else float(momentum)
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
         c, n_fields = in_type.size, len(in_type)
@@ -133,11 +138,11 @@ class FieldBatchNorm(EquivariantModule):
             mean, var = self._batch_statistics(x)
             if self.training and self.track_running_stats:
                 with torch.no_grad():
-                    m = self.momentum
+                    self.num_batches_tracked.add_(1)
+                    m = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
                     self.running_mean.mul_(1 - m).add_(m * mean.detach().to(self.running_mean.dtype))
                     unbiased = var.detach() * (n / (n - 1))
                     self.running_var.mul_(1 - m).add_(m * unbiased.to(self.running_var.dtype))
-                    self.num_batches_tracked.add_(1)
             scale, shift = self.affine_coefficients(mean, var)
         else:
             scale, shift = self.affine_coefficients()
