@@ -99,10 +99,27 @@ class FieldType:
                 f"got {self.group}; use groupconv.nn.rotate_field for other groups"
             )
         g = torch.as_tensor(int(g))
-        rho = self.representation(g, dtype=torch.float64).to(device=x.device)
+        rho = self.representation(g, dtype=torch.float64)
         y = transform_grid(x, self.group, int(g))
-        return torch.einsum("cd,bdhw->bchw", rho.to(x.dtype), y)
+        signed = _signed_permutation(rho)
+        if signed is not None:
+            # a (signed) permutation of the channels: one gather, exact, O(C) instead of O(C^2)
+            idx, sign = signed
+            y = y.index_select(1, idx.to(x.device))
+            return y if sign is None else y * sign.to(device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
+        return torch.einsum("cd,bdhw->bchw", rho.to(device=x.device, dtype=x.dtype), y)
 
     def fiber_action(self, g: torch.Tensor) -> np.ndarray:
         """``rho(g)`` as a float64 numpy array."""
         return self.representation(torch.as_tensor(g), dtype=torch.float64).numpy()
+
+
+def _signed_permutation(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None] | None:
+    """``(idx, sign)`` with ``m[c, idx[c]] = sign[c] = +-1`` the only nonzero of each row, or ``None``
+    when ``m`` is not a signed permutation matrix (``sign`` is ``None`` for a plain permutation)."""
+    nonzero = m != 0
+    if not bool((nonzero.sum(1) == 1).all()) or not bool((m.abs()[nonzero] == 1).all()):
+        return None
+    idx = nonzero.to(torch.int64).argmax(1)
+    sign = m.gather(1, idx[:, None])[:, 0]
+    return idx, (None if bool((sign == 1).all()) else sign)
