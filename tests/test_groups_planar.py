@@ -194,3 +194,23 @@ def test_element_orders_and_angles():
     G = Dihedral(6)
     assert G.element_order(1) == 6 and G.element_order(6) == 2 and G.element_order(3) == 2
     assert math.isclose(float(Cyclic(8).angle(torch.tensor(2))), math.pi / 2)
+
+
+def test_cached_hashes_are_not_pickled():
+    """Groups and representations cache their hash (it keys every table); string hashing is salted per
+    process, so a pickled object must recompute it."""
+    import copy
+    import pickle
+
+    from groupconv.groups import O2, Dihedral
+    from groupconv.reps import irrep, regular
+
+    for obj in (Dihedral(8), O2()):
+        h = hash(obj)
+        assert "_hash" in obj.__dict__
+        back = pickle.loads(pickle.dumps(obj))
+        assert "_hash" not in back.__dict__ and back == obj and hash(back) == h
+    for obj in (regular(Dihedral(4)), irrep(O2(), 1, 2)):
+        h = hash(obj)
+        back = copy.deepcopy(obj)
+        assert "_hash" not in back.__dict__ and back == obj and hash(back) == h

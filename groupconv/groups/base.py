@@ -56,7 +56,17 @@ class Group:
         return isinstance(other, Group) and type(other) is type(self) and other._key() == self._key()
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, self._key()))
+        # groups are immutable: the hash is computed once (it keys every cached table)
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self.__dict__["_hash"] = hash((type(self).__name__, self._key()))
+        return h
+
+    def __getstate__(self) -> dict:
+        # the cached hash is per process (string hashing is salted): never pickled
+        state = self.__dict__.copy()
+        state.pop("_hash", None)
+        return state
 
     def _key(self) -> tuple:
         return ()

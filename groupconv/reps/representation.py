@@ -243,7 +243,16 @@ class Representation:
         )
 
     def __hash__(self) -> int:
-        return hash((self.group, self.irreps))
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self.__dict__["_hash"] = hash((self.group, self.irreps))
+        return h
+
+    def __getstate__(self) -> dict:
+        # the cached hash is per process (string hashing is salted): never pickled
+        state = self.__dict__.copy()
+        state.pop("_hash", None)
+        return state
 
 
 class Irrep(Representation):
@@ -319,7 +328,10 @@ class Irrep(Representation):
         return isinstance(other, Irrep) and other.group == self.group and other.id == self.id
 
     def __hash__(self) -> int:
-        return hash((self.group, "irrep", self.id))
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self.__dict__["_hash"] = hash((self.group, "irrep", self.id))
+        return h
 
 
 def directsum(*reps: Representation, group: Group | None = None) -> Representation:
