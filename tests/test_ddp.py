@@ -59,6 +59,7 @@ def _worker(rank: int, world_size: int, port: int, out_dir: str) -> None:
         names = [n for n, _ in model.module.named_parameters()]
         params = {n: p.detach().clone() for n, p in model.module.named_parameters()}
         torch.save({"names": names, "params": params, "loss": float(loss)}, f"{out_dir}/rank{rank}.pt")
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 

@@ -157,6 +157,8 @@ def _spawn_entry(rank: int, fn, world_size: int, port: int, backend: str, args: 
     init_distributed(backend)
     try:
         fn(rank, world_size, *args)
+        # no rank tears its connections down while another still uses them (gloo aborts then)
+        dist.barrier()
     finally:
         dist.destroy_process_group()
 
