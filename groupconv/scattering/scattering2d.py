@@ -104,12 +104,13 @@ def _lowpass(
 
 
 def _modulus(y: torch.Tensor) -> torch.Tensor:
-    """``|y|`` of a complex tensor; without autograd as ``sqrt(re^2 + im^2)`` (about twice as fast as
-    ``abs`` on CPU), with autograd as ``abs`` (whose gradient at 0 is 0, where the square root's is not
-    finite)."""
+    """``|y|`` of a complex tensor. Without autograd ``y`` is overwritten: its real view is squared in
+    place and the halves summed, ``sqrt(re^2 + im^2)`` in three passes (``abs`` is about twice as slow on
+    CPU); with autograd ``abs`` (whose gradient at 0 is 0, where the square root's is not finite)."""
     if y.requires_grad and torch.is_grad_enabled():
         return y.abs()
-    return (y.real.square() + y.imag.square()).sqrt_()
+    r = torch.view_as_real(y).square_()
+    return torch.add(r[..., 0], r[..., 1]).sqrt_()
 
 
 def _even_part(phi: torch.Tensor) -> torch.Tensor:
