@@ -255,7 +255,10 @@ class Scattering2D(_FilterModule):
         computed = [p for order in self._plan for _, ps in order for p in ps]
         order_key = sorted(range(len(computed)), key=lambda i: (len(computed[i]), computed[i]))
         self.paths_meta = [tuple(self._bank_paths[k] for k in computed[i]) for i in order_key]
-        self.register_buffer("_perm", torch.tensor(order_key, dtype=torch.long), persistent=False)
+        # output channel of every computed path (the inverse of the sort), sliced per low-pass group
+        inverse = torch.empty(len(computed), dtype=torch.long)
+        inverse[torch.tensor(order_key, dtype=torch.long)] = torch.arange(len(computed))
+        self.register_buffer("_channel_of", inverse, persistent=False)
         for key, allowed in self._filters_of.items():
             res = self._res(key)
             phi, psi = bank.crop(res)
@@ -281,7 +284,7 @@ class Scattering2D(_FilterModule):
                 )
                 for t in sorted(set(js))
             ]
-        self.chunk_bytes = 2**22
+        self.chunk_bytes = 3 * 2**20
 
     @staticmethod
     def _name(key) -> str:
@@ -391,10 +394,17 @@ class Scattering2D(_FilterModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(..., M, N)`` -> ``(..., n_paths, M', N')`` with ``M' = M / 2^J`` when subsampling."""
         xb, lead = self._flatten_input(x)
-        out = torch.cat(
-            [torch.cat([s for _, S, _ in self._orders(c) for s in S], 1) for c in self._chunks(xb)]
-        )
-        out = out.index_select(1, self._perm)
+        k = 2**self.J if self.subsample else 1
+        out = xb.new_empty(xb.shape[0], self.n_paths, self.shape[0] // k, self.shape[1] // k)
+        row = 0
+        for c in self._chunks(xb):
+            # every low-pass group written straight into its output channels
+            ch = 0
+            for _, S, _ in self._orders(c):
+                for s in S:
+                    out[row : row + c.shape[0]].index_copy_(1, self._channel_of[ch : ch + s.shape[1]], s)
+                    ch += s.shape[1]
+            row += c.shape[0]
         return out.reshape(*lead, *out.shape[1:])
 
     def energies(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
