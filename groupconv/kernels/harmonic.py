@@ -249,7 +249,7 @@ def angular_solutions(sigma_out: Irrep, sigma_in: Irrep, k: int) -> np.ndarray:
     n = so.shape[-1] * si.shape[-1] * a
     p = op.reshape(n, n)
     cols = p[:, np.sort(_pivots(p)[:rank])]
-    cols = cols / np.linalg.norm(cols, axis=0, keepdims=True)
+    cols = cols / np.sqrt((cols * cols).sum(0))
     # round-off of the quadrature is at the 1e-16 level; exact zeros keep the templates sparse
     cols[np.abs(cols) < 1e-13] = 0.0
     return cols.T.reshape(rank, so.shape[-1], si.shape[-1], a)
@@ -358,7 +358,10 @@ def _irrep_pair_basis(
             continue
         templates[(sigma_out, sigma_in, k)] = t
         ang = harmonics[k, : t.shape[-1]]  # (a, k, k)
-        elems.append(np.tensordot(t, ang * profile, axes=([3], [0])))
+        m, do, di, a = t.shape
+        elems.append(
+            (t.reshape(m * do * di, a) @ (ang * profile).reshape(a, -1)).reshape(m, do, di, *profile.shape)
+        )
         info.extend({"frequency": k, "radial": j, "solution": b} for b in range(t.shape[0]))
     if not elems:
         return np.zeros((0, sigma_out.dim, sigma_in.dim) + harmonics.shape[-2:]), [], {}
