@@ -220,39 +220,63 @@ def angular_solutions(sigma_out: Irrep, sigma_in: Irrep, k: int) -> np.ndarray:
     ``P = mean_g sigma_out(g) (x) sigma_in(g) (x) L(g)^T`` chosen by pivoted QR (projections of
     canonical basis vectors, so their entries are simple algebraic numbers), scaled to unit norm.
     """
-    group = sigma_out.group
-    check_same_group(group, sigma_in.group, "irrep")
-    degree = k + sigma_out.degree + sigma_in.degree
+    return _angular_many(sigma_out, sigma_in, (int(k),))[int(k)]
+
+
+def _averaging_degree(group: Group, degree: int) -> int:
     if group.is_finite:
         # every element: the same table for every frequency
-        degree = 0
-    else:
-        # one quadrature (exact up to the next multiple of 16) serves many irrep pairs and frequencies
-        degree = 16 * -(-max(degree, 1) // 16)
-    _, _, w, _ = _elements(group, degree)
-    so = _irrep_table(sigma_out, degree)
-    si = _irrep_table(sigma_in, degree)
-    lk = _averaging_action(group, degree, k)
-    a = lk.shape[-1]
-    # the rank of the Reynolds projector is its trace, mean_g chi_out(g) chi_in(g) chi_L(g): the
-    # selection rules make most (pair, frequency) combinations empty, found before building the operator
-    chi = (
-        _characters(sigma_out, degree) * _characters(sigma_in, degree) * _angular_characters(group, degree, k)
-    )
-    rank = int(round(float(np.dot(w, chi))))
-    if rank == 0:
-        return np.zeros((0, so.shape[-1], si.shape[-1], a))
-    # T'[o, i, b] = sum_a L[a, b] so[o, O] T[O, I, a] si[i, I], averaged with the weights w
-    pair = (w[:, None, None, None, None] * so[:, :, None, :, None]) * si[:, None, :, None, :]
-    op = (pair.reshape(len(w), -1).T @ lk.reshape(len(w), -1)).reshape(pair.shape[1:] + lk.shape[1:])
-    op = op.transpose(0, 1, 5, 2, 3, 4)  # (o, i, b, O, I, a)
-    n = so.shape[-1] * si.shape[-1] * a
-    p = op.reshape(n, n)
-    cols = p[:, np.sort(_pivots(p)[:rank])]
-    cols = cols / np.sqrt((cols * cols).sum(0))
-    # round-off of the quadrature is at the 1e-16 level; exact zeros keep the templates sparse
-    cols[np.abs(cols) < 1e-13] = 0.0
-    return cols.T.reshape(rank, so.shape[-1], si.shape[-1], a)
+        return 0
+    # one quadrature (exact up to the next multiple of 16) serves many irrep pairs and frequencies
+    return 16 * -(-max(degree, 1) // 16)
+
+
+@lru_cache(maxsize=4096)
+def _angular_many(sigma_out: Irrep, sigma_in: Irrep, ks: tuple) -> dict:
+    """:func:`angular_solutions` for every frequency of ``ks``: the tables, characters and the tensor
+    product of the two irreps are shared by the frequencies that use the same averaging elements."""
+    group = sigma_out.group
+    check_same_group(group, sigma_in.group, "irrep")
+    out, shared = {}, {}
+    for k in ks:
+        degree = _averaging_degree(group, k + sigma_out.degree + sigma_in.degree)
+        if degree not in shared:
+            w = _elements(group, degree)[2]
+            so, si = _irrep_table(sigma_out, degree), _irrep_table(sigma_in, degree)
+            shared[degree] = (
+                w,
+                so,
+                si,
+                w * _characters(sigma_out, degree) * _characters(sigma_in, degree),
+                None,
+            )
+        w, so, si, wchi, pair = shared[degree]
+        a = 1 if k == 0 else 2
+        # the rank of the Reynolds projector is its trace, mean_g chi_out(g) chi_in(g) chi_L(g): the
+        # selection rules make most (pair, frequency) combinations empty, found before building the operator
+        rank = int(round(float(np.dot(wchi, _angular_characters(group, degree, k)))))
+        if rank == 0:
+            out[k] = np.zeros((0, so.shape[-1], si.shape[-1], a))
+            continue
+        if pair is None:
+            # sum over g of w_g so[o, O] si[i, I], flattened to (g, o i O I)
+            pair = (
+                (w[:, None, None, None, None] * so[:, :, None, :, None]) * si[:, None, :, None, :]
+            ).reshape(len(w), -1)
+            shared[degree] = (w, so, si, wchi, pair)
+        lk = _averaging_action(group, degree, k)
+        # T'[o, i, b] = sum_a L[a, b] so[o, O] T[O, I, a] si[i, I], averaged with the weights w
+        op = (pair.T @ lk.reshape(len(w), -1)).reshape(
+            so.shape[1], si.shape[1], so.shape[2], si.shape[2], a, a
+        )
+        n = so.shape[-1] * si.shape[-1] * a
+        p = op.transpose(0, 1, 5, 2, 3, 4).reshape(n, n)  # (o, i, b) x (O, I, a)
+        cols = p[:, np.sort(_pivots(p)[:rank])]
+        cols = cols / np.sqrt((cols * cols).sum(0))
+        # round-off of the quadrature is at the 1e-16 level; exact zeros keep the templates sparse
+        cols[np.abs(cols) < 1e-13] = 0.0
+        out[k] = cols.T.reshape(rank, so.shape[-1], si.shape[-1], a)
+    return out
 
 
 def gaussian_rings(
@@ -352,8 +376,9 @@ def _irrep_pair_basis(
 ) -> tuple[np.ndarray, list[dict], dict]:
     """Sampled basis ``(m, d_out, d_in, k, k)`` for one pair of irreps."""
     elems, info, templates = [], [], {}
+    solutions = _angular_many(sigma_out, sigma_in, tuple(sorted({k for k, _, _ in profiles})))
     for k, j, profile in profiles:
-        t = angular_solutions(sigma_out, sigma_in, k)
+        t = solutions[k]
         if t.shape[0] == 0:
             continue
         templates[(sigma_out, sigma_in, k)] = t
