@@ -476,7 +476,6 @@ def harmonic_kernel_basis(
                 continue
             blocks.append((p, q, b))
             info.extend(dict(d, out_slot=p, in_slot=q) for d in binfo)
-    tensor = _change_basis(rho_out.change_of_basis, out_slots, rho_in.change_of_basis, in_slots, blocks)
     if not blocks and not allow_empty:
         raise ValueError(
             f"empty kernel basis: no {kernel_size}x{kernel_size} kernel maps {rho_in!r} to {rho_out!r} "
@@ -490,9 +489,12 @@ def harmonic_kernel_basis(
             "size and frequency band)",
             stacklevel=3,
         )
-    shape = (0, rho_out.dim, rho_in.dim, kernel_size, kernel_size)
+    if blocks:
+        tensor = _change_basis(rho_out.change_of_basis, out_slots, rho_in.change_of_basis, in_slots, blocks)
+    else:
+        tensor = np.zeros((0, rho_out.dim, rho_in.dim, kernel_size, kernel_size))
     return KernelBasis(
-        tensor=tensor if blocks else np.zeros(shape),
+        tensor=tensor,
         rho_in=rho_in,
         rho_out=rho_out,
         kernel_size=kernel_size,
@@ -506,11 +508,10 @@ def harmonic_kernel_basis(
 def _change_basis(
     qo: np.ndarray, out_slots: list, qi: np.ndarray, in_slots: list, blocks: list
 ) -> np.ndarray:
-    """Every basis element of the irrep blocks ``(p, q, b)`` (``b`` of shape ``(m, d_p, d_q, h, w)``)
-    mapped to the bases of the representations, ``Q_out[:, p] b Q_in[:, q]^T``, in block order:
-    ``(sum m, D_out, D_in, h, w)``. Vectorized over all blocks (irrep dimensions padded to 2)."""
-    if not blocks:
-        return np.zeros((0, qo.shape[0], qi.shape[0], 0, 0))
+    """Every basis element of the (non-empty list of) irrep blocks ``(p, q, b)``, ``b`` of shape
+    ``(m, d_p, d_q, h, w)``, mapped to the bases of the representations, ``Q_out[:, p] b Q_in[:, q]^T``,
+    in block order: ``(sum m, D_out, D_in, h, w)``. Vectorized over all blocks (irrep dimensions padded
+    to the largest)."""
     h, w = blocks[0][2].shape[-2:]
     d = max(max(b.shape[1], b.shape[2]) for _, _, b in blocks)
 

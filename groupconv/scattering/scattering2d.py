@@ -44,14 +44,14 @@ def periodize(x: torch.Tensor, k: int) -> torch.Tensor:
     return x.reshape(*lead, k, M // k, k, N // k).mean((-4, -2))
 
 
-def _filter_fold(uf: torch.Tensor, filt: torch.Tensor, k: int, scaled: bool = False) -> torch.Tensor:
+def _filter_fold(uf: torch.Tensor, filt: torch.Tensor, k: int) -> torch.Tensor:
     """``periodize(uf[:, :, None] * filt, k)`` for ``uf`` ``(B, P, M, N)`` and ``filt`` ``(F, M, N)``,
     ``(B, P, F, M / k, N / k)``.
 
     The ``k^2`` aliased blocks are accumulated in place into the ``(B, P, F, M / k, N / k)`` output with
     one fused multiply-add each: the full-resolution product is never formed (kymatio forms it per filter,
-    then averages it), and no operand is copied into another layout. ``filt`` is cast to the dtype of
-    ``uf``; ``scaled=True`` says it already carries the factor ``1 / k^2``.
+    then averages it), and no operand is copied into another layout. ``filt`` carries the factor
+    ``1 / k^2`` of the periodization already and is cast to the dtype of ``uf``.
     """
     filt = filt.to(uf.dtype)
     if k == 1:
@@ -60,8 +60,6 @@ def _filter_fold(uf: torch.Tensor, filt: torch.Tensor, k: int, scaled: bool = Fa
     m, n = M // k, N // k
     u = uf.reshape(B, P, 1, k, m, k, n)
     w = filt.reshape(-1, k, m, k, n)
-    if not scaled:
-        w = w / k**2
     out = u[:, :, :, 0, :, 0] * w[:, 0, :, 0]
     for a in range(k):
         for c in range(k):
@@ -79,23 +77,18 @@ def _full_spectrum(half: torch.Tensor, N: int) -> torch.Tensor:
     return torch.cat([half, upper], -1)
 
 
-def _lowpass(
-    half: torch.Tensor, phi_half: torch.Tensor, k: int, N: int, scaled: bool = False
-) -> torch.Tensor:
+def _lowpass(half: torch.Tensor, phi_half: torch.Tensor, k: int, N: int) -> torch.Tensor:
     """``IDFT(periodize(X phi, k))`` for the real maps whose ``rfft2`` half is ``half`` ``(..., M, N // 2 +
     1)`` and a real even low-pass ``phi`` given by its half ``phi_half``: the real maps ``(..., M / k,
     N / k)``.
 
     The product is Hermitian, so the rows are periodized in the frequency domain (the DFT of the
     row-subsampled map), the inverse is a real FFT, and the columns are subsampled in space.
-    ``scaled=True`` says ``phi_half`` already carries the factor ``1 / (M N)`` of the fold and of the
-    inverse transform.
+    ``phi_half`` carries the factor ``1 / (M N)`` of the fold and of the inverse transform already.
     """
     M = half.shape[-2]
     m = M // k
     phi_half = phi_half.to(half.real.dtype)
-    if not scaled:
-        phi_half = phi_half / (M * N)
     out = half[..., :m, :] * phi_half[:m]
     for a in range(1, k):
         out.addcmul_(half[..., a * m : (a + 1) * m, :], phi_half[a * m : (a + 1) * m])
@@ -135,6 +128,18 @@ def _check_input(x: torch.Tensor, shape: tuple[int, int], ref: torch.Tensor, nam
         raise ValueError(f"{name} has filters on {ref.device} but got input on {x.device}")
 
 
+def _check_depth_and_paths(max_order, paths: str, subsample: bool) -> None:
+    if not isinstance(max_order, int) or max_order < 0:
+        raise ValueError(f"max_order must be an int >= 0, got {max_order!r}")
+    if paths not in ("increasing", "all"):
+        raise ValueError(f"paths must be 'increasing' or 'all', got {paths!r}")
+    if subsample and paths == "all":
+        raise ValueError(
+            "paths='all' needs subsample=False (paths with j_2 <= j_1 cannot be subsampled, and the "
+            "energy identity holds at full resolution)"
+        )
+
+
 def _check_finite(x: torch.Tensor, name: str) -> None:
     # The only host sync of the forward: scattering of inf / nan is meaningless and would propagate
     # silently through every path.
@@ -166,7 +171,33 @@ class _FilterModule(nn.Module):
         self._masters[name] = value.detach().to(torch.float64).contiguous()
         self.register_buffer(name, self._masters[name].to(dtype), persistent=False)
 
+    # the buffer whose dtype and device inputs must match
+    _reference_buffer = "_phi"
+
+    def _flatten_input(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
+        """Check ``x`` (shape, dtype, device, finite) and flatten its leading axes: ``(B, M, N)`` and
+        those axes."""
+        _check_input(x, self.shape, getattr(self, self._reference_buffer), type(self).__name__)
+        _check_finite(x, type(self).__name__)
+        lead = tuple(x.shape[:-2])
+        return x.reshape(-1, *self.shape), lead
+
+    def _energy_input(self, x: torch.Tensor) -> torch.Tensor:
+        if self.subsample:
+            raise ValueError("energies need subsample=False: subsampled maps do not carry the signal energy")
+        return self._flatten_input(x)[0]
+
+    def _scaled_filters(self, name: str, lo: int, hi: int, scale: float, dtype: torch.dtype) -> torch.Tensor:
+        """Rows ``lo:hi`` of a filter buffer times ``scale`` (the normalizations of a fold and of the
+        inverse FFT, applied once), in ``dtype``; cached until the module is moved or converted."""
+        cache = self.__dict__.setdefault("_scaled_cache", {})
+        key = (name, lo, hi, scale, dtype)
+        if key not in cache:
+            cache[key] = (getattr(self, name)[lo:hi] * scale).to(dtype).contiguous()
+        return cache[key]
+
     def _apply(self, fn, recurse: bool = True):
+        self.__dict__.pop("_scaled_cache", None)
         super()._apply(fn, recurse)
         for name, master in getattr(self, "_masters", {}).items():
             cur = self._buffers[name]
@@ -209,6 +240,8 @@ class Scattering2D(_FilterModule):
         about this size, so that the maps stay in the cache between the steps of the pipeline.
     """
 
+    _reference_buffer = "_phi_0"
+
     def __init__(
         self,
         shape: tuple[int, int],
@@ -220,12 +253,7 @@ class Scattering2D(_FilterModule):
         paths: str = "increasing",
     ) -> None:
         super().__init__()
-        if not isinstance(max_order, int) or max_order < 0:
-            raise ValueError(f"max_order must be an int >= 0, got {max_order!r}")
-        if paths not in ("increasing", "all"):
-            raise ValueError(f"paths must be 'increasing' or 'all', got {paths!r}")
-        if subsample and paths == "all":
-            raise ValueError("paths='all' needs subsample=False (a path j_2 <= j_1 cannot be subsampled)")
+        _check_depth_and_paths(max_order, paths, subsample)
         M, N = check_scales(shape, J, L, need_divisible=subsample)
         bank = _resolve_bank(filters, (M, N), J, L, full_circle=False)
         self.shape, self.J, self.L, self.max_order = (M, N), bank.J, bank.L, max_order
@@ -325,19 +353,6 @@ class Scattering2D(_FilterModule):
             f"filters={self.bank_name!r}, subsample={self.subsample}, paths={self.path_mode!r}"
         )
 
-    def _scaled_filters(self, name: str, lo: int, hi: int, scale: float, dtype: torch.dtype) -> torch.Tensor:
-        """Rows ``lo:hi`` of a filter buffer times ``scale`` (the normalizations of a fold and of the
-        inverse FFT, applied once), in ``dtype``; cached until the module is moved or converted."""
-        cache = self.__dict__.setdefault("_scaled_cache", {})
-        key = (name, lo, hi, scale, dtype)
-        if key not in cache:
-            cache[key] = (getattr(self, name)[lo:hi] * scale).to(dtype).contiguous()
-        return cache[key]
-
-    def _apply(self, fn, recurse: bool = True):
-        self.__dict__.pop("_scaled_cache", None)
-        return super()._apply(fn, recurse)
-
     def _orders(self, x: torch.Tensor):
         """Yield, per order ``m``, the low-pass outputs and the propagated maps ``U_m`` (lists by group).
 
@@ -351,18 +366,17 @@ class Scattering2D(_FilterModule):
             S, U, nxt = [], groups, []
             for (key, _), u in zip(plan, groups):
                 res = self._res(key)
-                N = u.shape[-1]
+                M, N = u.shape[-2:]
                 half = torch.fft.rfft2(u)
-                M = u.shape[-2]
                 phi = self._scaled_filters(f"_phih_{res}", 0, M, 1 / (M * N), x.dtype)
-                S.append(_lowpass(half, phi, 2 ** (out_res - res), N, scaled=True))
+                S.append(_lowpass(half, phi, 2 ** (out_res - res), N))
                 if m == self.max_order:
                     continue
                 uf = _full_spectrum(half, N)
                 for name, lo, hi, k in self._steps[key]:
                     # fold factor 1 / k^2 and inverse-FFT factor k^2 / (M N), applied to the filter once
                     w = self._scaled_filters(name, lo, hi, 1 / (M * N), cdtype)
-                    y = torch.fft.ifft2(_filter_fold(uf, w, k, scaled=True), norm="forward")
+                    y = torch.fft.ifft2(_filter_fold(uf, w, k), norm="forward")
                     nxt.append(_modulus(y).flatten(1, 2))
             yield m, S, U
             groups = nxt
@@ -385,12 +399,6 @@ class Scattering2D(_FilterModule):
                 peak = max(peak, len(ps) * (M >> r) * (N >> r))
         return peak
 
-    def _flatten_input(self, x: torch.Tensor) -> tuple[torch.Tensor, tuple[int, ...]]:
-        _check_input(x, self.shape, self._phi_0, type(self).__name__)
-        _check_finite(x, type(self).__name__)
-        lead = tuple(x.shape[:-2])
-        return x.reshape(-1, *self.shape), lead
-
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(..., M, N)`` -> ``(..., n_paths, M', N')`` with ``M' = M / 2^J`` when subsampling."""
         xb, lead = self._flatten_input(x)
@@ -410,9 +418,7 @@ class Scattering2D(_FilterModule):
     def energies(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per order ``m = 0..N``: ``W_m = sum_p ||U[p] f||^2`` and ``|||Phi^m f|||^2 = sum_p ||S[p] f||^2``,
         each ``(N + 1, batch)``. Needs ``subsample=False`` (subsampling changes the energy)."""
-        if self.subsample:
-            raise ValueError("energies need subsample=False: subsampled maps do not carry the signal energy")
-        xb, _ = self._flatten_input(x)
+        xb = self._energy_input(x)
         Ws, Es = [], []
         for c in self._chunks(xb):
             W, E = [], []
@@ -462,14 +468,7 @@ class RotoTranslationScattering(_FilterModule):
         paths: str = "increasing",
     ) -> None:
         super().__init__()
-        if not isinstance(max_order, int) or max_order < 0:
-            raise ValueError(f"max_order must be an int >= 0, got {max_order!r}")
-        if paths not in ("increasing", "all"):
-            raise ValueError(f"paths must be 'increasing' or 'all', got {paths!r}")
-        if subsample and paths == "all":
-            raise ValueError(
-                "paths='all' needs subsample=False (the energy identity holds at full resolution)"
-            )
+        _check_depth_and_paths(max_order, paths, subsample)
         self.path_mode = paths
         M, N = check_scales(shape, J, L, need_divisible=subsample)
         bank = _resolve_bank(filters, (M, N), J, L, full_circle=True)
@@ -538,10 +537,7 @@ class RotoTranslationScattering(_FilterModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(..., M, N)`` -> ``(..., n_paths, L, M', N')``."""
-        _check_input(x, self.shape, self._phi, type(self).__name__)
-        _check_finite(x, type(self).__name__)
-        lead = tuple(x.shape[:-2])
-        xb = x.reshape(-1, *self.shape)
+        xb, lead = self._flatten_input(x)
         B, L = xb.shape[0], self.L
         outs = [self._low(xb)[:, None, None].expand(B, 1, L, *self._out_shape())]
         for _, groups in self._orders(xb):
@@ -564,11 +560,7 @@ class RotoTranslationScattering(_FilterModule):
         """Per order ``m = 0..N``: ``W_m = ||U_m f||^2`` (all paths and orientations) and
         ``|||Phi^m f|||^2 = ||U_m f * phi||^2`` (the order-0 output counted once, not per orientation),
         each ``(N + 1, batch)``. Needs ``subsample=False``."""
-        if self.subsample:
-            raise ValueError("energies need subsample=False: subsampled maps do not carry the signal energy")
-        _check_input(x, self.shape, self._phi, type(self).__name__)
-        _check_finite(x, type(self).__name__)
-        xb = x.reshape(-1, *self.shape)
+        xb = self._energy_input(x)
         W = [xb.pow(2).flatten(1).sum(1)]
         E = [self._low(xb).pow(2).flatten(1).sum(1)]
         zero = torch.zeros_like(W[0])
