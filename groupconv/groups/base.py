@@ -32,7 +32,26 @@ def check_same_group(expected: Group, given: Group, what: str = "group") -> None
         raise TypeError(f"expected a {what} of {expected}, got one of {given}")
 
 
-class Group:
+class HashedOnce:
+    """For immutable objects that key cached tables: ``hash(_hash_key())`` is computed once per object
+    and per process (string hashing is salted, so the cached value is never pickled)."""
+
+    def _hash_key(self) -> tuple:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __hash__(self) -> int:
+        h = self.__dict__.get("_hash")
+        if h is None:
+            h = self.__dict__["_hash"] = hash(self._hash_key())
+        return h
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_hash", None)
+        return state
+
+
+class Group(HashedOnce):
     """A compact group.
 
     Subclasses document the element parametrization. All operations are batched: ``compose(a, b)``
@@ -55,18 +74,11 @@ class Group:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Group) and type(other) is type(self) and other._key() == self._key()
 
-    def __hash__(self) -> int:
-        # groups are immutable: the hash is computed once (it keys every cached table)
-        h = self.__dict__.get("_hash")
-        if h is None:
-            h = self.__dict__["_hash"] = hash((type(self).__name__, self._key()))
-        return h
+    # defining __eq__ unsets an inherited __hash__
+    __hash__ = HashedOnce.__hash__
 
-    def __getstate__(self) -> dict:
-        # the cached hash is per process (string hashing is salted): never pickled
-        state = self.__dict__.copy()
-        state.pop("_hash", None)
-        return state
+    def _hash_key(self) -> tuple:
+        return (type(self).__name__, self._key())
 
     def _key(self) -> tuple:
         return ()

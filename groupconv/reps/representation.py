@@ -18,7 +18,7 @@ import numpy as np
 import sympy
 import torch
 
-from ..groups.base import Group, check_same_group
+from ..groups.base import Group, HashedOnce, check_same_group
 
 __all__ = ["Representation", "Irrep", "directsum", "block_diagonal"]
 
@@ -48,7 +48,7 @@ def _check_orthogonal(q: np.ndarray, atol: float = 1e-8) -> None:
         )
 
 
-class Representation:
+class Representation(HashedOnce):
     """A real orthogonal representation of a compact group.
 
     Parameters
@@ -242,17 +242,11 @@ class Representation:
             and np.allclose(self.change_of_basis, other.change_of_basis, atol=1e-9)
         )
 
-    def __hash__(self) -> int:
-        h = self.__dict__.get("_hash")
-        if h is None:
-            h = self.__dict__["_hash"] = hash((self.group, self.irreps))
-        return h
+    # defining __eq__ unsets an inherited __hash__
+    __hash__ = HashedOnce.__hash__
 
-    def __getstate__(self) -> dict:
-        # the cached hash is per process (string hashing is salted): never pickled
-        state = self.__dict__.copy()
-        state.pop("_hash", None)
-        return state
+    def _hash_key(self) -> tuple:
+        return (self.group, self.irreps)
 
 
 class Irrep(Representation):
@@ -327,11 +321,10 @@ class Irrep(Representation):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Irrep) and other.group == self.group and other.id == self.id
 
-    def __hash__(self) -> int:
-        h = self.__dict__.get("_hash")
-        if h is None:
-            h = self.__dict__["_hash"] = hash((self.group, "irrep", self.id))
-        return h
+    __hash__ = HashedOnce.__hash__
+
+    def _hash_key(self) -> tuple:
+        return (self.group, "irrep", self.id)
 
 
 def directsum(*reps: Representation, group: Group | None = None) -> Representation:
