@@ -208,6 +208,9 @@ class SO2Irrep(Irrep):
         super().__init__(group, k, 1 if k == 0 else 2, degree=k, type="R" if k == 0 else "C")
         self.k = k
 
+    def is_trivial(self) -> bool:
+        return self.k == 0
+
     def _matrix(self, g, dtype):
         if self.k == 0:
             return torch.ones(g.shape + (1, 1), dtype=dtype, device=g.device)
@@ -236,6 +239,9 @@ class O2Irrep(Irrep):
         j, k = int(j), int(k)
         super().__init__(group, (j, k), 1 if k == 0 else 2, degree=k)
         self.j, self.k = j, k
+
+    def is_trivial(self) -> bool:
+        return self.j == 0 and self.k == 0
 
     def _matrix(self, g, dtype):
         g = g.to(dtype)

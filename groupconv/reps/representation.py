@@ -304,11 +304,16 @@ class Irrep(Representation):
         """True for the trivial irrep (``sigma(g) = 1`` for every ``g``)."""
         if self.dim != 1 or self.degree != 0:
             return False
-        if self.group.is_finite:
-            g = self.group.elements()
-        else:
-            g = self.group.sample(8, generator=torch.Generator().manual_seed(0))
-        return bool(torch.allclose(self(g), torch.ones((), dtype=torch.float64)))
+        known = self.__dict__.get("_trivial")
+        if known is None:
+            if self.group.is_finite:
+                g = self.group.elements()
+            else:
+                g = self.group.sample(8, generator=torch.Generator().manual_seed(0))
+            known = self.__dict__["_trivial"] = bool(
+                torch.allclose(self(g), torch.ones((), dtype=torch.float64))
+            )
+        return known
 
     @property
     def endomorphism_basis(self) -> np.ndarray:
