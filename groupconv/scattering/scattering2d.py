@@ -481,8 +481,14 @@ class RotoTranslationScattering(_FilterModule):
         self._angular_upper = float(h.pow(2).sum(0).max())
         psi = bank.psi.view(J, L, M, N)
         self._filter_buffer("_phi", bank.phi)
+        self._filter_buffer("_phih", _even_part(bank.phi)[..., : N // 2 + 1])
         self._filter_buffer("_psi1", psi)
         self._filter_buffer("_h", h)
+        # the angular convolution theta' -> theta with h_k as a real (K L, L) circulant matrix:
+        # c_k = IDFT(h^_k) is real and even, since h^_k depends on |m| only
+        c = torch.fft.ifft(h.to(torch.complex128), dim=-1).real
+        circ = (torch.arange(L)[:, None] - torch.arange(L)[None, :]) % L
+        self._filter_buffer("_hmat", c[:, circ].reshape(self.K * L, L))
         rot = (torch.arange(L)[:, None] + torch.arange(L)[None, :]) % L
         # _psi_rot[j][t', t2] = psi_{j, t' + t2}, the spatial filter rotated with the input orientation
         self._filter_buffer("_psi_rot", psi[:, rot])
@@ -532,8 +538,9 @@ class RotoTranslationScattering(_FilterModule):
         return (min(1.0, a) ** (self.max_order + 1) if tight else None), upper
 
     def _low(self, u: torch.Tensor) -> torch.Tensor:
-        uf = torch.fft.fft2(u) * self._phi
-        return torch.fft.ifft2(periodize(uf, 2**self.J if self.subsample else 1)).real
+        M, N = self.shape
+        phi = self._scaled_filters("_phih", 0, M, 1 / (M * N), u.dtype)
+        return _lowpass(torch.fft.rfft2(u), phi, 2**self.J if self.subsample else 1, N)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(..., M, N)`` -> ``(..., n_paths, L, M', N')``."""
@@ -549,7 +556,8 @@ class RotoTranslationScattering(_FilterModule):
         """Yield, per order ``m >= 1``, the propagated maps ``U_m`` grouped by their last scale."""
         if self.max_order < 1:
             return
-        u1 = torch.fft.ifft2(torch.fft.fft2(xb)[:, None, None] * self._psi1).abs()
+        xf = _full_spectrum(torch.fft.rfft2(xb), self.shape[1])
+        u1 = _modulus(torch.fft.ifft2(xf[:, None, None] * self._psi1))
         groups = {j: u1[:, j : j + 1] for j in range(self.J)}
         for m in range(1, self.max_order + 1):
             yield m, groups
@@ -584,13 +592,17 @@ class RotoTranslationScattering(_FilterModule):
                 continue
             u = groups[j_last]
             B, P = u.shape[:2]
-            uf = torch.fft.fft2(u)
+            M, N = self.shape
+            uf = _full_spectrum(torch.fft.rfft2(u), N)
             g = self._psi_rot[scales.start :]
-            # z[b, p, j2, t', t2] = U^(t') psi^_{j2, t' + t2}; then convolve t' -> t with h_k
-            z = uf[:, :, None, :, None] * g
-            za = torch.fft.fft(z, dim=3)
-            y = za[:, :, :, None] * self._h.view(1, 1, 1, K, L, 1, 1, 1)
-            y = torch.fft.ifftn(y, dim=(4, 6, 7)).abs()
+            J2 = g.shape[0]
+            # v[b, p, j2, t', t2] = U(t') * psi_{j2, t' + t2}, in space
+            v = torch.fft.ifft2(uf[:, :, None, :, None] * g)
+            # then the angular convolution t' -> t with h_k, one real matrix product on the real and
+            # imaginary parts: y[b, p, j2, (k, t), t2] = sum_t' c_k(t - t') v[b, p, j2, t', t2]
+            vr = torch.view_as_real(v).reshape(B * P * J2, L, -1)
+            y = torch.matmul(self._hmat.to(vr.dtype), vr).view(B, P, J2, K, L, L, M, N, 2)
+            y = _modulus(torch.view_as_complex(y))
             # (B, P, J2, K, t, t2, M, N) -> per j2: (B, P * K * L_t2, L_t, M, N)
             y = y.permute(0, 2, 1, 3, 5, 4, 6, 7)
             for i, j2 in enumerate(scales):
