@@ -159,3 +159,20 @@ def test_roto_translation_gradients_and_no_grad_agree():
         plain = R(x)
     assert torch.allclose(R(x), plain, rtol=0, atol=1e-14)
     assert torch.autograd.gradcheck(R, (x,), eps=1e-6, atol=1e-6)
+
+
+def test_roto_translation_chunks_match_whole_batch():
+    R = RotoTranslationScattering((16, 16), 2, 4, max_order=3).double()
+    full = RotoTranslationScattering((16, 16), 2, 4, max_order=2, subsample=False, paths="all").double()
+    x = torch.randn(3, 16, 16, dtype=torch.float64)
+    for net in (R, full):
+        net.chunk_bytes = 2**40
+        assert len(net._chunks(x)) == 1
+        whole = net(x)
+        net.chunk_bytes = 1
+        assert len(net._chunks(x)) == 3
+        assert torch.allclose(net(x), whole, rtol=0, atol=1e-14)
+    W, E = full.energies(x)
+    full.chunk_bytes = 2**40
+    W2, E2 = full.energies(x)
+    assert torch.allclose(W, W2, rtol=1e-14) and torch.allclose(E, E2, rtol=1e-14)

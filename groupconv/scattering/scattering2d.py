@@ -196,6 +196,21 @@ class _FilterModule(nn.Module):
             cache[key] = (getattr(self, name)[lo:hi] * scale).to(dtype).contiguous()
         return cache[key]
 
+    # smallest number of images per chunk
+    _min_chunk = 2
+
+    def _chunks(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Batch chunks of at least ``_min_chunk`` images whose largest intermediate stays near
+        ``chunk_bytes`` on CPU (the pipeline is memory-bound once its maps leave the cache); one chunk on
+        other devices."""
+        if x.device.type != "cpu" or x.shape[0] <= self._min_chunk:
+            return [x]
+        per_image = self._peak_elements() * x.element_size() * 2
+        return list(x.split(max(self._min_chunk, self.chunk_bytes // max(per_image, 1))))
+
+    def _peak_elements(self) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError
+
     def _apply(self, fn, recurse: bool = True):
         self.__dict__.pop("_scaled_cache", None)
         super()._apply(fn, recurse)
@@ -381,14 +396,6 @@ class Scattering2D(_FilterModule):
             yield m, S, U
             groups = nxt
 
-    def _chunks(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """Batch chunks of at least two images whose largest intermediate stays near ``chunk_bytes`` on
-        CPU (the pipeline is memory-bound once its maps leave the cache); one chunk on other devices."""
-        if x.device.type != "cpu" or x.shape[0] <= 2:
-            return [x]
-        per_image = self._peak_elements() * x.element_size() * 2
-        return list(x.split(max(2, self.chunk_bytes // max(per_image, 1))))
-
     def _peak_elements(self) -> int:
         """Complex elements of the largest map group of one image (the output of one fold)."""
         M, N = self.shape
@@ -454,6 +461,10 @@ class RotoTranslationScattering(_FilterModule):
     paths_meta:
         Per output channel: ``()``, ``(j_1,)``, then ``(j_1, (j_2, theta_2, k), ...)`` with ``theta_2``
         the orientation relative to the input's and ``k`` the angular wavelet.
+    chunk_bytes:
+        On CPU the batch is processed in chunks (down to single images) whose largest intermediate is
+        about this size: a joint layer's output has ``K L^2`` maps per input map, and the pipeline is
+        memory-bound once they leave the cache.
     """
 
     def __init__(
@@ -494,16 +505,23 @@ class RotoTranslationScattering(_FilterModule):
         self._filter_buffer("_psi_rot", psi[:, rot])
         meta: list[tuple] = [()]
         groups = [(j, [(j,)]) for j in range(J)]
-        for _m in range(1, max_order + 1):
+        # complex elements of the largest intermediate of one image: the first layer, or the output of
+        # the angular product of one group, (P, J_2, K, L, L, M, N)
+        self._peak = J * L * M * N
+        for m in range(1, max_order + 1):
             meta.extend(p for _, ps in groups for p in ps)
             nxt: dict[int, list] = {}
             for j_last, ps in groups:
-                for j2 in self._next_scales(j_last):
+                scales = self._next_scales(j_last)
+                if m < max_order:
+                    self._peak = max(self._peak, len(ps) * len(scales) * self.K * L * L * M * N)
+                for j2 in scales:
                     nxt.setdefault(j2, []).extend(
                         p + ((j2, t2, k),) for p in ps for k in range(self.K) for t2 in range(L)
                     )
             groups = sorted(nxt.items())
         self.paths_meta = meta
+        self.chunk_bytes = 3 * 2**20
 
     @property
     def n_paths(self) -> int:
@@ -542,14 +560,21 @@ class RotoTranslationScattering(_FilterModule):
         phi = self._scaled_filters("_phih", 0, M, 1 / (M * N), u.dtype)
         return _lowpass(torch.fft.rfft2(u), phi, 2**self.J if self.subsample else 1, N)
 
+    _min_chunk = 1
+
+    def _peak_elements(self) -> int:
+        return self._peak
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(..., M, N)`` -> ``(..., n_paths, L, M', N')``."""
         xb, lead = self._flatten_input(x)
-        B, L = xb.shape[0], self.L
-        outs = [self._low(xb)[:, None, None].expand(B, 1, L, *self._out_shape())]
-        for _, groups in self._orders(xb):
-            outs.extend(self._low(groups[j]) for j in sorted(groups))
-        out = torch.cat(outs, 1)
+        chunks = []
+        for c in self._chunks(xb):
+            parts = [self._low(c)[:, None, None].expand(c.shape[0], 1, self.L, *self._out_shape())]
+            for _, groups in self._orders(c):
+                parts.extend(self._low(groups[j]) for j in sorted(groups))
+            chunks.append(torch.cat(parts, 1))
+        out = chunks[0] if len(chunks) == 1 else torch.cat(chunks, 0)
         return out.reshape(*lead, *out.shape[1:])
 
     def _orders(self, xb: torch.Tensor):
@@ -568,14 +593,17 @@ class RotoTranslationScattering(_FilterModule):
         """Per order ``m = 0..N``: ``W_m = ||U_m f||^2`` (all paths and orientations) and
         ``|||Phi^m f|||^2 = ||U_m f * phi||^2`` (the order-0 output counted once, not per orientation),
         each ``(N + 1, batch)``. Needs ``subsample=False``."""
-        xb = self._energy_input(x)
-        W = [xb.pow(2).flatten(1).sum(1)]
-        E = [self._low(xb).pow(2).flatten(1).sum(1)]
-        zero = torch.zeros_like(W[0])
-        for _, groups in self._orders(xb):
-            W.append(sum((u.pow(2).flatten(1).sum(1) for u in groups.values()), zero))
-            E.append(sum((self._low(u).pow(2).flatten(1).sum(1) for u in groups.values()), zero))
-        return torch.stack(W), torch.stack(E)
+        Ws, Es = [], []
+        for c in self._chunks(self._energy_input(x)):
+            W = [c.pow(2).flatten(1).sum(1)]
+            E = [self._low(c).pow(2).flatten(1).sum(1)]
+            zero = torch.zeros_like(W[0])
+            for _, groups in self._orders(c):
+                W.append(sum((u.pow(2).flatten(1).sum(1) for u in groups.values()), zero))
+                E.append(sum((self._low(u).pow(2).flatten(1).sum(1) for u in groups.values()), zero))
+            Ws.append(torch.stack(W))
+            Es.append(torch.stack(E))
+        return torch.cat(Ws, 1), torch.cat(Es, 1)
 
     def _out_shape(self) -> tuple[int, int]:
         k = 2**self.J if self.subsample else 1
@@ -583,16 +611,26 @@ class RotoTranslationScattering(_FilterModule):
 
     def _joint_layer(self, groups: dict[int, torch.Tensor]) -> dict[int, torch.Tensor]:
         """One joint roto-translation wavelet layer with modulus, all scales ``j_2 > j_last`` of a group
-        in one product."""
-        nxt: dict[int, list[torch.Tensor]] = {}
+        in one product. Without autograd the modulus is written straight into the channels of the next
+        groups (no permuted copy, no concatenation)."""
         L, K = self.L, self.K
+        M, N = self.shape
+        grad = torch.is_grad_enabled() and any(u.requires_grad for u in groups.values())
+        # channels of each next group: the contributions of every j_last, in order
+        width = {}
+        for j_last, u in sorted(groups.items()):
+            for j2 in self._next_scales(j_last):
+                width[j2] = width.get(j2, 0) + u.shape[1] * K * L
+        u0 = next(iter(groups.values()))
+        out = {} if grad else {j2: u0.new_empty(u0.shape[0], c, L, M, N) for j2, c in width.items()}
+        parts: dict[int, list[torch.Tensor]] = {}
+        start = dict.fromkeys(width, 0)
         for j_last in sorted(groups):
             scales = self._next_scales(j_last)
             if not scales:
                 continue
             u = groups[j_last]
             B, P = u.shape[:2]
-            M, N = self.shape
             uf = _full_spectrum(torch.fft.rfft2(u), N)
             g = self._psi_rot[scales.start :]
             J2 = g.shape[0]
@@ -602,12 +640,22 @@ class RotoTranslationScattering(_FilterModule):
             # imaginary parts: y[b, p, j2, (k, t), t2] = sum_t' c_k(t - t') v[b, p, j2, t', t2]
             vr = torch.view_as_real(v).reshape(B * P * J2, L, -1)
             y = torch.matmul(self._hmat.to(vr.dtype), vr).view(B, P, J2, K, L, L, M, N, 2)
-            y = _modulus(torch.view_as_complex(y))
-            # (B, P, J2, K, t, t2, M, N) -> per j2: (B, P * K * L_t2, L_t, M, N)
-            y = y.permute(0, 2, 1, 3, 5, 4, 6, 7)
+            if grad:
+                # (B, P, J2, K, t, t2, M, N) -> per j2: (B, P * K * L_t2, L_t, M, N)
+                y = torch.view_as_complex(y).abs().permute(0, 2, 1, 3, 5, 4, 6, 7)
+                for i, j2 in enumerate(scales):
+                    parts.setdefault(j2, []).append(y[:, i].reshape(B, P * K * L, L, M, N))
+                continue
+            y.square_()
             for i, j2 in enumerate(scales):
-                nxt.setdefault(j2, []).append(y[:, i].reshape(B, P * K * L, L, *self.shape))
-        return {j: torch.cat(v, 1) for j, v in nxt.items()}
+                c = start[j2]
+                # the channels (p, k, t2) and the axis t of the next group, viewed as (B, P, K, t, t2, M, N)
+                dst = out[j2][:, c : c + P * K * L].view(B, P, K, L, L, M, N).transpose(3, 4)
+                torch.add(y[:, :, i, ..., 0], y[:, :, i, ..., 1], out=dst)
+                start[j2] = c + P * K * L
+        if grad:
+            return {j: torch.cat(v, 1) for j, v in parts.items()}
+        return {j: o.sqrt_() for j, o in out.items()}
 
     def invariant(self, x: torch.Tensor) -> torch.Tensor:
         """The orientation-averaged output ``(..., n_paths, M', N')``, invariant to rotating the paths'
