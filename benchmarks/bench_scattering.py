@@ -11,7 +11,8 @@ CPU, float32) for groupconv on kymatio's padded grid (same outputs) and for grou
 ``Scattering2D`` on the unpadded image (same input, same output shape), the filter-bank construction ratio, and the agreement of the outputs when groupconv
 uses kymatio's filters, its reflect padding and its cropping (max relative difference,
 ``max |S_g - S_k| / max |S_k|``, asserted below 1e-5: kymatio computes its filters in complex64). Also the
-construction time of 512x512, J=4, L=8 banks.
+construction time of 512x512, J=4, L=8 banks, and the forward of roto-translation scattering (which
+kymatio lacks) beside groupconv's translation scattering on the same batch.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ import time
 import torch
 import torch.nn.functional as F
 
-from groupconv.scattering import Scattering2D, gabor_bank, morlet_bank, parseval_wavelet_bank
+from groupconv.scattering import (
+    RotoTranslationScattering,
+    Scattering2D,
+    gabor_bank,
+    morlet_bank,
+    parseval_wavelet_bank,
+)
 
 
 def best_of(fn, repeat: int) -> float:
@@ -121,6 +128,16 @@ def main() -> None:
         ("gabor_bank (8x8 tiles)", lambda: gabor_bank((512, 512), 8)),
     ]:
         print(f"512x512 J=4 L=8 {name}: {best_of(fn, 3):.3f} s")
+    for n in (64, 128):
+        x = torch.rand(B, n, n)
+        rt = RotoTranslationScattering((n, n), J, L, max_order=2)
+        tr = Scattering2D((n, n), J, L, max_order=2, filters="parseval")
+        with torch.no_grad():
+            t_rt, t_tr = interleaved(lambda rt=rt, x=x: rt(x), lambda tr=tr, x=x: tr(x), repeat=3)
+        print(
+            f"roto-translation scattering {n}x{n}, J={J}, L={L}, K={rt.K}, batch {B}: {rt.n_paths} paths x {L} "
+            f"orientations in {t_rt:.3f} s; translation scattering ({tr.n_paths} paths): {t_tr:.4f} s"
+        )
     ref = torch.randn(32, 512, 512, dtype=torch.float64)
     print(f"reference: one float64 multiply of a 32x512x512 tensor: {best_of(lambda: ref * ref, 3):.3f} s")
 

@@ -506,7 +506,7 @@ class RotoTranslationScattering(_FilterModule):
         meta: list[tuple] = [()]
         groups = [(j, [(j,)]) for j in range(J)]
         # complex elements of the largest intermediate of one image: the first layer, or the output of
-        # the angular product of one group, (P, J_2, K, L, L, M, N)
+        # the angular product of one group and scale, (P, K, L, L, M, N)
         self._peak = J * L * M * N
         for m in range(1, max_order + 1):
             meta.extend(p for _, ps in groups for p in ps)
@@ -514,10 +514,10 @@ class RotoTranslationScattering(_FilterModule):
             for j_last, ps in groups:
                 scales = self._next_scales(j_last)
                 if m < max_order:
-                    self._peak = max(self._peak, len(ps) * len(scales) * self.K * L * L * M * N)
+                    self._peak = max(self._peak, len(ps) * self.K * L * L * M * N)
                 for j2 in scales:
                     nxt.setdefault(j2, []).extend(
-                        p + ((j2, t2, k),) for p in ps for k in range(self.K) for t2 in range(L)
+                        p + ((j2, t2, k),) for p in ps for t2 in range(L) for k in range(self.K)
                     )
             groups = sorted(nxt.items())
         self.paths_meta = meta
@@ -610,8 +610,8 @@ class RotoTranslationScattering(_FilterModule):
         return self.shape[0] // k, self.shape[1] // k
 
     def _joint_layer(self, groups: dict[int, torch.Tensor]) -> dict[int, torch.Tensor]:
-        """One joint roto-translation wavelet layer with modulus, all scales ``j_2 > j_last`` of a group
-        in one product. Without autograd the modulus is written straight into the channels of the next
+        """One joint roto-translation wavelet layer with modulus, one product per group and next scale
+        ``j_2``. Without autograd the modulus is written straight into the channels of the next
         groups (no permuted copy, no concatenation)."""
         L, K = self.L, self.K
         M, N = self.shape
@@ -631,27 +631,27 @@ class RotoTranslationScattering(_FilterModule):
                 continue
             u = groups[j_last]
             B, P = u.shape[:2]
-            uf = _full_spectrum(torch.fft.rfft2(u), N)
-            g = self._psi_rot[scales.start :]
-            J2 = g.shape[0]
-            # v[b, p, j2, t', t2] = U(t') * psi_{j2, t' + t2}, in space
-            v = torch.fft.ifft2(uf[:, :, None, :, None] * g)
-            # then the angular convolution t' -> t with h_k, one real matrix product on the real and
-            # imaginary parts: y[b, p, j2, (k, t), t2] = sum_t' c_k(t - t') v[b, p, j2, t', t2]
-            vr = torch.view_as_real(v).reshape(B * P * J2, L, -1)
-            y = torch.matmul(self._hmat.to(vr.dtype), vr).view(B, P, J2, K, L, L, M, N, 2)
-            if grad:
-                # (B, P, J2, K, t, t2, M, N) -> per j2: (B, P * K * L_t2, L_t, M, N)
-                y = torch.view_as_complex(y).abs().permute(0, 2, 1, 3, 5, 4, 6, 7)
-                for i, j2 in enumerate(scales):
-                    parts.setdefault(j2, []).append(y[:, i].reshape(B, P * K * L, L, M, N))
-                continue
-            y.square_()
-            for i, j2 in enumerate(scales):
+            uf = _full_spectrum(torch.fft.rfft2(u), N)[:, :, None]
+            hmat = self._hmat.to(u.dtype)
+            for j2 in scales:
+                # v[b, p, t2, t'] = U(t') * psi_{j2, t' + t2}, in space
+                v = torch.fft.ifft2(uf * self._psi_rot[j2].transpose(0, 1))
+                # then the angular convolution t' -> t with h_k, one real matrix product on the real
+                # and imaginary parts: y[b, p, t2, (k, t)] = sum_t' c_k(t - t') v[b, p, t2, t']
+                vr = torch.view_as_real(v).reshape(B, P, L, L, -1)
+                if grad:
+                    # (B, P, t2, K, t, M, N): the channels (p, t2, k) and the axis t of the next group
+                    y = torch.view_as_complex(torch.matmul(hmat, vr).view(B, P, L, K, L, M, N, 2))
+                    parts.setdefault(j2, []).append(y.abs().reshape(B, P * L * K, L, M, N))
+                    continue
                 c = start[j2]
-                # the channels (p, k, t2) and the axis t of the next group, viewed as (B, P, K, t, t2, M, N)
-                dst = out[j2][:, c : c + P * K * L].view(B, P, K, L, L, M, N).transpose(3, 4)
-                torch.add(y[:, :, i, ..., 0], y[:, :, i, ..., 1], out=dst)
+                dst = out[j2][:, c : c + P * K * L].view(B, P, L, K, L, M, N)
+                # a few orientations t2 at a time, so that the product stays in cache for the modulus
+                step = max(1, self.chunk_bytes // max(B * P * K * L * M * N * 2 * u.element_size(), 1))
+                for t in range(0, L, step):
+                    y = torch.matmul(hmat, vr[:, :, t : t + step]).square_()
+                    y = y.view(B, P, -1, K, L, M, N, 2)
+                    torch.add(y[..., 0], y[..., 1], out=dst[:, :, t : t + step])
                 start[j2] = c + P * K * L
         if grad:
             return {j: torch.cat(v, 1) for j, v in parts.items()}
