@@ -90,3 +90,14 @@ def test_cuda_model():
     gpu = cbn_rank(torch.nn.Sequential(conv).cuda(), x.cuda(), threshold=1e-8)
     for a, b in zip(cpu.layers, gpu.layers):
         np.testing.assert_array_equal(a.ranks, b.ranks)
+
+
+def test_activation_rank_is_accurate_below_sqrt_eps():
+    """A convolution with one input channel has rank-one output covariance at every frequency; its null
+    spectrum stays at the rounding level, far below thresholds near sqrt(eps) ~ 1.5e-8."""
+    conv = torch.nn.Conv2d(1, 6, 3, padding=1, padding_mode="circular", bias=False).double()
+    x = torch.randn(32, 1, 8, 8, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    act = cbn_rank(torch.nn.Sequential(conv), x, threshold=1e-11).select("activation")[0]
+    assert act.spectrum.shape == (8, 8, 6)
+    assert act.ranks.max() == 1
+    assert float(act.spectrum[..., 1:].max()) < 1e-13 * float(act.spectrum.max())

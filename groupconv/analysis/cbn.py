@@ -24,6 +24,7 @@ square-rooted eigenvalues are compared to the same threshold.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -236,8 +237,12 @@ def cbn_rank(
             y = acts[name].to("cpu", torch.float64)
             yh = torch.fft.fft2(y, norm="ortho")  # (B, C, N1, N2)
             yp = yh.permute(2, 3, 0, 1)  # (N1, N2, B, C)
-            cov = yp.transpose(-1, -2) @ yp.conj() / y.shape[0]
-            ev = torch.linalg.eigvalsh(cov).clamp(min=0).sqrt().flip(-1)
+            # the square roots of the eigenvalues of Sigma are the singular values of Y / sqrt(B): taken
+            # from the SVD, the null ones stay at the rounding level eps * max, where the square roots of
+            # computed eigenvalues would sit at sqrt(eps) * max, near any small threshold
+            ev = torch.linalg.svdvals(yp / math.sqrt(y.shape[0]))
+            if ev.shape[-1] < y.shape[1]:  # fewer inputs than channels: the other eigenvalues are 0
+                ev = torch.nn.functional.pad(ev, (0, y.shape[1] - ev.shape[-1]))
             ranks, thr = _count(ev, threshold, relative)
             report.layers.append(CBNLayer(name, "activation", tuple(y.shape[-2:]), ev.numpy(), ranks, thr))
     return report
