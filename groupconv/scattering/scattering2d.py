@@ -494,7 +494,6 @@ class RotoTranslationScattering(_FilterModule):
         self._filter_buffer("_phi", bank.phi)
         self._filter_buffer("_phih", _even_part(bank.phi)[..., : N // 2 + 1])
         self._filter_buffer("_psi1", psi)
-        self._filter_buffer("_h", h)
         # the angular convolution theta' -> theta with h_k as a real (K L, L) circulant matrix:
         # c_k = IDFT(h^_k) is real and even, since h^_k depends on |m| only
         c = torch.fft.ifft(h.to(torch.complex128), dim=-1).real
