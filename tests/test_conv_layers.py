@@ -397,3 +397,54 @@ def test_cuda_matches_cpu():
         torch.testing.assert_close(layer_cuda(x.cuda()).cpu(), y, atol=1e-5, rtol=1e-4, msg=name)
         layer_cuda.eval()
         torch.testing.assert_close(layer_cuda(x.cuda()).cpu(), y, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def _dense_expansion(conv):
+    """The expansion with the dense basis, for comparison with the factorized one."""
+    ex = conv._expansion
+    factor, ex.factor = ex.factor, None
+    try:
+        return conv.expand_filter()[0]
+    finally:
+        ex.factor = factor
+
+
+def test_factorized_expansion_follows_the_dense_basis():
+    """Layers with large bases expand through templates times pixel functions, computed from the current
+    ``basis`` buffer: the same filter and gradients as the dense product, and a change of the buffer
+    changes the expansion the same way."""
+    D8 = Dihedral(8)
+    mixed = FieldType(D8, [regular(D8)] * 3 + [irrep(D8, 1, 1), irrep(D8, 0, 0)] * 2)
+    for t_in, t_out, groups in [
+        (FieldType(D8, [regular(D8)] * 4), FieldType(D8, [regular(D8)] * 4), 1),
+        (mixed, FieldType(D8, [regular(D8)] * 4), 1),
+        (FieldType(D8, [regular(D8)] * 8), FieldType(D8, [regular(D8)] * 8), 2),
+    ]:
+        conv = SteerableConv2d(t_in, t_out, 5, padding=2, groups=groups).double()
+        assert conv._expansion.factor is not None
+        w = conv.expand_filter()[0]
+        assert torch.allclose(w, _dense_expansion(conv), rtol=0, atol=1e-12 * float(w.abs().max()))
+        g = torch.randn_like(w)
+        (grad,) = torch.autograd.grad((w * g).sum(), conv.weight)
+        (grad_dense,) = torch.autograd.grad((_dense_expansion(conv) * g).sum(), conv.weight)
+        assert torch.allclose(grad, grad_dense, rtol=0, atol=1e-12 * float(grad.abs().max()))
+    # the buffer is the one source: scaling it scales the filter, a perturbation outside the pixel
+    # functions makes the expansion fall back to the dense product of the perturbed basis
+    with torch.no_grad():
+        ref = conv.expand_filter()[0]
+        conv.basis = conv.basis.clone()  # identical layers share the basis buffer
+        conv.basis.mul_(2.0)
+        assert torch.allclose(conv.expand_filter()[0], 2 * ref, rtol=0, atol=1e-12 * float(ref.abs().max()))
+        conv.basis[0, 0, 0, 0, 0, 0] += 0.5
+        assert torch.equal(conv.expand_filter()[0], _dense_expansion(conv))
+    # float32 layers agree with the dense product to float32 rounding
+    conv = SteerableConv2d(FieldType(D8, [regular(D8)] * 4), FieldType(D8, [regular(D8)] * 4), 5)
+    w = conv.expand_filter()[0]
+    assert conv.__dict__["_basis_factors"][2] is not None
+    # an in-place write of the same values keeps the factors
+    factors = conv.__dict__["_basis_factors"][2]
+    with torch.no_grad():
+        conv.basis.copy_(conv.basis.clone())
+    conv.expand_filter()
+    assert conv.__dict__["_basis_factors"][2] is factors
+    assert float((w - _dense_expansion(conv)).abs().max() / w.abs().max()) < 1e-5

@@ -249,6 +249,7 @@ def _plan(in_reps: tuple, out_reps: tuple, groups: int, kernel_size: int, basis:
     flat = buf.reshape(s_o, s_i, b_max, do * di * k2)
     row_energy = np.cumsum(np.einsum("stbx,stbx->stb", flat, flat) / dims[:, None, None], axis=-1)
     return dict(
+        factor=_factor_plan(bases, index, b_max, kernel_size, num_params),
         bases=bases,
         nb=nb,
         used=used,
@@ -266,6 +267,79 @@ def _plan(in_reps: tuple, out_reps: tuple, groups: int, kernel_size: int, basis:
         identity_cols=bool(cols.size == s_i * v_max * di and np.array_equal(cols, np.arange(cols.size))),
         row_energy=row_energy,
     )
+
+
+def _factor_plan(bases, index: np.ndarray, b_max: int, kernel_size: int, num_params: int) -> dict | None:
+    """Grouping of the basis elements by their radial profile and angular frequency, for a factorized
+    expansion: every element of a group is ``sum_r T_r (x) H_r(x)`` with the same few pixel functions
+    ``H_r`` (``cos k theta``, ``sin k theta`` times one ring), so the expansion becomes a product with the
+    small templates ``T`` and one with the pixel functions. ``None`` where the bases carry no such labels
+    (exact grid bases) or where the dense product is not more expensive."""
+    s_o, s_i = len(bases), len(bases[0])
+    labels = [
+        [[(d.get("frequency"), d.get("radial")) for d in bases[s][t].info] for t in range(s_i)]
+        for s in range(s_o)
+    ]
+    flat = [lab for row in labels for col in row for lab in col]
+    if not flat or any(k is None or j is None for k, j in flat):
+        return None
+    keys = sorted(set(flat))
+    members = [
+        [[[b for b, lab in enumerate(labels[s][t]) if lab == key] for key in keys] for t in range(s_i)]
+        for s in range(s_o)
+    ]
+    n_max = max(len(m) for row in members for col in row for m in col)
+    k2 = kernel_size * kernel_size
+    # multiply-adds of the dense product and of the factorized one (rank <= 2 per group), per entry of a
+    # channel block; below a few million saved the two extra operations cost more than they save
+    pairs = index.size // max(index.shape[-1], 1)
+    do = max(bases[s][0].tensor.shape[1] for s in range(s_o))
+    di = max(bases[0][t].tensor.shape[2] for t in range(s_i))
+    if pairs * do * di * (b_max * k2 - len(keys) * (2 * n_max + 2 * k2)) < 4e6:
+        return None
+    bidx = np.full((s_o, s_i, len(keys), n_max), b_max, dtype=np.int64)
+    for s in range(s_o):
+        for t in range(s_i):
+            for g, m in enumerate(members[s][t]):
+                bidx[s, t, g, : len(m)] = m
+    # flat parameter of (group, s, u, t, v, g, n); padded slots read the appended zero
+    ext = np.concatenate([index[..., :b_max], np.full(index.shape[:-1] + (1,), num_params)], -1)
+    S, T = np.arange(s_o)[:, None, None, None], np.arange(s_i)[None, :, None, None]
+    fact = ext[:, S, :, T, :, bidx]  # (s_o, s_i, G, n, groups, u, v)
+    return dict(
+        n_groups=len(keys), bidx=bidx, index=np.ascontiguousarray(fact.transpose(4, 0, 5, 1, 6, 2, 3))
+    )
+
+
+def _factorize(basis: torch.Tensor, bidx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor] | None:
+    """Templates ``T`` ``(s_o, s_i, G, n, d_o, d_i, r)`` and pixel functions ``H`` ``(G r, k^2)`` with
+    ``basis[s, t, bidx[s, t, g, n]] = sum_r T[s, t, g, n, ..., r] H[g r]`` for the basis as it is now,
+    from one SVD per group; ``None`` when a group spans more than two pixel functions or the factors do
+    not reproduce the basis to its rounding level."""
+    s_o, s_i, b_max, do, di, k2 = basis.shape
+    G, n = bidx.shape[2:]
+    b = torch.cat(
+        [
+            basis.detach().to("cpu", torch.float64),
+            basis.new_zeros(s_o, s_i, 1, do, di, k2, dtype=torch.float64, device="cpu"),
+        ],
+        2,
+    )
+    sel = b[
+        torch.arange(s_o)[:, None, None, None], torch.arange(s_i)[None, :, None, None], torch.from_numpy(bidx)
+    ]
+    # (s_o, s_i, G, n, do, di, k2) -> per group (everything else, k2)
+    per_group = sel.permute(2, 0, 1, 3, 4, 5, 6).reshape(G, -1, k2)
+    _, sv, vh = torch.linalg.svd(per_group, full_matrices=False)
+    tol = (1e-5 if basis.dtype in (torch.float32, torch.float16, torch.bfloat16) else 1e-10) * float(sv.max())
+    if bool((sv[:, 2:] > tol).any()):
+        return None
+    h = vh[:, :2]  # (G, 2, k2), orthonormal rows
+    t = torch.einsum("stgnaep,grp->stgnaer", sel, h)
+    err = float((torch.einsum("stgnaer,grp->stgnaep", t, h) - sel).abs().max())
+    if err > 100 * torch.finfo(basis.dtype).eps * float(sel.abs().max()):
+        return None
+    return t.to(basis.device, basis.dtype).contiguous(), h.reshape(G * 2, k2).to(basis.device, basis.dtype)
 
 
 class _BasisExpansion:
@@ -300,16 +374,47 @@ class _BasisExpansion:
         module.register_buffer("weight_index", torch.from_numpy(plan["index"]), persistent=False)
         module.register_buffer("row_index", torch.from_numpy(plan["rows"]), persistent=False)
         module.register_buffer("col_index", torch.from_numpy(plan["cols"]), persistent=False)
+        self.factor = plan["factor"]
+        if self.factor is not None:
+            module.register_buffer("factor_index", torch.from_numpy(self.factor["index"]), persistent=False)
+
+    def _factors(self, module: nn.Module):
+        """The factors of the module's current ``basis`` (:func:`_factorize`), recomputed whenever the
+        buffer's values change (replaced, modified in place, moved or cast); ``None``: expand with the
+        dense basis. A write that leaves the values as they were (DDP broadcasting its buffers) costs one
+        comparison with the copy the factors were computed from."""
+        if self.factor is None or torch.compiler.is_compiling():
+            return None
+        basis = module.basis
+        key = (basis.data_ptr(), basis._version, basis.dtype, basis.device)
+        cached = module.__dict__.get("_basis_factors")
+        if cached is not None and cached[0] == key:
+            return cached[2]
+        if cached is not None and cached[1].dtype == basis.dtype and cached[1].device == basis.device:
+            if cached[1].shape == basis.shape and torch.equal(cached[1], basis):
+                module.__dict__["_basis_factors"] = (key,) + cached[1:]
+                return cached[2]
+        factors = _factorize(basis, self.factor["bidx"])
+        module.__dict__["_basis_factors"] = (key, basis.detach().clone(), factors)
+        return factors
 
     def expand(self, module: nn.Module, weight: torch.Tensor) -> torch.Tensor:
         g, s_o, u, do, s_i, v, di = self.shape
-        if self.identity_weights:
-            # one pair of field types and no padding: the parameters are the coefficient tensor itself
-            w = weight.reshape(module.weight_index.shape)
+        factors = self._factors(module)
+        if factors is not None:
+            # K = sum_g,r (sum_n w_gn T_gn,r) H_gr: templates first, then the few pixel functions
+            t, h = factors
+            w = torch.cat([weight, weight.new_zeros(1)])[module.factor_index]
+            c = torch.einsum("jsutvgn,stgnaer->jsuatvegr", w, t.to(weight.dtype))
+            k = (c.reshape(-1, h.shape[0]) @ h.to(weight.dtype)).reshape(g, s_o * u * do, s_i * v * di, -1)
         else:
-            w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index]
-        k = torch.einsum("jsutvb,stbaep->jsuatvep", w, module.basis.to(weight.dtype))
-        k = k.reshape(g, s_o * u * do, s_i * v * di, -1)
+            if self.identity_weights:
+                # one pair of field types and no padding: the parameters are the coefficient tensor itself
+                w = weight.reshape(module.weight_index.shape)
+            else:
+                w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index]
+            k = torch.einsum("jsutvb,stbaep->jsuatvep", w, module.basis.to(weight.dtype))
+            k = k.reshape(g, s_o * u * do, s_i * v * di, -1)
         if not self.identity_rows:
             k = k.index_select(1, module.row_index)
         if not self.identity_cols:
