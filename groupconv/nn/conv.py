@@ -312,33 +312,26 @@ def _factor_plan(bases, index: np.ndarray, b_max: int, kernel_size: int, num_par
 
 
 def _factorize(basis: torch.Tensor, bidx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """Templates ``T`` ``(s_o, s_i, G, n, d_o, d_i, r)`` and pixel functions ``H`` ``(G r, k^2)`` with
-    ``basis[s, t, bidx[s, t, g, n]] = sum_r T[s, t, g, n, ..., r] H[g r]`` for the basis as it is now,
-    from one SVD per group; ``None`` when a group spans more than two pixel functions or the factors do
-    not reproduce the basis to its rounding level."""
+    """Templates ``T`` ``(s_o, s_i, G, n, d_o, d_i, 2)`` and pixel functions ``H`` ``(2 G, k^2)`` with
+    ``basis[s, t, bidx[s, t, g, n]] = sum_r T[s, t, g, n, ..., r] H[2 g + r]`` for the basis as it is
+    now: ``H`` are the two leading eigenvectors of each group's pixel Gram matrix; ``None`` when the
+    factors do not reproduce the basis to its rounding level (a group spanning more pixel functions)."""
     s_o, s_i, b_max, do, di, k2 = basis.shape
     G, n = bidx.shape[2:]
-    b = torch.cat(
-        [
-            basis.detach().to("cpu", torch.float64),
-            basis.new_zeros(s_o, s_i, 1, do, di, k2, dtype=torch.float64, device="cpu"),
-        ],
-        2,
-    )
+    b = basis.detach().to("cpu", torch.float64)
+    b = torch.cat([b, b.new_zeros(s_o, s_i, 1, do, di, k2)], 2)
     sel = b[
         torch.arange(s_o)[:, None, None, None], torch.arange(s_i)[None, :, None, None], torch.from_numpy(bidx)
     ]
     # (s_o, s_i, G, n, do, di, k2) -> per group (everything else, k2)
     per_group = sel.permute(2, 0, 1, 3, 4, 5, 6).reshape(G, -1, k2)
-    _, sv, vh = torch.linalg.svd(per_group, full_matrices=False)
-    tol = (1e-5 if basis.dtype in (torch.float32, torch.float16, torch.bfloat16) else 1e-10) * float(sv.max())
-    if bool((sv[:, 2:] > tol).any()):
+    _, vecs = torch.linalg.eigh(per_group.transpose(1, 2) @ per_group)
+    h = vecs[:, :, -2:].transpose(1, 2)  # (G, 2, k2), orthonormal rows
+    coef = per_group @ h.transpose(1, 2)  # (G, rows, 2)
+    err = float((coef @ h - per_group).abs().max())
+    if err > 100 * torch.finfo(basis.dtype).eps * float(per_group.abs().max()):
         return None
-    h = vh[:, :2]  # (G, 2, k2), orthonormal rows
-    t = torch.einsum("stgnaep,grp->stgnaer", sel, h)
-    err = float((torch.einsum("stgnaer,grp->stgnaep", t, h) - sel).abs().max())
-    if err > 100 * torch.finfo(basis.dtype).eps * float(sel.abs().max()):
-        return None
+    t = coef.reshape(G, s_o, s_i, n, do, di, 2).permute(1, 2, 0, 3, 4, 5, 6)
     return t.to(basis.device, basis.dtype).contiguous(), h.reshape(G * 2, k2).to(basis.device, basis.dtype)
 
 
