@@ -306,8 +306,9 @@ def _factor_plan(bases, index: np.ndarray, b_max: int, kernel_size: int, num_par
     ext = np.concatenate([index[..., :b_max], np.full(index.shape[:-1] + (1,), num_params)], -1)
     S, T = np.arange(s_o)[:, None, None, None], np.arange(s_i)[None, :, None, None]
     fact = ext[:, S, :, T, :, bidx]  # (s_o, s_i, G, n, groups, u, v)
+    # in the layout of the batched product: (s_o, s_i, G) batches of (groups, u, v) x n
     return dict(
-        n_groups=len(keys), bidx=bidx, index=np.ascontiguousarray(fact.transpose(4, 0, 5, 1, 6, 2, 3))
+        n_groups=len(keys), bidx=bidx, index=np.ascontiguousarray(fact.transpose(0, 1, 2, 4, 5, 6, 3))
     )
 
 
@@ -397,9 +398,15 @@ class _BasisExpansion:
         if factors is not None:
             # K = sum_g,r (sum_n w_gn T_gn,r) H_gr: templates first, then the few pixel functions
             t, h = factors
-            w = torch.cat([weight, weight.new_zeros(1)])[module.factor_index]
-            c = torch.einsum("jsutvgn,stgnaer->jsuatvegr", w, t.to(weight.dtype))
-            k = (c.reshape(-1, h.shape[0]) @ h.to(weight.dtype)).reshape(g, s_o * u * do, s_i * v * di, -1)
+            n_g = h.shape[0] // 2
+            w = torch.cat([weight, weight.new_zeros(1)])[module.factor_index]  # (s_o, s_i, G, j, u, v, n)
+            c = torch.bmm(
+                w.reshape(s_o * s_i * n_g, g * u * v, -1),
+                t.to(weight.dtype).reshape(s_o * s_i * n_g, t.shape[3], -1),
+            )
+            # (s_o, s_i, G, j, u, v, a, e, r) -> (j, s_o, u, a, s_i, v, e, G, r)
+            c = c.reshape(s_o, s_i, n_g, g, u, v, do, di, 2).permute(3, 0, 4, 6, 1, 5, 7, 2, 8)
+            k = (c.reshape(-1, 2 * n_g) @ h.to(weight.dtype)).reshape(g, s_o * u * do, s_i * v * di, -1)
         else:
             if self.identity_weights:
                 # one pair of field types and no padding: the parameters are the coefficient tensor itself
