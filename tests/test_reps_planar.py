@@ -238,6 +238,12 @@ def test_trivial_and_standard():
         g = G.elements() if G.is_finite else G.sample(5)
         assert (s(g) - G.action_matrix(g)).abs().max() < 1e-12
     assert not irrep(Dihedral(4), 1, 0).is_trivial()
+    # the labels and tables that decide is_trivial agree with sigma(g) = 1 on the group's elements
+    for G in [Cyclic(1), Cyclic(2), Cyclic(6), Dihedral(1), Dihedral(2), Dihedral(5), SO2(), O2()]:
+        g = G.elements() if G.is_finite else G.sample(16, generator=torch.Generator().manual_seed(0))
+        for ir in irreps(G, None if G.is_finite else 3):
+            ones = bool((ir(g) - 1).abs().max() < 1e-12) if ir.dim == 1 else False
+            assert ir.is_trivial() == ones, ir
 
 
 def test_printable_form_round_trip():

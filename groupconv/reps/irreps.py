@@ -102,6 +102,9 @@ class TableIrrep(Irrep):
         self._endo = endomorphisms
         self._torch: dict = {}
 
+    def is_trivial(self) -> bool:
+        return self.dim == 1 and bool(np.all(np.abs(self.table - 1.0) < 1e-12))
+
     def _matrix(self, g, dtype):
         key = (dtype, g.device)
         t = self._torch.get(key)
