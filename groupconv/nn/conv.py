@@ -307,9 +307,7 @@ def _factor_plan(bases, index: np.ndarray, b_max: int, kernel_size: int, num_par
     S, T = np.arange(s_o)[:, None, None, None], np.arange(s_i)[None, :, None, None]
     fact = ext[:, S, :, T, :, bidx]  # (s_o, s_i, G, n, groups, u, v)
     # in the layout of the batched product: (s_o, s_i, G) batches of (groups, u, v) x n
-    return dict(
-        n_groups=len(keys), bidx=bidx, index=np.ascontiguousarray(fact.transpose(0, 1, 2, 4, 5, 6, 3))
-    )
+    return dict(bidx=bidx, index=np.ascontiguousarray(fact.transpose(0, 1, 2, 4, 5, 6, 3)))
 
 
 def _factorize(basis: torch.Tensor, bidx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor] | None:
@@ -317,7 +315,7 @@ def _factorize(basis: torch.Tensor, bidx: np.ndarray) -> tuple[torch.Tensor, tor
     ``basis[s, t, bidx[s, t, g, n]] = sum_r T[s, t, g, n, ..., r] H[2 g + r]`` for the basis as it is
     now: ``H`` are the two leading eigenvectors of each group's pixel Gram matrix; ``None`` when the
     factors do not reproduce the basis to its rounding level (a group spanning more pixel functions)."""
-    s_o, s_i, b_max, do, di, k2 = basis.shape
+    s_o, s_i, _, do, di, k2 = basis.shape
     G, n = bidx.shape[2:]
     b = basis.detach().to("cpu", torch.float64)
     b = torch.cat([b, b.new_zeros(s_o, s_i, 1, do, di, k2)], 2)
@@ -384,8 +382,8 @@ class _BasisExpansion:
         cached = module.__dict__.get("_basis_factors")
         if cached is not None and cached[0] == key:
             return cached[2]
-        if cached is not None and cached[1].dtype == basis.dtype and cached[1].device == basis.device:
-            if cached[1].shape == basis.shape and torch.equal(cached[1], basis):
+        if cached is not None and cached[0][2:] == key[2:] and cached[1].shape == basis.shape:
+            if torch.equal(cached[1], basis):  # rewritten with the same values
                 module.__dict__["_basis_factors"] = (key,) + cached[1:]
                 return cached[2]
         factors = _factorize(basis, self.factor["bidx"])

@@ -554,10 +554,17 @@ class RotoTranslationScattering(_FilterModule):
         tight = self.path_mode == "all" and abs(self._angular_upper - 1.0) < 1e-12
         return (min(1.0, a) ** (self.max_order + 1) if tight else None), upper
 
-    def _low(self, u: torch.Tensor) -> torch.Tensor:
+    def _low(self, half: torch.Tensor) -> torch.Tensor:
+        """``U * phi`` (subsampled by ``2^J`` when subsampling) of the real maps whose ``rfft2`` is ``half``."""
         M, N = self.shape
-        phi = self._scaled_filters("_phih", 0, M, 1 / (M * N), u.dtype)
-        return _lowpass(torch.fft.rfft2(u), phi, 2**self.J if self.subsample else 1, N)
+        phi = self._scaled_filters("_phih", 0, M, 1 / (M * N), half.real.dtype)
+        return _lowpass(half, phi, 2**self.J if self.subsample else 1, N)
+
+    def _lows(self, groups: dict[int, torch.Tensor], halves: dict[int, torch.Tensor] | None):
+        """:meth:`_low` of every group, in scale order, from the spectra the next layer shares or (last
+        order) from one real FFT each."""
+        for j in sorted(groups):
+            yield self._low(halves[j] if halves is not None else torch.fft.rfft2(groups[j]))
 
     _min_chunk = 1
 
@@ -569,24 +576,28 @@ class RotoTranslationScattering(_FilterModule):
         xb, lead = self._flatten_input(x)
         chunks = []
         for c in self._chunks(xb):
-            parts = [self._low(c)[:, None, None].expand(c.shape[0], 1, self.L, *self._out_shape())]
-            for _, groups in self._orders(c):
-                parts.extend(self._low(groups[j]) for j in sorted(groups))
+            half = torch.fft.rfft2(c)
+            parts = [self._low(half)[:, None, None].expand(c.shape[0], 1, self.L, *self._out_shape())]
+            for _, groups, halves in self._orders(half):
+                parts.extend(self._lows(groups, halves))
             chunks.append(torch.cat(parts, 1))
         out = chunks[0] if len(chunks) == 1 else torch.cat(chunks, 0)
         return out.reshape(*lead, *out.shape[1:])
 
-    def _orders(self, xb: torch.Tensor):
-        """Yield, per order ``m >= 1``, the propagated maps ``U_m`` grouped by their last scale."""
+    def _orders(self, half: torch.Tensor):
+        """Yield, per order ``m >= 1``, the propagated maps ``U_m`` grouped by their last scale and, below
+        the last order, their ``rfft2`` spectra (filtered again by the next layer), from the input's
+        spectrum ``half``."""
         if self.max_order < 1:
             return
-        xf = _full_spectrum(torch.fft.rfft2(xb), self.shape[1])
+        xf = _full_spectrum(half, self.shape[1])
         u1 = _modulus(torch.fft.ifft2(xf[:, None, None] * self._psi1))
         groups = {j: u1[:, j : j + 1] for j in range(self.J)}
         for m in range(1, self.max_order + 1):
-            yield m, groups
-            if m < self.max_order:
-                groups = self._joint_layer(groups)
+            halves = {j: torch.fft.rfft2(u) for j, u in groups.items()} if m < self.max_order else None
+            yield m, groups, halves
+            if halves is not None:
+                groups = self._joint_layer(groups, halves)
 
     def energies(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per order ``m = 0..N``: ``W_m = ||U_m f||^2`` (all paths and orientations) and
@@ -594,12 +605,13 @@ class RotoTranslationScattering(_FilterModule):
         each ``(N + 1, batch)``. Needs ``subsample=False``."""
         Ws, Es = [], []
         for c in self._chunks(self._energy_input(x)):
+            half = torch.fft.rfft2(c)
             W = [c.pow(2).flatten(1).sum(1)]
-            E = [self._low(c).pow(2).flatten(1).sum(1)]
+            E = [self._low(half).pow(2).flatten(1).sum(1)]
             zero = torch.zeros_like(W[0])
-            for _, groups in self._orders(c):
+            for _, groups, halves in self._orders(half):
                 W.append(sum((u.pow(2).flatten(1).sum(1) for u in groups.values()), zero))
-                E.append(sum((self._low(u).pow(2).flatten(1).sum(1) for u in groups.values()), zero))
+                E.append(sum((s.pow(2).flatten(1).sum(1) for s in self._lows(groups, halves)), zero))
             Ws.append(torch.stack(W))
             Es.append(torch.stack(E))
         return torch.cat(Ws, 1), torch.cat(Es, 1)
@@ -608,9 +620,11 @@ class RotoTranslationScattering(_FilterModule):
         k = 2**self.J if self.subsample else 1
         return self.shape[0] // k, self.shape[1] // k
 
-    def _joint_layer(self, groups: dict[int, torch.Tensor]) -> dict[int, torch.Tensor]:
-        """One joint roto-translation wavelet layer with modulus, one product per group and next scale
-        ``j_2``. Without autograd the modulus is written straight into the channels of the next
+    def _joint_layer(
+        self, groups: dict[int, torch.Tensor], halves: dict[int, torch.Tensor]
+    ) -> dict[int, torch.Tensor]:
+        """One joint roto-translation wavelet layer with modulus (``halves``: the groups' ``rfft2``), one
+        product per group and next scale ``j_2``. Without autograd the modulus is written straight into the channels of the next
         groups (no permuted copy, no concatenation)."""
         L, K = self.L, self.K
         M, N = self.shape
@@ -630,7 +644,7 @@ class RotoTranslationScattering(_FilterModule):
                 continue
             u = groups[j_last]
             B, P = u.shape[:2]
-            uf = _full_spectrum(torch.fft.rfft2(u), N)[:, :, None]
+            uf = _full_spectrum(halves[j_last], N)[:, :, None]
             hmat = self._hmat.to(u.dtype)
             for j2 in scales:
                 # v[b, p, t2, t'] = U(t') * psi_{j2, t' + t2}, in space
