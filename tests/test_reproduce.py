@@ -76,6 +76,18 @@ def _ddp_worker(rank, world_size, path):
     torch.save([p.detach() for p in res.model.parameters()], f"{path}/rank{rank}.pt")
 
 
+def _failing_worker(rank, world_size):
+    if rank == 1:
+        raise RuntimeError("rank 1 failed on purpose")
+
+
+def test_spawn_local_raises_a_rank_error():
+    with pytest.raises(RuntimeError, match="(?s)rank 1 of 2 failed.*rank 1 failed on purpose"):
+        spawn_local(_failing_worker, 2)
+    with pytest.raises(ValueError, match="world_size"):
+        spawn_local(_failing_worker, 0)
+
+
 def test_ddp_two_processes_match_single_process(tmp_path):
     # every rank trains on half of each global batch; averaged gradients equal the full-batch gradient
     spawn_local(_ddp_worker, 2, (str(tmp_path),))

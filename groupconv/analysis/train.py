@@ -41,11 +41,12 @@ class DistInfo:
         return self.world_size > 1
 
 
-def init_distributed(backend: str | None = None) -> DistInfo:
+def init_distributed(backend: str | None = None, init_method: str | None = None) -> DistInfo:
     """Join the process group described by the environment (``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK``,
     ``MASTER_ADDR``, ``MASTER_PORT``), if any; a no-op returning rank 0 of 1 otherwise.
 
-    The backend defaults to ``nccl`` when CUDA is available and ``gloo`` otherwise.
+    The backend defaults to ``nccl`` when CUDA is available and ``gloo`` otherwise. ``init_method``
+    (e.g. ``"file:///path"``) replaces the ``MASTER_ADDR`` / ``MASTER_PORT`` rendezvous.
     """
     import torch.distributed as dist
 
@@ -57,7 +58,10 @@ def init_distributed(backend: str | None = None) -> DistInfo:
     if not dist.is_initialized():
         if backend is None:
             backend = "nccl" if torch.cuda.is_available() else "gloo"
-        dist.init_process_group(backend=backend, rank=rank, world_size=world)
+        if init_method is None:
+            dist.init_process_group(backend=backend, rank=rank, world_size=world)
+        else:
+            dist.init_process_group(backend=backend, init_method=init_method, rank=rank, world_size=world)
     return DistInfo(rank, world, local)
 
 
@@ -143,31 +147,58 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _spawn_entry(rank: int, fn, world_size: int, port: int, backend: str, args: tuple) -> None:
+def _spawn_entry(rank: int, fn, world_size: int, tmp: str, backend: str, args: tuple) -> None:
+    import sys
+    import traceback
+
     import torch.distributed as dist
 
-    os.environ.update(
-        MASTER_ADDR="127.0.0.1",
-        MASTER_PORT=str(port),
-        RANK=str(rank),
-        WORLD_SIZE=str(world_size),
-        LOCAL_RANK=str(rank),
-    )
+    os.environ.update(RANK=str(rank), WORLD_SIZE=str(world_size), LOCAL_RANK=str(rank))
     torch.set_num_threads(1)
-    init_distributed(backend)
+    init_distributed(backend, init_method=f"file://{os.path.join(tmp, 'store')}")
     try:
-        fn(rank, world_size, *args)
+        try:
+            fn(rank, world_size, *args)
+        except BaseException:
+            # written before this rank exits, so before any other rank sees its connections close
+            with open(os.path.join(tmp, f"rank{rank}.error"), "w") as f:
+                f.write(traceback.format_exc())
+            raise
         # no rank tears its connections down while another still uses them (gloo aborts then)
         dist.barrier()
     finally:
         dist.destroy_process_group()
+    # a clean run ends here: the interpreter's finalization would destroy the communication library's
+    # remaining static state from several threads, which can abort a process whose work is done
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def spawn_local(fn: Callable, world_size: int = 2, args: tuple = (), backend: str = "gloo") -> None:
     """Run ``fn(rank, world_size, *args)`` in ``world_size`` spawned processes forming one process group
-    on 127.0.0.1 (a free port). ``fn`` must be importable (a module-level function)."""
+    (rendezvous through a file in a temporary directory, so no port is taken). ``fn`` must be
+    importable (a module-level function).
+
+    Raises
+    ------
+    RuntimeError
+        when ``fn`` raised in some rank: the message holds that rank's traceback (the first such rank),
+        not the connection errors it then caused in the others.
+    """
+    import tempfile
+
     import torch.multiprocessing as mp
 
     if world_size < 1:
         raise ValueError(f"world_size must be >= 1, got {world_size}")
-    mp.spawn(_spawn_entry, args=(fn, world_size, free_port(), backend, args), nprocs=world_size, join=True)
+    with tempfile.TemporaryDirectory(prefix="groupconv-dist-") as tmp:
+        try:
+            mp.spawn(_spawn_entry, args=(fn, world_size, tmp, backend, args), nprocs=world_size, join=True)
+        except Exception as err:
+            for rank in range(world_size):
+                path = os.path.join(tmp, f"rank{rank}.error")
+                if os.path.exists(path):
+                    with open(path) as f:
+                        raise RuntimeError(f"rank {rank} of {world_size} failed:\n{f.read()}") from err
+            raise
