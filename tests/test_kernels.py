@@ -18,6 +18,7 @@ from groupconv.kernels import (
     fourier_bessel_basis,
     fourier_bessel_indices,
     grid_kernel_basis,
+    harmonic,
     harmonic_kernel_basis,
     verify_grid_basis,
 )
@@ -118,6 +119,64 @@ def test_angular_solutions_satisfy_the_constraint(G):
                 moved = np.einsum("nac,noO,mOIa,niI->nmoic", lk, so(g).numpy(), t, si(g).numpy())
                 assert np.abs(moved - t[None]).max() < 1e-12, (so, si, k)
     assert total > 0
+
+
+@pytest.mark.parametrize("G", [O2(), Cyclic(8), Dihedral(6), Cyclic(5)], ids=str)
+def test_batched_angular_solutions_are_complete_and_match_single_pairs(G):
+    """The batched solver against an independent null space: the solutions span the kernel of the stacked
+    constraint ``[A(g) - I]_g`` (sampled elements for the continuous groups), and solving all pairs at
+    once gives the same spaces as solving each pair alone (and transposes for the swapped pairs)."""
+    ir = irreps(G, max_degree=2) if not G.is_finite else irreps(G)
+    pairs = [(so, si) for so in ir for si in ir]
+    ks = tuple(range(6))
+    harmonic._ANGULAR.clear()
+    batched = harmonic._angular_batch(pairs, ks)
+    gen = torch.Generator().manual_seed(1)
+    g = G.elements() if G.is_finite else G.sample(12, generator=gen)
+    phi = G.angle(g, dtype=torch.float64).numpy()
+    s = G.reflection(g).numpy() if isinstance(G, (Dihedral, O2)) else np.zeros(len(phi), dtype=np.int64)
+
+    def span_equal(a, b):
+        if a.shape[0] != b.shape[0]:
+            return False
+        if a.shape[0] == 0:
+            return True
+        a, b = a.reshape(a.shape[0], -1).T, b.reshape(b.shape[0], -1).T
+        return np.abs(b - a @ np.linalg.lstsq(a, b, rcond=None)[0]).max() < 1e-10
+
+    for (so, si), sols in zip(pairs, batched):
+        for k in ks:
+            t = sols[k]
+            lk = _angular_action(k, phi, s)
+            a = lk.shape[-1]
+            # A(g) vec(T) = vec(so(g) T L(g)-action si(g)^T), as in the Reynolds projector
+            ops = np.einsum("noO,niI,nab->noibOIa", so(g).numpy(), si(g).numpy(), lk)
+            n = so.dim * si.dim * a
+            m = ops.reshape(len(phi), n, n) - np.eye(n)
+            nullity = n - np.linalg.matrix_rank(m.reshape(-1, n), tol=1e-9)
+            assert t.shape[0] == nullity, (so, si, k)
+            assert t.shape[0] == 0 or np.linalg.matrix_rank(t.reshape(t.shape[0], -1), tol=1e-9) == t.shape[0]
+            harmonic._ANGULAR.clear()
+            alone = harmonic._angular_batch([(so, si)], (k,))[0][k]
+            assert span_equal(t, alone), (so, si, k)
+    # a swapped pair is answered from the cache as the transposed solutions
+    so, si = ir[1], ir[-1]
+    harmonic._ANGULAR.clear()
+    first = harmonic._angular_batch([(so, si)], ks)[0]
+    swapped = harmonic._angular_batch([(si, so)], ks)[0]
+    for k in ks:
+        assert np.array_equal(swapped[k], first[k].transpose(0, 2, 1, 3))
+
+
+def test_single_precision_basis_is_the_rounded_double_basis():
+    for G in [Cyclic(8), Dihedral(8), SO2()]:
+        reps = [regular(G)] if G.is_finite else [irrep(G, 0) + irrep(G, 1) + irrep(G, 2)]
+        for r in reps:
+            b64 = harmonic_kernel_basis(r, r, 5)
+            b32 = harmonic_kernel_basis(r, r, 5, dtype=np.float32)
+            assert b32.tensor.dtype == np.float32 and b64.tensor.dtype == np.float64
+            assert np.array_equal(b32.tensor, b64.tensor.astype(np.float32))
+            assert b32.info == b64.info
 
 
 def test_selection_rules_so2_and_aliasing_cn():

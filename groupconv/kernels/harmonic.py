@@ -33,7 +33,6 @@ from functools import lru_cache
 
 import numpy as np
 import torch
-from scipy.linalg.lapack import dgeqp3 as _geqp3
 from scipy.special import jv
 
 from ..groups.base import Group, check_same_group
@@ -190,26 +189,6 @@ def _averaging_action(group: Group, degree: int, k: int) -> np.ndarray:
     return _angular_action(k, phi, s)
 
 
-@lru_cache(maxsize=1024)
-def _characters(sigma: Irrep, degree: int) -> np.ndarray:
-    """Traces of :func:`_irrep_table`."""
-    return _irrep_table(sigma, degree).diagonal(axis1=-2, axis2=-1).sum(-1)
-
-
-@lru_cache(maxsize=1024)
-def _angular_characters(group: Group, degree: int, k: int) -> np.ndarray:
-    """Traces of :func:`_averaging_action`."""
-    return _averaging_action(group, degree, k).diagonal(axis1=-2, axis2=-1).sum(-1)
-
-
-def _pivots(p: np.ndarray) -> np.ndarray:
-    """Column pivots of the QR decomposition of ``p`` with column pivoting (LAPACK ``dgeqp3``)."""
-    _, jpvt, _, _, info = _geqp3(np.array(p, order="F"), overwrite_a=1)
-    if info != 0:
-        raise np.linalg.LinAlgError(f"pivoted QR failed (dgeqp3 info={info})")
-    return jpvt - 1
-
-
 @lru_cache(maxsize=4096)
 def angular_solutions(sigma_out: Irrep, sigma_in: Irrep, k: int) -> np.ndarray:
     """Angular parts of frequency ``k`` solving the constraint between two irreps of a planar group.
@@ -217,8 +196,8 @@ def angular_solutions(sigma_out: Irrep, sigma_in: Irrep, k: int) -> np.ndarray:
     Returns ``T`` of shape ``(m, d_out, d_in, a)`` (``a = 1`` for ``k = 0``, else 2): the kernel
     ``T_b[..., 0] cos k theta + T_b[..., 1] sin k theta`` satisfies
     ``K(g x) = sigma_out(g) K(x) sigma_in(g)^T``. The solutions are columns of the Reynolds projector
-    ``P = mean_g sigma_out(g) (x) sigma_in(g) (x) L(g)^T`` chosen by pivoted QR (projections of
-    canonical basis vectors, so their entries are simple algebraic numbers), scaled to unit norm.
+    ``P = mean_g sigma_out(g) (x) sigma_in(g) (x) L(g)^T`` chosen by pivoted Gram-Schmidt (projections
+    of canonical basis vectors, so their entries are simple algebraic numbers), scaled to unit norm.
     """
     return _angular_many(sigma_out, sigma_in, (int(k),))[int(k)]
 
@@ -231,52 +210,118 @@ def _averaging_degree(group: Group, degree: int) -> int:
     return 16 * -(-max(degree, 1) // 16)
 
 
-@lru_cache(maxsize=4096)
+_ANGULAR: dict = {}
+
+
 def _angular_many(sigma_out: Irrep, sigma_in: Irrep, ks: tuple) -> dict:
-    """:func:`angular_solutions` for every frequency of ``ks``: the tables, characters and the tensor
-    product of the two irreps are shared by the frequencies that use the same averaging elements."""
-    group = sigma_out.group
-    check_same_group(group, sigma_in.group, "irrep")
-    out, shared = {}, {}
-    for k in ks:
-        degree = _averaging_degree(group, k + sigma_out.degree + sigma_in.degree)
-        if degree not in shared:
-            w = _elements(group, degree)[2]
-            so, si = _irrep_table(sigma_out, degree), _irrep_table(sigma_in, degree)
-            shared[degree] = (
-                w,
-                so,
-                si,
-                w * _characters(sigma_out, degree) * _characters(sigma_in, degree),
-                None,
-            )
-        w, so, si, wchi, pair = shared[degree]
-        a = 1 if k == 0 else 2
-        # the rank of the Reynolds projector is its trace, mean_g chi_out(g) chi_in(g) chi_L(g): the
-        # selection rules make most (pair, frequency) combinations empty, found before building the operator
-        rank = int(round(float(np.dot(wchi, _angular_characters(group, degree, k)))))
-        if rank == 0:
-            out[k] = np.zeros((0, so.shape[-1], si.shape[-1], a))
-            continue
-        if pair is None:
-            # sum over g of w_g so[o, O] si[i, I], flattened to (g, o i O I)
-            pair = (
-                (w[:, None, None, None, None] * so[:, :, None, :, None]) * si[:, None, :, None, :]
-            ).reshape(len(w), -1)
-            shared[degree] = (w, so, si, wchi, pair)
-        lk = _averaging_action(group, degree, k)
-        # T'[o, i, b] = sum_a L[a, b] so[o, O] T[O, I, a] si[i, I], averaged with the weights w
-        op = (pair.T @ lk.reshape(len(w), -1)).reshape(
-            so.shape[1], si.shape[1], so.shape[2], si.shape[2], a, a
-        )
-        n = so.shape[-1] * si.shape[-1] * a
-        p = op.transpose(0, 1, 5, 2, 3, 4).reshape(n, n)  # (o, i, b) x (O, I, a)
-        cols = p[:, np.sort(_pivots(p)[:rank])]
-        cols = cols / np.sqrt((cols * cols).sum(0))
-        # round-off of the quadrature is at the 1e-16 level; exact zeros keep the templates sparse
-        cols[np.abs(cols) < 1e-13] = 0.0
-        out[k] = cols.T.reshape(rank, so.shape[-1], si.shape[-1], a)
+    """:func:`angular_solutions` for every frequency of ``ks``: ``{k: T}``."""
+    return _angular_batch([(sigma_out, sigma_in)], ks)[0]
+
+
+def _angular_batch(pairs: Sequence[tuple[Irrep, Irrep]], ks: tuple) -> list[dict]:
+    """:func:`angular_solutions` for every pair ``(sigma_out, sigma_in)`` of ``pairs`` (irreps of one
+    planar group) and every frequency of ``ks``: one dict ``{k: T}`` per pair, cached.
+
+    The (pair, frequency) items that average over the same group elements are solved together: their
+    Reynolds projectors come from one product (irrep dimensions padded to 2), their ranks from the
+    characters, and their columns from one batched pivoted Gram-Schmidt."""
+    ks = tuple(int(k) for k in ks)
+    out: list = []
+    for so, si in pairs:
+        hit = _ANGULAR.get((so, si, ks))
+        if hit is None:
+            flipped = _ANGULAR.get((si, so, ks))
+            if flipped is not None:
+                # planar irreps are orthogonal: T solves (si, so) iff its transpose solves (so, si)
+                hit = _ANGULAR[(so, si, ks)] = {k: t.transpose(0, 2, 1, 3) for k, t in flipped.items()}
+        out.append(hit)
+    todo = [n for n, r in enumerate(out) if r is None]
+    if not todo:
+        return out
+    group = pairs[todo[0]][0].group
+    by_degree: dict = {}
+    for n in todo:
+        so, si = pairs[n]
+        check_same_group(group, so.group, "irrep")
+        check_same_group(group, si.group, "irrep")
+        if max(so.dim, si.dim) > 2:
+            raise ValueError(f"planar irreps have dimension 1 or 2, got {so!r} and {si!r}")
+        out[n] = {}
+        for k in ks:
+            degree = _averaging_degree(group, k + so.degree + si.degree)
+            by_degree.setdefault(degree, []).append((n, k))
+    for degree, items in by_degree.items():
+        sols = _solve_items(group, degree, [(pairs[n][0], pairs[n][1], k) for n, k in items])
+        for (n, k), t in zip(items, sols):
+            out[n][k] = t
+    if len(_ANGULAR) > 8192:
+        _ANGULAR.clear()
+    for n in todo:
+        _ANGULAR[(pairs[n][0], pairs[n][1], ks)] = out[n]
     return out
+
+
+def _solve_items(group: Group, degree: int, items: list) -> list[np.ndarray]:
+    """Angular solutions ``T`` ``(m, d_out, d_in, a)`` of every ``(sigma_out, sigma_in, k)`` of
+    ``items``, averaging over the elements of :func:`_elements` ``(group, degree)``."""
+    w = _elements(group, degree)[2]
+    irreps, index = [], {}
+    for so, si, _ in items:
+        for ir in (so, si):
+            if ir not in index:
+                index[ir] = len(irreps)
+                irreps.append(ir)
+    freqs = sorted({k for _, _, k in items})
+    kidx = {k: j for j, k in enumerate(freqs)}
+    tab = np.zeros((len(irreps), len(w), 2, 2))
+    for j, ir in enumerate(irreps):
+        tab[j, :, : ir.dim, : ir.dim] = _irrep_table(ir, degree)
+    lt = np.zeros((len(freqs), len(w), 2, 2))
+    for j, k in enumerate(freqs):
+        a = 1 if k == 0 else 2
+        lt[j, :, :a, :a] = _averaging_action(group, degree, k)
+    io = np.array([index[so] for so, _, _ in items])
+    ii = np.array([index[si] for _, si, _ in items])
+    ik = np.array([kidx[k] for _, _, k in items])
+    chi = tab[:, :, 0, 0] + tab[:, :, 1, 1]
+    chil = lt[:, :, 0, 0] + lt[:, :, 1, 1]
+    # the rank of each Reynolds projector is its trace, mean_g chi_out(g) chi_in(g) chi_L(g): the selection
+    # rules make most (pair, frequency) items empty, found before building any operator
+    rank = np.rint((chi[io] * chi[ii] * chil[ik]) @ w).astype(np.int64)
+    sols = [np.zeros((0, so.dim, si.dim, 1 if k == 0 else 2)) for so, si, k in items]
+    live = np.nonzero(rank > 0)[0]
+    if live.size == 0:
+        return sols
+    n_live, rk = live.size, rank[live]
+    # P[(o, i, b), (O, I, a)] = sum_g w_g so[o, O] si[i, I] L[a, b]: T -> so T(g^-1 .) si^T, averaged
+    so_w = tab[io[live]] * w[None, :, None, None]
+    pair = (so_w[:, :, :, :, None, None] * tab[ii[live]][:, :, None, None, :, :]).reshape(n_live, len(w), 16)
+    p = np.matmul(pair.transpose(0, 2, 1), lt[ik[live]].reshape(n_live, len(w), 4))
+    p = p.reshape(n_live, 2, 2, 2, 2, 2, 2).transpose(0, 1, 3, 6, 2, 4, 5).reshape(n_live, 8, 8)
+    # columns chosen by pivoted Gram-Schmidt (projections of canonical basis vectors, so their entries
+    # are simple algebraic numbers), all items at once; padded columns are zero and never chosen
+    res = p.copy()
+    rows = np.arange(n_live)
+    chosen = np.zeros((n_live, 8), dtype=bool)
+    for step in range(int(rk.max())):
+        norms = np.einsum("lrc,lrc->lc", res, res)
+        j = norms.argmax(1)
+        chosen[rows[rk > step], j[rk > step]] = True
+        q = res[rows, :, j] / np.sqrt(np.maximum(norms[rows, j], 1e-300))[:, None]
+        res -= q[:, :, None] * np.einsum("lr,lrc->lc", q, res)[:, None, :]
+    li, ci = np.nonzero(chosen)  # item-major, columns in increasing order within each item
+    cols = p[li, :, ci]
+    cols = cols / np.sqrt((cols * cols).sum(1))[:, None]
+    # round-off of the quadrature is at the 1e-16 level; exact zeros keep the templates sparse
+    cols[np.abs(cols) < 1e-13] = 0.0
+    cols = cols.reshape(-1, 2, 2, 2)
+    start = np.concatenate([[0], np.cumsum(rk)])
+    for n, m in enumerate(live):
+        so, si, k = items[m]
+        sols[m] = np.ascontiguousarray(
+            cols[start[n] : start[n + 1], : so.dim, : si.dim, : 1 if k == 0 else 2]
+        )
+    return sols
 
 
 def gaussian_rings(
@@ -371,12 +416,51 @@ def _sampled_parts(basis, kernel_size, max_frequency, frequency_cutoff, rings, s
     return profiles, circular_harmonics(x, y, kmax)
 
 
+def _presolve_angular(
+    rep_pairs: Sequence[tuple[Representation, Representation]],
+    kernel_size: int,
+    basis: str = "gaussian",
+    max_frequency: int | None = None,
+    frequency_cutoff: Callable[[float], int] | float | None = None,
+    rings: Sequence[float] | None = None,
+    sigma: float | Sequence[float] | None = None,
+) -> None:
+    """Solve, in one batch, the angular parts of every pair of irreps met by the ``(rho_in, rho_out)``
+    pairs of ``rep_pairs`` for the frequencies of this band limit, so that the
+    :func:`harmonic_kernel_basis` calls that follow (one per pair, same arguments) find them cached."""
+    profiles, _ = _sampled_parts_for(kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma)
+    pairs, seen = [], set()
+    for rho_in, rho_out in rep_pairs:
+        for so in dict.fromkeys(rho_out.irreps):
+            for si in dict.fromkeys(rho_in.irreps):
+                if (so, si) not in seen and (si, so) not in seen:
+                    seen.add((so, si))
+                    pairs.append((so, si))
+    if pairs:
+        _angular_batch(pairs, tuple(sorted({k for k, _, _ in profiles})))
+
+
+def _sampled_parts_for(kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma):
+    key = (
+        basis,
+        kernel_size,
+        max_frequency,
+        frequency_cutoff,
+        None if rings is None else tuple(np.atleast_1d(rings).tolist()),
+        None if sigma is None else tuple(np.atleast_1d(sigma).tolist()),
+    )
+    try:
+        return _sampled_parts(*key)
+    except TypeError:  # an unhashable cutoff: no caching
+        return _sampled_parts.__wrapped__(*key)
+
+
 def _irrep_pair_basis(
-    sigma_out: Irrep, sigma_in: Irrep, harmonics: np.ndarray, profiles: list
+    sigma_out: Irrep, sigma_in: Irrep, harmonics: np.ndarray, profiles: list, solutions: dict
 ) -> tuple[np.ndarray, list[dict], dict]:
-    """Sampled basis ``(m, d_out, d_in, k, k)`` for one pair of irreps."""
+    """Sampled basis ``(m, d_out, d_in, k, k)`` for one pair of irreps, from its angular solutions
+    ``{k: T}`` (:func:`_angular_batch`)."""
     elems, info, templates = [], [], {}
-    solutions = _angular_many(sigma_out, sigma_in, tuple(sorted({k for k, _, _ in profiles})))
     for k, j, profile in profiles:
         t = solutions[k]
         if t.shape[0] == 0:
@@ -393,6 +477,16 @@ def _irrep_pair_basis(
     return np.concatenate(elems, 0), info, templates
 
 
+def _transposed(pair: tuple) -> tuple:
+    """The pair basis of ``(sigma_in, sigma_out)`` from that of ``(sigma_out, sigma_in)``."""
+    b, info, templates = pair
+    return (
+        b.transpose(0, 2, 1, 3, 4),
+        info,
+        {(si, so, k): t.transpose(0, 2, 1, 3) for (so, si, k), t in templates.items()},
+    )
+
+
 def harmonic_kernel_basis(
     rho_in: Representation,
     rho_out: Representation,
@@ -404,6 +498,7 @@ def harmonic_kernel_basis(
     sigma: float | Sequence[float] | None = None,
     warn: bool = True,
     allow_empty: bool = False,
+    dtype=np.float64,
 ) -> KernelBasis:
     """Steerable kernel basis between two representations of ``C_n``, ``D_n``, ``SO(2)`` or ``O(2)``.
 
@@ -433,6 +528,9 @@ def harmonic_kernel_basis(
         Emit a warning listing the irrep pairs whose block is forced to zero.
     allow_empty:
         Return an empty basis instead of raising.
+    dtype:
+        numpy dtype of the returned tensor: computed in float64 and rounded once (``np.float32`` for a
+        basis stored in single precision, without a float64 copy of the whole tensor).
 
     Raises
     ------
@@ -446,27 +544,30 @@ def harmonic_kernel_basis(
         )
     check_same_group(group, rho_out.group, "output representation")
     kernel_size = check_kernel_size(kernel_size)
-    key = (
-        basis,
-        kernel_size,
-        max_frequency,
-        frequency_cutoff,
-        None if rings is None else tuple(np.atleast_1d(rings).tolist()),
-        None if sigma is None else tuple(np.atleast_1d(sigma).tolist()),
+    profiles, harmonics = _sampled_parts_for(
+        kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma
     )
-    try:
-        profiles, harmonics = _sampled_parts(*key)
-    except TypeError:  # an unhashable cutoff: no caching
-        profiles, harmonics = _sampled_parts.__wrapped__(*key)
     pair_cache: dict = {}
     out_slots = _slots(rho_out)
     in_slots = _slots(rho_in)
+    # the pairs solved here: one of each pair and its transpose
+    pairs, seen = [], set()
+    for so in dict.fromkeys(ir for ir, _ in out_slots):
+        for si in dict.fromkeys(ir for ir, _ in in_slots):
+            if (si, so) not in seen:
+                seen.add((so, si))
+                pairs.append((so, si))
+    solved = dict(zip(pairs, _angular_batch(pairs, tuple(sorted({k for k, _, _ in profiles})))))
     blocks, info, zero, templates = [], [], [], {}
     for p, (so, _) in enumerate(out_slots):
         for q, (si, _) in enumerate(in_slots):
             key = (so, si)
             if key not in pair_cache:
-                pair_cache[key] = _irrep_pair_basis(so, si, harmonics, profiles)
+                if (si, so) in pair_cache:
+                    # planar irreps are orthogonal: K solves the (so, si) constraint iff K^T solves (si, so)
+                    pair_cache[key] = _transposed(pair_cache[(si, so)])
+                else:
+                    pair_cache[key] = _irrep_pair_basis(so, si, harmonics, profiles, solved[key])
             b, binfo, tmpl = pair_cache[key]
             templates.update(tmpl)
             if b.shape[0] == 0:
@@ -490,9 +591,11 @@ def harmonic_kernel_basis(
             stacklevel=3,
         )
     if blocks:
-        tensor = _change_basis(rho_out.change_of_basis, out_slots, rho_in.change_of_basis, in_slots, blocks)
+        tensor = _change_basis(
+            rho_out.change_of_basis, out_slots, rho_in.change_of_basis, in_slots, blocks, dtype
+        )
     else:
-        tensor = np.zeros((0, rho_out.dim, rho_in.dim, kernel_size, kernel_size))
+        tensor = np.zeros((0, rho_out.dim, rho_in.dim, kernel_size, kernel_size), dtype=dtype)
     return KernelBasis(
         tensor=tensor,
         rho_in=rho_in,
@@ -506,12 +609,13 @@ def harmonic_kernel_basis(
 
 
 def _change_basis(
-    qo: np.ndarray, out_slots: list, qi: np.ndarray, in_slots: list, blocks: list
+    qo: np.ndarray, out_slots: list, qi: np.ndarray, in_slots: list, blocks: list, dtype=np.float64
 ) -> np.ndarray:
     """Every basis element of the (non-empty list of) irrep blocks ``(p, q, b)``, ``b`` of shape
     ``(m, d_p, d_q, h, w)``, mapped to the bases of the representations, ``Q_out[:, p] b Q_in[:, q]^T``,
-    in block order: ``(sum m, D_out, D_in, h, w)``. Vectorized over all blocks (irrep dimensions padded
-    to the largest)."""
+    in block order: ``(sum m, D_out, D_in, h, w)`` of ``dtype``. Vectorized over all blocks (irrep
+    dimensions padded to the largest), in float64, a few elements at a time: the float64 intermediates
+    stay small and the result is written once in ``dtype``."""
     h, w = blocks[0][2].shape[-2:]
     d = max(max(b.shape[1], b.shape[2]) for _, _, b in blocks)
 
@@ -531,10 +635,22 @@ def _change_basis(
         bb[e : e + n, : b.shape[1], : b.shape[2]] = b.reshape(n, b.shape[1], b.shape[2], h * w)
         po[e : e + n], pi[e : e + n] = p, q
         e += n
-    # kron[e, (c, c'), (a, a')] = Q_out[c, a] Q_in[c', a'] of the element's slots, times b[e, (a, a'), pixel]
     do, di = qo.shape[0], qi.shape[0]
-    kron = (qo_p[po][:, :, None, :, None] * qi_p[pi][:, None, :, None, :]).reshape(m, do * di, d * d)
-    return np.matmul(kron, bb.reshape(m, d * d, h * w)).reshape(m, do, di, h, w)
+    qo_e, qi_e = qo_p[po], qi_p[pi][:, None]  # (m, D_out, d), (m, 1, D_in, d)
+    out = np.empty((m, do, di, h * w), dtype=dtype)
+    # elements per step: float64 temporaries below 128 KiB (reused heap memory, not fresh pages)
+    step = max(1, 15000 // (do * max(di, d) * h * w))
+    tmp = np.empty((step, do, di, h * w)) if out.dtype != np.float64 else None
+    for e in range(0, m, step):
+        f = min(e + step, m)
+        # Q_out b, then (Q_out b) Q_in^T, pixel by pixel
+        left = np.matmul(qo_e[e:f], bb[e:f].reshape(f - e, d, d * h * w)).reshape(f - e, do, d, h * w)
+        if tmp is None:
+            np.matmul(qi_e[e:f], left, out=out[e:f])
+        else:
+            np.matmul(qi_e[e:f], left, out=tmp[: f - e])
+            out[e:f] = tmp[: f - e]
+    return out.reshape(m, do, di, h, w)
 
 
 def _slots(rho: Representation) -> list[tuple[Irrep, slice]]:

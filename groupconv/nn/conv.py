@@ -35,7 +35,7 @@ from ..groups.actions import acts_on_grid, grid_permutation
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from ..kernels.exact import character_dimension, grid_kernel_basis, verify_grid_basis
-from ..kernels.harmonic import check_kernel_size, harmonic_kernel_basis
+from ..kernels.harmonic import _presolve_angular, check_kernel_size, harmonic_kernel_basis
 from ..reps.operations import regular, trivial
 from ..reps.representation import Representation
 from .field_type import FieldType
@@ -165,14 +165,26 @@ class EquivariantConv2d(nn.Module):
 # -- steerable basis expansion ---------------------------------------------------------------------------
 @lru_cache(maxsize=512)
 def _pair_basis(
-    rho_in: Representation, rho_out: Representation, kernel_size: int, basis: str, options: tuple
+    rho_in: Representation,
+    rho_out: Representation,
+    kernel_size: int,
+    basis: str,
+    options: tuple,
+    dtype: str = "float64",
 ):
     kw = dict(options)
     if basis == "exact":
         return grid_kernel_basis(
             rho_in, rho_out, kernel_size, method=kw.get("method", "auto"), allow_empty=True
         )
-    return harmonic_kernel_basis(rho_in, rho_out, kernel_size, basis=basis, allow_empty=True, **kw)
+    return harmonic_kernel_basis(
+        rho_in, rho_out, kernel_size, basis=basis, allow_empty=True, dtype=np.dtype(dtype), **kw
+    )
+
+
+def _storage_dtype(dtype: torch.dtype) -> str:
+    """numpy dtype the sampled basis is built in for a buffer of ``dtype`` (then converted, if needed)."""
+    return "float64" if dtype == torch.float64 else "float32"
 
 
 def _unique(reps) -> tuple[list[Representation], list[int], list[int]]:
@@ -208,12 +220,23 @@ def _chunk(field_type: FieldType, groups: int, what: str) -> list[Representation
 
 
 @lru_cache(maxsize=128)
-def _plan(in_reps: tuple, out_reps: tuple, groups: int, kernel_size: int, basis: str, opts: tuple) -> dict:
-    """Everything a steerable expansion needs, as numpy arrays; cached, so that identical layers share
-    the construction."""
+def _plan(
+    in_reps: tuple,
+    out_reps: tuple,
+    groups: int,
+    kernel_size: int,
+    basis: str,
+    opts: tuple,
+    dtype: str = "float64",
+) -> dict:
+    """Everything a steerable expansion needs, as numpy arrays (the basis buffer ``buf`` in ``dtype``);
+    cached, so that identical layers share the construction."""
     ti, tin, pin = _unique(in_reps)
     to, tout, pout = _unique(out_reps)
-    bases = [[_pair_basis(a, b, kernel_size, basis, opts) for a in ti] for b in to]
+    if basis != "exact" and len(ti) * len(to) > 1:
+        # the angular parts of every irrep pair of every pair of field types, in one batch
+        _presolve_angular([(a, b) for b in to for a in ti], kernel_size, basis, **dict(opts))
+    bases = [[_pair_basis(a, b, kernel_size, basis, opts, dtype) for a in ti] for b in to]
     nb = np.array([[len(bases[s][t]) for t in range(len(ti))] for s in range(len(to))], dtype=np.int64)
     tin_a, pin_a, tout_a, pout_a = map(np.asarray, (tin, pin, tout, pout))
     used = nb[np.ix_(tout_a, tin_a)]
@@ -226,7 +249,7 @@ def _plan(in_reps: tuple, out_reps: tuple, groups: int, kernel_size: int, basis:
         # one type of field on each side: the basis is already the padded buffer
         buf = bases[0][0].tensor.reshape(1, 1, b_max, do, di, k2)
     else:
-        buf = np.zeros((s_o, s_i, b_max, do, di, k2))
+        buf = np.zeros((s_o, s_i, b_max, do, di, k2), dtype=dtype)
         for s in range(s_o):
             for t in range(s_i):
                 b = bases[s][t].tensor
@@ -290,12 +313,15 @@ def _factor_plan(bases, index: np.ndarray, b_max: int, kernel_size: int, num_par
     ]
     n_max = max(len(m) for row in members for col in row for m in col)
     k2 = kernel_size * kernel_size
-    # multiply-adds of the dense product and of the factorized one (rank <= 2 per group), per entry of a
-    # channel block; below a few million saved the two extra operations cost more than they save
+    # multiply-adds of the dense product (one well-shaped matrix product) and of the factorized one (a
+    # batched product over the groups, rank <= 2 each, then one with the pixel functions): the second
+    # pays only where it saves a few million operations and does under a fifth (about) of the work
     pairs = index.size // max(index.shape[-1], 1)
     do = max(bases[s][0].tensor.shape[1] for s in range(s_o))
     di = max(bases[0][t].tensor.shape[2] for t in range(s_i))
-    if pairs * do * di * (b_max * k2 - len(keys) * (2 * n_max + 2 * k2)) < 4e6:
+    dense = pairs * do * di * b_max * k2
+    factorized = pairs * do * di * len(keys) * (2 * n_max + 2 * k2)
+    if dense - factorized < 4e6 or dense < 4.5 * factorized:
         return None
     bidx = np.full((s_o, s_i, len(keys), n_max), b_max, dtype=np.int64)
     for s in range(s_o):
@@ -342,7 +368,16 @@ class _BasisExpansion:
     def __init__(self, module: nn.Module, in_type, out_type, groups, kernel_size, basis, options):
         in_reps = tuple(_chunk(in_type, groups, "input type"))
         out_reps = tuple(_chunk(out_type, groups, "output type"))
-        plan = _plan(in_reps, out_reps, groups, kernel_size, basis, tuple(sorted(options.items())))
+        dtype = torch.get_default_dtype()
+        plan = _plan(
+            in_reps,
+            out_reps,
+            groups,
+            kernel_size,
+            basis,
+            tuple(sorted(options.items())),
+            _storage_dtype(dtype),
+        )
         if plan["num_params"] == 0:
             raise ValueError(
                 f"empty kernel basis: no {kernel_size}x{kernel_size} kernel maps {in_type!r} to {out_type!r} "
@@ -358,9 +393,9 @@ class _BasisExpansion:
         # identical layers share these read-only buffers (until moved or cast) instead of copying them
         # computed in float64, stored in the default dtype (module.double() / .half() cast it with the
         # parameters) so that the forward does not convert it
-        dtype = torch.get_default_dtype()
         key = ("basis", dtype)
         if key not in plan:
+            # no copy where the plan was built in this dtype
             plan[key] = torch.from_numpy(plan["buf"]).to(dtype)
         module.register_buffer("basis", plan[key], persistent=False)
         module.register_buffer("weight_index", torch.from_numpy(plan["index"]), persistent=False)
@@ -411,7 +446,14 @@ class _BasisExpansion:
                 w = weight.reshape(module.weight_index.shape)
             else:
                 w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index]
-            k = torch.einsum("jsutvb,stbaep->jsuatvep", w, module.basis.to(weight.dtype))
+            basis = module.basis.to(weight.dtype)
+            if s_o == s_i == 1:
+                # one pair of field types: a single matrix product, then the (u, a, v, e) interleave
+                b = basis.shape[2]
+                k = torch.mm(w.reshape(g * u * v, b), basis.reshape(b, -1))
+                k = k.reshape(g, u, v, do, di * basis.shape[-1]).transpose(2, 3)
+            else:
+                k = torch.einsum("jsutvb,stbaep->jsuatvep", w, basis)
             k = k.reshape(g, s_o * u * do, s_i * v * di, -1)
         if not self.identity_rows:
             k = k.index_select(1, module.row_index)
