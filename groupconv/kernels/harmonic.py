@@ -167,6 +167,10 @@ def _elements(group: Group, degree: int) -> tuple[np.ndarray, np.ndarray, np.nda
 @lru_cache(maxsize=1024)
 def _irrep_table(sigma: Irrep, degree: int) -> np.ndarray:
     """``sigma(g)`` on the averaging elements of :func:`_elements`, as numpy."""
+    table = getattr(sigma, "table", None)
+    if sigma.group.is_finite and isinstance(table, np.ndarray):
+        # every element, in index order: the irrep's own table
+        return table
     return sigma(_elements(sigma.group, degree)[3]).numpy()
 
 
@@ -547,31 +551,37 @@ def harmonic_kernel_basis(
     profiles, harmonics = _sampled_parts_for(
         kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma
     )
-    pair_cache: dict = {}
     out_slots = _slots(rho_out)
     in_slots = _slots(rho_in)
+    uo = list(dict.fromkeys(ir for ir, _ in out_slots))
+    ui = list(dict.fromkeys(ir for ir, _ in in_slots))
     # the pairs solved here: one of each pair and its transpose
     pairs, seen = [], set()
-    for so in dict.fromkeys(ir for ir, _ in out_slots):
-        for si in dict.fromkeys(ir for ir, _ in in_slots):
+    for so in uo:
+        for si in ui:
             if (si, so) not in seen:
                 seen.add((so, si))
                 pairs.append((so, si))
-    solved = dict(zip(pairs, _angular_batch(pairs, tuple(sorted({k for k, _, _ in profiles})))))
-    blocks, info, zero, templates = [], [], [], {}
-    for p, (so, _) in enumerate(out_slots):
-        for q, (si, _) in enumerate(in_slots):
-            key = (so, si)
-            if key not in pair_cache:
-                if (si, so) in pair_cache:
-                    # planar irreps are orthogonal: K solves the (so, si) constraint iff K^T solves (si, so)
-                    pair_cache[key] = _transposed(pair_cache[(si, so)])
-                else:
-                    pair_cache[key] = _irrep_pair_basis(so, si, harmonics, profiles, solved[key])
-            b, binfo, tmpl = pair_cache[key]
+    ks = tuple(sorted({k for k, _, _ in profiles}))
+    solved = {
+        pair: _irrep_pair_basis(*pair, harmonics, profiles, t)
+        for pair, t in zip(pairs, _angular_batch(pairs, ks))
+    }
+    # planar irreps are orthogonal: K solves the (so, si) constraint iff K^T solves (si, so)
+    table = [[solved.get((so, si)) or _transposed(solved[(si, so)]) for si in ui] for so in uo]
+    templates: dict = {}
+    for row in table:
+        for _, _, tmpl in row:
             templates.update(tmpl)
+    index_o, index_i = {ir: n for n, ir in enumerate(uo)}, {ir: n for n, ir in enumerate(ui)}
+    slot_i = [index_i[ir] for ir, _ in in_slots]
+    blocks, info, zero = [], [], []
+    for p, (so, _) in enumerate(out_slots):
+        row = table[index_o[so]]
+        for q, t in enumerate(slot_i):
+            b, binfo, _ = row[t]
             if b.shape[0] == 0:
-                name = (so.name, si.name)
+                name = (so.name, ui[t].name)
                 if name not in zero:
                     zero.append(name)
                 continue

@@ -270,7 +270,8 @@ def _plan(
     # mean squared norm of the rows of each basis element, cumulated over the elements: (S_o, S_i, B)
     dims = np.array([r.dim for r in to], dtype=np.float64)
     flat = buf.reshape(s_o, s_i, b_max, do * di * k2)
-    row_energy = np.cumsum(np.einsum("stbx,stbx->stb", flat, flat) / dims[:, None, None], axis=-1)
+    sq = np.matmul(flat[..., None, :], flat[..., :, None])[..., 0, 0]  # squared norms, one dot each
+    row_energy = np.cumsum(sq / dims[:, None, None], axis=-1)
     return dict(
         factor=_factor_plan(bases, index, b_max, kernel_size, num_params),
         bases=bases,
