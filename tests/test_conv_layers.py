@@ -299,6 +299,12 @@ def test_torch_compile():
             continue  # same code paths as steerable-gaussian and steerable-SO2
         x = torch.randn(2, _in_channels(layer), 9, 9)
         assert_torch_compile(layer, x)
+    # a factorized expansion: the compiled layer expands with the same factors as the eager one
+    D8 = Dihedral(8)
+    reg = FieldType(D8, [regular(D8)] * 2)
+    layer = SteerableConv2d(reg, reg, 5, padding=2)
+    assert layer._expansion.factor is not None
+    assert_torch_compile(layer, torch.randn(2, reg.size, 9, 9))
 
 
 def test_certificates():

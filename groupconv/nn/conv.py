@@ -293,6 +293,11 @@ def _plan(
     )
 
 
+# the factorized expansion is used where it does this many times fewer multiply-adds, and saves this many
+# of them or the basis buffer has this many entries
+_FACTOR_RATIO, _FACTOR_MIN_SAVING, _FACTOR_LARGE_BASIS = 3.5, 2e6, 2.5e5
+
+
 def _factor_plan(bases, index: np.ndarray, b_max: int, kernel_size: int, num_params: int) -> dict | None:
     """Grouping of the basis elements by their radial profile and angular frequency, for a factorized
     expansion: every element of a group is ``sum_r T_r (x) H_r(x)`` with the same few pixel functions
@@ -314,15 +319,17 @@ def _factor_plan(bases, index: np.ndarray, b_max: int, kernel_size: int, num_par
     ]
     n_max = max(len(m) for row in members for col in row for m in col)
     k2 = kernel_size * kernel_size
-    # multiply-adds of the dense product (one well-shaped matrix product) and of the factorized one (a
-    # batched product over the groups, rank <= 2 each, then one with the pixel functions): the second
-    # pays only where it saves a few million operations and does under a fifth (about) of the work
+    # multiply-adds of the dense product and of the factorized one (a batched product over the groups,
+    # rank <= 2 each, then one with the pixel functions): the second pays where it does a few times fewer
+    # and either saves a few million of them or spares reading a large basis (with few field pairs the
+    # dense product is bound by the memory traffic of the basis buffer)
     pairs = index.size // max(index.shape[-1], 1)
     do = max(bases[s][0].tensor.shape[1] for s in range(s_o))
     di = max(bases[0][t].tensor.shape[2] for t in range(s_i))
     dense = pairs * do * di * b_max * k2
     factorized = pairs * do * di * len(keys) * (2 * n_max + 2 * k2)
-    if dense - factorized < 4e6 or dense < 4.5 * factorized:
+    large = s_o * s_i * b_max * do * di * k2 >= _FACTOR_LARGE_BASIS
+    if dense < _FACTOR_RATIO * factorized or (dense - factorized < _FACTOR_MIN_SAVING and not large):
         return None
     bidx = np.full((s_o, s_i, len(keys), n_max), b_max, dtype=np.int64)
     for s in range(s_o):
@@ -338,8 +345,8 @@ def _factor_plan(bases, index: np.ndarray, b_max: int, kernel_size: int, num_par
 
 
 def _factorize(basis: torch.Tensor, bidx: np.ndarray) -> tuple[torch.Tensor, torch.Tensor] | None:
-    """Templates ``T`` ``(s_o, s_i, G, n, d_o, d_i, 2)`` and pixel functions ``H`` ``(2 G, k^2)`` with
-    ``basis[s, t, bidx[s, t, g, n]] = sum_r T[s, t, g, n, ..., r] H[2 g + r]`` for the basis as it is
+    """Templates ``T`` ``(s_o, s_i, G, n, 2, d_o, d_i)`` and pixel functions ``H`` ``(2 G, k^2)`` with
+    ``basis[s, t, bidx[s, t, g, n]] = sum_r T[s, t, g, n, r] H[2 g + r]`` for the basis as it is
     now: ``H`` are the two leading eigenvectors of each group's pixel Gram matrix; ``None`` when the
     factors do not reproduce the basis to its rounding level (a group spanning more pixel functions)."""
     s_o, s_i, _, do, di, k2 = basis.shape
@@ -357,8 +364,15 @@ def _factorize(basis: torch.Tensor, bidx: np.ndarray) -> tuple[torch.Tensor, tor
     err = float((coef @ h - per_group).abs().max())
     if err > 100 * torch.finfo(basis.dtype).eps * float(per_group.abs().max()):
         return None
-    t = coef.reshape(G, s_o, s_i, n, do, di, 2).permute(1, 2, 0, 3, 4, 5, 6)
+    t = coef.reshape(G, s_o, s_i, n, do, di, 2).permute(1, 2, 0, 3, 6, 4, 5)
     return t.to(basis.device, basis.dtype).contiguous(), h.reshape(G * 2, k2).to(basis.device, basis.dtype)
+
+
+@torch.compiler.disable
+def _factors_eagerly(expansion: _BasisExpansion, module: nn.Module):
+    """:meth:`_BasisExpansion._factors`, kept out of compiled graphs (its cache checks the buffer's
+    storage and version)."""
+    return expansion._factors(module)
 
 
 class _BasisExpansion:
@@ -410,8 +424,9 @@ class _BasisExpansion:
         """The factors of the module's current ``basis`` (:func:`_factorize`), recomputed whenever the
         buffer's values change (replaced, modified in place, moved or cast); ``None``: expand with the
         dense basis. A write that leaves the values as they were (DDP broadcasting its buffers) costs one
-        comparison with the copy the factors were computed from."""
-        if self.factor is None or torch.compiler.is_compiling():
+        comparison with the copy the factors were computed from. Under ``torch.compile`` this lookup runs
+        outside the graph, so that compiled and eager layers expand with the same factors."""
+        if self.factor is None:
             return None
         basis = module.basis
         key = (basis.data_ptr(), basis._version, basis.dtype, basis.device)
@@ -428,19 +443,27 @@ class _BasisExpansion:
 
     def expand(self, module: nn.Module, weight: torch.Tensor) -> torch.Tensor:
         g, s_o, u, do, s_i, v, di = self.shape
-        factors = self._factors(module)
+        factors = None if self.factor is None else _factors_eagerly(self, module)
         if factors is not None:
             # K = sum_g,r (sum_n w_gn T_gn,r) H_gr: templates first, then the few pixel functions
             t, h = factors
-            n_g = h.shape[0] // 2
+            n_g, n = h.shape[0] // 2, t.shape[3]
+            h = h.to(weight.dtype)
             w = torch.cat([weight, weight.new_zeros(1)])[module.factor_index]  # (s_o, s_i, G, j, u, v, n)
+            # c[(s_o, s_i, G), (r, a, e), (j, u, v)] = T^T w^T: both read transposed, without copies
             c = torch.bmm(
-                w.reshape(s_o * s_i * n_g, g * u * v, -1),
-                t.to(weight.dtype).reshape(s_o * s_i * n_g, t.shape[3], -1),
+                t.to(weight.dtype).reshape(-1, n, 2 * do * di).transpose(1, 2),
+                w.reshape(s_o * s_i * n_g, g * u * v, n).transpose(1, 2),
             )
-            # (s_o, s_i, G, j, u, v, a, e, r) -> (j, s_o, u, a, s_i, v, e, G, r)
-            c = c.reshape(s_o, s_i, n_g, g, u, v, do, di, 2).permute(3, 0, 4, 6, 1, 5, 7, 2, 8)
-            k = (c.reshape(-1, 2 * n_g) @ h.to(weight.dtype)).reshape(g, s_o * u * do, s_i * v * di, -1)
+            # rows (G, r) of each (s_o, s_i): contracted with the pixel functions, c read transposed
+            c = c.reshape(s_o * s_i, 2 * n_g, -1)
+            if s_o == s_i == 1:
+                k = torch.mm(c[0].t(), h)
+            else:
+                k = torch.bmm(c.transpose(1, 2), h.expand(s_o * s_i, -1, -1))
+            # (s_o, s_i, a, e, j, u, v, p) -> (j, s_o, u, a, s_i, v, e, p)
+            k = k.reshape(s_o, s_i, do, di, g, u, v, -1).permute(4, 0, 5, 2, 1, 6, 3, 7)
+            k = k.reshape(g, s_o * u * do, s_i * v * di, -1)
         else:
             if self.identity_weights:
                 # one pair of field types and no padding: the parameters are the coefficient tensor itself
