@@ -328,19 +328,45 @@ def test_certificates():
 
 
 def test_generalized_he_init_keeps_the_variance():
+    """He's setting: ``y = conv(relu(h))`` keeps ``E[y^2] = E[h^2]`` (gain 2) for fields with a trivial irrep
+    (the rectified input's mean lies there); fields without one take zero-mean inputs, ``E[y^2] = 2
+    E[x^2]``."""
     torch.manual_seed(0)
-    D = Dihedral(8)
+    D, C = Dihedral(8), Cyclic(8)
     for layer in [
         SteerableConv2d(FieldType(D, [regular(D)] * 8), FieldType(D, [regular(D)] * 8), 5, bias=False),
+        SteerableConv2d(FieldType(C, [regular(C)] * 8), FieldType(C, [regular(C)] * 8), 5, bias=False),
+        SteerableConv2d(FieldType(D, [trivial(D)] * 16), FieldType(D, [regular(D)] * 4), 5, bias=False),
         GroupConv2d(Cyclic(4), 16, 16, 3, bias=False),
-        SteerableConv2d(
-            FieldType(SO2(), [irrep(SO2(), 1)] * 16), FieldType(SO2(), [irrep(SO2(), 1)] * 16), 5
-        ),
     ]:
-        x = torch.randn(8, layer.in_type.size, 24, 24)
+        h = torch.randn(8, layer.in_type.size, 24, 24)
         with torch.no_grad():
-            ratio = float(layer(x).var() / x.var())
-        assert 1.5 < ratio < 2.5, (layer, ratio)
+            ratio = float(layer(torch.relu(h)).pow(2).mean() / h.pow(2).mean())
+        assert 0.7 < ratio < 1.4, (layer, ratio)
+    layer = SteerableConv2d(
+        FieldType(SO2(), [irrep(SO2(), 1)] * 16), FieldType(SO2(), [irrep(SO2(), 1)] * 16), 5
+    )
+    x = torch.randn(8, layer.in_type.size, 24, 24)
+    with torch.no_grad():
+        ratio = float(layer(x).pow(2).mean() / x.pow(2).mean())
+    assert 1.5 < ratio < 2.5, ratio
+
+
+def test_generalized_he_init_in_a_deep_relu_network():
+    """The response of the filters to the rectified inputs' mean is part of the variance: without it the
+    second moment of a D8 / C8 ReLU network grew 3-5x per layer; it now drifts by less than 16x over five
+    steerable layers."""
+    torch.manual_seed(0)
+    for G in [Dihedral(8), Cyclic(8)]:
+        reg = FieldType(G, [regular(G)] * 8)
+        x = torch.randn(4, 1, 33, 33)
+        with torch.no_grad():
+            h = LiftingConv2d(G, 1, 8, 5, padding=2)(x)
+            first = float(h.pow(2).mean())
+            for _ in range(5):
+                h = SteerableConv2d(reg, reg, 5, padding=2, bias=False)(torch.relu(h))
+        drift = float(h.pow(2).mean()) / first
+        assert 1 / 16 < drift < 16, (G, drift)
 
 
 def test_bias_only_on_trivial_irreps():

@@ -267,11 +267,22 @@ def _plan(
         [(tout[f] * u_max + pout[f]) * do + np.arange(r.dim) for f, r in enumerate(out_reps)]
     )
     cols = np.concatenate([(tin[h] * v_max + pin[h]) * di + np.arange(r.dim) for h, r in enumerate(in_reps)])
-    # mean squared norm of the rows of each basis element, cumulated over the elements: (S_o, S_i, B)
+    # per basis element, its rows' mean squared norm and mean squared response to the input mean (the
+    # invariant part of a constant input), mixed as for rectified inputs (groupconv.nn.init), cumulated
+    # over the elements: (S_o, S_i, B)
     dims = np.array([r.dim for r in to], dtype=np.float64)
     flat = buf.reshape(s_o, s_i, b_max, do * di * k2)
     sq = np.matmul(flat[..., None, :], flat[..., :, None])[..., 0, 0]  # squared norms, one dot each
-    row_energy = np.cumsum(sq / dims[:, None, None], axis=-1)
+    mean_dir = np.zeros((s_i, di))
+    for t, r in enumerate(ti):
+        triv = _trivial_columns(r)
+        mean_dir[t, : r.dim] = triv @ triv.sum(0)  # projection of (1, ..., 1) on the trivial irreps
+    response = np.einsum("stbae,te->stba", buf.sum(-1, dtype=np.float64), mean_dir)
+    dc = (response * response).sum(-1)
+    # input fields without a trivial irrep have zero mean: their energy counts as it is
+    rectified = (np.abs(mean_dir).sum(1) > 0)[None, :, None]
+    mixed = np.where(rectified, (1 - 1 / np.pi) * sq + dc / np.pi, sq)
+    row_energy = np.cumsum(mixed / dims[:, None, None], axis=-1)
     return dict(
         factor=_factor_plan(bases, index, b_max, kernel_size, num_params),
         bases=bases,
