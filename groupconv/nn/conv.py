@@ -277,11 +277,15 @@ def _plan(
     for t, r in enumerate(ti):
         triv = _trivial_columns(r)
         mean_dir[t, : r.dim] = triv @ triv.sum(0)  # projection of (1, ..., 1) on the trivial irreps
-    response = np.einsum("stbae,te->stba", buf.sum(-1, dtype=np.float64), mean_dir)
-    dc = (response * response).sum(-1)
     # input fields without a trivial irrep have zero mean: their energy counts as it is
     rectified = (np.abs(mean_dir).sum(1) > 0)[None, :, None]
-    mixed = np.where(rectified, (1 - 1 / np.pi) * sq + dc / np.pi, sq)
+    mixed = sq
+    if rectified.any():
+        # the response of every row to the constant input: one matrix-vector product per pair of types
+        const = np.repeat(mean_dir, k2, axis=1).astype(buf.dtype)  # (S_i, d_i k^2)
+        response = np.matmul(buf.reshape(s_o, s_i, b_max * do, di * k2), const[None, :, :, None])
+        dc = (response.reshape(s_o, s_i, b_max, do).astype(np.float64) ** 2).sum(-1)
+        mixed = np.where(rectified, (1 - 1 / np.pi) * sq + dc / np.pi, sq)
     row_energy = np.cumsum(mixed / dims[:, None, None], axis=-1)
     return dict(
         factor=_factor_plan(bases, index, b_max, kernel_size, num_params),
