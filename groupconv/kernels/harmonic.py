@@ -265,15 +265,22 @@ def _angular_batch(pairs: Sequence[tuple[Irrep, Irrep]], ks: tuple) -> list[dict
     return out
 
 
+@lru_cache(maxsize=16)
+def _empty_solutions(d_out: int, d_in: int, a: int) -> np.ndarray:
+    out = np.zeros((0, d_out, d_in, a))
+    out.flags.writeable = False
+    return out
+
+
 def _solve_items(group: Group, degree: int, items: list) -> list[np.ndarray]:
     """Angular solutions ``T`` ``(m, d_out, d_in, a)`` of every ``(sigma_out, sigma_in, k)`` of
     ``items``, averaging over the elements of :func:`_elements` ``(group, degree)``."""
     w = _elements(group, degree)[2]
-    irreps, index = [], {}
+    irreps, index = [], {}  # by identity: equal irreps met as distinct objects only repeat a table row
     for so, si, _ in items:
         for ir in (so, si):
-            if ir not in index:
-                index[ir] = len(irreps)
+            if id(ir) not in index:
+                index[id(ir)] = len(irreps)
                 irreps.append(ir)
     freqs = sorted({k for _, _, k in items})
     kidx = {k: j for j, k in enumerate(freqs)}
@@ -284,15 +291,16 @@ def _solve_items(group: Group, degree: int, items: list) -> list[np.ndarray]:
     for j, k in enumerate(freqs):
         a = 1 if k == 0 else 2
         lt[j, :, :a, :a] = _averaging_action(group, degree, k)
-    io = np.array([index[so] for so, _, _ in items])
-    ii = np.array([index[si] for _, si, _ in items])
+    io = np.array([index[id(so)] for so, _, _ in items])
+    ii = np.array([index[id(si)] for _, si, _ in items])
     ik = np.array([kidx[k] for _, _, k in items])
     chi = tab[:, :, 0, 0] + tab[:, :, 1, 1]
     chil = lt[:, :, 0, 0] + lt[:, :, 1, 1]
     # the rank of each Reynolds projector is its trace, mean_g chi_out(g) chi_in(g) chi_L(g): the selection
     # rules make most (pair, frequency) items empty, found before building any operator
     rank = np.rint((chi[io] * chi[ii] * chil[ik]) @ w).astype(np.int64)
-    sols = [np.zeros((0, so.dim, si.dim, 1 if k == 0 else 2)) for so, si, k in items]
+    # empty solutions share one read-only array per shape
+    sols = [_empty_solutions(so.dim, si.dim, 1 if k == 0 else 2) for so, si, k in items]
     live = np.nonzero(rank > 0)[0]
     if live.size == 0:
         return sols
@@ -413,11 +421,24 @@ def _radial_profiles(
 
 @lru_cache(maxsize=64)
 def _sampled_parts(basis, kernel_size, max_frequency, frequency_cutoff, rings, sigma):
-    """Radial profiles and circular harmonics on the grid, shared by every irrep pair."""
+    """Radial profiles, circular harmonics and pixel functions on the grid, shared by every irrep pair."""
     profiles = _radial_profiles(basis, kernel_size, max_frequency, frequency_cutoff, rings, sigma)
     kmax = max((k for k, _, _ in profiles), default=0)
     x, y, _ = polar_grid(kernel_size)
-    return profiles, circular_harmonics(x, y, kmax)
+    harmonics = circular_harmonics(x, y, kmax)
+    return profiles, harmonics, _pixel_functions(profiles, harmonics)
+
+
+def _pixel_functions(profiles: list, harmonics: np.ndarray) -> list:
+    """The profiles grouped by frequency: ``(k, positions, P)`` with ``P`` of shape ``(a, n_k k^2)``, the
+    pixel functions ``(cos k theta, sin k theta) phi_j`` of the ``n_k`` profiles of frequency ``k``."""
+    out = []
+    for k in sorted({k for k, _, _ in profiles}):
+        pos = [n for n, (kk, _, _) in enumerate(profiles) if kk == k]
+        a = 1 if k == 0 else 2
+        pix = np.stack([harmonics[k, :a] * profiles[n][2] for n in pos], 1)  # (a, n_k, k, k)
+        out.append((k, pos, pix.reshape(a, -1)))
+    return out
 
 
 def _presolve_angular(
@@ -432,7 +453,7 @@ def _presolve_angular(
     """Solve, in one batch, the angular parts of every pair of irreps met by the ``(rho_in, rho_out)``
     pairs of ``rep_pairs`` for the frequencies of this band limit, so that the
     :func:`harmonic_kernel_basis` calls that follow (one per pair, same arguments) find them cached."""
-    profiles, _ = _sampled_parts_for(kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma)
+    profiles = _sampled_parts_for(kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma)[0]
     pairs, seen = [], set()
     for rho_in, rho_out in rep_pairs:
         for so in dict.fromkeys(rho_out.irreps):
@@ -460,24 +481,39 @@ def _sampled_parts_for(kernel_size, basis, max_frequency, frequency_cutoff, ring
 
 
 def _irrep_pair_basis(
-    sigma_out: Irrep, sigma_in: Irrep, harmonics: np.ndarray, profiles: list, solutions: dict
+    sigma_out: Irrep,
+    sigma_in: Irrep,
+    harmonics: np.ndarray,
+    profiles: list,
+    solutions: dict,
+    pixels: list | None = None,
 ) -> tuple[np.ndarray, list[dict], dict]:
     """Sampled basis ``(m, d_out, d_in, k, k)`` for one pair of irreps, from its angular solutions
-    ``{k: T}`` (:func:`_angular_batch`)."""
-    elems, info, templates = [], [], {}
-    for k, j, profile in profiles:
+    ``{k: T}`` (:func:`_angular_batch`): one product per frequency with the pixel functions of its
+    profiles (:func:`_pixel_functions`), the elements ordered by profile, then solution."""
+    if pixels is None:
+        pixels = _pixel_functions(profiles, harmonics)
+    kk = harmonics.shape[-1]
+    pieces: list = [None] * len(profiles)
+    templates = {}
+    for k, pos, pix in pixels:
         t = solutions[k]
         if t.shape[0] == 0:
             continue
         templates[(sigma_out, sigma_in, k)] = t
-        ang = harmonics[k, : t.shape[-1]]  # (a, k, k)
         m, do, di, a = t.shape
-        elems.append(
-            (t.reshape(m * do * di, a) @ (ang * profile).reshape(a, -1)).reshape(m, do, di, *profile.shape)
-        )
-        info.extend({"frequency": k, "radial": j, "solution": b} for b in range(t.shape[0]))
+        e = (t.reshape(m * do * di, a) @ pix).reshape(m, do, di, len(pos), kk, kk)
+        for n, p in enumerate(pos):
+            pieces[p] = e[:, :, :, n]
+    elems = [e for e in pieces if e is not None]
     if not elems:
-        return np.zeros((0, sigma_out.dim, sigma_in.dim) + harmonics.shape[-2:]), [], {}
+        return np.zeros((0, sigma_out.dim, sigma_in.dim, kk, kk)), [], {}
+    info = [
+        {"frequency": k, "radial": j, "solution": b}
+        for (k, j, _), e in zip(profiles, pieces)
+        if e is not None
+        for b in range(e.shape[0])
+    ]
     return np.concatenate(elems, 0), info, templates
 
 
@@ -548,7 +584,7 @@ def harmonic_kernel_basis(
         )
     check_same_group(group, rho_out.group, "output representation")
     kernel_size = check_kernel_size(kernel_size)
-    profiles, harmonics = _sampled_parts_for(
+    profiles, harmonics, pixels = _sampled_parts_for(
         kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma
     )
     out_slots = _slots(rho_out)
@@ -564,7 +600,7 @@ def harmonic_kernel_basis(
                 pairs.append((so, si))
     ks = tuple(sorted({k for k, _, _ in profiles}))
     solved = {
-        pair: _irrep_pair_basis(*pair, harmonics, profiles, t)
+        pair: _irrep_pair_basis(*pair, harmonics, profiles, t, pixels)
         for pair, t in zip(pairs, _angular_batch(pairs, ks))
     }
     # planar irreps are orthogonal: K solves the (so, si) constraint iff K^T solves (si, so)
