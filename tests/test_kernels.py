@@ -172,8 +172,8 @@ def test_single_precision_basis_is_the_rounded_double_basis():
     for G in [Cyclic(8), Dihedral(8), SO2()]:
         reps = [regular(G)] if G.is_finite else [irrep(G, 0) + irrep(G, 1) + irrep(G, 2)]
         for r in reps:
-            b64 = harmonic_kernel_basis(r, r, 5)
-            b32 = harmonic_kernel_basis(r, r, 5, dtype=np.float32)
+            b64 = harmonic_kernel_basis(r, r, 5, warn=False)
+            b32 = harmonic_kernel_basis(r, r, 5, dtype=np.float32, warn=False)
             assert b32.tensor.dtype == np.float32 and b64.tensor.dtype == np.float64
             assert np.array_equal(b32.tensor, b64.tensor.astype(np.float32))
             assert b32.info == b64.info

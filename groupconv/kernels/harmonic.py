@@ -442,18 +442,13 @@ def _pixel_functions(profiles: list, harmonics: np.ndarray) -> list:
 
 
 def _presolve_angular(
-    rep_pairs: Sequence[tuple[Representation, Representation]],
-    kernel_size: int,
-    basis: str = "gaussian",
-    max_frequency: int | None = None,
-    frequency_cutoff: Callable[[float], int] | float | None = None,
-    rings: Sequence[float] | None = None,
-    sigma: float | Sequence[float] | None = None,
+    rep_pairs: Sequence[tuple[Representation, Representation]], kernel_size: int, basis: str, **band
 ) -> None:
     """Solve, in one batch, the angular parts of every pair of irreps met by the ``(rho_in, rho_out)``
-    pairs of ``rep_pairs`` for the frequencies of this band limit, so that the
+    pairs of ``rep_pairs`` for the frequencies of the band limit ``band`` (the ``max_frequency``,
+    ``frequency_cutoff``, ``rings``, ``sigma`` of :func:`harmonic_kernel_basis`), so that the
     :func:`harmonic_kernel_basis` calls that follow (one per pair, same arguments) find them cached."""
-    profiles = _sampled_parts_for(kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma)[0]
+    profiles = _sampled_parts_for(kernel_size, basis, **band)[0]
     pairs, seen = [], set()
     for rho_in, rho_out in rep_pairs:
         for so in dict.fromkeys(rho_out.irreps):
@@ -465,7 +460,7 @@ def _presolve_angular(
         _angular_batch(pairs, tuple(sorted({k for k, _, _ in profiles})))
 
 
-def _sampled_parts_for(kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma):
+def _sampled_parts_for(kernel_size, basis, max_frequency=None, frequency_cutoff=None, rings=None, sigma=None):
     key = (
         basis,
         kernel_size,
