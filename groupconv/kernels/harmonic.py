@@ -679,8 +679,8 @@ def _change_basis(
     do, di = qo.shape[0], qi.shape[0]
     qo_e, qi_e = qo_p[po], qi_p[pi][:, None]  # (m, D_out, d), (m, 1, D_in, d)
     out = np.empty((m, do, di, h * w), dtype=dtype)
-    # elements per step: float64 temporaries below 128 KiB (reused heap memory, not fresh pages)
-    step = max(1, 15000 // (do * max(di, d) * h * w))
+    # elements per step: float64 temporaries of at most 1 MiB
+    step = max(1, 2**17 // (do * max(di, d) * h * w))
     tmp = np.empty((step, do, di, h * w)) if out.dtype != np.float64 else None
     for e in range(0, m, step):
         f = min(e + step, m)
