@@ -60,8 +60,8 @@ class KernelBasis:
     ----------
     tensor:
         ``(n, d_out, d_in, k, k)`` array (float64 unless another ``dtype`` was asked for); element ``b``
-        is the kernel ``K_b`` sampled on the
-        ``k x k`` grid (pixel ``(i, j)`` at ``x = j - (k-1)/2``, ``y = (k-1)/2 - i``).
+        is the kernel ``K_b`` sampled on the ``k x k`` grid (pixel ``(i, j)`` at ``x = j - (k-1)/2``,
+        ``y = (k-1)/2 - i``).
     rho_in, rho_out:
         The representations.
     kernel_size:
