@@ -353,20 +353,24 @@ def test_generalized_he_init_keeps_the_variance():
 
 
 def test_generalized_he_init_in_a_deep_relu_network():
-    """The response of the filters to the rectified inputs' mean is part of the variance: without it the
-    second moment of a D8 / C8 ReLU network grew 3-5x per layer; it now drifts by less than 16x over five
-    steerable layers."""
-    torch.manual_seed(0)
+    """The response of the filters to the rectified inputs' mean is part of the variance. Over five
+    steerable layers of 8 regular fields on a lifting layer, the second moment drifts by a factor whose
+    geometric mean over four draws was 360x or more with the mean left out and 3-11x with it; single draws
+    vary by 10x either way (each output field's response to the mean is one Gaussian sum)."""
     for G in [Dihedral(8), Cyclic(8)]:
         reg = FieldType(G, [regular(G)] * 8)
-        x = torch.randn(4, 1, 33, 33)
-        with torch.no_grad():
-            h = LiftingConv2d(G, 1, 8, 5, padding=2)(x)
-            first = float(h.pow(2).mean())
-            for _ in range(5):
-                h = SteerableConv2d(reg, reg, 5, padding=2, bias=False)(torch.relu(h))
-        drift = float(h.pow(2).mean()) / first
-        assert 1 / 16 < drift < 16, (G, drift)
+        logs = []
+        for seed in range(4):
+            torch.manual_seed(seed)
+            x = torch.randn(2, 1, 25, 25)
+            with torch.no_grad():
+                h = LiftingConv2d(G, 1, 8, 5, padding=2)(x)
+                first = float(h.pow(2).mean())
+                for _ in range(5):
+                    h = SteerableConv2d(reg, reg, 5, padding=2, bias=False)(torch.relu(h))
+            logs.append(math.log(float(h.pow(2).mean()) / first))
+        drift = math.exp(sum(logs) / len(logs))
+        assert 1 / 40 < drift < 40, (G, drift)
 
 
 def test_bias_only_on_trivial_irreps():
