@@ -450,6 +450,14 @@ def _presolve_angular(
     ``frequency_cutoff``, ``rings``, ``sigma`` of :func:`harmonic_kernel_basis`), so that the
     :func:`harmonic_kernel_basis` calls that follow (one per pair, same arguments) find them cached."""
     profiles = _sampled_parts_for(kernel_size, basis, **band)[0]
+    pairs = _irrep_pairs(rep_pairs)
+    if pairs:
+        _angular_batch(pairs, tuple(sorted({k for k, _, _ in profiles})))
+
+
+def _irrep_pairs(rep_pairs) -> list[tuple[Irrep, Irrep]]:
+    """The distinct pairs ``(sigma_out, sigma_in)`` of irreps of the ``(rho_in, rho_out)`` pairs, one of
+    each pair and its transpose (whose solutions are the transposed ones), in order of appearance."""
     pairs, seen = [], set()
     for rho_in, rho_out in rep_pairs:
         for so in dict.fromkeys(rho_out.irreps):
@@ -457,8 +465,7 @@ def _presolve_angular(
                 if (so, si) not in seen and (si, so) not in seen:
                     seen.add((so, si))
                     pairs.append((so, si))
-    if pairs:
-        _angular_batch(pairs, tuple(sorted({k for k, _, _ in profiles})))
+    return pairs
 
 
 def _sampled_parts_for(kernel_size, basis, max_frequency=None, frequency_cutoff=None, rings=None, sigma=None):
@@ -482,13 +489,11 @@ def _irrep_pair_basis(
     harmonics: np.ndarray,
     profiles: list,
     solutions: dict,
-    pixels: list | None = None,
+    pixels: list,
 ) -> tuple[np.ndarray, list[dict], dict]:
     """Sampled basis ``(m, d_out, d_in, k, k)`` for one pair of irreps, from its angular solutions
     ``{k: T}`` (:func:`_angular_batch`): one product per frequency with the pixel functions of its
     profiles (:func:`_pixel_functions`), the elements ordered by profile, then solution."""
-    if pixels is None:
-        pixels = _pixel_functions(profiles, harmonics)
     kk = harmonics.shape[-1]
     pieces: list = [None] * len(profiles)
     templates = {}
@@ -587,13 +592,7 @@ def harmonic_kernel_basis(
     in_slots = _slots(rho_in)
     uo = list(dict.fromkeys(ir for ir, _ in out_slots))
     ui = list(dict.fromkeys(ir for ir, _ in in_slots))
-    # the pairs solved here: one of each pair and its transpose
-    pairs, seen = [], set()
-    for so in uo:
-        for si in ui:
-            if (si, so) not in seen:
-                seen.add((so, si))
-                pairs.append((so, si))
+    pairs = _irrep_pairs([(rho_in, rho_out)])
     ks = tuple(sorted({k for k, _, _ in profiles}))
     solved = {
         pair: _irrep_pair_basis(*pair, harmonics, profiles, t, pixels)
