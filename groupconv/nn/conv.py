@@ -392,8 +392,9 @@ def _factors_eagerly(expansion: _BasisExpansion, module: nn.Module):
 
 class _BasisExpansion:
     """Buffers and index maps of a steerable expansion ``K = sum_b w_b B_b`` over all field pairs, built
-    once; the expansion is one gather of the parameters, one einsum with the basis and (when the fields
-    are of several types) one gather of the channels."""
+    once; the expansion is one gather of the parameters, one product with the basis (a matrix product for
+    one pair of field types, an einsum over several, or the factorized product with templates and pixel
+    functions) and, when the fields are of several types, one gather of the channels."""
 
     def __init__(self, module: nn.Module, in_type, out_type, groups, kernel_size, basis, options):
         in_reps = tuple(_chunk(in_type, groups, "input type"))
@@ -420,9 +421,9 @@ class _BasisExpansion:
         self.identity_rows, self.identity_cols = plan["identity_rows"], plan["identity_cols"]
         self.identity_weights = plan["identity_weights"]
         self.out_reps, self.in_reps = out_reps, in_reps
-        # identical layers share these read-only buffers (until moved or cast) instead of copying them
-        # computed in float64, stored in the default dtype (module.double() / .half() cast it with the
-        # parameters) so that the forward does not convert it
+        # identical layers share these read-only buffers (until moved or cast) instead of copying them;
+        # the basis is built in float64 or float32 (_storage_dtype) and stored in the default dtype
+        # (module.double() / .half() cast it with the parameters) so that the forward does not convert it
         key = ("basis", dtype)
         if key not in plan:
             # no copy where the plan was built in this dtype
