@@ -3,13 +3,10 @@ ranks with identical parameters, and parameter names come in the same order in e
 
 from __future__ import annotations
 
-import os
-
 import torch
-import torch.distributed as dist
-import torch.multiprocessing as mp
 from torch import nn
 
+from groupconv.analysis.train import spawn_local
 from groupconv.groups import Dihedral
 from groupconv.nn import (
     EquivariantSequential,
@@ -42,32 +39,24 @@ def small_network(seed: int) -> nn.Sequential:
     return nn.Sequential(body, nn.Flatten(), nn.Linear(2, 3))
 
 
-def _worker(rank: int, world_size: int, store: str, out_dir: str) -> None:
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{store}", rank=rank, world_size=world_size)
-    try:
-        # a different seed per rank: DDP must broadcast rank 0's initial parameters
-        model = nn.parallel.DistributedDataParallel(small_network(seed=rank))
-        opt = torch.optim.SGD(model.parameters(), lr=0.5)
-        gen = torch.Generator().manual_seed(100 + rank)
-        x = torch.randn(4, 1, 9, 9, generator=gen)
-        target = torch.randint(0, 3, (4,), generator=gen)
-        loss = nn.functional.cross_entropy(model(x), target)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        names = [n for n, _ in model.module.named_parameters()]
-        params = {n: p.detach().clone() for n, p in model.module.named_parameters()}
-        torch.save({"names": names, "params": params, "loss": float(loss)}, f"{out_dir}/rank{rank}.pt")
-        dist.barrier()
-    finally:
-        dist.destroy_process_group()
-    # skip the interpreter's finalization, which tears down gloo's static state and can abort
-    os._exit(0)
+def _worker(rank: int, world_size: int, out_dir: str) -> None:
+    # a different seed per rank: DDP must broadcast rank 0's initial parameters
+    model = nn.parallel.DistributedDataParallel(small_network(seed=rank))
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    gen = torch.Generator().manual_seed(100 + rank)
+    x = torch.randn(4, 1, 9, 9, generator=gen)
+    target = torch.randint(0, 3, (4,), generator=gen)
+    loss = nn.functional.cross_entropy(model(x), target)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    names = [n for n, _ in model.module.named_parameters()]
+    params = {n: p.detach().clone() for n, p in model.module.named_parameters()}
+    torch.save({"names": names, "params": params, "loss": float(loss)}, f"{out_dir}/rank{rank}.pt")
 
 
 def test_ddp_one_step_identical_parameters_on_both_ranks(tmp_path):
-    mp.spawn(_worker, args=(2, str(tmp_path / "store"), str(tmp_path)), nprocs=2, join=True)
+    spawn_local(_worker, 2, (str(tmp_path),))
     r0, r1 = (torch.load(tmp_path / f"rank{r}.pt") for r in (0, 1))
     assert r0["names"] == r1["names"]
     assert r0["loss"] != r1["loss"]  # the ranks saw different data

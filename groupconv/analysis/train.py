@@ -58,10 +58,8 @@ def init_distributed(backend: str | None = None, init_method: str | None = None)
     if not dist.is_initialized():
         if backend is None:
             backend = "nccl" if torch.cuda.is_available() else "gloo"
-        if init_method is None:
-            dist.init_process_group(backend=backend, rank=rank, world_size=world)
-        else:
-            dist.init_process_group(backend=backend, init_method=init_method, rank=rank, world_size=world)
+        # init_method None: the environment's MASTER_ADDR / MASTER_PORT ("env://")
+        dist.init_process_group(backend=backend, init_method=init_method, rank=rank, world_size=world)
     return DistInfo(rank, world, local)
 
 
