@@ -7,7 +7,7 @@ from .export import export
 from .field_type import FieldType
 from .fourier_bessel import FourierBesselConv2d
 from .group_conv import FunctionType, GroupConvolution
-from .init import generalized_he_init_
+from .init import generalized_he_init_, lsuv_init_
 from .nonlinearities import (
     ELU,
     GatedNonlinearity,
@@ -37,6 +37,7 @@ __all__ = [
     "SteerableConv2d",
     "FourierBesselConv2d",
     "generalized_he_init_",
+    "lsuv_init_",
     "rotate_field",
     "GroupConvolution",
     "FunctionType",

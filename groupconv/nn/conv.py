@@ -502,6 +502,21 @@ class _BasisExpansion:
         ks = module.kernel_size
         return k.reshape(g * k.shape[1], k.shape[2], ks, ks)
 
+    def parameter_fields(self) -> np.ndarray:
+        """The output field (index into the layer's output type) each flat parameter maps into."""
+        groups = self.shape[0]
+        _, type_of, pos = _unique(self.out_reps)
+        n_local = len(self.out_reps)
+        index = self.plan["index"]
+        field_of = np.zeros(index.shape[1:3], dtype=np.int64)
+        field_of[type_of, pos] = np.arange(n_local)
+        fields = np.arange(groups)[:, None, None] * n_local + field_of[None]
+        fields = np.broadcast_to(fields[:, :, :, None, None, None], index.shape)
+        valid = index < self.num_params
+        out = np.empty(self.num_params, dtype=np.int64)
+        out[index[valid]] = fields[valid]
+        return out
+
     def he_std(self, gain: float) -> np.ndarray:
         """Standard deviation of each flat parameter (:mod:`groupconv.nn.init`): ``sqrt(gain / E_f)``
         with ``E_f`` the summed mean row energy of the basis elements reaching output field ``f``."""

@@ -21,14 +21,23 @@ escnn's ``generalized_he_init`` (Weiler & Cesa, NeurIPS 2019, section 2.9), comp
 basis, so building a network costs no more than building its bases. For index-map layers (lifting and
 group convolutions on the grid) every filter entry is one weight and ``s^2 = gain / fan_in`` with
 ``fan_in`` the number of input channels times ``k^2``.
+
+The closed form assumes inputs independent across pixels. Deeper in a network the inputs are smooth (the
+outputs of band-limited filters), which such filters pass with a larger gain, and each output field's
+response to the input mean is a single Gaussian sum, so the second moment after several layers varies
+from draw to draw. :func:`lsuv_init_` rescales the layers of a built model on a batch of data instead
+(layer-sequential unit variance, Mishkin & Matas, ICLR 2016): a positive scale of a layer's weights, or of
+the weights reaching one output field, keeps the layer equivariant.
 """
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
-__all__ = ["generalized_he_init_"]
+__all__ = ["generalized_he_init_", "lsuv_init_"]
 
 
 def generalized_he_init_(module: nn.Module, gain: float = 2.0) -> nn.Module:
@@ -48,3 +57,211 @@ def generalized_he_init_(module: nn.Module, gain: float = 2.0) -> nn.Module:
             fan_in = module.in_type.size * module.kernel_size**2
             weight.normal_(0.0, (gain / fan_in) ** 0.5)
     return module
+
+
+def _calibrated_types() -> tuple:
+    from .conv import EquivariantConv2d
+    from .fourier_bessel import FourierBesselConv2d
+    from .group_conv import GroupConvolution
+
+    return (EquivariantConv2d, FourierBesselConv2d, GroupConvolution, nn.modules.conv._ConvNd, nn.Linear)
+
+
+def _field_map(layer: nn.Module, channels: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """For per-field scaling: the field of each of the ``channels`` output channels and the field of each
+    entry of ``layer.weight``; ``(None, None)`` for a layer without output fields (one scale)."""
+    from .conv import EquivariantConv2d
+    from .fourier_bessel import FourierBesselConv2d
+
+    weight = layer.weight
+    if isinstance(layer, EquivariantConv2d):
+        dims = [r.dim for r in layer.out_type.representations]
+        channel = torch.repeat_interleave(torch.arange(len(dims)), torch.as_tensor(dims))
+        expansion = getattr(layer, "_expansion", None)
+        if expansion is not None:
+            return channel, torch.as_tensor(expansion.parameter_fields())
+        # index-map layers: the first weight axis is the output field
+        fields = torch.arange(weight.shape[0]).reshape((-1,) + (1,) * (weight.dim() - 1))
+        return channel, fields.expand(weight.shape)
+    if isinstance(layer, (FourierBesselConv2d, nn.modules.conv._ConvNd, nn.Linear)):
+        if isinstance(layer, nn.modules.conv._ConvNd) and layer.transposed:
+            return None, None
+        fields = torch.arange(weight.shape[0]).reshape((-1,) + (1,) * (weight.dim() - 1))
+        return torch.arange(channels), fields.expand(weight.shape)
+    return None, None
+
+
+def _persistent_buffers(model: nn.Module) -> list[torch.Tensor]:
+    out = []
+    for module in model.modules():
+        for name, buf in module._buffers.items():
+            if buf is not None and name not in module._non_persistent_buffers_set:
+                out.append(buf)
+    return out
+
+
+def lsuv_init_(
+    model: nn.Module,
+    x,
+    target: float = 1.0,
+    per_field: bool = False,
+    layers=None,
+    tol: float = 0.01,
+    max_iter: int = 10,
+) -> dict:
+    """Layer-sequential calibration (LSUV, Mishkin & Matas, ICLR 2016) of a built model on a batch ``x``:
+    in the order in which the forward pass reaches them, the weights of each layer are multiplied by a
+    positive scale until the second moment ``E[y^2]`` of its output on ``x`` is ``target`` (within
+    ``tol``, relative). A positive scale keeps an equivariant layer equivariant, so the model stays exactly
+    as equivariant as it was. One forward pass: at its first call each layer is rescaled and rerun on
+    its input, and its calibrated output goes on to the next layers.
+
+    Parameters
+    ----------
+    model:
+        Any module; it is called as ``model(x)``. Its mode (train or eval) is kept: in training mode,
+        normalization layers see batch statistics. Persistent buffers (batch-norm running statistics) are
+        restored afterwards.
+    x:
+        A representative batch (a tensor, or a tuple of positional arguments).
+    target:
+        Second moment of each calibrated layer's output.
+    per_field:
+        Scale the weights reaching each output field (each output channel of a plain convolution or
+        linear layer) separately, so that every field has second moment ``target``: rotations and
+        reflections act within a field, so a per-field scale keeps the layer equivariant. Layers without
+        output fields (transposed convolutions, ``GroupConvolution``) get one scale.
+    layers:
+        The modules to calibrate, in any order; default: every groupconv convolution
+        (``EquivariantConv2d``, ``FourierBesselConv2d``, ``GroupConvolution``), ``torch.nn`` convolution
+        and ``nn.Linear`` of the model. A layer called several times is measured at its first call.
+    tol, max_iter:
+        Relative tolerance and the largest number of rescalings per layer (one suffices for a layer
+        without bias; a bias, left unchanged, can need a few).
+
+    Returns
+    -------
+    dict
+        ``{name: {"scale": total scale (a float, or a list per field), "second_moment": E[y^2] before
+        calibration, "iterations": rescalings}}`` in calibration order, ``name`` as in
+        ``model.named_modules()`` (the class name for the model itself).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> from groupconv.groups import Dihedral
+    >>> from groupconv.nn import FieldType, LiftingConv2d, ReLU, SteerableConv2d, lsuv_init_
+    >>> from groupconv.reps import regular
+    >>> G = Dihedral(8)
+    >>> reg = FieldType(G, [regular(G)] * 4)
+    >>> model = nn.Sequential(LiftingConv2d(G, 1, 4, 5, padding=2), ReLU(reg), SteerableConv2d(reg, reg, 5, padding=2))
+    >>> report = lsuv_init_(model, torch.randn(8, 1, 32, 32))
+    >>> list(report)
+    ['0', '2']
+    >>> with torch.no_grad():
+    ...     round(float(model(torch.randn(8, 1, 32, 32)).pow(2).mean()), 1)
+    1.0
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"lsuv_init_ needs a torch.nn.Module, got {type(model).__name__}")
+    args = tuple(x) if isinstance(x, (tuple, list)) else (x,)
+    if not args or not all(isinstance(a, torch.Tensor) for a in args):
+        raise TypeError("x must be a tensor or a tuple of tensors (the model's positional arguments)")
+    if not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
+        raise ValueError(f"target must be a positive number, got {target!r}")
+    if not (tol > 0 and int(max_iter) >= 1):
+        raise ValueError(
+            f"tol must be positive and max_iter at least 1, got tol={tol!r}, max_iter={max_iter!r}"
+        )
+    names = {m: n for n, m in model.named_modules()}
+    if layers is None:
+        kinds = _calibrated_types()
+        chosen = [m for m in model.modules() if isinstance(m, kinds)]
+        if not chosen:
+            raise ValueError(f"no convolution or linear layer to calibrate in {type(model).__name__}")
+    else:
+        chosen = list(layers)
+        for m in chosen:
+            if m not in names:
+                raise ValueError(f"layer {type(m).__name__} is not a submodule of the model")
+            if not isinstance(getattr(m, "weight", None), nn.Parameter):
+                raise TypeError(f"layer {names[m] or type(m).__name__} has no weight parameter to scale")
+    chosen = list(dict.fromkeys(chosen))
+
+    saved = [(b, b.detach().clone()) for b in _persistent_buffers(model)]
+    report: dict = {}
+    busy = [False]
+
+    def second_moments(y, channel):
+        if channel is None:
+            return y.double().pow(2).mean().reshape(1)
+        per_channel = y.transpose(0, 1).reshape(y.shape[1], -1).double().pow(2).mean(1)
+        n = int(channel.max()) + 1
+        c = channel.to(per_channel.device)
+        m2 = torch.zeros(n, dtype=per_channel.dtype, device=c.device).index_add_(0, c, per_channel)
+        return m2 / torch.bincount(c, minlength=n).to(m2.dtype)
+
+    def calibrate(layer, inputs, kwargs, y):
+        # the layer's inputs are final (earlier layers are calibrated): only the layer itself is rerun
+        name = names[layer] or type(layer).__name__
+        channel = param_field = None
+        total, first, it = None, None, 0
+        for it in range(1, int(max_iter) + 1):
+            if not isinstance(y, torch.Tensor):
+                raise TypeError(f"layer {name} returns {type(y).__name__}, not a tensor")
+            if per_field and it == 1:
+                channel, param_field = _field_map(layer, y.shape[1])
+            m2 = second_moments(y.detach(), channel)
+            if not bool(torch.isfinite(m2).all()) or bool((m2 <= 0).any()):
+                raise ValueError(
+                    f"layer {name} has an output of second moment {m2.min().item():.3g} on x (zero or not "
+                    "finite): it cannot be rescaled to the target"
+                )
+            if first is None:
+                first = m2
+            if bool(((m2 / target - 1).abs() < tol).all()):
+                it -= 1
+                break
+            scale = (target / m2).sqrt()
+            w = layer.weight
+            if param_field is not None:
+                w.mul_(scale.to(w.dtype)[param_field.to(w.device)])
+            else:
+                w.mul_(float(scale))
+            total = scale if total is None else total * scale
+            busy[0] = True
+            try:
+                y = layer(*inputs, **kwargs)
+            finally:
+                busy[0] = False
+        total = torch.ones_like(first) if total is None else total
+        report[name] = {
+            "scale": float(total) if total.numel() == 1 else total.tolist(),
+            "second_moment": float(first) if first.numel() == 1 else first.tolist(),
+            "iterations": it,
+        }
+        return y
+
+    def hook(module, inputs, kwargs, output):
+        if busy[0] or (names[module] or type(module).__name__) in report:
+            return None
+        # the calibrated output goes on through the rest of the forward pass
+        return calibrate(module, inputs, kwargs, output)
+
+    handles = [m.register_forward_hook(hook, with_kwargs=True) for m in chosen]
+    try:
+        with torch.no_grad():
+            model(*args)
+        missing = [
+            names[m] or type(m).__name__ for m in chosen if (names[m] or type(m).__name__) not in report
+        ]
+        if missing:
+            raise ValueError(f"the forward pass on x does not reach the layers {missing}")
+    finally:
+        for h in handles:
+            h.remove()
+        with torch.no_grad():
+            for buf, copy in saved:
+                buf.copy_(copy)
+    return report
