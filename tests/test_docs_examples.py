@@ -36,7 +36,7 @@ def test_python_blocks_run(page):
         exec(compile(code, f"{page}", "exec"), {"__name__": "__docs__"})
 
 
-@pytest.mark.parametrize("module", ["groupconv.testing", "groupconv.reps.parse"])
+@pytest.mark.parametrize("module", ["groupconv.testing", "groupconv.reps.parse", "groupconv.nn.init"])
 def test_docstring_examples(module):
     import doctest
     import importlib

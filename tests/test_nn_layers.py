@@ -466,3 +466,38 @@ def test_field_transform_gather_matches_dense_action(name):
     for g in range(G.order):
         rho = reg.representation(torch.as_tensor(g), dtype=torch.float32)
         assert torch.equal(reg.transform(x, g), torch.einsum("cd,bdhw->bchw", rho, transform_grid(x, G, g)))
+
+
+@pytest.mark.filterwarnings("ignore:kernel basis")
+def test_channels_last_inputs_give_the_same_outputs():
+    from groupconv.nn import FourierBesselConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
+
+    torch.manual_seed(0)
+    G = Dihedral(4)
+    reg = FieldType(G, [regular(G)] * 3)
+    mix = FieldType(G, [irrep(G, 0, 0), irrep(G, 1, 1), regular(G)])
+    layers = [
+        (LiftingConv2d(G, 3, 4, 5, padding=2), 3),
+        (GroupConv2d(G, 3, 4, 5, padding=2), reg.size),
+        (SteerableConv2d(mix, reg, 5, padding=2), mix.size),
+        (FourierBesselConv2d(3, 4, 5, num_bases=6, padding=2), 3),
+        (ReLU(reg), reg.size),
+        (NormNonlinearity(mix), mix.size),
+        (ModulusNonlinearity(mix), mix.size),
+        (GatedNonlinearity(FieldType(G, [irrep(G, 1, 1)] * 2)), 6),
+        (FieldBatchNorm(mix), mix.size),
+        (BlurPool2d(reg, 2), reg.size),
+        (MaxPool2d(reg, 3, stride=2), reg.size),
+        (AvgPool2d(reg, 3, stride=2), reg.size),
+        (GlobalPool2d(reg), reg.size),
+        (GroupPooling(reg), reg.size),
+        (NormPooling(mix), mix.size),
+    ]
+    for layer, channels in layers:
+        x = torch.randn(2, channels, 12, 12, dtype=torch.float64)
+        layer = layer.double()
+        for mode in (True, False):
+            layer.train(mode)
+            a = layer(x)
+            b = layer(x.contiguous(memory_format=torch.channels_last))
+            assert torch.allclose(a, b, atol=1e-12), type(layer).__name__
