@@ -484,3 +484,26 @@ def test_factorized_expansion_follows_the_dense_basis():
     conv.expand_filter()
     assert conv.__dict__["_basis_factors"][2] is factors
     assert float((w - _dense_expansion(conv)).detach().abs().max() / w.detach().abs().max()) < 1e-5
+
+
+@pytest.mark.filterwarnings("ignore:kernel basis")
+def test_1x1_layer_whose_only_blocks_are_one_dimensional():
+    """From trivial fields a 1x1 kernel only reaches the one-dimensional irreps of the output (frequency
+    0): the two-dimensional irrep slots, all of whose blocks are empty, still get their (zero) rows."""
+    for G, triv, two in [
+        (Dihedral(4), irrep(Dihedral(4), 0, 0), irrep(Dihedral(4), 1, 1)),
+        (Cyclic(8), irrep(Cyclic(8), 0), irrep(Cyclic(8), 1)),
+        (SO2(), irrep(SO2(), 0), irrep(SO2(), 2)),
+    ]:
+        t_in = FieldType(G, [triv] * 2)
+        t_out = FieldType(G, [regular(G), two] if G.is_finite else [triv, two])
+        conv = SteerableConv2d(t_in, t_out, 1)
+        x = torch.randn(2, 2, 6, 6)
+        y = conv(x)
+        assert y.shape == (2, t_out.size, 6, 6)
+        assert float(y[:, t_out.field_slices()[1]].abs().max()) == 0.0
+        assert float(y[:, t_out.field_slices()[0]].abs().max()) > 0.0
+        # a 1x1 kernel from invariant inputs is a constant on each field's trivial subspace
+        if G.is_finite:
+            reg = y[:, : G.order]
+            assert torch.allclose(reg, reg[:, :1].expand_as(reg), atol=1e-6)

@@ -115,6 +115,22 @@ def test_per_field_calibration_sets_every_output_field():
     assert max(per) / min(per) > 1.5
 
 
+def test_a_field_no_weight_reaches_keeps_scale_one():
+    torch.manual_seed(7)
+    G = Dihedral(4)
+    t_out = FieldType(G, [regular(G), irrep(G, 1, 1), regular(G)])
+    conv = SteerableConv2d(FieldType(G, [irrep(G, 0, 0)] * 2), t_out, 1)
+    x = torch.randn(2, 2, 8, 8)
+    report = lsuv_init_(conv, x, per_field=True, tol=1e-4)
+    assert report["SteerableConv2d"]["scale"][1] == 1.0
+    assert report["SteerableConv2d"]["second_moment"][1] == 0.0
+    with torch.no_grad():
+        y = conv(x)
+    m2 = [float(y[:, sl].double().pow(2).mean()) for sl in t_out.field_slices()]
+    assert m2[1] == 0.0
+    assert m2[0] == pytest.approx(1.0, rel=1e-4) and m2[2] == pytest.approx(1.0, rel=1e-4)
+
+
 def test_index_map_fourier_bessel_and_plain_torch_layers():
     torch.manual_seed(3)
     G = Cyclic(4)

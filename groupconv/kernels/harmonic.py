@@ -658,7 +658,8 @@ def _change_basis(
     dimensions padded to the largest), in float64, a few elements at a time: the float64 intermediates
     stay small and the result is written once in ``dtype``."""
     h, w = blocks[0][2].shape[-2:]
-    d = max(max(b.shape[1], b.shape[2]) for _, _, b in blocks)
+    # padded to the largest irrep of either side (slots whose blocks are all empty included)
+    d = max(sl.stop - sl.start for _, sl in out_slots + in_slots)
 
     def padded(q, slots):
         out = np.zeros((len(slots), q.shape[0], d))

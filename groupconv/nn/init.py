@@ -129,8 +129,9 @@ def lsuv_init_(
     per_field:
         Scale the weights reaching each output field (each output channel of a plain convolution or
         linear layer) separately, so that every field has second moment ``target``: rotations and
-        reflections act within a field, so a per-field scale keeps the layer equivariant. Layers without
-        output fields (transposed convolutions, ``GroupConvolution``) get one scale.
+        reflections act within a field, so a per-field scale keeps the layer equivariant. A field that no
+        weight reaches (all its blocks forced to zero) stays zero with scale 1. Layers without output
+        fields (transposed convolutions, ``GroupConvolution``) get one scale.
     layers:
         The modules to calibrate, in any order; default: every groupconv convolution
         (``EquivariantConv2d``, ``FourierBesselConv2d``, ``GroupConvolution``), ``torch.nn`` convolution
@@ -213,17 +214,19 @@ def lsuv_init_(
             if per_field and it == 1:
                 channel, param_field = _field_map(layer, y.shape[1])
             m2 = second_moments(y.detach(), channel)
-            if not bool(torch.isfinite(m2).all()) or bool((m2 <= 0).any()):
+            # a field no weight reaches (its blocks all forced to zero) stays zero and keeps scale 1
+            live = m2 > 0
+            if not bool(torch.isfinite(m2).all()) or not bool(live.any()):
                 raise ValueError(
-                    f"layer {name} has an output of second moment {m2.min().item():.3g} on x (zero or not "
+                    f"layer {name} has an output of second moment {m2.max().item():.3g} on x (zero or not "
                     "finite): it cannot be rescaled to the target"
                 )
             if first is None:
                 first = m2
-            if bool(((m2 / target - 1).abs() < tol).all()):
+            if bool(((m2[live] / target - 1).abs() < tol).all()):
                 it -= 1
                 break
-            scale = (target / m2).sqrt()
+            scale = torch.where(live, target / m2.clamp_min(1e-300), torch.ones_like(m2)).sqrt()
             w = layer.weight
             if param_field is not None:
                 w.mul_(scale.to(w.dtype)[param_field.to(w.device)])
