@@ -161,6 +161,17 @@ def test_index_map_fourier_bessel_and_plain_torch_layers():
                 assert float(y.double().pow(2).mean()) == pytest.approx(1.0, rel=1e-3)
 
 
+def test_linear_layers_calibrate_their_last_axis_per_feature():
+    torch.manual_seed(8)
+    lin = nn.Linear(6, 4)
+    x = torch.randn(5, 3, 6)
+    lsuv_init_(lin, x, per_field=True, tol=1e-4)
+    with torch.no_grad():
+        y = lin(x)
+    for j in range(4):
+        assert float(y[..., j].double().pow(2).mean()) == pytest.approx(1.0, rel=1e-3)
+
+
 def test_a_bias_takes_several_rescalings_and_is_left_as_it_is():
     torch.manual_seed(4)
     conv = nn.Conv2d(3, 4, 3)

@@ -194,10 +194,10 @@ def lsuv_init_(
     report: dict = {}
     busy = [False]
 
-    def second_moments(y, channel):
+    def second_moments(y, channel, axis):
         if channel is None:
             return y.double().pow(2).mean().reshape(1)
-        per_channel = y.transpose(0, 1).reshape(y.shape[1], -1).double().pow(2).mean(1)
+        per_channel = y.movedim(axis, 0).reshape(y.shape[axis], -1).double().pow(2).mean(1)
         n = int(channel.max()) + 1
         c = channel.to(per_channel.device)
         m2 = torch.zeros(n, dtype=per_channel.dtype, device=c.device).index_add_(0, c, per_channel)
@@ -211,9 +211,11 @@ def lsuv_init_(
         for it in range(1, int(max_iter) + 1):
             if not isinstance(y, torch.Tensor):
                 raise TypeError(f"layer {name} returns {type(y).__name__}, not a tensor")
+            # the channel axis: 1, the last one for linear layers (features last)
+            axis = -1 if isinstance(layer, nn.Linear) else 1
             if per_field and it == 1:
-                channel, param_field = _field_map(layer, y.shape[1])
-            m2 = second_moments(y.detach(), channel)
+                channel, param_field = _field_map(layer, y.shape[axis])
+            m2 = second_moments(y.detach(), channel, axis)
             # a field no weight reaches (its blocks all forced to zero) stays zero and keeps scale 1
             live = m2 > 0
             if not bool(torch.isfinite(m2).all()) or not bool(live.any()):
