@@ -681,13 +681,18 @@ def _change_basis(
     qo_e, qi_e = qo_p[po], qi_p[pi][:, None]  # (m, D_out, d), (m, 1, D_in, d)
     out = np.empty((m, do, di, h * w), dtype=dtype)
     # elements per step: float64 temporaries of at most 1 MiB
-    step = max(1, 2**17 // (do * d * h * w))
+    step = max(1, 2**17 // (do * max(di, d) * h * w))
+    tmp = np.empty((step, do, di, h * w)) if out.dtype != np.float64 else None
     for e in range(0, m, step):
         f = min(e + step, m)
-        # Q_out b, then (Q_out b) Q_in^T, pixel by pixel, computed in float64 and rounded once as it is
-        # written to out (numpy casts the product's buffer)
+        # Q_out b, then (Q_out b) Q_in^T, pixel by pixel; in float64, rounded once when copied to out (a
+        # product written straight into a float32 out is slower)
         left = np.matmul(qo_e[e:f], bb[e:f].reshape(f - e, d, d * h * w)).reshape(f - e, do, d, h * w)
-        np.matmul(qi_e[e:f], left, out=out[e:f])
+        if tmp is None:
+            np.matmul(qi_e[e:f], left, out=out[e:f])
+        else:
+            np.matmul(qi_e[e:f], left, out=tmp[: f - e])
+            out[e:f] = tmp[: f - e]
     return out.reshape(m, do, di, h, w)
 
 
