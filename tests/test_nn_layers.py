@@ -482,6 +482,7 @@ def test_channels_last_inputs_give_the_same_outputs():
         (SteerableConv2d(mix, reg, 5, padding=2), mix.size),
         (FourierBesselConv2d(3, 4, 5, num_bases=6, padding=2), 3),
         (ReLU(reg), reg.size),
+        (ELU(reg), reg.size),
         (NormNonlinearity(mix), mix.size),
         (ModulusNonlinearity(mix), mix.size),
         (GatedNonlinearity(FieldType(G, [irrep(G, 1, 1)] * 2)), 6),
