@@ -74,20 +74,19 @@ def _field_map(layer: nn.Module, channels: int) -> tuple[torch.Tensor | None, to
     from .fourier_bessel import FourierBesselConv2d
 
     weight = layer.weight
+    # index-map, Fourier-Bessel, torch convolutions and linear layers: the first weight axis is the field
+    leading = torch.arange(weight.shape[0]).reshape((-1,) + (1,) * (weight.dim() - 1)).expand(weight.shape)
     if isinstance(layer, EquivariantConv2d):
         dims = [r.dim for r in layer.out_type.representations]
         channel = torch.repeat_interleave(torch.arange(len(dims)), torch.as_tensor(dims))
         expansion = getattr(layer, "_expansion", None)
         if expansion is not None:
             return channel, torch.as_tensor(expansion.parameter_fields())
-        # index-map layers: the first weight axis is the output field
-        fields = torch.arange(weight.shape[0]).reshape((-1,) + (1,) * (weight.dim() - 1))
-        return channel, fields.expand(weight.shape)
+        return channel, leading
     if isinstance(layer, (FourierBesselConv2d, nn.modules.conv._ConvNd, nn.Linear)):
         if isinstance(layer, nn.modules.conv._ConvNd) and layer.transposed:
             return None, None
-        fields = torch.arange(weight.shape[0]).reshape((-1,) + (1,) * (weight.dim() - 1))
-        return torch.arange(channels), fields.expand(weight.shape)
+        return torch.arange(channels), leading
     return None, None
 
 
@@ -175,7 +174,8 @@ def lsuv_init_(
         raise ValueError(
             f"tol must be positive and max_iter at least 1, got tol={tol!r}, max_iter={max_iter!r}"
         )
-    names = {m: n for n, m in model.named_modules()}
+    # each module's name in the report: its name in the model, the class name for the model itself
+    names = {m: n or type(m).__name__ for n, m in model.named_modules()}
     if layers is None:
         kinds = _calibrated_types()
         chosen = [m for m in model.modules() if isinstance(m, kinds)]
@@ -187,7 +187,7 @@ def lsuv_init_(
             if m not in names:
                 raise ValueError(f"layer {type(m).__name__} is not a submodule of the model")
             if not isinstance(getattr(m, "weight", None), nn.Parameter):
-                raise TypeError(f"layer {names[m] or type(m).__name__} has no weight parameter to scale")
+                raise TypeError(f"layer {names[m]} has no weight parameter to scale")
     chosen = list(dict.fromkeys(chosen))
 
     saved = [(b, b.detach().clone()) for b in _persistent_buffers(model)]
@@ -205,14 +205,14 @@ def lsuv_init_(
 
     def calibrate(layer, inputs, kwargs, y):
         # the layer's inputs are final (earlier layers are calibrated): only the layer itself is rerun
-        name = names[layer] or type(layer).__name__
+        name = names[layer]
         channel = param_field = None
         total, first, it = None, None, 0
+        # the channel axis: 1, the last one for linear layers (features last)
+        axis = -1 if isinstance(layer, nn.Linear) else 1
         for it in range(1, int(max_iter) + 1):
             if not isinstance(y, torch.Tensor):
                 raise TypeError(f"layer {name} returns {type(y).__name__}, not a tensor")
-            # the channel axis: 1, the last one for linear layers (features last)
-            axis = -1 if isinstance(layer, nn.Linear) else 1
             if per_field and it == 1:
                 channel, param_field = _field_map(layer, y.shape[axis])
             m2 = second_moments(y.detach(), channel, axis)
@@ -249,7 +249,7 @@ def lsuv_init_(
         return y
 
     def hook(module, inputs, kwargs, output):
-        if busy[0] or (names[module] or type(module).__name__) in report:
+        if busy[0] or names[module] in report:
             return None
         # the calibrated output goes on through the rest of the forward pass
         return calibrate(module, inputs, kwargs, output)
@@ -258,9 +258,7 @@ def lsuv_init_(
     try:
         with torch.no_grad():
             model(*args)
-        missing = [
-            names[m] or type(m).__name__ for m in chosen if (names[m] or type(m).__name__) not in report
-        ]
+        missing = [names[m] for m in chosen if names[m] not in report]
         if missing:
             raise ValueError(f"the forward pass on x does not reach the layers {missing}")
     finally:
