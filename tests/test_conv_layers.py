@@ -299,11 +299,16 @@ def test_torch_compile():
             continue  # same code paths as steerable-gaussian and steerable-SO2
         x = torch.randn(2, _in_channels(layer), 9, 9)
         assert_torch_compile(layer, x)
-    # a factorized expansion: the compiled layer expands with the same factors as the eager one
+    # a factorized expansion and a lifted one: the compiled layer expands with the same factors as the
+    # eager one
     D8 = Dihedral(8)
+    mixed = FieldType(D8, [regular(D8), irrep(D8, 1, 1)] * 2)
+    layer = SteerableConv2d(mixed, mixed, 5, padding=2)
+    assert layer._expansion.factor is not None
+    assert_torch_compile(layer, torch.randn(2, mixed.size, 9, 9))
     reg = FieldType(D8, [regular(D8)] * 2)
     layer = SteerableConv2d(reg, reg, 5, padding=2)
-    assert layer._expansion.factor is not None
+    assert layer._expansion.lift is not None
     assert_torch_compile(layer, torch.randn(2, reg.size, 9, 9))
 
 
@@ -330,7 +335,8 @@ def test_certificates():
 def test_generalized_he_init_keeps_the_variance():
     """He's setting: ``y = conv(relu(h))`` keeps ``E[y^2] = E[h^2]`` (gain 2) for fields with a trivial irrep
     (the rectified input's mean lies there); fields without one take zero-mean inputs, ``E[y^2] = 2
-    E[x^2]``."""
+    E[x^2]``. The expectation is over the weights: the response to the input mean is one Gaussian sum per
+    output field, so a single draw of a few fields scatters by tens of percent; the test averages 24."""
     torch.manual_seed(0)
     D, C = Dihedral(8), Cyclic(8)
     for layer in [
@@ -339,10 +345,13 @@ def test_generalized_he_init_keeps_the_variance():
         SteerableConv2d(FieldType(D, [trivial(D)] * 16), FieldType(D, [regular(D)] * 4), 5, bias=False),
         GroupConv2d(Cyclic(4), 16, 16, 3, bias=False),
     ]:
-        h = torch.randn(8, layer.in_type.size, 24, 24)
+        h = torch.randn(4, layer.in_type.size, 20, 20)
+        ratios = []
         with torch.no_grad():
-            ratio = float(layer(torch.relu(h)).pow(2).mean() / h.pow(2).mean())
-        assert 0.7 < ratio < 1.4, (layer, ratio)
+            for _ in range(24):
+                layer.reset_parameters()
+                ratios.append(float(layer(torch.relu(h)).pow(2).mean() / h.pow(2).mean()))
+        assert 0.75 < sum(ratios) / len(ratios) < 1.33, (layer, ratios)
     layer = SteerableConv2d(
         FieldType(SO2(), [irrep(SO2(), 1)] * 16), FieldType(SO2(), [irrep(SO2(), 1)] * 16), 5
     )
@@ -436,13 +445,49 @@ def test_cuda_matches_cpu():
 
 
 def _dense_expansion(conv):
-    """The expansion with the dense basis, for comparison with the factorized one."""
+    """The expansion with the dense basis, for comparison with the factorized and lifted ones."""
     ex = conv._expansion
-    factor, ex.factor = ex.factor, None
+    (factor, lift), ex.factor, ex.lift = (ex.factor, ex.lift), None, None
     try:
         return conv.expand_filter()[0]
     finally:
-        ex.factor = factor
+        ex.factor, ex.lift = factor, lift
+
+
+def test_lifted_expansion_follows_the_dense_basis():
+    """Regular fields of C_n / D_n expand through the moved pixel functions read from the ``basis`` buffer
+    (one product and one gather): the same filter and gradients as the dense product, also with groups
+    of channels, and a change of the buffer changes the expansion the same way."""
+    for G, fields, groups in [(Cyclic(8), 4, 1), (Dihedral(8), 2, 1), (Cyclic(3), 4, 2), (Dihedral(5), 4, 2)]:
+        reg = FieldType(G, [regular(G)] * fields)
+        conv = SteerableConv2d(reg, reg, 5, padding=2, groups=groups).double()
+        assert conv._expansion.lift is not None and conv._expansion.factor is None
+        w = conv.expand_filter()[0]
+        assert torch.allclose(w, _dense_expansion(conv), rtol=0, atol=1e-12 * float(w.detach().abs().max()))
+        g = torch.randn_like(w)
+        (grad,) = torch.autograd.grad((w * g).sum(), conv.weight)
+        (grad_dense,) = torch.autograd.grad((_dense_expansion(conv) * g).sum(), conv.weight)
+        assert torch.allclose(grad, grad_dense, rtol=0, atol=1e-12 * float(grad.abs().max()))
+    with torch.no_grad():
+        ref = conv.expand_filter()[0]
+        conv.basis = conv.basis.clone()  # identical layers share the basis buffer
+        conv.basis.mul_(2.0)
+        assert torch.allclose(conv.expand_filter()[0], 2 * ref, rtol=0, atol=1e-12 * float(ref.abs().max()))
+        # an entry the lifted pattern keeps at zero: the expansion falls back to the dense product
+        conv.basis[0, 0, 0, 0, 1, 0] += 0.5
+        assert conv.__dict__["_basis_factors"][2] is not None
+        assert torch.equal(conv.expand_filter()[0], _dense_expansion(conv))
+        assert conv.__dict__["_basis_factors"][2] is None
+    # float32, and an in-place write of the same values keeps the moved filters
+    reg = FieldType(Dihedral(8), [regular(Dihedral(8))] * 4)
+    conv = SteerableConv2d(reg, reg, 5)
+    w = conv.expand_filter()[0]
+    filters = conv.__dict__["_basis_factors"][2]
+    with torch.no_grad():
+        conv.basis.copy_(conv.basis.clone())
+    conv.expand_filter()
+    assert filters is not None and conv.__dict__["_basis_factors"][2] is filters
+    assert float((w - _dense_expansion(conv)).detach().abs().max() / w.detach().abs().max()) < 1e-6
 
 
 def test_factorized_expansion_follows_the_dense_basis():
@@ -451,10 +496,11 @@ def test_factorized_expansion_follows_the_dense_basis():
     changes the expansion the same way."""
     D8 = Dihedral(8)
     mixed = FieldType(D8, [regular(D8)] * 3 + [irrep(D8, 1, 1), irrep(D8, 0, 0)] * 2)
+    pairs = FieldType(D8, [regular(D8), irrep(D8, 1, 1)] * 4)
     for t_in, t_out, groups in [
-        (FieldType(D8, [regular(D8)] * 4), FieldType(D8, [regular(D8)] * 4), 1),
+        (FieldType(D8, [regular(D8)] * 4), mixed, 1),
         (mixed, FieldType(D8, [regular(D8)] * 4), 1),
-        (FieldType(D8, [regular(D8)] * 8), FieldType(D8, [regular(D8)] * 8), 2),
+        (pairs, pairs, 2),
     ]:
         conv = SteerableConv2d(t_in, t_out, 5, padding=2, groups=groups).double()
         assert conv._expansion.factor is not None
@@ -474,7 +520,7 @@ def test_factorized_expansion_follows_the_dense_basis():
         conv.basis[0, 0, 0, 0, 0, 0] += 0.5
         assert torch.equal(conv.expand_filter()[0], _dense_expansion(conv))
     # float32 layers agree with the dense product to float32 rounding
-    conv = SteerableConv2d(FieldType(D8, [regular(D8)] * 4), FieldType(D8, [regular(D8)] * 4), 5)
+    conv = SteerableConv2d(mixed, FieldType(D8, [regular(D8)] * 4), 5)
     w = conv.expand_filter()[0]
     assert conv.__dict__["_basis_factors"][2] is not None
     # an in-place write of the same values keeps the factors

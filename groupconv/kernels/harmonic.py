@@ -43,6 +43,7 @@ __all__ = [
     "KernelBasis",
     "angular_solutions",
     "harmonic_kernel_basis",
+    "regular_kernel_basis",
     "polar_grid",
     "circular_harmonics",
     "gaussian_rings",
@@ -649,6 +650,133 @@ def harmonic_kernel_basis(
     )
 
 
+@lru_cache(maxsize=256)
+def _regular_action(rho: Representation) -> np.ndarray | None:
+    """``perm`` ``(|G|, d)`` with ``rho(g) e_b = e_{perm[g, b]}`` (elements in index order) when ``rho``
+    is a regular representation of a finite group (a permutation representation acting simply
+    transitively, in any numbering of its basis); ``None`` otherwise."""
+    group = rho.group
+    if not group.is_finite or rho.dim != group.order:
+        return None
+    m = rho(group.elements()).numpy()  # (|G|, d, d)
+    r = np.rint(m)
+    if np.abs(m - r).max() > 1e-9 or not ((r == 0) | (r == 1)).all() or not (r.sum(1) == 1).all():
+        return None
+    perm = r.argmax(1)  # perm[g, b] = a with rho(g)[a, b] = 1
+    if np.unique(perm[:, 0]).size != group.order:
+        return None
+    return perm
+
+
+def regular_kernel_basis(
+    rho_in: Representation,
+    rho_out: Representation,
+    kernel_size: int,
+    basis: str = "gaussian",
+    max_frequency: int | None = None,
+    frequency_cutoff: Callable[[float], int] | float | None = None,
+    rings: Sequence[float] | None = None,
+    sigma: float | Sequence[float] | None = None,
+    allow_empty: bool = False,
+    dtype=np.float64,
+) -> KernelBasis:
+    """Steerable kernel basis of ``C_n`` or ``D_n`` between regular fields (or a regular and a trivial
+    one), lifted from unconstrained band-limited filters.
+
+    A kernel between regular representations is determined by one row: with ``g_a`` the element
+    taking the first basis vector to the ``a``-th, the constraint forces
+
+    .. math::  K(x)_{a b} = \\kappa_{\\pi_{g_a}^{-1}(b)}\\big(g_a^{-1} x\\big)
+
+    (``rho(g) e_b = e_{\\pi_g(b)}``) for ``|G|`` free filters ``kappa_c`` (the group convolution of Cohen &
+    Welling, ICML 2016, eq. 11), and from a trivial to a regular field ``K(x)_a = \\kappa(g_a^{-1} x)``
+    (their lifting convolution, eq. 10; the transpose for regular to trivial). Each free filter ranges
+    over the pixel functions ``phi_j(r) cos k theta``, ``phi_j(r) sin k theta`` of the band limit of
+    :func:`harmonic_kernel_basis`, and a rotated pixel function is the rotation ``L(g)`` of its
+    ``(cos, sin)`` pair, so the basis spans the same kernels as :func:`harmonic_kernel_basis` with the
+    same arguments (its dimension is ``|G|`` (or 1) times the number of pixel functions) and costs no
+    constraint solve. Element ``(f, c)`` (pixel function ``f``, free filter ``c``) is index
+    ``f |G| + c``; ``info`` gives its frequency, radial index, component and filter.
+
+    Raises
+    ------
+    TypeError
+        for a group other than ``C_n`` / ``D_n``.
+    ValueError
+        when neither representation is regular, the other is neither regular nor trivial, or the basis is
+        empty.
+    """
+    group = rho_out.group
+    if not isinstance(group, (Cyclic, Dihedral)):
+        raise TypeError(f"regular kernel bases exist for C_n and D_n, got representations of {group}")
+    check_same_group(group, rho_in.group, "input representation")
+    kernel_size = check_kernel_size(kernel_size)
+    p_out, p_in = _regular_action(rho_out), _regular_action(rho_in)
+    triv_out = rho_out.dim == 1 and rho_out.irreps[0].is_trivial()
+    triv_in = rho_in.dim == 1 and rho_in.irreps[0].is_trivial()
+    if not ((p_out is not None and (p_in is not None or triv_in)) or (p_in is not None and triv_out)):
+        raise ValueError(
+            f"regular_kernel_basis maps regular fields to regular ones, or a trivial field to a regular one "
+            f"and back; got {rho_in!r} -> {rho_out!r} (use harmonic_kernel_basis)"
+        )
+    profiles, _, pixels = _sampled_parts_for(
+        kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma
+    )
+    kk = kernel_size * kernel_size
+    n = group.order
+    phi, s, _, _ = _elements(group, 0)
+    # rotated[g, f] = f(g^-1 x) for every pixel function f, ordered by profile, then (cos, sin)
+    funcs, labels = [None] * len(profiles), [None] * len(profiles)
+    for k, pos, pix in pixels:
+        a = pix.shape[0]
+        lk = _angular_action(k, phi, s)
+        # cos / sin of multiples of the grid angles are exact
+        near = np.rint(lk)
+        lk = np.where(np.abs(lk - near) < 1e-13, near, lk)
+        rot = np.einsum("gab,bnp->gnap", lk, pix.reshape(a, len(pos), kk))
+        for i, p in enumerate(pos):
+            funcs[p] = rot[:, i]
+            labels[p] = [(k, profiles[p][1], c) for c in ("cos", "sin")[:a]]
+    rotated = np.concatenate(funcs, 1) if funcs else np.zeros((n, 0, kk))  # (|G|, F, k^2)
+    labels = [lab for row in labels for lab in row]
+    nf = rotated.shape[1]
+    if nf == 0 and not allow_empty:
+        raise ValueError(
+            f"empty kernel basis: no {kernel_size}x{kernel_size} pixel function within the frequency band "
+            f"(basis={basis!r}, max_frequency={max_frequency})"
+        )
+    if p_out is not None:
+        # g_a: the element taking the first basis vector of rho_out to the a-th
+        g_row = np.argsort(p_out[:, 0])
+        if p_in is not None:
+            out = np.zeros((nf, n, n, n, kk), dtype=dtype)  # (f, c, a, b, pixel)
+            f = np.arange(nf)[:, None, None]
+            c = np.arange(n)[None, :, None]
+            a = np.arange(n)[None, None, :]
+            out[f, c, a, p_in[g_row[a], c]] = rotated[g_row[a], f]
+            info = [
+                dict(frequency=k, radial=j, component=cs, filter=cc) for k, j, cs in labels for cc in range(n)
+            ]
+            tensor = out.reshape(nf * n, n, n, kernel_size, kernel_size)
+        else:
+            tensor = rotated[g_row].transpose(1, 0, 2).astype(dtype, copy=False)[:, :, None]
+            info = [dict(frequency=k, radial=j, component=cs, filter=0) for k, j, cs in labels]
+            tensor = tensor.reshape(nf, n, 1, kernel_size, kernel_size)
+    else:
+        g_col = np.argsort(p_in[:, 0])
+        tensor = rotated[g_col].transpose(1, 0, 2).astype(dtype, copy=False)[:, None]
+        info = [dict(frequency=k, radial=j, component=cs, filter=0) for k, j, cs in labels]
+        tensor = tensor.reshape(nf, 1, n, kernel_size, kernel_size)
+    return KernelBasis(
+        tensor=np.ascontiguousarray(tensor),
+        rho_in=rho_in,
+        rho_out=rho_out,
+        kernel_size=kernel_size,
+        kind=basis,
+        info=info,
+    )
+
+
 def _change_basis(
     qo: np.ndarray, out_slots: list, qi: np.ndarray, in_slots: list, blocks: list, dtype=np.float64
 ) -> np.ndarray:
@@ -681,7 +809,7 @@ def _change_basis(
     qo_e, qi_e = qo_p[po], qi_p[pi][:, None]  # (m, D_out, d), (m, 1, D_in, d)
     out = np.empty((m, do, di, h * w), dtype=dtype)
     # elements per step: float64 temporaries of at most 1 MiB
-    step = max(1, 2**17 // (do * max(di, d) * h * w))
+    step = max(1, 2**15 // (do * max(di, d) * h * w))
     tmp = np.empty((step, do, di, h * w)) if out.dtype != np.float64 else None
     for e in range(0, m, step):
         f = min(e + step, m)

@@ -24,6 +24,7 @@ learned parameters only.
 
 from __future__ import annotations
 
+from collections import Counter
 from functools import lru_cache
 
 import numpy as np
@@ -35,7 +36,13 @@ from ..groups.actions import acts_on_grid, grid_permutation
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from ..kernels.exact import character_dimension, grid_kernel_basis, verify_grid_basis
-from ..kernels.harmonic import _presolve_angular, check_kernel_size, harmonic_kernel_basis
+from ..kernels.harmonic import (
+    _presolve_angular,
+    _regular_action,
+    check_kernel_size,
+    harmonic_kernel_basis,
+    regular_kernel_basis,
+)
 from ..reps.operations import regular, trivial
 from ..reps.representation import Representation
 from .field_type import FieldType
@@ -177,9 +184,25 @@ def _pair_basis(
         return grid_kernel_basis(
             rho_in, rho_out, kernel_size, method=kw.get("method", "auto"), allow_empty=True
         )
+    if _lifts(rho_in, rho_out):
+        # regular fields: the basis lifted from free filters, no constraint to solve
+        return regular_kernel_basis(
+            rho_in, rho_out, kernel_size, basis=basis, allow_empty=True, dtype=np.dtype(dtype), **kw
+        )
     return harmonic_kernel_basis(
         rho_in, rho_out, kernel_size, basis=basis, allow_empty=True, dtype=np.dtype(dtype), **kw
     )
+
+
+def _lifts(rho_in: Representation, rho_out: Representation) -> bool:
+    """Whether the steerable basis between these fields is :func:`~groupconv.kernels.regular_kernel_basis`:
+    ``C_n`` / ``D_n``, regular to regular, trivial to regular, or regular to trivial."""
+    if not isinstance(rho_out.group, (Cyclic, Dihedral)):
+        return False
+    reg_out, reg_in = _regular_action(rho_out) is not None, _regular_action(rho_in) is not None
+    triv_out = rho_out.dim == 1 and rho_out.irreps[0].is_trivial()
+    triv_in = rho_in.dim == 1 and rho_in.irreps[0].is_trivial()
+    return (reg_out and (reg_in or triv_in)) or (reg_in and triv_out)
 
 
 def _storage_dtype(dtype: torch.dtype) -> str:
@@ -235,7 +258,9 @@ def _plan(
     to, tout, pout = _unique(out_reps)
     if basis != "exact" and len(ti) * len(to) > 1:
         # the angular parts of every irrep pair of every pair of field types, in one batch
-        _presolve_angular([(a, b) for b in to for a in ti], kernel_size, basis, **dict(opts))
+        _presolve_angular(
+            [(a, b) for b in to for a in ti if not _lifts(a, b)], kernel_size, basis, **dict(opts)
+        )
     bases = [[_pair_basis(a, b, kernel_size, basis, opts, dtype) for a in ti] for b in to]
     nb = np.array([[len(bases[s][t]) for t in range(len(ti))] for s in range(len(to))], dtype=np.int64)
     tin_a, pin_a, tout_a, pout_a = map(np.asarray, (tin, pin, tout, pout))
@@ -287,8 +312,12 @@ def _plan(
         dc = (response.reshape(s_o, s_i, b_max, do).astype(np.float64) ** 2).sum(-1)
         mixed = np.where(rectified, (1 - 1 / np.pi) * sq + dc / np.pi, sq)
     row_energy = np.cumsum(mixed / dims[:, None, None], axis=-1)
+    lift = None
+    if basis != "exact" and s_o == s_i == 1 and nb[0, 0] > 0 and _lifts(ti[0], to[0]):
+        lift = _lift_plan(ti[0], to[0], int(nb[0, 0]), u_max, v_max)
     return dict(
-        factor=_factor_plan(bases, index, b_max, kernel_size, num_params),
+        lift=lift,
+        factor=None if lift is not None else _factor_plan(bases, index, b_max, kernel_size, num_params),
         bases=bases,
         nb=nb,
         used=used,
@@ -306,6 +335,41 @@ def _plan(
         identity_cols=bool(cols.size == s_i * v_max * di and np.array_equal(cols, np.arange(cols.size))),
         row_energy=row_energy,
     )
+
+
+def _lift_plan(rho_in: Representation, rho_out: Representation, nb: int, u: int, v: int) -> dict | None:
+    """Index maps of the lifted expansion of one pair of field types whose basis is
+    :func:`~groupconv.kernels.regular_kernel_basis`: ``K[u, a, v, b] = sum_f W[u, v, f, c(a, b)] R[a, f]``
+    with ``R[a, f]`` pixel function ``f`` moved by the element taking the first basis vector of the
+    regular side to its ``a``-th: one small matrix product and one gather instead of a product with the
+    dense basis, most of whose entries are zero. ``None`` unless both sides are regular."""
+    p_out, p_in = _regular_action(rho_out), _regular_action(rho_in)
+    if p_out is None or p_in is None:
+        # lifting and pooling: the dense product is already the small one
+        return None
+    n = rho_out.dim
+    g_row = np.argsort(p_out[:, 0])
+    cols = p_in[g_row].T  # (c, a) -> b = pi_in(g_a)(c)
+    cinv = np.argsort(p_in[g_row], axis=1)  # (a, b) -> c
+    a = np.arange(n)
+    uu, vv = np.arange(u)[:, None, None, None], np.arange(v)[None, None, :, None]
+    # the product is laid out (u, v, c, a); the filter (u, a, v, b)
+    gather = ((uu * v + vv) * n + cinv[None, :, None, :]) * n + a[None, :, None, None]
+    return dict(n=n, nf=nb // n, cols=cols, index=gather.reshape(-1))
+
+
+def _lifted_filters(basis: torch.Tensor, lift: dict) -> torch.Tensor | None:
+    """The moved pixel functions ``R`` ``(F, n k^2)`` (``(f, (a, pixel))``) of a lifted basis
+    (:func:`_lift_plan`), read from the basis buffer as it is now; ``None`` when the buffer does not have
+    the lifted pattern (replaced or modified values), so that the layer expands with the dense basis."""
+    n, nf = lift["n"], lift["nf"]
+    e = basis.detach()[0, 0].reshape(nf, n, n, n, -1)  # (f, c, a, b, pixel)
+    cols = torch.as_tensor(lift["cols"], device=e.device)
+    idx = torch.arange(n, device=e.device)
+    r = e[:, 0, idx, cols[0]]  # filter c = 0: (f, a, pixel)
+    again = torch.zeros_like(e)
+    again[:, idx[:, None], idx[None, :], cols] = r[:, None]
+    return r.reshape(nf, -1).clone() if torch.equal(again, e) else None
 
 
 # the factorized expansion is used where it does this many times fewer multiply-adds, and saves this many
@@ -328,11 +392,8 @@ def _factor_plan(bases, index: np.ndarray, b_max: int, kernel_size: int, num_par
     if not flat or any(k is None or j is None for k, j in flat):
         return None
     keys = sorted(set(flat))
-    members = [
-        [[[b for b, lab in enumerate(labels[s][t]) if lab == key] for key in keys] for t in range(s_i)]
-        for s in range(s_o)
-    ]
-    n_max = max(len(m) for row in members for col in row for m in col)
+    # the most elements of one (frequency, ring) group within one pair of field types
+    n_max = max(max(Counter(col).values(), default=0) for row in labels for col in row)
     k2 = kernel_size * kernel_size
     # multiply-adds of the dense product and of the factorized one (a batched product over the groups,
     # rank <= 2 each, then one with the pixel functions): the second pays where it does a few times fewer
@@ -346,6 +407,10 @@ def _factor_plan(bases, index: np.ndarray, b_max: int, kernel_size: int, num_par
     large = s_o * s_i * b_max * do * di * k2 >= _FACTOR_LARGE_BASIS
     if dense < _FACTOR_RATIO * factorized or (dense - factorized < _FACTOR_MIN_SAVING and not large):
         return None
+    members = [
+        [[[b for b, lab in enumerate(labels[s][t]) if lab == key] for key in keys] for t in range(s_i)]
+        for s in range(s_o)
+    ]
     bidx = np.full((s_o, s_i, len(keys), n_max), b_max, dtype=np.int64)
     for s in range(s_o):
         for t in range(s_i):
@@ -416,6 +481,7 @@ class _BasisExpansion:
                 "field types"
             )
         self.plan = plan
+        self.options = tuple(sorted(options.items()))
         self.bases, self.nb, self.types = plan["bases"], plan["nb"], plan["types"]
         self.num_params, self.shape = plan["num_params"], plan["shape"]
         self.identity_rows, self.identity_cols = plan["identity_rows"], plan["identity_cols"]
@@ -432,17 +498,20 @@ class _BasisExpansion:
         module.register_buffer("weight_index", torch.from_numpy(plan["index"]), persistent=False)
         module.register_buffer("row_index", torch.from_numpy(plan["rows"]), persistent=False)
         module.register_buffer("col_index", torch.from_numpy(plan["cols"]), persistent=False)
-        self.factor = plan["factor"]
+        self.factor, self.lift = plan["factor"], plan["lift"]
         if self.factor is not None:
             module.register_buffer("factor_index", torch.from_numpy(self.factor["index"]), persistent=False)
+        if self.lift is not None:
+            module.register_buffer("lift_index", torch.from_numpy(self.lift["index"]), persistent=False)
 
     def _factors(self, module: nn.Module):
-        """The factors of the module's current ``basis`` (:func:`_factorize`), recomputed whenever the
+        """The factors of the module's current ``basis`` (:func:`_factorize`, or the moved pixel functions
+        of a lifted basis, :func:`_lifted_filters`), recomputed whenever the
         buffer's values change (replaced, modified in place, moved or cast); ``None``: expand with the
         dense basis. A write that leaves the values as they were (DDP broadcasting its buffers) costs one
         comparison with the copy the factors were computed from. Under ``torch.compile`` this lookup runs
         outside the graph, so that compiled and eager layers expand with the same factors."""
-        if self.factor is None:
+        if self.factor is None and self.lift is None:
             return None
         basis = module.basis
         key = (basis.data_ptr(), basis._version, basis.dtype, basis.device)
@@ -453,14 +522,27 @@ class _BasisExpansion:
             if torch.equal(cached[1], basis):  # rewritten with the same values
                 module.__dict__["_basis_factors"] = (key,) + cached[1:]
                 return cached[2]
-        factors = _factorize(basis, self.factor["bidx"])
+        if self.lift is not None:
+            factors = _lifted_filters(basis, self.lift)
+        else:
+            factors = _factorize(basis, self.factor["bidx"])
         module.__dict__["_basis_factors"] = (key, basis.detach().clone(), factors)
         return factors
 
     def expand(self, module: nn.Module, weight: torch.Tensor) -> torch.Tensor:
         g, s_o, u, do, s_i, v, di = self.shape
-        factors = None if self.factor is None else _factors_eagerly(self, module)
-        if factors is not None:
+        factors = None if self.factor is None and self.lift is None else _factors_eagerly(self, module)
+        if factors is not None and self.lift is not None:
+            # regular fields: K[u, a, v, b] = sum_f W[u, v, f, c(a, b)] R[a, f], one product, one gather
+            n, nf = self.lift["n"], self.lift["nf"]
+            if self.identity_weights:
+                w = weight.reshape(g * u * v, nf, n)
+            else:
+                w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index].reshape(g * u * v, nf, n)
+            k = torch.matmul(w.transpose(1, 2), factors.to(weight.dtype))  # (g u v, c, (a, pixel))
+            k = k.reshape(g, -1, factors.shape[1] // n).index_select(1, module.lift_index)
+            k = k.reshape(g, u * n, v * n, -1)
+        elif factors is not None:
             # K = sum_g,r (sum_n w_gn T_gn,r) H_gr: templates first, then the few pixel functions
             t, h = factors
             n_g, n = h.shape[0] // 2, t.shape[3]
@@ -870,9 +952,44 @@ def _certify_steerable(module) -> tuple:
         )
     from ..kernels.symbolic import certify_harmonic_templates
 
-    templates = {}
-    for s in range(len(to)):
-        for t in range(len(ti)):
-            templates.update(exp.bases[s][t].templates)
+    templates, lifted, worst = {}, [], 0.0
+    for s, ro in enumerate(to):
+        for t, ri in enumerate(ti):
+            b = exp.bases[s][t]
+            if not _lifts(ri, ro) or len(b) == 0:
+                templates.update(b.templates)
+                continue
+            # a lifted basis: the harmonic construction's templates are proved, and both span the same
+            # kernels (equal dimension, each in the span of the other)
+            opts = dict(exp.options)
+            ref = harmonic_kernel_basis(
+                ri, ro, module.kernel_size, basis=module.basis_kind, warn=False, allow_empty=True, **opts
+            )
+            own = regular_kernel_basis(ri, ro, module.kernel_size, basis=module.basis_kind, **opts)
+            if len(ref) != len(own):
+                return (
+                    "failed",
+                    f"lifted basis {ri!r} -> {ro!r} has {len(own)} elements, the harmonic one {len(ref)}",
+                )
+            worst = max(worst, _span_residual(own.tensor, ref.tensor), _span_residual(ref.tensor, own.tensor))
+            templates.update(ref.templates)
+            lifted.append(f"{ri!r}->{ro!r}")
     ok, reason = certify_harmonic_templates(templates, group)
+    if ok and lifted and worst > 1e-10:
+        return (
+            "failed",
+            f"the lifted bases {', '.join(lifted)} leave the harmonic span (residual {worst:.1e})",
+        )
+    if ok and lifted:
+        reason += (
+            f"; the lifted bases of {', '.join(lifted)} span the same kernels (equal dimensions, relative "
+            f"residual {worst:.1e} either way)"
+        )
     return ("proved" if ok else "failed", reason)
+
+
+def _span_residual(a: np.ndarray, b: np.ndarray) -> float:
+    """Relative residual of the elements of ``a`` projected on the span of those of ``b``."""
+    a = a.reshape(a.shape[0], -1).T.astype(np.float64)
+    q, _ = np.linalg.qr(b.reshape(b.shape[0], -1).T.astype(np.float64))
+    return float(np.linalg.norm(a - q @ (q.T @ a)) / max(np.linalg.norm(a), 1e-300))

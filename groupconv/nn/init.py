@@ -153,15 +153,16 @@ def lsuv_init_(
     >>> from groupconv.groups import Dihedral
     >>> from groupconv.nn import FieldType, LiftingConv2d, ReLU, SteerableConv2d, lsuv_init_
     >>> from groupconv.reps import regular
+    >>> _ = torch.manual_seed(0)
     >>> G = Dihedral(8)
     >>> reg = FieldType(G, [regular(G)] * 4)
     >>> model = nn.Sequential(LiftingConv2d(G, 1, 4, 5, padding=2), ReLU(reg), SteerableConv2d(reg, reg, 5, padding=2))
     >>> report = lsuv_init_(model, torch.randn(8, 1, 32, 32))
     >>> list(report)
     ['0', '2']
-    >>> with torch.no_grad():
-    ...     round(float(model(torch.randn(8, 1, 32, 32)).pow(2).mean()), 1)
-    1.0
+    >>> with torch.no_grad():  # a second batch: its second moment is near the target, not exactly on it
+    ...     0.8 < float(model(torch.randn(8, 1, 32, 32)).pow(2).mean()) < 1.25
+    True
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"lsuv_init_ needs a torch.nn.Module, got {type(model).__name__}")
