@@ -330,6 +330,16 @@ def test_certificates():
     broken.basis[0, 0, 0, 0, 0, 0] += 0.5
     status, reason, res = broken.certificate()
     assert status == "failed" and res > 1e-3
+    # a lifted basis (regular fields of C8): proved through the harmonic templates and the equal span; a
+    # buffer moved out of that span fails
+    assert "lifted" in report.rows[list(layers).index("c8")].reason
+    lifted = GroupConv2d(Cyclic(8), 2, 2, 5)
+    assert lifted.certificate()[0] == "proved"
+    lifted.basis = lifted.basis.clone()
+    with torch.no_grad():
+        lifted.basis[0, 0, 0, 0, 1, 0] += 0.5
+    status, reason = lifted.certificate()
+    assert status == "failed" and "leave the harmonic span" in reason
 
 
 def test_generalized_he_init_keeps_the_variance():

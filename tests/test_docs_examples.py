@@ -36,7 +36,9 @@ def test_python_blocks_run(page):
         exec(compile(code, f"{page}", "exec"), {"__name__": "__docs__"})
 
 
-@pytest.mark.parametrize("module", ["groupconv.testing", "groupconv.reps.parse", "groupconv.nn.init"])
+@pytest.mark.parametrize(
+    "module", ["groupconv.testing", "groupconv.reps.parse", "groupconv.nn.init", "groupconv.kernels.harmonic"]
+)
 def test_docstring_examples(module):
     import doctest
     import importlib

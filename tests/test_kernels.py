@@ -20,11 +20,12 @@ from groupconv.kernels import (
     grid_kernel_basis,
     harmonic,
     harmonic_kernel_basis,
+    regular_kernel_basis,
     verify_grid_basis,
 )
 from groupconv.kernels.harmonic import _angular_action
 from groupconv.kernels.symbolic import certify_harmonic_templates
-from groupconv.reps import irrep, irreps, quotient, regular, trivial
+from groupconv.reps import irrep, irreps, permutation_representation, quotient, regular, trivial
 
 GRID_GROUPS = [Cyclic(2), Cyclic(4), Dihedral(2), Dihedral(4)]
 
@@ -267,3 +268,68 @@ def test_fourier_bessel_truncation_errors():
     assert fourier_bessel_basis(5, 6).shape == (6, 5, 5)
     with pytest.raises(ValueError, match="14 elements"):
         fourier_bessel_basis(5, 20)
+
+
+def _span_residual(a, b):
+    a = a.reshape(a.shape[0], -1).T
+    q, _ = np.linalg.qr(b.reshape(b.shape[0], -1).T)
+    return np.linalg.norm(a - q @ (q.T @ a)) / np.linalg.norm(a)
+
+
+@pytest.mark.parametrize("G", [Cyclic(1), Cyclic(3), Cyclic(8), Dihedral(1), Dihedral(5), Dihedral(8)])
+@pytest.mark.parametrize(
+    "kernel_size, basis, band",
+    [
+        (3, "gaussian", {}),
+        (5, "gaussian", {}),
+        (7, "gaussian", {}),
+        (5, "bessel", {}),
+        (5, "gaussian", {"max_frequency": 4, "frequency_cutoff": 3.0}),
+    ],
+)
+def test_regular_kernel_basis_spans_the_harmonic_basis(G, kernel_size, basis, band):
+    """The lifted basis of regular fields (and from / to trivial ones) spans exactly the kernels of the
+    harmonic construction with the same band limit: |G| (or 1) free filters per pixel function, no
+    constraint solve."""
+    reg, triv = regular(G), trivial(G)
+    for rho_in, rho_out, copies in [(reg, reg, G.order), (triv, reg, 1), (reg, triv, 1)]:
+        lifted = regular_kernel_basis(rho_in, rho_out, kernel_size, basis, **band)
+        ref = harmonic_kernel_basis(rho_in, rho_out, kernel_size, basis, warn=False, **band)
+        pixel_functions = sum(
+            1 if k == 0 else 2 for k, _, _ in harmonic._sampled_parts_for(kernel_size, basis, **band)[0]
+        )
+        assert len(lifted) == len(ref) == copies * pixel_functions
+        assert lifted.tensor.shape[1:3] == (rho_out.dim, rho_in.dim)
+        assert _span_residual(lifted.tensor, ref.tensor) < 1e-12
+        assert _span_residual(ref.tensor, lifted.tensor) < 1e-12
+        assert {d["frequency"] for d in lifted.info} == {d["frequency"] for d in ref.info}
+
+
+@pytest.mark.parametrize("G", GRID_GROUPS)
+def test_regular_kernel_basis_is_exact_on_the_grid(G):
+    """On the groups permuting the pixel grid the lifted kernels satisfy the constraint exactly, for the
+    regular representation in any numbering of its basis."""
+    reg, triv = regular(G), trivial(G)
+    rng = np.random.default_rng(0)
+    shuffle = rng.permutation(G.order)
+    table = np.argsort(shuffle)[G.cayley_table_np[:, shuffle]]  # the regular action, basis renumbered
+    other = permutation_representation(G, table)
+    for rho_in, rho_out in [(reg, reg), (triv, reg), (reg, triv), (other, reg), (reg, other)]:
+        for k in (3, 5):
+            b = regular_kernel_basis(rho_in, rho_out, k)
+            ok, why = verify_grid_basis(b.tensor, G, rho_in, rho_out)
+            assert ok, why
+
+
+def test_regular_kernel_basis_errors():
+    C8 = Cyclic(8)
+    with pytest.raises(TypeError, match="C_n and D_n"):
+        regular_kernel_basis(trivial(SO2()), irrep(SO2(), 1), 5)
+    with pytest.raises(ValueError, match="regular"):
+        regular_kernel_basis(irrep(C8, 1), regular(C8), 5)
+    with pytest.raises(ValueError, match="regular"):
+        regular_kernel_basis(trivial(C8), trivial(C8), 5)
+    with pytest.raises(TypeError, match="input representation"):
+        regular_kernel_basis(regular(Cyclic(4)), regular(C8), 5)
+    with pytest.raises(ValueError, match="odd"):
+        regular_kernel_basis(regular(C8), regular(C8), 4)

@@ -698,6 +698,17 @@ def regular_kernel_basis(
     constraint solve. Element ``(f, c)`` (pixel function ``f``, free filter ``c``) is index
     ``f |G| + c``; ``info`` gives its frequency, radial index, component and filter.
 
+    Examples
+    --------
+    >>> from groupconv.groups import Dihedral
+    >>> from groupconv.kernels import regular_kernel_basis
+    >>> from groupconv.reps import regular, trivial
+    >>> G = Dihedral(4)
+    >>> regular_kernel_basis(regular(G), regular(G), 5).tensor.shape  # 8 filters x 9 pixel functions
+    (72, 8, 8, 5, 5)
+    >>> regular_kernel_basis(trivial(G), regular(G), 5).tensor.shape
+    (9, 8, 1, 5, 5)
+
     Raises
     ------
     TypeError
