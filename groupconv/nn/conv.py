@@ -355,7 +355,25 @@ def _lift_plan(rho_in: Representation, rho_out: Representation, nb: int, u: int,
     uu, vv = np.arange(u)[:, None, None, None], np.arange(v)[None, None, :, None]
     # the product is laid out (u, v, c, a); the filter (u, a, v, b)
     gather = ((uu * v + vv) * n + cinv[None, :, None, :]) * n + a[None, :, None, None]
-    return dict(n=n, nf=nb // n, cols=cols, index=gather.reshape(-1))
+    gather = gather.reshape(-1)
+    return dict(n=n, nf=nb // n, cols=cols, index=gather, inverse=np.argsort(gather))
+
+
+class _Permute(torch.autograd.Function):
+    """``x.index_select(1, index)`` for a permutation ``index``, whose gradient is the gather by the
+    inverse permutation (``index_select``'s own backward is a scatter-add, several times slower on CPU)."""
+
+    @staticmethod
+    def forward(x, index, inverse):
+        return x.index_select(1, index)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.inverse = inputs[2]
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad.index_select(1, ctx.inverse), None, None
 
 
 def _lifted_filters(basis: torch.Tensor, lift: dict) -> torch.Tensor | None:
@@ -503,6 +521,7 @@ class _BasisExpansion:
             module.register_buffer("factor_index", torch.from_numpy(self.factor["index"]), persistent=False)
         if self.lift is not None:
             module.register_buffer("lift_index", torch.from_numpy(self.lift["index"]), persistent=False)
+            module.register_buffer("lift_inverse", torch.from_numpy(self.lift["inverse"]), persistent=False)
 
     def _factors(self, module: nn.Module):
         """The factors of the module's current ``basis`` (:func:`_factorize`, or the moved pixel functions
@@ -540,7 +559,9 @@ class _BasisExpansion:
             else:
                 w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index].reshape(g * u * v, nf, n)
             k = torch.matmul(w.transpose(1, 2), factors.to(weight.dtype))  # (g u v, c, (a, pixel))
-            k = k.reshape(g, -1, factors.shape[1] // n).index_select(1, module.lift_index)
+            k = _Permute.apply(
+                k.reshape(g, -1, factors.shape[1] // n), module.lift_index, module.lift_inverse
+            )
             k = k.reshape(g, u * n, v * n, -1)
         elif factors is not None:
             # K = sum_g,r (sum_n w_gn T_gn,r) H_gr: templates first, then the few pixel functions
