@@ -558,7 +558,8 @@ class _BasisExpansion:
                 w = weight.reshape(g * u * v, nf, n)
             else:
                 w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index].reshape(g * u * v, nf, n)
-            k = torch.matmul(w.transpose(1, 2), factors.to(weight.dtype))  # (g u v, c, (a, pixel))
+            # one matrix product: rows (g u v, c), columns (a, pixel)
+            k = torch.mm(w.transpose(1, 2).reshape(g * u * v * n, nf), factors.to(weight.dtype))
             k = _Permute.apply(
                 k.reshape(g, -1, factors.shape[1] // n), module.lift_index, module.lift_inverse
             )
