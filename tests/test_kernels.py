@@ -333,3 +333,18 @@ def test_regular_kernel_basis_errors():
         regular_kernel_basis(regular(Cyclic(4)), regular(C8), 5)
     with pytest.raises(ValueError, match="odd"):
         regular_kernel_basis(regular(C8), regular(C8), 4)
+
+
+@pytest.mark.parametrize("G", [SO2(), O2()])
+def test_averaging_elements_and_tables_of_the_continuous_groups(G):
+    """The averaging elements of SO(2) / O(2) are the group's own quadrature (built in numpy), and the irrep
+    tables the kernel solver uses (closed forms in numpy) are the irreps' own matrices."""
+    ids = [(k,) for k in range(5)] if isinstance(G, SO2) else [(0, 0), (1, 0)] + [(1, k) for k in range(1, 5)]
+    for degree in (16, 48):
+        phi, s, w, g = harmonic._elements(G, degree)
+        q, wq = G.quadrature(degree)
+        assert torch.equal(g, q.to(g.dtype)) and np.allclose(w, wq.numpy(), rtol=0, atol=1e-15)
+        assert np.allclose(phi, G.angle(q).numpy(), rtol=0, atol=1e-15)
+        for i in ids:
+            ir = irrep(G, *i)
+            assert np.allclose(harmonic._irrep_table(ir, degree), ir(q).numpy(), rtol=0, atol=1e-15)

@@ -37,6 +37,7 @@ from scipy.special import jv
 
 from ..groups.base import Group, check_same_group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
+from ..reps.irreps import O2Irrep, SO2Irrep
 from ..reps.representation import Irrep, Representation
 
 __all__ = [
@@ -155,6 +156,15 @@ def _elements(group: Group, degree: int) -> tuple[np.ndarray, np.ndarray, np.nda
     if group.is_finite:
         g = group.elements()
         w = np.full(group.order, 1.0 / group.order)
+    elif isinstance(group, (SO2, O2)):
+        # SO2.quadrature / O2.quadrature in numpy: degree + 1 uniform angles (times both reflection flags)
+        n = max(degree, 1) + 1
+        theta = np.arange(n) * (2 * np.pi / n)
+        if isinstance(group, O2):
+            flags = np.repeat([0.0, 1.0], n)
+            g = torch.from_numpy(np.stack([np.tile(theta, 2), flags], -1))
+            return np.tile(theta, 2), flags.astype(np.int64), np.full(2 * n, 0.5 / n), g
+        return theta, np.zeros(n, dtype=np.int64), np.full(n, 1.0 / n), torch.from_numpy(theta)
     else:
         g, wt = group.quadrature(max(degree, 1))
         w = wt.numpy()
@@ -173,7 +183,15 @@ def _irrep_table(sigma: Irrep, degree: int) -> np.ndarray:
     if sigma.group.is_finite and isinstance(table, np.ndarray):
         # every element, in index order: the irrep's own table
         return table
-    return sigma(_elements(sigma.group, degree)[3]).numpy()
+    phi, s, _, g = _elements(sigma.group, degree)
+    if isinstance(sigma, (SO2Irrep, O2Irrep)):
+        # the closed forms of SO2Irrep / O2Irrep: R(k phi) F^s, or the (signed) trivial irreps
+        if sigma.k == 0:
+            sign = 1 - 2 * s if isinstance(sigma, O2Irrep) and sigma.j == 1 else np.ones_like(s)
+            return sign.astype(np.float64)[:, None, None]
+        c, sn, f = np.cos(sigma.k * phi), np.sin(sigma.k * phi), (1 - 2 * s).astype(np.float64)
+        return np.stack([np.stack([c, -sn * f], -1), np.stack([sn, c * f], -1)], -2)
+    return sigma(g).numpy()
 
 
 def _angular_action(k: int, phi: np.ndarray, s: np.ndarray) -> np.ndarray:
