@@ -38,6 +38,7 @@ from scipy.special import jv
 from ..groups.base import Group, check_same_group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from ..reps.irreps import O2Irrep, SO2Irrep
+from ..reps.operations import regular
 from ..reps.representation import Irrep, Representation
 
 __all__ = [
@@ -676,12 +677,15 @@ def _regular_action(rho: Representation) -> np.ndarray | None:
     group = rho.group
     if not group.is_finite or rho.dim != group.order:
         return None
+    if rho is regular(group):
+        # rho(g) e_h = e_{gh}
+        return group.cayley_table_np
     m = rho(group.elements()).numpy()  # (|G|, d, d)
     r = np.rint(m)
     if np.abs(m - r).max() > 1e-9 or not ((r == 0) | (r == 1)).all() or not (r.sum(1) == 1).all():
         return None
     perm = r.argmax(1)  # perm[g, b] = a with rho(g)[a, b] = 1
-    if np.unique(perm[:, 0]).size != group.order:
+    if np.bincount(perm[:, 0], minlength=group.order).max() != 1:
         return None
     return perm
 
@@ -784,17 +788,19 @@ def regular_kernel_basis(
             a = np.arange(n)[None, None, :]
             out[f, c, a, p_in[g_row[a], c]] = rotated[g_row[a], f]
             info = [
-                dict(frequency=k, radial=j, component=cs, filter=cc) for k, j, cs in labels for cc in range(n)
+                {"frequency": k, "radial": j, "component": cs, "filter": cc}
+                for k, j, cs in labels
+                for cc in range(n)
             ]
             tensor = out.reshape(nf * n, n, n, kernel_size, kernel_size)
         else:
             tensor = rotated[g_row].transpose(1, 0, 2).astype(dtype, copy=False)[:, :, None]
-            info = [dict(frequency=k, radial=j, component=cs, filter=0) for k, j, cs in labels]
+            info = [{"frequency": k, "radial": j, "component": cs, "filter": 0} for k, j, cs in labels]
             tensor = tensor.reshape(nf, n, 1, kernel_size, kernel_size)
     else:
         g_col = np.argsort(p_in[:, 0])
         tensor = rotated[g_col].transpose(1, 0, 2).astype(dtype, copy=False)[:, None]
-        info = [dict(frequency=k, radial=j, component=cs, filter=0) for k, j, cs in labels]
+        info = [{"frequency": k, "radial": j, "component": cs, "filter": 0} for k, j, cs in labels]
         tensor = tensor.reshape(nf, 1, n, kernel_size, kernel_size)
     return KernelBasis(
         tensor=np.ascontiguousarray(tensor),
