@@ -464,6 +464,24 @@ def _dense_expansion(conv):
         ex.factor, ex.lift = factor, lift
 
 
+def _assert_dense_filter_and_gradient(conv):
+    """The layer's filter and its gradient equal those of the dense expansion (float64 rounding)."""
+    w = conv.expand_filter()[0]
+    assert torch.allclose(w, _dense_expansion(conv), rtol=0, atol=1e-12 * float(w.detach().abs().max()))
+    g = torch.randn_like(w)
+    (grad,) = torch.autograd.grad((w * g).sum(), conv.weight)
+    (grad_dense,) = torch.autograd.grad((_dense_expansion(conv) * g).sum(), conv.weight)
+    assert torch.allclose(grad, grad_dense, rtol=0, atol=1e-12 * float(grad.abs().max()))
+
+
+def _assert_scaling_the_basis_scales_the_filter(conv):
+    """The basis buffer is the one source of the expansion (call under no_grad)."""
+    ref = conv.expand_filter()[0]
+    conv.basis = conv.basis.clone()  # identical layers share the basis buffer
+    conv.basis.mul_(2.0)
+    assert torch.allclose(conv.expand_filter()[0], 2 * ref, rtol=0, atol=1e-12 * float(ref.abs().max()))
+
+
 def test_lifted_expansion_follows_the_dense_basis():
     """Regular fields of C_n / D_n expand through the moved pixel functions read from the ``basis`` buffer
     (one product and one gather): the same filter and gradients as the dense product, also with groups
@@ -472,17 +490,9 @@ def test_lifted_expansion_follows_the_dense_basis():
         reg = FieldType(G, [regular(G)] * fields)
         conv = SteerableConv2d(reg, reg, 5, padding=2, groups=groups).double()
         assert conv._expansion.lift is not None and conv._expansion.factor is None
-        w = conv.expand_filter()[0]
-        assert torch.allclose(w, _dense_expansion(conv), rtol=0, atol=1e-12 * float(w.detach().abs().max()))
-        g = torch.randn_like(w)
-        (grad,) = torch.autograd.grad((w * g).sum(), conv.weight)
-        (grad_dense,) = torch.autograd.grad((_dense_expansion(conv) * g).sum(), conv.weight)
-        assert torch.allclose(grad, grad_dense, rtol=0, atol=1e-12 * float(grad.abs().max()))
+        _assert_dense_filter_and_gradient(conv)
     with torch.no_grad():
-        ref = conv.expand_filter()[0]
-        conv.basis = conv.basis.clone()  # identical layers share the basis buffer
-        conv.basis.mul_(2.0)
-        assert torch.allclose(conv.expand_filter()[0], 2 * ref, rtol=0, atol=1e-12 * float(ref.abs().max()))
+        _assert_scaling_the_basis_scales_the_filter(conv)
         # an entry the lifted pattern keeps at zero: the expansion falls back to the dense product
         conv.basis[0, 0, 0, 0, 1, 0] += 0.5
         assert conv.__dict__["_basis_factors"][2] is not None
@@ -514,19 +524,11 @@ def test_factorized_expansion_follows_the_dense_basis():
     ]:
         conv = SteerableConv2d(t_in, t_out, 5, padding=2, groups=groups).double()
         assert conv._expansion.factor is not None
-        w = conv.expand_filter()[0]
-        assert torch.allclose(w, _dense_expansion(conv), rtol=0, atol=1e-12 * float(w.detach().abs().max()))
-        g = torch.randn_like(w)
-        (grad,) = torch.autograd.grad((w * g).sum(), conv.weight)
-        (grad_dense,) = torch.autograd.grad((_dense_expansion(conv) * g).sum(), conv.weight)
-        assert torch.allclose(grad, grad_dense, rtol=0, atol=1e-12 * float(grad.abs().max()))
+        _assert_dense_filter_and_gradient(conv)
     # the buffer is the one source: scaling it scales the filter, a perturbation outside the pixel
     # functions makes the expansion fall back to the dense product of the perturbed basis
     with torch.no_grad():
-        ref = conv.expand_filter()[0]
-        conv.basis = conv.basis.clone()  # identical layers share the basis buffer
-        conv.basis.mul_(2.0)
-        assert torch.allclose(conv.expand_filter()[0], 2 * ref, rtol=0, atol=1e-12 * float(ref.abs().max()))
+        _assert_scaling_the_basis_scales_the_filter(conv)
         conv.basis[0, 0, 0, 0, 0, 0] += 0.5
         assert torch.equal(conv.expand_filter()[0], _dense_expansion(conv))
     # float32 layers agree with the dense product to float32 rounding
