@@ -498,6 +498,18 @@ def test_lifted_expansion_follows_the_dense_basis():
         assert conv.__dict__["_basis_factors"][2] is not None
         assert torch.equal(conv.expand_filter()[0], _dense_expansion(conv))
         assert conv.__dict__["_basis_factors"][2] is None
+    # the expansion's own gradients, first and second order
+    C3 = Cyclic(3)
+    small = SteerableConv2d(FieldType(C3, [regular(C3)] * 2), FieldType(C3, [regular(C3)]), 3).double()
+    assert small._expansion.lift is not None
+    x = torch.randn(1, 6, 5, 5, dtype=torch.float64)
+
+    def layer_of(weight):
+        return torch.nn.functional.conv2d(x, small._expansion.expand(small, weight))
+
+    w0 = small.weight.detach().clone().requires_grad_()
+    assert torch.autograd.gradcheck(layer_of, (w0,))
+    assert torch.autograd.gradgradcheck(layer_of, (w0,))
     # float32, and an in-place write of the same values keeps the moved filters
     reg = FieldType(Dihedral(8), [regular(Dihedral(8))] * 4)
     conv = SteerableConv2d(reg, reg, 5)

@@ -359,21 +359,32 @@ def _lift_plan(rho_in: Representation, rho_out: Representation, nb: int, u: int,
     return dict(n=n, nf=nb // n, cols=cols, index=gather, inverse=np.argsort(gather))
 
 
-class _Permute(torch.autograd.Function):
-    """``x.index_select(1, index)`` for a permutation ``index``, whose gradient is the gather by the
-    inverse permutation (``index_select``'s own backward is a scatter-add, several times slower on CPU)."""
+class _LiftedExpansion(torch.autograd.Function):
+    """``K = gather(W^T R)`` of :func:`_lift_plan` as one autograd node: the product of the coefficients
+    ``W`` ``(rows, F, n)`` (read transposed) with the moved pixel functions ``R`` ``(F, n k^2)``, then the
+    permutation ``index`` of the ``(c, a)`` slices into the filter layout. Its gradient gathers by the
+    inverse permutation (``index_select``'s own backward is a scatter-add, several times slower on CPU)
+    and multiplies by ``R^T``."""
 
     @staticmethod
-    def forward(x, index, inverse):
-        return x.index_select(1, index)
+    def forward(w, r, index, inverse, groups):
+        rows, nf, n = w.shape
+        k = torch.mm(w.transpose(1, 2).reshape(rows * n, nf), r)  # rows (rows, c), columns (a, pixel)
+        return k.reshape(groups, -1, r.shape[1] // n).index_select(1, index)
 
     @staticmethod
     def setup_context(ctx, inputs, output):
-        ctx.inverse = inputs[2]
+        w, r, _, inverse, _ = inputs
+        ctx.save_for_backward(r, inverse)
+        ctx.w_shape = w.shape
 
     @staticmethod
     def backward(ctx, grad):
-        return grad.index_select(1, ctx.inverse), None, None
+        r, inverse = ctx.saved_tensors
+        rows, nf, n = ctx.w_shape
+        g = grad.index_select(1, inverse).reshape(rows * n, r.shape[1])
+        gw = torch.mm(g, r.t()).reshape(rows, n, nf).transpose(1, 2)
+        return gw, None, None, None, None
 
 
 def _lifted_filters(basis: torch.Tensor, lift: dict) -> torch.Tensor | None:
@@ -558,11 +569,7 @@ class _BasisExpansion:
                 w = weight.reshape(g * u * v, nf, n)
             else:
                 w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index].reshape(g * u * v, nf, n)
-            # one matrix product: rows (g u v, c), columns (a, pixel)
-            k = torch.mm(w.transpose(1, 2).reshape(g * u * v * n, nf), factors.to(weight.dtype))
-            k = _Permute.apply(
-                k.reshape(g, -1, factors.shape[1] // n), module.lift_index, module.lift_inverse
-            )
+            k = _LiftedExpansion.apply(w, factors.to(weight.dtype), module.lift_index, module.lift_inverse, g)
             k = k.reshape(g, u * n, v * n, -1)
         elif factors is not None:
             # K = sum_g,r (sum_n w_gn T_gn,r) H_gr: templates first, then the few pixel functions
