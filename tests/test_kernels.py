@@ -293,8 +293,9 @@ def test_regular_kernel_basis_spans_the_harmonic_basis(G, kernel_size, basis, ba
     constraint solve."""
     reg, triv = regular(G), trivial(G)
     for rho_in, rho_out, copies in [(reg, reg, G.order), (triv, reg, 1), (reg, triv, 1)]:
-        lifted = regular_kernel_basis(rho_in, rho_out, kernel_size, basis, **band)
+        lifted = regular_kernel_basis(rho_in, rho_out, kernel_size, basis, warn=False, **band)
         ref = harmonic_kernel_basis(rho_in, rho_out, kernel_size, basis, warn=False, **band)
+        assert lifted.zero_blocks == ref.zero_blocks
         pixel_functions = sum(
             1 if k == 0 else 2 for k, _, _ in harmonic._sampled_parts_for(kernel_size, basis, **band)[0]
         )
@@ -316,13 +317,17 @@ def test_regular_kernel_basis_is_exact_on_the_grid(G):
     other = permutation_representation(G, table)
     for rho_in, rho_out in [(reg, reg), (triv, reg), (reg, triv), (other, reg), (reg, other)]:
         for k in (3, 5):
-            b = regular_kernel_basis(rho_in, rho_out, k)
+            b = regular_kernel_basis(rho_in, rho_out, k, warn=False)
             ok, why = verify_grid_basis(b.tensor, G, rho_in, rho_out)
             assert ok, why
 
 
 def test_regular_kernel_basis_errors():
     C8 = Cyclic(8)
+    # the irrep pairs the band limit leaves uncoupled are reported, as by the harmonic construction
+    with pytest.warns(UserWarning, match=r"\('irrep\(0\)', 'irrep\(3\)'\)"):
+        b = regular_kernel_basis(regular(C8), regular(C8), 5)
+    assert ("irrep(4)", "irrep(0)") in b.zero_blocks
     with pytest.raises(TypeError, match="C_n and D_n"):
         regular_kernel_basis(trivial(SO2()), irrep(SO2(), 1), 5)
     with pytest.raises(ValueError, match="regular"):

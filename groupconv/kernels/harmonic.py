@@ -699,6 +699,7 @@ def regular_kernel_basis(
     frequency_cutoff: Callable[[float], int] | float | None = None,
     rings: Sequence[float] | None = None,
     sigma: float | Sequence[float] | None = None,
+    warn: bool = True,
     allow_empty: bool = False,
     dtype=np.float64,
 ) -> KernelBasis:
@@ -718,7 +719,9 @@ def regular_kernel_basis(
     ``(cos, sin)`` pair, so the basis spans the same kernels as :func:`harmonic_kernel_basis` with the
     same arguments (its dimension is ``|G|`` (or 1) times the number of pixel functions) and costs no
     constraint solve. Element ``(f, c)`` (pixel function ``f``, free filter ``c``) is index
-    ``f |G| + c``; ``info`` gives its frequency, radial index, component and filter.
+    ``f |G| + c``; ``info`` gives its frequency, radial index, component and filter, and ``zero_blocks``
+    the irrep pairs of the two representations between which these kernels vanish (found from the
+    characters; ``warn`` emits the same warning as :func:`harmonic_kernel_basis`).
 
     Examples
     --------
@@ -726,9 +729,9 @@ def regular_kernel_basis(
     >>> from groupconv.kernels import regular_kernel_basis
     >>> from groupconv.reps import regular, trivial
     >>> G = Dihedral(4)
-    >>> regular_kernel_basis(regular(G), regular(G), 5).tensor.shape  # 8 filters x 9 pixel functions
+    >>> regular_kernel_basis(regular(G), regular(G), 5, warn=False).tensor.shape  # 8 filters x 9 pixel functions
     (72, 8, 8, 5, 5)
-    >>> regular_kernel_basis(trivial(G), regular(G), 5).tensor.shape
+    >>> regular_kernel_basis(trivial(G), regular(G), 5, warn=False).tensor.shape
     (9, 8, 1, 5, 5)
 
     Raises
@@ -778,6 +781,14 @@ def regular_kernel_basis(
             f"empty kernel basis: no {kernel_size}x{kernel_size} pixel function within the frequency band "
             f"(basis={basis!r}, max_frequency={max_frequency})"
         )
+    zero = _forced_zero_pairs(rho_in, rho_out, sorted({k for k, _, _ in profiles}))
+    if zero and warn:
+        warnings.warn(
+            f"kernel basis {rho_in!r} -> {rho_out!r} ({kernel_size}x{kernel_size}, {basis}): the blocks "
+            f"between the irrep pairs (out, in) {zero} are forced to zero (no solution within the kernel "
+            "size and frequency band)",
+            stacklevel=3,
+        )
     if p_out is not None:
         # g_a: the element taking the first basis vector of rho_out to the a-th
         g_row = np.argsort(p_out[:, 0])
@@ -809,7 +820,27 @@ def regular_kernel_basis(
         kernel_size=kernel_size,
         kind=basis,
         info=info,
+        zero_blocks=zero,
     )
+
+
+def _forced_zero_pairs(rho_in: Representation, rho_out: Representation, ks: Sequence[int]) -> list:
+    """The irrep pairs ``(sigma_out, sigma_in)`` (by name) of two representations of a finite planar group
+    with no solution at any frequency of ``ks``: the rank of each pair's Reynolds projector is the
+    character inner product ``mean_g chi_out(g) chi_in(g) chi_L(g)``, no solve needed."""
+    group = rho_out.group
+    phi, s, w, _ = _elements(group, 0)
+    uo, ui = list(dict.fromkeys(rho_out.irreps)), list(dict.fromkeys(rho_in.irreps))
+
+    def characters(irs):
+        return np.stack([np.einsum("gii->g", _irrep_table(ir, 0)) for ir in irs])
+
+    # chi_L(g) = 2 cos(k phi) on rotations (1 for k = 0), 0 on reflections
+    ks = np.asarray(ks)
+    chil = np.where(ks[:, None] == 0, 1.0, 2 * np.cos(ks[:, None] * phi[None]) * (s[None] == 0))
+    rank = np.einsum("og,ig,kg->oi", characters(uo) * w, characters(ui), chil)
+    # ranks are non-negative integers: their sum over the frequencies vanishes only if each does
+    return [(so.name, si.name) for a, so in enumerate(uo) for b, si in enumerate(ui) if rank[a, b] < 0.5]
 
 
 def _change_basis(
