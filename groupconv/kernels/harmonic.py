@@ -645,12 +645,7 @@ def harmonic_kernel_basis(
             "use a larger kernel, a higher max_frequency / frequency_cutoff, or other representations"
         )
     if zero and warn:
-        warnings.warn(
-            f"kernel basis {rho_in!r} -> {rho_out!r} ({kernel_size}x{kernel_size}, {basis}): the blocks "
-            f"between the irrep pairs (out, in) {zero} are forced to zero (no solution within the kernel "
-            "size and frequency band)",
-            stacklevel=3,
-        )
+        _warn_zero_blocks(rho_in, rho_out, kernel_size, basis, zero)
     if blocks:
         tensor = _change_basis(
             rho_out.change_of_basis, out_slots, rho_in.change_of_basis, in_slots, blocks, dtype
@@ -783,12 +778,7 @@ def regular_kernel_basis(
         )
     zero = _forced_zero_pairs(rho_in, rho_out, sorted({k for k, _, _ in profiles}))
     if zero and warn:
-        warnings.warn(
-            f"kernel basis {rho_in!r} -> {rho_out!r} ({kernel_size}x{kernel_size}, {basis}): the blocks "
-            f"between the irrep pairs (out, in) {zero} are forced to zero (no solution within the kernel "
-            "size and frequency band)",
-            stacklevel=3,
-        )
+        _warn_zero_blocks(rho_in, rho_out, kernel_size, basis, zero)
     if p_out is not None:
         # g_a: the element taking the first basis vector of rho_out to the a-th
         g_row = np.argsort(p_out[:, 0])
@@ -841,6 +831,17 @@ def _forced_zero_pairs(rho_in: Representation, rho_out: Representation, ks: Sequ
     rank = np.einsum("og,ig,kg->oi", characters(uo) * w, characters(ui), chil)
     # ranks are non-negative integers: their sum over the frequencies vanishes only if each does
     return [(so.name, si.name) for a, so in enumerate(uo) for b, si in enumerate(ui) if rank[a, b] < 0.5]
+
+
+def _warn_zero_blocks(rho_in, rho_out, kernel_size: int, basis: str, zero: list) -> None:
+    """The warning of a basis some of whose irrep blocks are forced to zero, pointing at the caller's
+    caller (the code that asked for the basis or built the layer)."""
+    warnings.warn(
+        f"kernel basis {rho_in!r} -> {rho_out!r} ({kernel_size}x{kernel_size}, {basis}): the blocks "
+        f"between the irrep pairs (out, in) {zero} are forced to zero (no solution within the kernel "
+        "size and frequency band)",
+        stacklevel=4,
+    )
 
 
 def _change_basis(
