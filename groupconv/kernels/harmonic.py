@@ -72,7 +72,8 @@ class KernelBasis:
     kind:
         ``"gaussian"``, ``"bessel"`` or ``"exact"``.
     info:
-        One dict per element (irrep slots, frequency, radial index) for the analytic bases.
+        One dict per element for the analytic bases: irrep slots, frequency, radial index and solution
+        (harmonic), or frequency, radial index, component and free filter (lifted regular bases).
     zero_blocks:
         Pairs of irreps ``(sigma_out, sigma_in)`` (by name) whose block is forced to zero: no solution
         within the kernel size and frequency band (Schur's lemma or the selection rule).

@@ -487,8 +487,9 @@ def _factors_eagerly(expansion: _BasisExpansion, module: nn.Module):
 class _BasisExpansion:
     """Buffers and index maps of a steerable expansion ``K = sum_b w_b B_b`` over all field pairs, built
     once; the expansion is one gather of the parameters, one product with the basis (a matrix product for
-    one pair of field types, an einsum over several, or the factorized product with templates and pixel
-    functions) and, when the fields are of several types, one gather of the channels."""
+    one pair of field types, an einsum over several, the factorized product with templates and pixel
+    functions, or, between regular fields, the lifted product with the moved pixel functions and a
+    permutation) and, when the fields are of several types, one gather of the channels."""
 
     def __init__(self, module: nn.Module, in_type, out_type, groups, kernel_size, basis, options):
         in_reps = tuple(_chunk(in_type, groups, "input type"))
