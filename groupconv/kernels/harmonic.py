@@ -686,6 +686,17 @@ def _regular_action(rho: Representation) -> np.ndarray | None:
     return perm
 
 
+def _lifts(rho_in: Representation, rho_out: Representation) -> bool:
+    """Whether :func:`regular_kernel_basis` applies: representations of ``C_n`` / ``D_n``, regular to
+    regular, trivial to regular, or regular to trivial."""
+    if not isinstance(rho_out.group, (Cyclic, Dihedral)) or rho_in.group != rho_out.group:
+        return False
+    reg_out, reg_in = _regular_action(rho_out) is not None, _regular_action(rho_in) is not None
+    triv_out = rho_out.dim == 1 and rho_out.irreps[0].is_trivial()
+    triv_in = rho_in.dim == 1 and rho_in.irreps[0].is_trivial()
+    return (reg_out and (reg_in or triv_in)) or (reg_in and triv_out)
+
+
 def regular_kernel_basis(
     rho_in: Representation,
     rho_out: Representation,
@@ -743,14 +754,12 @@ def regular_kernel_basis(
         raise TypeError(f"regular kernel bases exist for C_n and D_n, got representations of {group}")
     check_same_group(group, rho_in.group, "input representation")
     kernel_size = check_kernel_size(kernel_size)
-    p_out, p_in = _regular_action(rho_out), _regular_action(rho_in)
-    triv_out = rho_out.dim == 1 and rho_out.irreps[0].is_trivial()
-    triv_in = rho_in.dim == 1 and rho_in.irreps[0].is_trivial()
-    if not ((p_out is not None and (p_in is not None or triv_in)) or (p_in is not None and triv_out)):
+    if not _lifts(rho_in, rho_out):
         raise ValueError(
             f"regular_kernel_basis maps regular fields to regular ones, or a trivial field to a regular one "
             f"and back; got {rho_in!r} -> {rho_out!r} (use harmonic_kernel_basis)"
         )
+    p_out, p_in = _regular_action(rho_out), _regular_action(rho_in)
     profiles, _, pixels = _sampled_parts_for(
         kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma
     )

@@ -37,6 +37,7 @@ from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from ..kernels.exact import character_dimension, grid_kernel_basis, verify_grid_basis
 from ..kernels.harmonic import (
+    _lifts,
     _presolve_angular,
     _regular_action,
     check_kernel_size,
@@ -192,17 +193,6 @@ def _pair_basis(
     return harmonic_kernel_basis(
         rho_in, rho_out, kernel_size, basis=basis, allow_empty=True, dtype=np.dtype(dtype), **kw
     )
-
-
-def _lifts(rho_in: Representation, rho_out: Representation) -> bool:
-    """Whether the steerable basis between these fields is :func:`~groupconv.kernels.regular_kernel_basis`:
-    ``C_n`` / ``D_n``, regular to regular, trivial to regular, or regular to trivial."""
-    if not isinstance(rho_out.group, (Cyclic, Dihedral)):
-        return False
-    reg_out, reg_in = _regular_action(rho_out) is not None, _regular_action(rho_in) is not None
-    triv_out = rho_out.dim == 1 and rho_out.irreps[0].is_trivial()
-    triv_in = rho_in.dim == 1 and rho_in.irreps[0].is_trivial()
-    return (reg_out and (reg_in or triv_in)) or (reg_in and triv_out)
 
 
 def _storage_dtype(dtype: torch.dtype) -> str:
