@@ -829,16 +829,19 @@ def _forced_zero_pairs(rho_in: Representation, rho_out: Representation, ks: Sequ
     with no solution at any frequency of ``ks``: the rank of each pair's Reynolds projector is the
     character inner product ``mean_g chi_out(g) chi_in(g) chi_L(g)``, no solve needed."""
     group = rho_out.group
-    phi, s, w, _ = _elements(group, 0)
+    w = _elements(group, 0)[2]
     uo, ui = list(dict.fromkeys(rho_out.irreps)), list(dict.fromkeys(rho_in.irreps))
 
-    def characters(irs):
-        return np.stack([np.einsum("gii->g", _irrep_table(ir, 0)) for ir in irs])
+    def characters(tables):
+        return np.stack([np.einsum("gii->g", t) for t in tables])
 
-    # chi_L(g) = 2 cos(k phi) on rotations (1 for k = 0), 0 on reflections
-    ks = np.asarray(ks)
-    chil = np.where(ks[:, None] == 0, 1.0, 2 * np.cos(ks[:, None] * phi[None]) * (s[None] == 0))
-    rank = np.einsum("og,ig,kg->oi", characters(uo) * w, characters(ui), chil)
+    chil = characters(_averaging_action(group, 0, k) for k in ks)
+    rank = np.einsum(
+        "og,ig,kg->oi",
+        characters(_irrep_table(ir, 0) for ir in uo) * w,
+        characters(_irrep_table(ir, 0) for ir in ui),
+        chil,
+    )
     # ranks are non-negative integers: their sum over the frequencies vanishes only if each does
     return [(so.name, si.name) for a, so in enumerate(uo) for b, si in enumerate(ui) if rank[a, b] < 0.5]
 
