@@ -22,6 +22,19 @@ def rotation_matrix(theta: torch.Tensor) -> torch.Tensor:
     return torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
 
 
+def _uniform_quadrature(degree: int, reflections: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Angles, reflection flags and weights (numpy) of the quadratures of ``SO(2)`` and, with
+    ``reflections``, ``O(2)``: ``degree + 1`` uniform angles (then the same angles reflected), equal
+    weights; exact for trigonometric polynomials of degree at most ``degree``."""
+    if degree < 0:
+        raise ValueError(f"quadrature degree must be >= 0, got {degree}")
+    n = degree + 1
+    theta = np.arange(n) * (2 * math.pi / n)
+    if not reflections:
+        return theta, np.zeros(n, dtype=np.int64), np.full(n, 1.0 / n)
+    return np.tile(theta, 2), np.repeat(np.array([0, 1], dtype=np.int64), n), np.full(2 * n, 0.5 / n)
+
+
 def _float_dtype(dtype) -> torch.dtype:
     return dtype if dtype is not None and dtype.is_floating_point else torch.float64
 
@@ -187,12 +200,9 @@ class SO2(ContinuousGroup):
     def quadrature(self, degree, dtype=torch.float64, device=None):
         """``degree + 1`` uniform angles with equal weights: exact for trigonometric polynomials of
         degree at most ``degree``."""
-        if degree < 0:
-            raise ValueError(f"quadrature degree must be >= 0, got {degree}")
-        n = degree + 1
-        theta = torch.arange(n, dtype=torch.float64, device=device) * (2 * math.pi / n)
-        w = torch.full((n,), 1.0 / n, dtype=torch.float64, device=device)
-        return theta.to(_float_dtype(dtype)), w.to(_float_dtype(dtype))
+        theta, _, w = _uniform_quadrature(degree)
+        dtype = _float_dtype(dtype)
+        return torch.from_numpy(theta).to(device, dtype), torch.from_numpy(w).to(device, dtype)
 
     def angle(self, g, dtype=None):
         g = self.check_element(g)
@@ -262,9 +272,10 @@ class O2(ContinuousGroup):
 
     def quadrature(self, degree, dtype=torch.float64, device=None):
         """``degree + 1`` uniform angles times both reflection flags, equal weights."""
-        theta, w = SO2().quadrature(degree, dtype, device)
-        g = torch.cat([self.make(theta, 0.0), self.make(theta, 1.0)], 0)
-        return g, torch.cat([w, w]) / 2
+        theta, s, w = _uniform_quadrature(degree, reflections=True)
+        dtype = _float_dtype(dtype)
+        g = torch.from_numpy(np.stack([theta, s.astype(np.float64)], -1)).to(device, dtype)
+        return g, torch.from_numpy(w).to(device, dtype)
 
     def angle(self, g, dtype=None):
         t = self.check_element(g)[..., 0]

@@ -36,7 +36,7 @@ import torch
 from scipy.special import jv
 
 from ..groups.base import Group, check_same_group
-from ..groups.planar import O2, SO2, Cyclic, Dihedral
+from ..groups.planar import O2, SO2, Cyclic, Dihedral, _uniform_quadrature
 from ..reps.irreps import O2Irrep, SO2Irrep
 from ..reps.operations import regular
 from ..reps.representation import Irrep, Representation
@@ -159,14 +159,10 @@ def _elements(group: Group, degree: int) -> tuple[np.ndarray, np.ndarray, np.nda
         g = group.elements()
         w = np.full(group.order, 1.0 / group.order)
     elif isinstance(group, (SO2, O2)):
-        # SO2.quadrature / O2.quadrature in numpy: degree + 1 uniform angles (times both reflection flags)
-        n = max(degree, 1) + 1
-        theta = np.arange(n) * (2 * np.pi / n)
-        if isinstance(group, O2):
-            flags = np.repeat([0.0, 1.0], n)
-            g = torch.from_numpy(np.stack([np.tile(theta, 2), flags], -1))
-            return np.tile(theta, 2), flags.astype(np.int64), np.full(2 * n, 0.5 / n), g
-        return theta, np.zeros(n, dtype=np.int64), np.full(n, 1.0 / n), torch.from_numpy(theta)
+        # the groups' own quadrature, without torch calls
+        phi, s, w = _uniform_quadrature(max(degree, 1), reflections=isinstance(group, O2))
+        g = torch.from_numpy(np.stack([phi, s.astype(np.float64)], -1) if isinstance(group, O2) else phi)
+        return phi, s, w, g
     else:
         g, wt = group.quadrature(max(degree, 1))
         w = wt.numpy()
