@@ -37,7 +37,6 @@ from scipy.special import jv
 
 from ..groups.base import Group, check_same_group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral, _uniform_quadrature
-from ..reps.irreps import O2Irrep, SO2Irrep
 from ..reps.operations import regular
 from ..reps.representation import Irrep, Representation
 
@@ -182,13 +181,10 @@ def _irrep_table(sigma: Irrep, degree: int) -> np.ndarray:
         # every element, in index order: the irrep's own table
         return table
     phi, s, _, g = _elements(sigma.group, degree)
-    if isinstance(sigma, (SO2Irrep, O2Irrep)):
-        # the closed forms of SO2Irrep / O2Irrep: R(k phi) F^s, or the (signed) trivial irreps
-        if sigma.k == 0:
-            sign = 1 - 2 * s if isinstance(sigma, O2Irrep) and sigma.j == 1 else np.ones_like(s)
-            return sign.astype(np.float64)[:, None, None]
-        c, sn, f = np.cos(sigma.k * phi), np.sin(sigma.k * phi), (1 - 2 * s).astype(np.float64)
-        return np.stack([np.stack([c, -sn * f], -1), np.stack([sn, c * f], -1)], -2)
+    numpy_matrix = getattr(sigma, "_matrix_np", None)
+    if numpy_matrix is not None:
+        # the irrep's closed form in numpy (SO(2), O(2)), without torch calls
+        return numpy_matrix(phi, s)
     return sigma(g).numpy()
 
 

@@ -201,6 +201,16 @@ def _dihedral_list(G: Dihedral, max_degree=None) -> list[Irrep]:
 
 
 # -- SO(2), O(2) ---------------------------------------------------------------------------------------
+def _planar_np(k: int, theta: np.ndarray, s: np.ndarray, det_sign: float) -> np.ndarray:
+    """``R(k theta) F^s`` as numpy ``(n, 2, 2)``, or for ``k = 0`` the one-dimensional irrep that is 1 on
+    rotations and ``det_sign`` on reflections, ``(n, 1, 1)``."""
+    f = 1 - 2 * np.asarray(s, dtype=np.float64)
+    if k == 0:
+        return np.where(f < 0, det_sign, 1.0)[:, None, None]
+    c, sn = np.cos(k * theta), np.sin(k * theta)
+    return np.stack([np.stack([c, -sn * f], -1), np.stack([sn, c * f], -1)], -2)
+
+
 class SO2Irrep(Irrep):
     """``theta -> R(k theta)`` (``k >= 1``, complex type) or the trivial irrep (``k = 0``)."""
 
@@ -218,6 +228,10 @@ class SO2Irrep(Irrep):
         if self.k == 0:
             return torch.ones(g.shape + (1, 1), dtype=dtype, device=g.device)
         return rotation_matrix(self.k * g.to(dtype))
+
+    def _matrix_np(self, theta: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """:meth:`_matrix` in numpy on angles ``theta`` (``s``, the reflection flags, are all 0)."""
+        return _planar_np(self.k, theta, np.zeros_like(theta), 1.0)
 
     def _exact(self, g):
         if self.k == 0:
@@ -255,6 +269,10 @@ class O2Irrep(Irrep):
         one, zero = torch.ones_like(s), torch.zeros_like(s)
         flip = torch.stack([torch.stack([one, zero], -1), torch.stack([zero, 1 - 2 * s], -1)], -2)
         return rotation_matrix(self.k * theta) @ flip
+
+    def _matrix_np(self, theta: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """:meth:`_matrix` in numpy on elements ``(theta, s)``."""
+        return _planar_np(self.k, theta, s, 1.0 if self.j == 0 else -1.0)
 
     def _exact(self, g):
         theta, s = g
