@@ -550,16 +550,21 @@ class _BasisExpansion:
         module.__dict__["_basis_factors"] = (key, basis.detach().clone(), factors)
         return factors
 
+    def _coefficients(self, module: nn.Module, weight: torch.Tensor) -> torch.Tensor:
+        """The flat parameters as the coefficient tensor ``(groups, s_o, u, s_i, v, b)`` of
+        ``weight_index``, padded slots zero."""
+        if self.identity_weights:
+            # one pair of field types and no padding: the parameters are the coefficient tensor itself
+            return weight.reshape(module.weight_index.shape)
+        return torch.cat([weight, weight.new_zeros(1)])[module.weight_index]
+
     def expand(self, module: nn.Module, weight: torch.Tensor) -> torch.Tensor:
         g, s_o, u, do, s_i, v, di = self.shape
         factors = None if self.factor is None and self.lift is None else _factors_eagerly(self, module)
         if factors is not None and self.lift is not None:
             # regular fields: K[u, a, v, b] = sum_f W[u, v, f, c(a, b)] R[a, f], one product, one gather
             n, nf = self.lift["n"], self.lift["nf"]
-            if self.identity_weights:
-                w = weight.reshape(g * u * v, nf, n)
-            else:
-                w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index].reshape(g * u * v, nf, n)
+            w = self._coefficients(module, weight).reshape(g * u * v, nf, n)
             k = _LiftedExpansion.apply(w, factors.to(weight.dtype), module.lift_index, module.lift_inverse, g)
             k = k.reshape(g, u * n, v * n, -1)
         elif factors is not None:
@@ -583,11 +588,7 @@ class _BasisExpansion:
             k = k.reshape(s_o, s_i, do, di, g, u, v, -1).permute(4, 0, 5, 2, 1, 6, 3, 7)
             k = k.reshape(g, s_o * u * do, s_i * v * di, -1)
         else:
-            if self.identity_weights:
-                # one pair of field types and no padding: the parameters are the coefficient tensor itself
-                w = weight.reshape(module.weight_index.shape)
-            else:
-                w = torch.cat([weight, weight.new_zeros(1)])[module.weight_index]
+            w = self._coefficients(module, weight)
             basis = module.basis.to(weight.dtype)
             if s_o == s_i == 1:
                 # one pair of field types: a single matrix product, then the (u, a, v, e) interleave
