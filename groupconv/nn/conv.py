@@ -973,7 +973,9 @@ def _certify_steerable(module) -> tuple:
         )
     from ..kernels.symbolic import certify_harmonic_templates
 
-    templates, lifted, worst, tol = {}, [], 0.0, 1e-10
+    templates, lifted, worst = {}, [], 0.0
+    # the span residual a lifted basis buffer may show: its rounding
+    tol = max(1e-10, 1e3 * torch.finfo(module.basis.dtype).eps)
     for s, ro in enumerate(to):
         for t, ri in enumerate(ti):
             b = exp.bases[s][t]
@@ -998,7 +1000,6 @@ def _certify_steerable(module) -> tuple:
                     f"lifted basis {ri!r} -> {ro!r} has {len(own)} elements, the harmonic one {len(ref)}",
                 )
             worst = max(worst, _span_residual(own, ref.tensor), _span_residual(ref.tensor, own))
-            tol = max(1e-10, 1e3 * torch.finfo(module.basis.dtype).eps)
             templates.update(ref.templates)
             lifted.append(f"{ri!r}->{ro!r}")
     ok, reason = certify_harmonic_templates(templates, group)
