@@ -781,30 +781,25 @@ def regular_kernel_basis(
     zero = _forced_zero_pairs(rho_in, rho_out, sorted({k for k, _, _ in profiles}))
     if zero and warn:
         _warn_zero_blocks(rho_in, rho_out, kernel_size, basis, zero)
-    if p_out is not None:
+    if p_out is not None and p_in is not None:
         # g_a: the element taking the first basis vector of rho_out to the a-th
         g_row = np.argsort(p_out[:, 0])
-        if p_in is not None:
-            out = np.zeros((nf, n, n, n, kk), dtype=dtype)  # (f, c, a, b, pixel)
-            f = np.arange(nf)[:, None, None]
-            c = np.arange(n)[None, :, None]
-            a = np.arange(n)[None, None, :]
-            out[f, c, a, p_in[g_row[a], c]] = rotated[g_row[a], f]
-            info = [
-                {"frequency": k, "radial": j, "component": cs, "filter": cc}
-                for k, j, cs in labels
-                for cc in range(n)
-            ]
-            tensor = out.reshape(nf * n, n, n, kernel_size, kernel_size)
-        else:
-            tensor = rotated[g_row].transpose(1, 0, 2).astype(dtype, copy=False)[:, :, None]
-            info = [{"frequency": k, "radial": j, "component": cs, "filter": 0} for k, j, cs in labels]
-            tensor = tensor.reshape(nf, n, 1, kernel_size, kernel_size)
+        out = np.zeros((nf, n, n, n, kk), dtype=dtype)  # (f, c, a, b, pixel)
+        f = np.arange(nf)[:, None, None]
+        c = np.arange(n)[None, :, None]
+        a = np.arange(n)[None, None, :]
+        out[f, c, a, p_in[g_row[a], c]] = rotated[g_row[a], f]
+        filters = range(n)
+        tensor = out.reshape(nf * n, n, n, kernel_size, kernel_size)
     else:
-        g_col = np.argsort(p_in[:, 0])
-        tensor = rotated[g_col].transpose(1, 0, 2).astype(dtype, copy=False)[:, None]
-        info = [{"frequency": k, "radial": j, "component": cs, "filter": 0} for k, j, cs in labels]
-        tensor = tensor.reshape(nf, 1, n, kernel_size, kernel_size)
+        # one trivial side: element f at the regular side's a-th vector is f moved by g_a
+        g_reg = np.argsort((p_in if p_out is None else p_out)[:, 0])
+        filters = range(1)
+        tensor = rotated[g_reg].transpose(1, 0, 2).astype(dtype, copy=False)
+        tensor = tensor.reshape(nf, rho_out.dim, rho_in.dim, kernel_size, kernel_size)
+    info = [
+        {"frequency": k, "radial": j, "component": cs, "filter": cc} for k, j, cs in labels for cc in filters
+    ]
     return KernelBasis(
         tensor=np.ascontiguousarray(tensor),
         rho_in=rho_in,
