@@ -116,13 +116,13 @@ def test_bias_is_constant_and_state_dict():
     x = torch.zeros(1, 2, 8, dtype=torch.float64)
     assert torch.allclose(m(x)[0], torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)[:, None].expand(3, 8))
     sd = m.state_dict()
-    assert set(sd) == {"weight", "bias"}
+    assert set(sd) == {"weight", "bias", "_extra_state"}
     fresh = GroupConvolution(Dihedral(4), 2, 3).double()
     fresh.load_state_dict(sd)
     x = torch.randn(2, 2, 8, dtype=torch.float64, generator=_gen(9))
     assert torch.allclose(fresh(x), m(x))
     m.eval()
-    assert set(m.state_dict()) == {"weight", "bias"}
+    assert set(m.state_dict()) == {"weight", "bias", "_extra_state"}
     assert GroupConvolution(Dihedral(4), 2, 3, bias=False).bias is None
 
 

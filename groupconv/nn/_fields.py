@@ -15,6 +15,7 @@ from ..reps.representation import Representation
 from .field_type import FieldType
 
 __all__ = [
+    "DescribedState",
     "EquivariantModule",
     "FieldGroups",
     "is_permutation_representation",
@@ -157,8 +158,8 @@ class FieldGroups(nn.Module):
 
     def merge(self, parts: list[torch.Tensor]) -> torch.Tensor:
         """Inverse of :meth:`split` for outputs with the same field dimensions."""
-        n = parts[0].shape[0]
-        flat = [p.reshape((n, -1) + p.shape[3:]) for p in parts]
+        # flatten, not reshape to (n, -1, ...): -1 is ambiguous for an empty batch
+        flat = [p.flatten(1, 2) for p in parts]
         x = flat[0] if self.single else torch.cat(flat, 1)
         return x if self.single else x.index_select(1, self.inverse_order)
 
@@ -173,6 +174,79 @@ class FieldGroups(nn.Module):
         if self.single:
             return [values]
         return [values.index_select(0, getattr(self, f"fields_{k}")) for k in range(len(self.dims))]
+
+
+def plain_data(value: object) -> object:
+    """``value`` as plain data that ``torch.load(..., weights_only=True)`` reads back: ``None``, bool, int,
+    float and str as they are, numpy scalars as Python scalars, sequences as tuples, mappings as dicts
+    with sorted keys, anything else as its ``repr``."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (tuple, list)):
+        return tuple(plain_data(v) for v in value)
+    if isinstance(value, dict):
+        return {str(k): plain_data(value[k]) for k in sorted(value, key=str)}
+    return repr(value)
+
+
+class DescribedState:
+    """Mixin for ``nn.Module`` layers whose parameters only mean something for the layer they were
+    learned by: the ``state_dict`` carries a plain-data description of the layer (``_extra_state``:
+    group, field types, kernel size, basis options, ...), and loading it into a layer with another
+    description fails, naming both, before any parameter is copied. Parameters of equal shapes from
+    another group or basis would otherwise load and compute a different map without any error.
+
+    Subclasses implement :meth:`state_description` (plain data: str, int, float, bool, tuples, dicts, so
+    that ``torch.load(..., weights_only=True)`` reads it). A ``state_dict`` without the description
+    (saved before layers carried one) loads as before, also with ``strict=True``. List the mixin before
+    ``nn.Module`` among the bases: ``class Layer(DescribedState, nn.Module)``.
+    """
+
+    def state_description(self) -> dict[str, object]:  # pragma: no cover - abstract
+        """What the parameters of this layer mean, as a dict of plain data."""
+        raise NotImplementedError
+
+    def _full_description(self) -> dict[str, object]:
+        return {"layer": type(self).__name__, **plain_data(self.state_description())}
+
+    def get_extra_state(self) -> dict[str, object]:
+        return self._full_description()
+
+    def set_extra_state(self, state: object) -> None:
+        # validated in _load_from_state_dict, before the parameters are copied
+        pass
+
+    def _load_from_state_dict(
+        self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+    ):
+        key = prefix + "_extra_state"
+        if key in state_dict:
+            saved, own = state_dict[key], self._full_description()
+            if saved != own:
+                error_msgs.append(_describe_mismatch(type(self).__name__, saved, own))
+                return
+        super()._load_from_state_dict(
+            state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
+        )
+        if key not in state_dict and key in missing_keys:
+            missing_keys.remove(key)
+
+
+def _describe_mismatch(layer: str, saved: object, own: dict) -> str:
+    if not isinstance(saved, dict):
+        return f"{layer}: the state_dict's layer description must be a dict, got {type(saved).__name__}"
+    keys = list(own) + [k for k in saved if k not in own]
+    diffs = [
+        f"{k}: saved {saved.get(k, '<absent>')!r}, this layer {own.get(k, '<absent>')!r}"
+        for k in keys
+        if saved.get(k, "<absent>") != own.get(k, "<absent>")
+    ]
+    return (
+        f"{layer}: the state_dict was saved from another layer, its parameters would compute a different "
+        f"map here ({'; '.join(diffs)})"
+    )
 
 
 class EquivariantModule(nn.Module):

@@ -16,10 +16,11 @@ learned parameters in one step:
 - other groups and representations: ONE einsum of the learned coefficients with a sampled steerable
   basis (a buffer), see :mod:`groupconv.kernels`.
 
-The cost after the expansion is that of a plain ``conv2d`` with the expanded channel counts. In eval mode
-the expanded filter is cached (recomputed when a parameter changes, the device or dtype changes, or the
-module goes back to train mode). Derived tensors are non-persistent buffers: the ``state_dict`` holds the
-learned parameters only.
+The cost after the expansion is that of a plain ``conv2d`` with the expanded channel counts. The filter is
+expanded on every call, also in eval mode (no cache that a parameter change could leave stale); ``export``
+gives a plain ``conv2d`` with the filter fixed. Derived tensors are non-persistent buffers: the
+``state_dict`` holds the learned parameters and a plain-data description of the layer (group, field
+types, kernel size, basis), which must match where it is loaded.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from ..kernels.harmonic import (
 )
 from ..reps.operations import regular, trivial
 from ..reps.representation import Representation
+from ._fields import DescribedState
 from .field_type import FieldType
 
 __all__ = ["LiftingConv2d", "GroupConv2d", "SteerableConv2d", "EquivariantConv2d"]
@@ -61,8 +63,9 @@ def _pair(v, name: str) -> tuple[int, int]:
     return int(v), int(v)
 
 
-class EquivariantConv2d(nn.Module):
-    """Common machinery: input validation, filter expansion, eval-mode cache, export, certificates.
+class EquivariantConv2d(DescribedState, nn.Module):
+    """Common machinery: input validation, filter expansion, export, certificates, the ``state_dict``'s
+    layer description.
 
     Subclasses implement :meth:`expand_filter` returning the ``(C_out, C_in / groups, k, k)`` filter and
     the ``(C_out,)`` bias (or ``None``).
@@ -82,36 +85,31 @@ class EquivariantConv2d(nn.Module):
         if not isinstance(groups, (int, np.integer)) or groups < 1:
             raise ValueError(f"groups must be a positive int, got {groups!r}")
         self.groups = int(groups)
-        self._cache: tuple | None = None
 
     # -- filter ---------------------------------------------------------------------------------------
     def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _cache_key(self) -> tuple:
-        return tuple((p.data_ptr(), p._version, p.dtype, p.device) for p in self.parameters())
-
     def filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The expanded filter and bias (cached in eval mode when no gradient is recorded)."""
-        if self.training or torch.compiler.is_compiling():
-            return self.expand_filter()
-        grad = torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters())
-        if grad:
-            return self.expand_filter()
-        key = self._cache_key()
-        if self._cache is None or self._cache[0] != key:
-            with torch.no_grad():
-                w, b = self.expand_filter()
-            self._cache = (key, w, b)
-        return self._cache[1], self._cache[2]
+        """The expanded filter and bias, computed from the parameters as they are now. Nothing is
+        cached: writes through ``.data``, pruning, ``torch.func.functional_call`` and in-place optimizer
+        steps all change a parameter without a sign a cache could key on, and the expansion costs a few
+        percent of a forward. For inference with a fixed filter, :meth:`export` the layer."""
+        return self.expand_filter()
 
-    def train(self, mode: bool = True):
-        self._cache = None
-        return super().train(mode)
-
-    def _apply(self, fn, recurse=True):
-        self._cache = None
-        return super()._apply(fn, recurse)
+    def state_description(self) -> dict[str, object]:
+        """What the parameters mean (see :class:`~groupconv.nn._fields.DescribedState`): the group, the
+        field types, the kernel size, ``groups`` and the basis with its options."""
+        expansion = getattr(self, "_expansion", None)
+        return {
+            "group": repr(self.in_type.group),
+            "in_type": repr(self.in_type),
+            "out_type": repr(self.out_type),
+            "kernel_size": self.kernel_size,
+            "groups": self.groups,
+            "basis": self.basis_kind,
+            "basis_options": dict(expansion.options) if expansion is not None else {},
+        }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.in_type.check(x)

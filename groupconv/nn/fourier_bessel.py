@@ -16,12 +16,13 @@ from torch import nn
 
 from ..kernels.fourier_bessel import fourier_bessel_basis, fourier_bessel_indices
 from ..kernels.harmonic import check_kernel_size
+from ._fields import DescribedState
 from .conv import _pair
 
 __all__ = ["FourierBesselConv2d"]
 
 
-class FourierBesselConv2d(nn.Module):
+class FourierBesselConv2d(DescribedState, nn.Module):
     """A convolution whose filters are linear combinations of ``num_bases`` Fourier-Bessel functions.
 
     Parameters
@@ -99,6 +100,16 @@ class FourierBesselConv2d(nn.Module):
         return F.conv2d(
             x, self.expand_filter(), self.bias, self.stride, self.padding, self.dilation, self.groups
         )
+
+    def state_description(self) -> dict[str, object]:
+        """What the parameters mean (see :class:`~groupconv.nn._fields.DescribedState`)."""
+        return {
+            "in_channels": self.in_channels,
+            "out_channels": self.out_channels,
+            "kernel_size": self.kernel_size,
+            "num_bases": self.num_bases,
+            "groups": self.groups,
+        }
 
     def parameter_savings(self) -> dict:
         """Filter parameters of a plain convolution, of this layer, their difference and ratio."""

@@ -28,6 +28,7 @@ from ..fourier.so3 import so3_forward, so3_inverse, so3_tables, sphere_forward, 
 from ..fourier.spaces import FunctionSpace, _is_so3, endomorphism_dim, function_space, resolve_space
 from ..fourier.transform import fourier_transform, inverse_fourier_transform, transform_methods
 from ..groups.base import Group
+from ._fields import DescribedState
 
 __all__ = ["GroupConvolution", "FunctionType"]
 
@@ -88,7 +89,7 @@ class FunctionType:
         return inverse_fourier_transform(FourierCoefficients(self.space, blocks))
 
 
-class GroupConvolution(nn.Module):
+class GroupConvolution(DescribedState, nn.Module):
     """Multi-channel generalized convolution ``L^2(G/H)^{C_in} -> L^2(G/K)^{C_out}`` in the Fourier
     domain (see :mod:`groupconv.nn.group_conv` for the equation).
 
@@ -304,6 +305,11 @@ class GroupConvolution(nn.Module):
 
     def extra_repr(self) -> str:
         return f"{self.in_type} -> {self.out_type}, bias={self.bias is not None}"
+
+    def state_description(self) -> dict[str, object]:
+        """What the parameters mean (see :class:`~groupconv.nn._fields.DescribedState`): the group and
+        the input and output function types (spaces, bandwidths, grids, channels)."""
+        return {"group": repr(self.group), "in_type": repr(self.in_type), "out_type": repr(self.out_type)}
 
     # -- exact certificate ---------------------------------------------------------------------------------
     def certificate(self, max_order: int = 12):
