@@ -11,10 +11,14 @@ Subpackages, lower floors never importing higher ones:
 - :mod:`groupconv.verify` -- per-layer equivariance and energy checks, exact certificates.
 - :mod:`groupconv.analysis` -- CBN rank, linear regions, backprop visualizations.
 - :mod:`groupconv.testing` -- assertion helpers for users' own test suites.
+
+Constructions check their memory against a budget (:func:`memory_budget`, :mod:`groupconv._memory`).
 """
 
 from __future__ import annotations
 
+from ._memory import MemoryBudgetError, get_memory_budget, memory_budget
+
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "MemoryBudgetError", "get_memory_budget", "memory_budget"]

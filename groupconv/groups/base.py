@@ -21,6 +21,8 @@ from functools import cached_property
 import numpy as np
 import torch
 
+from .._memory import check_memory
+
 __all__ = ["Group", "FiniteGroup", "ContinuousGroup", "check_same_group"]
 
 
@@ -146,9 +148,22 @@ class FiniteGroup(Group):
 
     @cached_property
     def cayley_table_np(self) -> np.ndarray:
-        """``table[a, b] = index of a b`` as a numpy array ``(order, order)``."""
-        idx = np.arange(self.order)
-        return self._compose_index(idx[:, None], idx[None, :]).astype(np.int64)
+        """``table[a, b] = index of a b`` as a numpy array ``(order, order)``, built a block of rows at a
+        time under the memory budget (:mod:`groupconv._memory`)."""
+        n = self.order
+        check_memory(
+            8 * n * n,
+            f"the Cayley table of {self} ({n} x {n} indices)",
+            "use a smaller group, or operations that compose elements directly (compose, inverse)",
+        )
+        table = np.empty((n, n), dtype=np.int64)
+        idx = np.arange(n)
+        # rows per block: the temporaries of _compose_index (a few arrays of the block's shape) stay small
+        step = max(1, 2**20 // n)
+        for start in range(0, n, step):
+            rows = idx[start : start + step, None]
+            table[start : start + step] = self._compose_index(rows, idx[None, :])
+        return table
 
     @cached_property
     def _inverse_np(self) -> np.ndarray:
@@ -173,7 +188,8 @@ class FiniteGroup(Group):
         super().check_element(g)
         if g.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
             raise TypeError(f"elements of {self} are integer index tensors, got dtype {g.dtype}")
-        if g.numel() and (int(g.min()) < 0 or int(g.max()) >= self.order):
+        # a meta tensor has no values to check
+        if g.numel() and not g.is_meta and (int(g.min()) < 0 or int(g.max()) >= self.order):
             raise ValueError(
                 f"element indices of {self} lie in [0, {self.order}), got range "
                 f"[{int(g.min())}, {int(g.max())}]"

@@ -58,12 +58,13 @@ def left_cosets(H: FiniteGroup, G: FiniteGroup, iota=None) -> tuple[np.ndarray, 
     the i-th coset (cosets ordered by it) and ``coset_of[g]`` is the coset index of ``g``.
     """
     h = subgroup_indices(H, G, iota)
-    table = G.cayley_table_np
+    # the products g h, |G| x |H| of them, rather than the |G| x |G| Cayley table
+    gh = G.compose(G.elements()[:, None], torch.as_tensor(h)[None, :]).cpu().numpy()
     coset_of = -np.ones(G.order, dtype=np.int64)
     reps = []
     for g in range(G.order):
         if coset_of[g] < 0:
-            coset_of[table[g, h]] = len(reps)
+            coset_of[gh[g]] = len(reps)
             reps.append(g)
     return np.array(reps, dtype=np.int64), coset_of
 

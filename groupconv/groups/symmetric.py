@@ -174,6 +174,14 @@ class Symmetric(FiniteGroup):
         table = self._perm_table(a.device)
         return self._rank(torch.gather(table[a], -1, table[b]))
 
+    @cached_property
+    def _inverse_np(self) -> np.ndarray:
+        # from the permutations: the generic search of the Cayley table needs (n!)^2 entries
+        perms = self.permutations_np
+        inv = np.empty_like(perms)
+        np.put_along_axis(inv, perms, np.arange(self.n)[None, :], axis=1)
+        return self._rank_np(inv).astype(np.int64)
+
     def inverse(self, a: torch.Tensor) -> torch.Tensor:
         p = self.permutation(a)
         inv = torch.empty_like(p)

@@ -110,6 +110,10 @@ class Representation(HashedOnce):
         self.change_of_basis_exact = change_of_basis_exact
         self.summands = tuple(summands) if summands is not None else None
 
+    #: ``(|G|, d)`` table with ``rho(g) e_x = e_{permutation[g, x]}`` for representations that permute
+    #: a basis (regular, quotient, permutation representations and their direct sums), else ``None``.
+    permutation: np.ndarray | None = None
+
     # -- evaluation -------------------------------------------------------------------------------
     def __call__(self, g: torch.Tensor, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """Matrices ``rho(g)`` of shape ``batch + (d, d)``."""
@@ -117,6 +121,21 @@ class Representation(HashedOnce):
         if self._matrix_fn is not None:
             return self._matrix_fn(g).to(dtype)
         return self._from_irreps(g, dtype)
+
+    def act(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """``rho(g) x`` for vectors ``x`` of shape ``(..., d)``: ``g`` is one element acting on every
+        vector, or a batch of elements broadcasting with ``x.shape[:-1]``. A representation that permutes
+        a basis (:attr:`permutation`) acts by a gather, exactly and without forming matrices."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"act takes a torch tensor x of shape (..., {self.dim}), got {type(x).__name__}")
+        if x.dim() == 0 or x.shape[-1] != self.dim:
+            raise ValueError(
+                f"{self!r} acts on vectors of dimension {self.dim}: x must have shape (..., {self.dim}), got "
+                f"{tuple(x.shape)}"
+            )
+        g = self.group.check_element(torch.as_tensor(g, device=x.device))
+        mats = self(g, x.dtype)
+        return (mats @ x.unsqueeze(-1)).squeeze(-1)
 
     def _from_irreps(self, g: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         cache: dict[Irrep, torch.Tensor] = {}
@@ -347,6 +366,13 @@ def directsum(*reps: Representation, group: Group | None = None) -> Representati
             raise TypeError(f"directsum takes Representations, got {type(r).__name__}")
         check_same_group(group, r.group, "representation")
     atoms = [a for r in reps for a in r.atoms]
+    if group.is_finite and all(r.permutation is not None for r in reps):
+        # a sum of permutation representations permutes the union of the bases: it stays a table
+        from .operations import PermutationRepresentation
+
+        offsets = np.cumsum([0] + [r.dim for r in reps])
+        table = np.concatenate([r.permutation + o for r, o in zip(reps, offsets)], 1)
+        return PermutationRepresentation(group, table, summands=atoms)
     irreps = [ir for r in reps for ir in r.irreps]
     dim = sum(r.dim for r in reps)
     if all(r._q_is_identity for r in reps):
