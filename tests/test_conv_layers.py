@@ -314,6 +314,11 @@ def test_certificates():
     broken = layers["steer"]
     broken.basis = broken.basis.clone()  # identical layers share the basis buffer
     broken.basis[0, 0, 0, 0, 0, 0] += 0.5
+    if broken._expansion.factor is not None or broken._expansion.lift is not None:
+        # the expansion reads factors derived from the basis: an edited basis no longer matches them
+        status, reason = broken.certificate()
+        assert status == "failed" and "edited after construction" in reason
+        broken.double()  # derives the factors of the edited basis
     status, reason, res = broken.certificate()
     assert status == "failed" and res > 1e-3
     # a lifted basis (regular fields of C8): proved through the harmonic templates and the equal span; a
@@ -324,6 +329,9 @@ def test_certificates():
     lifted.basis = lifted.basis.clone()
     with torch.no_grad():
         lifted.basis[0, 0, 0, 0, 1, 0] += 0.5
+    status, reason = lifted.certificate()
+    assert status == "failed" and "edited after construction" in reason
+    lifted.double()  # the factors of the edited basis: none, the layer expands with the dense basis
     status, reason = lifted.certificate()
     assert status == "failed" and "leave the harmonic span" in reason
 
@@ -460,12 +468,14 @@ def _assert_dense_filter_and_gradient(conv):
     assert torch.allclose(grad, grad_dense, rtol=0, atol=1e-12 * float(grad.abs().max()))
 
 
-def _assert_scaling_the_basis_scales_the_filter(conv):
-    """The basis buffer is the one source of the expansion (call under no_grad)."""
+def _assert_expansion_reads_its_factor_buffers(conv, names):
+    """The factors are buffers the expansion reads on every call (no cache between them and the filter):
+    scaling the templates (or moved filters) scales the filter (call under no_grad)."""
     ref = conv.expand_filter()[0]
-    conv.basis = conv.basis.clone()  # identical layers share the basis buffer
-    conv.basis.mul_(2.0)
+    assert getattr(conv, names[0]) is not None
+    setattr(conv, names[0], 2 * getattr(conv, names[0]))
     assert torch.allclose(conv.expand_filter()[0], 2 * ref, rtol=0, atol=1e-12 * float(ref.abs().max()))
+    setattr(conv, names[0], getattr(conv, names[0]) / 2)
 
 
 def test_lifted_expansion_follows_the_dense_basis():
@@ -478,12 +488,14 @@ def test_lifted_expansion_follows_the_dense_basis():
         assert conv._expansion.lift is not None and conv._expansion.factor is None
         _assert_dense_filter_and_gradient(conv)
     with torch.no_grad():
-        _assert_scaling_the_basis_scales_the_filter(conv)
-        # an entry the lifted pattern keeps at zero: the expansion falls back to the dense product
+        _assert_expansion_reads_its_factor_buffers(conv, ["lift_filters"])
+        # the moved filters are derived from the basis as cast: a basis without the lifted pattern (an
+        # entry the pattern keeps at zero) gives none, and the expansion is the dense product
+        conv.basis = conv.basis.clone()  # identical layers share the basis buffer
         conv.basis[0, 0, 0, 0, 1, 0] += 0.5
-        assert conv.__dict__["_basis_factors"][2] is not None
+        conv.float()
+        assert conv.lift_filters is None
         assert torch.equal(conv.expand_filter()[0], _dense_expansion(conv))
-        assert conv.__dict__["_basis_factors"][2] is None
     # the expansion's own gradients, first and second order
     C3 = Cyclic(3)
     small = SteerableConv2d(FieldType(C3, [regular(C3)] * 2), FieldType(C3, [regular(C3)]), 3).double()
@@ -496,22 +508,17 @@ def test_lifted_expansion_follows_the_dense_basis():
     w0 = small.weight.detach().clone().requires_grad_()
     assert torch.autograd.gradcheck(layer_of, (w0,))
     assert torch.autograd.gradgradcheck(layer_of, (w0,))
-    # float32, and an in-place write of the same values keeps the moved filters
+    # float32
     reg = FieldType(Dihedral(8), [regular(Dihedral(8))] * 4)
     conv = SteerableConv2d(reg, reg, 5)
     w = conv.expand_filter()[0]
-    filters = conv.__dict__["_basis_factors"][2]
-    with torch.no_grad():
-        conv.basis.copy_(conv.basis.clone())
-    conv.expand_filter()
-    assert filters is not None and conv.__dict__["_basis_factors"][2] is filters
+    assert conv.lift_filters is not None and conv.lift_filters.dtype == torch.float32
     assert float((w - _dense_expansion(conv)).detach().abs().max() / w.detach().abs().max()) < 1e-6
 
 
 def test_factorized_expansion_follows_the_dense_basis():
-    """Layers with large bases expand through templates times pixel functions, computed from the current
-    ``basis`` buffer: the same filter and gradients as the dense product, and a change of the buffer
-    changes the expansion the same way."""
+    """Layers with large bases expand through templates times pixel functions derived from the ``basis``
+    buffer (at construction and on every cast): the same filter and gradients as the dense product."""
     D8 = Dihedral(8)
     mixed = FieldType(D8, [regular(D8)] * 3 + [irrep(D8, 1, 1), irrep(D8, 0, 0)] * 2)
     pairs = FieldType(D8, [regular(D8), irrep(D8, 1, 1)] * 4)
@@ -520,25 +527,27 @@ def test_factorized_expansion_follows_the_dense_basis():
         (mixed, FieldType(D8, [regular(D8)] * 4), 1),
         (pairs, pairs, 2),
     ]:
-        conv = SteerableConv2d(t_in, t_out, 5, padding=2, groups=groups).double()
-        assert conv._expansion.factor is not None
+        default = torch.get_default_dtype()
+        torch.set_default_dtype(torch.float64)  # a float64 basis, factorized in float64
+        try:
+            conv = SteerableConv2d(t_in, t_out, 5, padding=2, groups=groups)
+        finally:
+            torch.set_default_dtype(default)
+        assert conv._expansion.factor is not None and conv.factor_templates is not None
         _assert_dense_filter_and_gradient(conv)
-    # the buffer is the one source: scaling it scales the filter, a perturbation outside the pixel
-    # functions makes the expansion fall back to the dense product of the perturbed basis
     with torch.no_grad():
-        _assert_scaling_the_basis_scales_the_filter(conv)
+        _assert_expansion_reads_its_factor_buffers(conv, ["factor_templates"])
+        # a perturbed basis: a cast derives the factors (or none) from the perturbed values, and the
+        # expansion is the dense product of the perturbed basis
+        conv.basis = conv.basis.clone()
         conv.basis[0, 0, 0, 0, 0, 0] += 0.5
-        assert torch.equal(conv.expand_filter()[0], _dense_expansion(conv))
+        conv.float()
+        w = conv.expand_filter()[0]
+        assert torch.allclose(w, _dense_expansion(conv), rtol=0, atol=1e-6 * float(w.abs().max()))
     # float32 layers agree with the dense product to float32 rounding
     conv = SteerableConv2d(mixed, FieldType(D8, [regular(D8)] * 4), 5)
     w = conv.expand_filter()[0]
-    assert conv.__dict__["_basis_factors"][2] is not None
-    # an in-place write of the same values keeps the factors
-    factors = conv.__dict__["_basis_factors"][2]
-    with torch.no_grad():
-        conv.basis.copy_(conv.basis.clone())
-    conv.expand_filter()
-    assert conv.__dict__["_basis_factors"][2] is factors
+    assert conv.factor_templates is not None
     assert float((w - _dense_expansion(conv)).detach().abs().max() / w.detach().abs().max()) < 1e-5
 
 

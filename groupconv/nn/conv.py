@@ -97,6 +97,19 @@ class EquivariantConv2d(DescribedState, nn.Module):
         percent of a forward. For inference with a fixed filter, :meth:`export` the layer."""
         return self.expand_filter()
 
+    def _apply(self, fn, recurse: bool = True):
+        basis = self._buffers.get("basis")
+        before = None if basis is None else (basis.dtype, basis.device)
+        super()._apply(fn, recurse)
+        expansion = getattr(self, "_expansion", None)
+        if expansion is None or (expansion.factor is None and expansion.lift is None):
+            return self
+        basis = self._buffers["basis"]
+        if (basis.dtype, basis.device) != before and basis.device.type != "meta":
+            # the factors are derived from the basis as cast, so that they expand exactly like it
+            expansion.register_factors(self, expansion.factors_of(basis))
+        return self
+
     def state_description(self) -> dict[str, object]:
         """What the parameters mean (see :class:`~groupconv.nn._fields.DescribedState`): the group, the
         field types, the kernel size, ``groups`` and the basis with its options."""
@@ -465,13 +478,6 @@ def _factorize(basis: torch.Tensor, bidx: np.ndarray) -> tuple[torch.Tensor, tor
     return t.to(basis.device, basis.dtype).contiguous(), h.reshape(G * 2, k2).to(basis.device, basis.dtype)
 
 
-@torch.compiler.disable
-def _factors_eagerly(expansion: _BasisExpansion, module: nn.Module):
-    """:meth:`_BasisExpansion._factors`, kept out of compiled graphs (its cache checks the buffer's
-    storage and version)."""
-    return expansion._factors(module)
-
-
 class _BasisExpansion:
     """Buffers and index maps of a steerable expansion ``K = sum_b w_b B_b`` over all field pairs, built
     once; the expansion is one gather of the parameters, one product with the basis (a matrix product for
@@ -522,31 +528,28 @@ class _BasisExpansion:
         if self.lift is not None:
             module.register_buffer("lift_index", torch.from_numpy(self.lift["index"]), persistent=False)
             module.register_buffer("lift_inverse", torch.from_numpy(self.lift["inverse"]), persistent=False)
+        if self.factor is not None or self.lift is not None:
+            key = ("factors", dtype)
+            if key not in plan:
+                plan[key] = self.factors_of(plan[("basis", dtype)])
+            self.register_factors(module, plan[key])
 
-    def _factors(self, module: nn.Module):
-        """The factors of the module's current ``basis`` (:func:`_factorize`, or the moved pixel functions
-        of a lifted basis, :func:`_lifted_filters`), recomputed whenever the
-        buffer's values change (replaced, modified in place, moved or cast); ``None``: expand with the
-        dense basis. A write that leaves the values as they were (DDP broadcasting its buffers) costs one
-        comparison with the copy the factors were computed from. Under ``torch.compile`` this lookup runs
-        outside the graph, so that compiled and eager layers expand with the same factors."""
-        if self.factor is None and self.lift is None:
-            return None
-        basis = module.basis
-        key = (basis.data_ptr(), basis._version, basis.dtype, basis.device)
-        cached = module.__dict__.get("_basis_factors")
-        if cached is not None and cached[0] == key:
-            return cached[2]
-        if cached is not None and cached[0][2:] == key[2:] and cached[1].shape == basis.shape:
-            if torch.equal(cached[1], basis):  # rewritten with the same values
-                module.__dict__["_basis_factors"] = (key,) + cached[1:]
-                return cached[2]
+    def factors_of(self, basis: torch.Tensor):
+        """The factors of ``basis`` (:func:`_factorize`, or the moved pixel functions of a lifted basis,
+        :func:`_lifted_filters`); ``None``: the layer expands with the dense basis."""
         if self.lift is not None:
-            factors = _lifted_filters(basis, self.lift)
-        else:
-            factors = _factorize(basis, self.factor["bidx"])
-        module.__dict__["_basis_factors"] = (key, basis.detach().clone(), factors)
-        return factors
+            return _lifted_filters(basis, self.lift)
+        return _factorize(basis, self.factor["bidx"])
+
+    def register_factors(self, module: nn.Module, factors) -> None:
+        """Keep the factors as non-persistent buffers of ``module`` (``None`` buffers where the basis has
+        none), so that moves, casts and ``torch.func.functional_call`` treat them like the basis."""
+        if self.lift is not None:
+            module.register_buffer("lift_filters", factors, persistent=False)
+            return
+        t, h = (None, None) if factors is None else factors
+        module.register_buffer("factor_templates", t, persistent=False)
+        module.register_buffer("factor_pixels", h, persistent=False)
 
     def _coefficients(self, module: nn.Module, weight: torch.Tensor) -> torch.Tensor:
         """The flat parameters as the coefficient tensor ``(groups, s_o, u, s_i, v, b)`` of
@@ -558,16 +561,17 @@ class _BasisExpansion:
 
     def expand(self, module: nn.Module, weight: torch.Tensor) -> torch.Tensor:
         g, s_o, u, do, s_i, v, di = self.shape
-        factors = None if self.factor is None and self.lift is None else _factors_eagerly(self, module)
-        if factors is not None and self.lift is not None:
+        lifted = self.lift is not None and module.lift_filters is not None
+        if lifted:
             # regular fields: K[u, a, v, b] = sum_f W[u, v, f, c(a, b)] R[a, f], one product, one gather
             n, nf = self.lift["n"], self.lift["nf"]
             w = self._coefficients(module, weight).reshape(g * u * v, nf, n)
-            k = _LiftedExpansion.apply(w, factors.to(weight.dtype), module.lift_index, module.lift_inverse, g)
+            r = module.lift_filters.to(weight.dtype)
+            k = _LiftedExpansion.apply(w, r, module.lift_index, module.lift_inverse, g)
             k = k.reshape(g, u * n, v * n, -1)
-        elif factors is not None:
+        elif self.factor is not None and module.factor_templates is not None:
             # K = sum_g,r (sum_n w_gn T_gn,r) H_gr: templates first, then the few pixel functions
-            t, h = factors
+            t, h = module.factor_templates, module.factor_pixels
             n_g, n = h.shape[0] // 2, t.shape[3]
             h = h.to(weight.dtype)
             w = torch.cat([weight, weight.new_zeros(1)])[module.factor_index]  # (s_o, s_i, G, j, u, v, n)
@@ -938,6 +942,13 @@ def _certify_steerable(module) -> tuple:
     group = module.in_type.group
     exp = module._expansion
     to, ti, tout, tin = exp.types
+    if not _factors_match_basis(module):
+        # the expansion reads the factors, the checks below the basis: they must be one
+        return (
+            "failed",
+            "the factor buffers (lift_filters / factor_templates, factor_pixels) are not those of the basis "
+            "buffer: one of them was edited after construction (a move or cast derives them again)",
+        )
     if acts_on_grid(group):
         lines = []
         for s, ro in enumerate(to):
@@ -1012,6 +1023,19 @@ def _certify_steerable(module) -> tuple:
             f"residual {worst:.1e} either way, at most {tol:.0e} for this dtype)"
         )
     return ("proved" if ok else "failed", reason)
+
+
+def _factors_match_basis(module) -> bool:
+    """Whether the factor buffers the expansion reads are those of the ``basis`` buffer as it is now."""
+    exp = module._expansion
+    if exp.lift is None and exp.factor is None:
+        return True
+    derived = exp.factors_of(module.basis)
+    held = module.lift_filters if exp.lift is not None else module.factor_templates
+    if derived is None or held is None:
+        return derived is None and held is None
+    pairs = [(derived, held)] if exp.lift is not None else list(zip(derived, (held, module.factor_pixels)))
+    return all(a.shape == b.shape and torch.equal(a.to(b.device), b) for a, b in pairs)
 
 
 def _span_residual(a: np.ndarray, b: np.ndarray) -> float:
