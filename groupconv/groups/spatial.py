@@ -164,7 +164,7 @@ class SO3(_MatrixGroup3):
         """Validate rotation matrices: float dtype, shape ``(..., 3, 3)``, ``R R^T = I`` and ``det R = 1``
         (up to a tolerance set by the dtype: 1e-6 in float64, 1e-3 in float32)."""
         g = self._check_shape(g)
-        if g.numel() == 0:
+        if g.numel() == 0 or g.is_meta:  # a meta tensor has no values to check
             return g
         self._check_orthogonal(g)
         with torch.no_grad():
@@ -405,7 +405,7 @@ class O3(_MatrixGroup3):
         """Validate orthogonal matrices: float dtype, shape ``(..., 3, 3)``, ``g g^T = I`` (``det g`` is
         ``+1`` or ``-1``), up to a tolerance set by the dtype."""
         g = self._check_shape(g)
-        if g.numel() == 0:
+        if g.numel() == 0 or g.is_meta:  # a meta tensor has no values to check
             return g
         self._check_orthogonal(g)
         return g

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 from scipy.special import jv
 
+from .._memory import check_memory
 from ..groups.base import Group, check_same_group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral, _uniform_quadrature
 from ..reps.operations import regular
@@ -607,9 +608,26 @@ def harmonic_kernel_basis(
     ui = list(dict.fromkeys(ir for ir, _ in in_slots))
     pairs = _irrep_pairs([(rho_in, rho_out)])
     ks = tuple(sorted({k for k, _, _ in profiles}))
+    solutions = _angular_batch(pairs, ks)
+    # the number of elements of each irrep pair's basis, known before any pixel is sampled
+    count = {}
+    for (so, si), t in zip(pairs, solutions):
+        count[(so, si)] = count[(si, so)] = sum(t[k].shape[0] * len(pos) for k, pos, _ in pixels)
+    m = sum(count[(so, si)] for so, _ in out_slots for si, _ in in_slots)
+    kk = kernel_size * kernel_size
+    # the irrep pairs' bases and the padded blocks (float64), then the basis itself
+    nbytes = kk * (
+        8 * sum(count[p] * p[0].dim * p[1].dim for p in pairs)
+        + m * (8 * 4 + rho_out.dim * rho_in.dim * np.dtype(dtype).itemsize)
+    )
+    check_memory(
+        nbytes,
+        f"the {kernel_size}x{kernel_size} kernel basis {rho_in!r} -> {rho_out!r} ({m} elements of "
+        f"{rho_out.dim} x {rho_in.dim} x {kk})",
+        "use a smaller kernel_size, a lower max_frequency / frequency_cutoff, or fewer / smaller fields",
+    )
     solved = {
-        pair: _irrep_pair_basis(*pair, harmonics, profiles, t, pixels)
-        for pair, t in zip(pairs, _angular_batch(pairs, ks))
+        pair: _irrep_pair_basis(*pair, harmonics, profiles, t, pixels) for pair, t in zip(pairs, solutions)
     }
     # planar irreps are orthogonal: K solves the (so, si) constraint iff K^T solves (si, so)
     table = [[solved.get((so, si)) or _transposed(solved[(si, so)]) for si in ui] for so in uo]
@@ -668,6 +686,15 @@ def _regular_action(rho: Representation) -> np.ndarray | None:
     if rho is regular(group):
         # rho(g) e_h = e_{gh}
         return group.cayley_table_np
+    if rho.permutation is not None:
+        # a permutation table: regular when the first basis vector's orbit is the whole basis
+        perm = rho.permutation
+        return perm if np.bincount(perm[:, 0], minlength=group.order).max() == 1 else None
+    check_memory(
+        8 * group.order * rho.dim**2,
+        f"the matrices of {rho!r} on every element of {group}, to test whether it permutes a basis",
+        "build regular fields with groupconv.reps.regular (a permutation table)",
+    )
     m = rho(group.elements()).numpy()  # (|G|, d, d)
     r = np.rint(m)
     if np.abs(m - r).max() > 1e-9 or not ((r == 0) | (r == 1)).all() or not (r.sum(1) == 1).all():
@@ -757,6 +784,16 @@ def regular_kernel_basis(
     )
     kk = kernel_size * kernel_size
     n = group.order
+    nf = sum(pix.shape[0] * len(pos) for _, pos, pix in pixels)
+    both = p_out is not None and p_in is not None
+    # the moved pixel functions (float64) and the basis: |G|^2 entries per element between regular fields
+    size = nf * (n * n * n if both else n) * kk * np.dtype(dtype).itemsize
+    check_memory(
+        8 * n * nf * kk + size,
+        f"the {kernel_size}x{kernel_size} kernel basis {rho_in!r} -> {rho_out!r} ({nf * (n if both else 1)} "
+        f"elements of {rho_out.dim} x {rho_in.dim} x {kk})",
+        "use a smaller kernel_size, a lower max_frequency / frequency_cutoff, or a group of smaller order",
+    )
     phi, s, _, _ = _elements(group, 0)
     # rotated[g, f] = f(g^-1 x) for every pixel function f, ordered by profile, then (cos, sin)
     funcs, labels = [None] * len(profiles), [None] * len(profiles)
@@ -772,7 +809,6 @@ def regular_kernel_basis(
             labels[p] = [(k, profiles[p][1], c) for c in ("cos", "sin")[:a]]
     rotated = np.concatenate(funcs, 1) if funcs else np.zeros((n, 0, kk))  # (|G|, F, k^2)
     labels = [lab for row in labels for lab in row]
-    nf = rotated.shape[1]
     if nf == 0 and not allow_empty:
         raise ValueError(
             f"empty kernel basis: no {kernel_size}x{kernel_size} pixel function within the frequency band "
@@ -781,7 +817,7 @@ def regular_kernel_basis(
     zero = _forced_zero_pairs(rho_in, rho_out, sorted({k for k, _, _ in profiles}))
     if zero and warn:
         _warn_zero_blocks(rho_in, rho_out, kernel_size, basis, zero)
-    if p_out is not None and p_in is not None:
+    if both:
         # g_a: the element taking the first basis vector of rho_out to the a-th
         g_row = np.argsort(p_out[:, 0])
         out = np.zeros((nf, n, n, n, kk), dtype=dtype)  # (f, c, a, b, pixel)
@@ -836,9 +872,11 @@ def _forced_zero_pairs(rho_in: Representation, rho_out: Representation, ks: Sequ
 def _warn_zero_blocks(rho_in, rho_out, kernel_size: int, basis: str, zero: list) -> None:
     """The warning of a basis some of whose irrep blocks are forced to zero, pointing at the caller's
     caller (the code that asked for the basis or built the layer)."""
+    # a large group has hundreds of such pairs: the first few name the pattern, the count the extent
+    shown = f"{zero}" if len(zero) <= 12 else f"{zero[:12]} and {len(zero) - 12} more ({len(zero)} in all)"
     warnings.warn(
         f"kernel basis {rho_in!r} -> {rho_out!r} ({kernel_size}x{kernel_size}, {basis}): the blocks "
-        f"between the irrep pairs (out, in) {zero} are forced to zero (no solution within the kernel "
+        f"between the irrep pairs (out, in) {shown} are forced to zero (no solution within the kernel "
         "size and frequency band)",
         stacklevel=4,
     )

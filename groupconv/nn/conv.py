@@ -33,6 +33,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .._memory import check_memory
 from ..groups.actions import acts_on_grid, grid_permutation
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
@@ -275,6 +276,15 @@ def _plan(
         # one type of field on each side: the basis is already the padded buffer
         buf = bases[0][0].tensor.reshape(1, 1, b_max, do, di, k2)
     else:
+        # every pair of field types is padded to the largest basis and the largest dimensions
+        check_memory(
+            s_o * s_i * b_max * do * di * k2 * np.dtype(dtype).itemsize
+            + sum(b.tensor.nbytes for row in bases for b in row),
+            f"the {kernel_size}x{kernel_size} kernel basis buffer ({s_o} x {s_i} pairs of field types, each "
+            f"padded to {b_max} elements of {do} x {di} x {k2})",
+            "use fewer kinds of fields (e.g. only regular ones), a smaller kernel_size or a lower "
+            "max_frequency / frequency_cutoff",
+        )
         buf = np.zeros((s_o, s_i, b_max, do, di, k2), dtype=dtype)
         for s in range(s_o):
             for t in range(s_i):

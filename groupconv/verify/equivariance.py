@@ -194,7 +194,13 @@ def _model_device(caller: str, model: Any, x: Any) -> torch.device:
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
     params = list(model.parameters()) + list(model.buffers())
-    return params[0].device if params else x.device
+    device = params[0].device if params else x.device
+    if device.type == "meta" or x.is_meta:
+        raise ValueError(
+            f"{caller} measures errors, which needs values: got a model or input on the meta device "
+            f"(model on {device}, x on {x.device}); run the check on cpu or cuda"
+        )
+    return device
 
 
 def check_equivariance(
