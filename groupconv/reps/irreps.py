@@ -132,6 +132,34 @@ def _freq_table(n: int, k: int, m: np.ndarray) -> np.ndarray:
     return np.stack([np.stack([c, -s], -1), np.stack([s, c], -1)], -2)
 
 
+class _SignExact:
+    """The exact one-dimensional irrep ``g -> r^(g mod n) f^(g div n)`` of ``C_n`` / ``D_n`` (a class, not a
+    closure, so that irreps and the layers holding them pickle)."""
+
+    def __init__(self, n: int, r_sign: int, f_sign: int = 1):
+        self.n, self.r_sign, self.f_sign = n, r_sign, f_sign
+
+    def __call__(self, g: int) -> sympy.Matrix:
+        n = self.n
+        return sympy.Matrix(
+            [[sympy.Integer(self.r_sign) ** (g % n) * sympy.Integer(self.f_sign) ** (g // n)]]
+        )
+
+
+class _RotationExact:
+    """The exact two-dimensional irrep of frequency ``k`` of ``C_n`` (rotation by ``2 pi k g / n``) or of
+    ``D_n`` (times ``diag(1, -1)`` on the reflections ``g >= n``); picklable, unlike a closure."""
+
+    def __init__(self, n: int, k: int, dihedral: bool):
+        self.n, self.k, self.dihedral = n, k, dihedral
+
+    def __call__(self, g: int) -> sympy.Matrix:
+        n, k = self.n, self.k
+        if not self.dihedral:
+            return exact_rotation(2 * sympy.pi * k * g / n)
+        return exact_rotation(2 * sympy.pi * k * (g % n) / n) * sympy.diag(1, -1) ** (g // n)
+
+
 # -- cyclic ------------------------------------------------------------------------------------------
 def _cyclic_get(G: Cyclic, k) -> Irrep:
     n = G.n
@@ -142,13 +170,13 @@ def _cyclic_get(G: Cyclic, k) -> Irrep:
     if k == 0 or 2 * k == n:
         sign = 1 if k == 0 else -1
         table = (sign**m).astype(np.float64)[:, None, None]
-        return TableIrrep(G, k, table, lambda g: sympy.Matrix([[sympy.Integer(sign) ** g]]))
+        return TableIrrep(G, k, table, _SignExact(n, sign))
     table = _freq_table(n, k, m)
     return TableIrrep(
         G,
         k,
         table,
-        lambda g: exact_rotation(2 * sympy.pi * k * g / n),
+        _RotationExact(n, k, dihedral=False),
         type="C",
         endomorphisms=np.stack([np.eye(2), J2]),
     )
@@ -182,18 +210,10 @@ def _dihedral_get(G: Dihedral, j, k=None) -> Irrep:
         r_sign = 1 if k == 0 else -1
         f_sign = 1 if j == 0 else -1
         table = ((r_sign**m) * (f_sign**s)).astype(np.float64)[:, None, None]
-
-        def exact1(g):
-            return sympy.Matrix([[sympy.Integer(r_sign) ** (g % n) * sympy.Integer(f_sign) ** (g // n)]])
-
-        return TableIrrep(G, (j, k), table, exact1)
+        return TableIrrep(G, (j, k), table, _SignExact(n, r_sign, f_sign))
     flip = np.where(s[:, None, None] == 1, np.diag([1.0, -1.0])[None], np.eye(2)[None])
     table = _freq_table(n, k, m) @ flip
-
-    def exact2(g):
-        return exact_rotation(2 * sympy.pi * k * (g % n) / n) * sympy.diag(1, -1) ** (g // n)
-
-    return TableIrrep(G, (j, k), table, exact2)
+    return TableIrrep(G, (j, k), table, _RotationExact(n, k, dihedral=True))
 
 
 def _dihedral_list(G: Dihedral, max_degree=None) -> list[Irrep]:

@@ -297,16 +297,26 @@ def tensor_product(rho: Representation, tau: Representation) -> Representation:
     q = np.kron(rho.change_of_basis, tau.change_of_basis) @ m
     name = f"({rho._atom_str()} (x) {tau._atom_str()})" if rho.name or tau.name else None
 
-    def matrix_fn(g):
-        a, b = rho(g), tau(g)
-        return torch.einsum("...ij,...kl->...ikjl", a, b).reshape(a.shape[:-2] + (d1 * d2, d1 * d2))
+    product = _KroneckerProduct(rho, tau)
+    return Representation(rho.group, found, q, name=name, matrix_fn=product, exact_fn=product.exact)
 
-    def exact_fn(g):
+
+class _KroneckerProduct:
+    """``g -> rho(g) (x) tau(g)`` (Kronecker order), in torch and exactly; a class, not a closure, so that
+    representations and the layers holding them pickle."""
+
+    def __init__(self, rho: Representation, tau: Representation):
+        self.rho, self.tau = rho, tau
+
+    def __call__(self, g):
+        a, b = self.rho(g), self.tau(g)
+        d = self.rho.dim * self.tau.dim
+        return torch.einsum("...ij,...kl->...ikjl", a, b).reshape(a.shape[:-2] + (d, d))
+
+    def exact(self, g):
         from sympy.physics.quantum import TensorProduct
 
-        return TensorProduct(rho.exact(g), tau.exact(g))
-
-    return Representation(rho.group, found, q, name=name, matrix_fn=matrix_fn, exact_fn=exact_fn)
+        return TensorProduct(self.rho.exact(g), self.tau.exact(g))
 
 
 # -- representations from the group's structure ------------------------------------------------------
@@ -320,13 +330,17 @@ def trivial(group: Group) -> Irrep:
 
 def standard(group: Group) -> Representation:
     """The defining action on ``R^n`` (``group.action_matrix``), decomposed into irreps."""
-    n = group.action_dim
+    return from_matrices(group, _ActionMatrix(group), group.action_dim, name="standard", degree=1)
 
-    def matrix_fn(g):
-        return group.action_matrix(g, dtype=torch.float64)
 
-    rep = from_matrices(group, matrix_fn, n, name="standard", degree=1)
-    return rep
+class _ActionMatrix:
+    """``g -> group.action_matrix(g)`` in float64 (picklable, unlike a closure)."""
+
+    def __init__(self, group: Group):
+        self.group = group
+
+    def __call__(self, g):
+        return self.group.action_matrix(g, dtype=torch.float64)
 
 
 def _dense_bytes(batch: int, n: int) -> int:
@@ -709,31 +723,42 @@ def induced(group: FiniteGroup, subgroup: FiniteGroup, rep: Representation, iota
     # x[g, i, j] = r_i^{-1} g r_j as an element of H, or -1
     x = table[table[inv[reps_][None, :, None], np.arange(group.order)[:, None, None]], reps_[None, None, :]]
     hidx = g_to_h[x]
-    hidx_t = torch.as_tensor(hidx)
-    valid = hidx_t >= 0
-
-    def matrix_fn(g):
-        hh = hidx_t.to(g.device)[g]
-        mats = rep(hh.clamp(min=0)) * valid.to(g.device)[g][..., None, None]
-        return mats.transpose(-3, -2).reshape(g.shape + (m * d, m * d))
-
-    def exact_fn(g):
-        out = sympy.zeros(m * d)
-        for i in range(m):
-            for j in range(m):
-                if hidx[int(g), i, j] >= 0:
-                    out[i * d : (i + 1) * d, j * d : (j + 1) * d] = rep.exact(int(hidx[int(g), i, j]))
-        return out
-
-    found, q = decompose(group, matrix_fn, m * d)
+    blocks = _InducedBlocks(rep, hidx)
+    found, q = decompose(group, blocks, m * d)
     return Representation(
         group,
         found,
         q,
         name=f"induced({subgroup.name}:{rep._atom_str()})",
-        matrix_fn=matrix_fn,
-        exact_fn=exact_fn,
+        matrix_fn=blocks,
+        exact_fn=blocks.exact,
     )
+
+
+class _InducedBlocks:
+    """The matrices of an induced representation from ``hidx[g, i, j]`` (the element ``r_i^{-1} g r_j`` of
+    ``H``, or -1): block ``(i, j)`` is ``rep(hidx[g, i, j])`` or zero. Picklable, unlike a closure."""
+
+    def __init__(self, rep: Representation, hidx: np.ndarray):
+        self.rep, self.hidx = rep, hidx
+        self.hidx_t = torch.as_tensor(hidx)
+
+    def __call__(self, g):
+        m, d = self.hidx.shape[1], self.rep.dim
+        hh = self.hidx_t.to(g.device)[g]
+        mats = self.rep(hh.clamp(min=0)) * (hh >= 0)[..., None, None]
+        return mats.transpose(-3, -2).reshape(g.shape + (m * d, m * d))
+
+    def exact(self, g):
+        m, d = self.hidx.shape[1], self.rep.dim
+        out = sympy.zeros(m * d)
+        for i in range(m):
+            for j in range(m):
+                if self.hidx[int(g), i, j] >= 0:
+                    out[i * d : (i + 1) * d, j * d : (j + 1) * d] = self.rep.exact(
+                        int(self.hidx[int(g), i, j])
+                    )
+        return out
 
 
 def restrict(rep: Representation, subgroup: Group, iota=None) -> Representation:

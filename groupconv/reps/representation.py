@@ -351,6 +351,17 @@ class Irrep(Representation):
         return (self.group, "irrep", self.id)
 
 
+class _BlockDiagonal:
+    """``g -> diag(rho_1(g), rho_2(g), ...)``: the matrices of a direct sum (a class, not a closure, so
+    that representations and the layers holding them pickle)."""
+
+    def __init__(self, reps: tuple):
+        self.reps = reps
+
+    def __call__(self, g):
+        return block_diagonal([r(g) for r in self.reps])
+
+
 def directsum(*reps: Representation, group: Group | None = None) -> Representation:
     """Direct sum ``rho_1 (+) rho_2 (+) ...`` (also ``rho_1 + rho_2``)."""
     if not reps:
@@ -384,14 +395,11 @@ def directsum(*reps: Representation, group: Group | None = None) -> Representati
             q[i : i + r.dim, i : i + r.dim] = r.change_of_basis
             i += r.dim
 
-    def matrix_fn(g, reps=tuple(reps)):
-        return block_diagonal([r(g) for r in reps])
-
     any_fast = any(r._matrix_fn is not None for r in reps)
     return Representation(
         group,
         irreps,
         q,
-        matrix_fn=matrix_fn if any_fast else None,
+        matrix_fn=_BlockDiagonal(tuple(reps)) if any_fast else None,
         summands=atoms,
     )
