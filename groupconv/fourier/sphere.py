@@ -454,7 +454,10 @@ class SO3FFT(_Transform):
         f = self._check_input(f, self.grid_shape, "functions on the SO(3) grid")
         B, N = self.bandwidth, 2 * self.bandwidth
         batch = f.shape[:-3]
-        x = f.reshape((-1,) + self.grid_shape)
+        if f.numel() == 0:
+            # MKL's FFT refuses empty batches
+            return f.new_zeros(batch + (self.num_coefficients,))
+        x = f.reshape((math.prod(batch),) + self.grid_shape)
         bc = x.shape[0]
         R = torch.fft.fft(torch.fft.rfft(x, dim=-1), dim=-3) / (N * N)
         # rows (m, q), then (re / im, channels, beta): the beta sums become batched matrix products
@@ -476,7 +479,9 @@ class SO3FFT(_Transform):
         c = self._check_input(c, (self.num_coefficients,), "packed SO(3) coefficients")
         B, N = self.bandwidth, 2 * self.bandwidth
         batch = c.shape[:-1]
-        x = c.reshape(-1, self.num_coefficients)
+        if c.numel() == 0:
+            return c.new_zeros(batch + self.grid_shape)
+        x = c.reshape(math.prod(batch), self.num_coefficients)
         bc = x.shape[0]
         terms = x.index_select(-1, self.inv_idx).view(bc, 4, -1)
         Z = torch.einsum("ctq,rtq->rcq", terms, self.inv_coef)
@@ -531,7 +536,9 @@ class S2FFT(_Transform):
         f = self._check_input(f, self.grid_shape, "functions on the sphere grid")
         B, N = self.bandwidth, 2 * self.bandwidth
         batch = f.shape[:-2]
-        x = f.reshape((-1,) + self.grid_shape)
+        if f.numel() == 0:
+            return f.new_zeros(batch + (B * B,))
+        x = f.reshape((math.prod(batch),) + self.grid_shape)
         bc = x.shape[0]
         R = torch.fft.rfft(x, dim=-1)[..., :B] / N
         # F(mu) = conj R(mu); rows mu, then (re / im, channels, beta)
@@ -545,7 +552,9 @@ class S2FFT(_Transform):
         c = self._check_input(c, (self.bandwidth**2,), "packed sphere coefficients")
         B, N = self.bandwidth, 2 * self.bandwidth
         batch = c.shape[:-1]
-        x = c.reshape(-1, B * B)
+        if c.numel() == 0:
+            return c.new_zeros(batch + self.grid_shape)
+        x = c.reshape(math.prod(batch), B * B)
         bc = x.shape[0]
         G = (x.index_select(-1, self.inv_idx) * self.inv_coef).view(bc, 2, B, B)
         G = G.permute(2, 1, 0, 3).reshape(B, 2 * bc, B)

@@ -107,11 +107,12 @@ def _recursion(ks: np.ndarray, ns: np.ndarray, beta: torch.Tensor, bandwidth: in
     total = len(ks)
     prev = torch.zeros(total, nb, dtype=torch.float64)
     cur = torch.zeros(total, nb, dtype=torch.float64)
-    nxt = torch.empty(total, nb, dtype=torch.float64)
+    nxt = torch.zeros(total, nb, dtype=torch.float64)
     for l in range(B):
         lo, hi = int(start[l]), int(start[l + 1])
         # pairs with k = l enter at their seed; the older ones were advanced at the end of step l - 1
         cur[lo:hi] = seed[lo:hi]
+        prev[lo:hi] = 0.0
         sink(l, hi, cur[:hi])
         if l == B - 1:
             break

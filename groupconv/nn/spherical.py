@@ -1,0 +1,464 @@
+"""Spherical CNN layers: ``S^2 -> SO(3)`` and ``SO(3) -> SO(3)`` convolutions computed degree by degree in
+the Fourier domain, pointwise nonlinearities on the grid, and ``SO(3)``-invariant read-outs.
+
+Features are real functions sampled on the grids of :mod:`groupconv.fourier.sphere` (bandwidth ``B``:
+degrees ``l < B``): on the sphere ``(batch, C, n_beta, 2B)``, on ``SO(3)`` ``(batch, C, 2B, n_beta, 2B)``.
+``SO(3)`` acts on the left, ``(g . f)(x) = f(g^{-1} x)``, so ``\\widehat{g . f}(l) = \\rho_l(g) \\hat f(l)``.
+
+The convolutions are the generalized convolutions of Kondor & Trivedi (ICML 2018, Theorem 1), in the form
+of Cohen et al. ("Spherical CNNs", ICLR 2018, eqs. 9-10): with learned filter blocks ``h_{io}(l)``,
+
+.. math::  \\hat y_o(l) = \\sum_i \\hat x_i(l)\\, h_{io}(l),
+
+``\\hat x_i(l)`` the ``(2l+1) x 1`` column ``\\hat f(l) e_l`` of a function on the sphere (then ``h`` is a
+``1 x (2l+1)`` row, the coefficient of a filter on ``SO(2) \\backslash SO(3)``) or the ``(2l+1) x (2l+1)``
+block of a function on ``SO(3)``. The left factor carries the rotation, ``\\rho_l(g) \\hat x``, so
+``y(g . x) = g . y(x)`` exactly. Per degree the products of all channel pairs are one matrix product
+``(batch (2l+1), C_in (2l+1)) @ (C_in (2l+1), C_out (2l+1))``: memory ``O(C_in C_out sum_l (2l+1)^2)`` for the
+filters, ``O(batch C sum_l (2l+1)^2)`` for the activations, no expansion over all degrees.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..fourier.sphere import S2FFT, SO3FFT, _check_bandwidth, _check_grid, so3_coefficient_offsets
+from ..groups.spatial import SO3
+from ..reps.spatial import wigner_D
+
+__all__ = [
+    "SphereType",
+    "SO3GridType",
+    "InvariantType",
+    "S2Conv",
+    "SO3Conv",
+    "GridNonlinearity",
+    "SO3Integral",
+    "S2Integral",
+]
+
+# z-rotations are recognized as grid steps up to this absolute error in the matrix entries
+_GRID_TOL = 1e-9
+
+
+class _GridType:
+    """Functions on a grid of :mod:`groupconv.fourier.sphere`, ``channels`` of them per sample."""
+
+    group = SO3()
+    _space = ""
+
+    def __init__(self, channels: int, bandwidth: int, grid: str = "dh"):
+        if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
+            raise ValueError(f"channels must be an int >= 1, got {channels!r}")
+        self.channels = int(channels)
+        self.bandwidth = _check_bandwidth(bandwidth)
+        self.grid = _check_grid(grid)
+        self._fft: nn.Module | None = None
+
+    def _make_fft(self) -> nn.Module:
+        raise NotImplementedError
+
+    @property
+    def fft(self) -> nn.Module:
+        if self._fft is None:
+            self._fft = self._make_fft()
+        return self._fft
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of one sample: ``(channels,) + grid shape``."""
+        return (self.channels,) + tuple(self.fft.grid_shape)
+
+    def __repr__(self) -> str:
+        return f"{self.channels} x {self._space}(bandwidth={self.bandwidth}, grid={self.grid})"
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and (other.channels, other.bandwidth, other.grid) == (
+            self.channels,
+            self.bandwidth,
+            self.grid,
+        )
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, self.channels, self.bandwidth, self.grid))
+
+    def check(self, x, layer: str = "the layer") -> torch.Tensor:
+        """Validate a batch ``(batch,) + shape`` of float32 / float64 features."""
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"{layer} takes a torch.Tensor of type {self}, got {type(x).__name__}")
+        if x.dtype not in (torch.float32, torch.float64):
+            raise TypeError(f"{layer} takes float32 or float64 features, got dtype {x.dtype}")
+        if x.dim() != len(self.shape) + 1 or tuple(x.shape[1:]) != self.shape:
+            raise ValueError(
+                f"{layer} expects features of type {self}: shape (batch, {', '.join(map(str, self.shape))}), "
+                f"got {tuple(x.shape)}"
+            )
+        return x
+
+    def _transform_on(self, x: torch.Tensor) -> nn.Module:
+        return self.fft.to(dtype=x.dtype, device=x.device)
+
+    # -- the action ----------------------------------------------------------------------------------
+    def grid_shift(self, g) -> int | None:
+        """``k`` when ``g`` is the rotation ``R_z(2 pi k / (2B))`` about the polar axis by a whole number of
+        grid steps (then it permutes the grid points: ``alpha -> alpha + 2 pi k / (2B)``), else ``None``."""
+        m = torch.as_tensor(g).detach().to(device="cpu", dtype=torch.float64)
+        if m.shape != (3, 3):
+            raise ValueError(f"an element of SO3 is a (3, 3) rotation matrix, got shape {tuple(m.shape)}")
+        n = 2 * self.bandwidth
+        phi = math.atan2(float(m[1, 0]), float(m[0, 0]))
+        k = round(phi * n / (2 * math.pi))
+        t = 2 * math.pi * k / n
+        rz = torch.tensor(
+            [[math.cos(t), -math.sin(t), 0.0], [math.sin(t), math.cos(t), 0.0], [0.0, 0.0, 1.0]],
+            dtype=torch.float64,
+        )
+        return k % n if float((m - rz).abs().max()) <= _GRID_TOL else None
+
+    def is_exact(self, g) -> bool:
+        """Whether ``g`` acts exactly on the grid samples: a rotation about the polar axis by whole grid
+        steps (a cyclic shift in ``alpha``). Any other rotation acts through the Fourier coefficients,
+        exact only on functions of bandwidth ``B``."""
+        return self.grid_shift(g) is not None
+
+    def exact_elements(self) -> list[torch.Tensor]:
+        """Rotations that act exactly on the grid: the identity, one grid step, and the quarter and half
+        turns about the polar axis when they are whole numbers of steps."""
+        n = 2 * self.bandwidth
+        steps = sorted({0, 1 % n, n // 2} | ({n // 4} if n % 4 == 0 else set()))
+        zero = torch.zeros((), dtype=torch.float64)
+        return [
+            SO3.from_euler(torch.tensor(2 * math.pi * k / n, dtype=torch.float64), zero, zero) for k in steps
+        ]
+
+    def band_limit(self, x: torch.Tensor) -> torch.Tensor:
+        """The projection of ``x`` onto functions of bandwidth ``B`` (forward then inverse transform)."""
+        x = self.check(x)
+        t = self._transform_on(x)
+        return t.inverse(t(x))
+
+    def transform(self, x: torch.Tensor, g) -> torch.Tensor:
+        """``g . x``, ``(g . f)(u) = f(g^{-1} u)`` for every channel: an exact cyclic shift for the grid
+        rotations of :meth:`is_exact`; otherwise ``\\hat f(l) -> \\rho_l(g) \\hat f(l)`` and the inverse
+        transform, exact for functions of bandwidth ``B`` (others are projected onto them first)."""
+        x = self.check(x)
+        k = self.grid_shift(g)
+        if k is not None:
+            return torch.roll(x, k, dims=self._alpha_dim)
+        t = self._transform_on(x)
+        c = t(x)
+        angles = SO3.to_euler(SO3().check_element(torch.as_tensor(g, dtype=torch.float64).cpu()))
+        out = [self._rotate_block(wigner_D(l, *angles).to(c), c, l) for l in range(self.bandwidth)]
+        return t.inverse(torch.cat(out, -1))
+
+
+class SphereType(_GridType):
+    """Real functions on the sphere sampled on the grid of :func:`~groupconv.fourier.s2_grid`:
+    ``(batch, channels, n_beta, 2B)``, the point ``R_z(alpha) R_y(beta) e_z``."""
+
+    _space = "S2"
+    _alpha_dim = -1
+
+    def _make_fft(self) -> nn.Module:
+        return S2FFT(self.bandwidth, self.grid)
+
+    def _rotate_block(self, rho: torch.Tensor, c: torch.Tensor, l: int) -> torch.Tensor:
+        return c[..., l * l : (l + 1) ** 2] @ rho.T
+
+
+class SO3GridType(_GridType):
+    """Real functions on ``SO(3)`` sampled on the Euler grid of :func:`~groupconv.fourier.so3_euler_grid`:
+    ``(batch, channels, 2B, n_beta, 2B)`` (``alpha``, ``beta``, ``gamma``)."""
+
+    _space = "SO3"
+    _alpha_dim = -3
+
+    def _make_fft(self) -> nn.Module:
+        return SO3FFT(self.bandwidth, self.grid)
+
+    def _rotate_block(self, rho: torch.Tensor, c: torch.Tensor, l: int) -> torch.Tensor:
+        off = so3_coefficient_offsets(l + 1)
+        d = 2 * l + 1
+        block = c[..., off[l] : off[l + 1]].unflatten(-1, (d, d))
+        return (rho @ block).flatten(-2)
+
+
+class InvariantType:
+    """``channels`` rotation-invariant numbers per sample, ``(batch, channels)``: ``SO(3)`` acts trivially."""
+
+    group = SO3()
+
+    def __init__(self, channels: int):
+        if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
+            raise ValueError(f"channels must be an int >= 1, got {channels!r}")
+        self.channels = int(channels)
+
+    def __repr__(self) -> str:
+        return f"{self.channels} x invariant"
+
+    def is_exact(self, g) -> bool:
+        return True
+
+    def transform(self, x: torch.Tensor, g) -> torch.Tensor:
+        if not isinstance(x, torch.Tensor) or x.dim() != 2 or x.shape[1] != self.channels:
+            raise ValueError(
+                f"expected invariant features (batch, {self.channels}), got "
+                f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}"
+            )
+        return x
+
+
+def _check_channels(name: str, c) -> int:
+    if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1:
+        raise ValueError(f"{name} must be an int >= 1, got {c!r}")
+    return int(c)
+
+
+class _SphericalConv(nn.Module):
+    """Shared parts of :class:`S2Conv` and :class:`SO3Conv`."""
+
+    def _setup(self, in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias):
+        self.in_channels = _check_channels("in_channels", in_channels)
+        self.out_channels = _check_channels("out_channels", out_channels)
+        self.bandwidth_in = _check_bandwidth(bandwidth_in)
+        self.bandwidth_out = self.bandwidth_in if bandwidth_out is None else _check_bandwidth(bandwidth_out)
+        top = min(self.bandwidth_in, self.bandwidth_out)
+        self.filter_bandwidth = top if filter_bandwidth is None else _check_bandwidth(filter_bandwidth)
+        if self.filter_bandwidth > top:
+            raise ValueError(
+                f"filter_bandwidth {self.filter_bandwidth} exceeds the degrees both sides carry "
+                f"(min(bandwidth_in, bandwidth_out) = {top})"
+            )
+        self.grid = _check_grid(grid)
+        if not isinstance(bias, bool):
+            raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
+
+    def _init_weight(self, sizes: list[int], generator: torch.Generator | None) -> None:
+        # per degree l, i.i.d. normal entries of variance 1 / (C_in (2l+1)): the expected energy of each
+        # output degree is the mean energy of the input channels at that degree
+        std = np.concatenate(
+            [np.full(s, 1 / math.sqrt(self.in_channels * (2 * l + 1))) for l, s in enumerate(sizes)]
+        )
+        w = torch.randn(self.in_channels, self.out_channels, int(sum(sizes)), generator=generator)
+        self.weight = nn.Parameter((w.double() * torch.as_tensor(std)).to(torch.get_default_dtype()))
+
+    def _check_dtype(self, x: torch.Tensor) -> None:
+        if x.dtype != self.weight.dtype:
+            raise TypeError(
+                f"input dtype {x.dtype} does not match the layer's dtype {self.weight.dtype}: cast one of them "
+                "(e.g. layer.double())"
+            )
+        if x.device != self.weight.device:
+            raise ValueError(f"input is on {x.device}, the layer's parameters on {self.weight.device}")
+
+    def _finish(self, blocks: list[torch.Tensor], batch: int) -> torch.Tensor:
+        total = self.inverse_fft.num_coefficients
+        y = torch.cat(blocks, -1)
+        if y.shape[-1] < total:
+            y = torch.cat([y, y.new_zeros(batch, self.out_channels, total - y.shape[-1])], -1)
+        out = self.inverse_fft.inverse(y)
+        if self.bias is not None:
+            out = out + self.bias.view(-1, 1, 1, 1)
+        return out
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.in_type} -> {self.out_type}, filter_bandwidth={self.filter_bandwidth}, "
+            f"bias={self.bias is not None}"
+        )
+
+
+class S2Conv(_SphericalConv):
+    """Spherical convolution ``S^2 -> SO(3)`` (Cohen et al., ICLR 2018, eq. 9), in the Fourier domain.
+
+    .. math::  \\hat y_o(l) = \\sum_i \\big(\\hat x_i(l) e_l\\big)\\, h_{io}(l), \\qquad
+               h_{io}(l) \\in \\mathbb{R}^{1 \\times (2l+1)},
+
+    i.e. ``y_o(R) = \\int_{S^2} \\sum_i x_i(x)\\, k_{io}(R^{-1} x)\\, dx`` for the filter on the sphere with
+    those coefficients. Per degree, one matrix product over all channel pairs.
+
+    Parameters
+    ----------
+    in_channels, out_channels:
+        Numbers of input functions on the sphere and of output functions on ``SO(3)``.
+    bandwidth_in, bandwidth_out:
+        Bandwidths ``B`` of the input and output grids (degrees ``l < B``; ``bandwidth_out`` defaults to
+        ``bandwidth_in``). Output degrees ``>= bandwidth_in`` are zero; input degrees ``>=
+        bandwidth_out`` are dropped.
+    filter_bandwidth:
+        Degrees ``l < filter_bandwidth`` carry learned coefficients (the others are zero: smoother, more
+        localized filters). Default: all degrees both sides carry.
+    grid:
+        ``"dh"`` (Driscoll-Healy) or ``"gl"`` (Gauss-Legendre), for both sides.
+    bias:
+        A learned constant added to each output function (the only equivariant bias).
+    generator:
+        Random generator of the initial filters: i.i.d. normal coefficients of variance
+        ``1 / (C_in (2l+1))`` at degree ``l``, so each degree keeps its expected energy.
+
+    Input ``(batch, C_in, n_beta, 2 B_in)``, output ``(batch, C_out, 2 B_out, n_beta', 2 B_out)``.
+    ``weight``: ``(C_in, C_out, filter_bandwidth^2)``, the rows ``h_{io}(l)`` packed by degree.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        bandwidth_in: int,
+        bandwidth_out: int | None = None,
+        filter_bandwidth: int | None = None,
+        grid: str = "dh",
+        bias: bool = True,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        self._setup(in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias)
+        self.in_type = SphereType(self.in_channels, self.bandwidth_in, self.grid)
+        self.out_type = SO3GridType(self.out_channels, self.bandwidth_out, self.grid)
+        self.fft = S2FFT(self.bandwidth_in, self.grid)
+        self.inverse_fft = SO3FFT(self.bandwidth_out, self.grid)
+        self._init_weight([2 * l + 1 for l in range(self.filter_bandwidth)], generator)
+        self.bias = nn.Parameter(torch.zeros(self.out_channels)) if bias else None
+        self.to(torch.get_default_dtype())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.in_type.check(x, "S2Conv")
+        self._check_dtype(x)
+        b, ci, co = x.shape[0], self.in_channels, self.out_channels
+        a = self.fft(x)
+        blocks = []
+        for l in range(self.filter_bandwidth):
+            d = 2 * l + 1
+            al = a[..., l * l : (l + 1) ** 2].transpose(1, 2).reshape(b * d, ci)
+            hl = self.weight[..., l * l : (l + 1) ** 2].reshape(ci, co * d)
+            y = (al @ hl).view(b, d, co, d).transpose(1, 2)
+            blocks.append(y.reshape(b, co, d * d))
+        return self._finish(blocks, b)
+
+
+class SO3Conv(_SphericalConv):
+    """Group convolution ``SO(3) -> SO(3)`` (Cohen et al., ICLR 2018, eq. 10), in the Fourier domain.
+
+    .. math::  \\hat y_o(l) = \\sum_i \\hat x_i(l)\\, h_{io}(l), \\qquad
+               h_{io}(l) \\in \\mathbb{R}^{(2l+1) \\times (2l+1)},
+
+    i.e. ``y_o(R) = \\int_{SO(3)} \\sum_i x_i(Q)\\, k_{io}(R^{-1} Q)\\, dQ`` for the filter with those blocks.
+    Per degree, one matrix product ``(batch (2l+1), C_in (2l+1)) @ (C_in (2l+1), C_out (2l+1))``.
+
+    Parameters as :class:`S2Conv`, with ``SO(3)`` input ``(batch, C_in, 2 B_in, n_beta, 2 B_in)``;
+    ``weight``: ``(C_in, C_out, sum_{l < filter_bandwidth} (2l+1)^2)``, the blocks ``h_{io}(l)`` packed by
+    degree (row-major).
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        bandwidth_in: int,
+        bandwidth_out: int | None = None,
+        filter_bandwidth: int | None = None,
+        grid: str = "dh",
+        bias: bool = True,
+        generator: torch.Generator | None = None,
+    ):
+        super().__init__()
+        self._setup(in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias)
+        self.in_type = SO3GridType(self.in_channels, self.bandwidth_in, self.grid)
+        self.out_type = SO3GridType(self.out_channels, self.bandwidth_out, self.grid)
+        self.fft = SO3FFT(self.bandwidth_in, self.grid)
+        self.inverse_fft = SO3FFT(self.bandwidth_out, self.grid)
+        self._init_weight([(2 * l + 1) ** 2 for l in range(self.filter_bandwidth)], generator)
+        self.bias = nn.Parameter(torch.zeros(self.out_channels)) if bias else None
+        self._offsets = [int(o) for o in so3_coefficient_offsets(self.filter_bandwidth)]
+        self.to(torch.get_default_dtype())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.in_type.check(x, "SO3Conv")
+        self._check_dtype(x)
+        b, ci, co = x.shape[0], self.in_channels, self.out_channels
+        c = self.fft(x)
+        blocks = []
+        for l in range(self.filter_bandwidth):
+            d, s, e = 2 * l + 1, self._offsets[l], self._offsets[l + 1]
+            # rows (sample, m), columns (input channel, k) against rows (input channel, k), columns
+            # (output channel, n): all channel pairs of degree l in one product
+            xl = c[..., s:e].view(b, ci, d, d).transpose(1, 2).reshape(b * d, ci * d)
+            hl = self.weight[..., s:e].view(ci, co, d, d).transpose(1, 2).reshape(ci * d, co * d)
+            y = (xl @ hl).view(b, d, co, d).transpose(1, 2)
+            blocks.append(y.reshape(b, co, d * d))
+        return self._finish(blocks, b)
+
+
+class GridNonlinearity(nn.Module):
+    """A pointwise nonlinearity ``sigma`` applied to the grid samples of features of type ``ftype``.
+
+    It commutes exactly with the grid rotations (rotations about the polar axis by whole grid steps, which
+    permute the samples). For other rotations it is equivariant only up to aliasing: ``sigma(f)`` is not
+    band-limited, and the next layer's quadrature folds its degrees ``>= B`` back onto the degrees ``< B``
+    (the quadrature is exact for products of degree ``< 2B``, so a degree ``l'`` of ``sigma(f)`` is read
+    correctly against ``\\rho_l`` only when ``l + l' < 2B``). The error shrinks with the smoothness of
+    ``sigma`` and with a finer grid; :func:`~groupconv.verify.check_equivariance` reports it in its
+    calibrated tier.
+    """
+
+    def __init__(self, ftype: SphereType | SO3GridType, fn=torch.relu):
+        super().__init__()
+        if not isinstance(ftype, _GridType):
+            raise TypeError(f"GridNonlinearity needs a SphereType or SO3GridType, got {type(ftype).__name__}")
+        if not callable(fn):
+            raise TypeError(f"fn must be a callable tensor -> tensor, got {type(fn).__name__}")
+        self.in_type = self.out_type = ftype
+        self.fn = fn
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fn(self.in_type.check(x, "GridNonlinearity"))
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type}, fn={getattr(self.fn, '__name__', repr(self.fn))}"
+
+
+class _Integral(nn.Module):
+    def __init__(self, ftype):
+        super().__init__()
+        self.in_type = ftype
+        self.out_type = InvariantType(ftype.channels)
+        w = ftype.fft.w.double().numpy() / (2 * ftype.bandwidth) ** self._uniform_axes
+        self._master = w
+        self.register_buffer("weights", torch.as_tensor(w), persistent=False)
+        self.to(torch.get_default_dtype())
+
+    def _apply(self, fn, recurse: bool = True):
+        super()._apply(fn, recurse)
+        cur = self._buffers["weights"]
+        self._buffers["weights"] = torch.as_tensor(self._master, dtype=cur.dtype, device=cur.device)
+        return self
+
+    def extra_repr(self) -> str:
+        return f"{self.in_type} -> {self.out_type}"
+
+
+class SO3Integral(_Integral):
+    """The ``SO(3)``-invariant read-out ``y_c = \\int_{SO(3)} f_c(u)\\, du`` by the grid's quadrature,
+    ``(batch, C, 2B, n_beta, 2B) -> (batch, C)``: the degree-0 coefficient, exactly invariant for
+    functions of bandwidth ``B`` and for the grid rotations; on other inputs the quadrature's aliasing
+    (degrees ``>= 2B``) is the only error."""
+
+    _uniform_axes = 2
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.in_type.check(x, "SO3Integral")
+        return torch.einsum("bcajg,j->bc", x, self.weights.to(x.dtype))
+
+
+class S2Integral(_Integral):
+    """The invariant read-out ``y_c = \\int_{S^2} f_c(x)\\, dx`` (mass 1), ``(batch, C, n_beta, 2B) -> (batch, C)``."""
+
+    _uniform_axes = 1
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.in_type.check(x, "S2Integral")
+        return torch.einsum("bcja,j->bc", x, self.weights.to(x.dtype))
