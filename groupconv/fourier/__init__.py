@@ -14,6 +14,19 @@ from .projection import (
 )
 from .so3 import euler_to_matrix, so3_grid, so3_tables
 from .spaces import FunctionSpace, HomogeneousSpace, endomorphism_dim, function_space, resolve_space
+from .sphere import (
+    S2FFT,
+    SO3FFT,
+    s2_blocks,
+    s2_fft,
+    s2_grid,
+    s2_ifft,
+    so3_blocks,
+    so3_coefficient_offsets,
+    so3_euler_grid,
+    so3_fft,
+    so3_ifft,
+)
 from .transform import fourier_transform, inverse_fourier_transform, transform_methods
 
 __all__ = [
@@ -38,4 +51,15 @@ __all__ = [
     "so3_grid",
     "so3_tables",
     "euler_to_matrix",
+    "s2_grid",
+    "so3_euler_grid",
+    "so3_coefficient_offsets",
+    "so3_blocks",
+    "s2_blocks",
+    "S2FFT",
+    "SO3FFT",
+    "s2_fft",
+    "s2_ifft",
+    "so3_fft",
+    "so3_ifft",
 ]

@@ -28,6 +28,16 @@ from .pooling import (
 )
 from .rotate import rotate_field
 from .sequential import EquivariantSequential
+from .spherical import (
+    GridNonlinearity,
+    InvariantType,
+    S2Conv,
+    S2Integral,
+    SO3Conv,
+    SO3GridType,
+    SO3Integral,
+    SphereType,
+)
 
 __all__ = [
     "FieldType",
@@ -57,4 +67,12 @@ __all__ = [
     "binomial_filter",
     "EquivariantSequential",
     "export",
+    "SphereType",
+    "SO3GridType",
+    "InvariantType",
+    "S2Conv",
+    "SO3Conv",
+    "GridNonlinearity",
+    "SO3Integral",
+    "S2Integral",
 ]
