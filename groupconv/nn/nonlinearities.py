@@ -43,6 +43,7 @@ __all__ = [
     "NormActivation",
     "Gate",
     "FieldNorms",
+    "field_norm",
     "field_norms",
 ]
 
@@ -171,23 +172,60 @@ class ELU(PointwiseNonlinearity):
         super().__init__(in_type, nn.ELU(alpha=alpha))
 
 
-def _safe_norm(sq: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(|f|, |f| with zeros replaced by ones)``; the where keeps gradients finite at ``f = 0``."""
-    positive = sq > 0
-    safe = torch.sqrt(torch.where(positive, sq, torch.ones_like(sq)))
-    return torch.where(positive, safe, torch.zeros_like(sq)), safe
+class _FieldNorm(torch.autograd.Function):
+    """``|f|`` over dimension 2 of ``(N, m, d, ...)`` (``d >= 2``) as a chain of ``hypot``.
+
+    ``hypot`` scales its arguments, so the norm neither overflows nor underflows before its true value
+    does (squaring float32 entries overflows at 2e19 and underflows at 1e-23), and one elementwise
+    pass per component reads the input once, where a reduction over a short middle dimension is several
+    times slower. The gradient is ``g f / |f|``, and ``0`` at ``f = 0`` (the minimal-norm subgradient,
+    as ``torch.linalg.vector_norm``), where ``hypot``'s own gradient is ``0 / 0``.
+    """
+
+    @staticmethod
+    def forward(ctx, p: torch.Tensor) -> torch.Tensor:
+        n = torch.hypot(p[:, :, 0], p[:, :, 1])
+        for k in range(2, p.shape[2]):
+            n = torch.hypot(n, p[:, :, k])
+        ctx.save_for_backward(p, n)
+        return n
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        p, n = ctx.saved_tensors
+        return p * (grad / n.masked_fill(n == 0, 1)).unsqueeze(2)
+
+
+def field_norm(p: torch.Tensor) -> torch.Tensor:
+    """The norm over dimension 2 of fields grouped as ``(N, m, d, ...)``: ``(N, m, ...)``.
+
+    Computed scaled (no overflow or underflow of the squares, in any dtype); NaN and Inf propagate
+    (``|f|`` is NaN when an entry is NaN and no entry is infinite, Inf when an entry is infinite, as
+    IEEE ``hypot``); the gradient at ``f = 0`` is ``0``.
+    """
+    if p.shape[2] == 1:
+        return p[:, :, 0].abs()
+    return _FieldNorm.apply(p)
 
 
 def field_norms(x: torch.Tensor, groups: FieldGroups) -> torch.Tensor:
     """The norm of every field, ``(N, C, H, W) -> (N, F, H, W)``, in declared field order."""
-    parts = [_safe_norm(p.pow(2).sum(2))[0] for p in groups.split(x)]
-    return groups.merge_fields(parts)
+    return groups.merge_fields([field_norm(p) for p in groups.split(x)])
+
+
+def _squash(t: torch.Tensor) -> torch.Tensor:
+    """``t^2 / (1 + t^2)``, evaluated as ``1 / (1 + t^-2)`` above ``|t| = 1`` so that ``t^2`` does not
+    overflow to ``inf / inf``; each branch sees its input clamped to its own range, which keeps the
+    gradient of the branch not taken at zero (not ``0 * inf``)."""
+    small = t.clamp(-1, 1)
+    inv = t.abs().clamp(min=1).reciprocal()
+    return torch.where(t.abs() <= 1, small * small / (1 + small * small), 1 / (1 + inv * inv))
 
 
 _NORM_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": F.relu,
     "sigmoid": torch.sigmoid,
-    "squash": lambda t: t * t / (1 + t * t),
+    "squash": _squash,
 }
 
 
@@ -197,10 +235,11 @@ def _norm_activation(
     biases = groups.per_group(bias) if bias is not None else [None] * len(groups.dims)
     out = []
     for p, b in zip(groups.split(x), biases):
-        norm, safe = _safe_norm(p.pow(2).sum(2, keepdim=True))
-        if b is not None:
-            norm = norm + b.to(x.dtype).view((1, -1, 1) + (1,) * (p.dim() - 3))
-        out.append(p * (phi(norm) / safe))
+        norm = field_norm(p).unsqueeze(2)
+        shifted = norm if b is None else norm + b.to(x.dtype).view((1, -1, 1) + (1,) * (p.dim() - 3))
+        # dividing by 1 where |f| = 0 keeps a zero field zero with finite gradients; a NaN norm is not
+        # masked, so a NaN field stays NaN instead of spreading finite values over its channels
+        out.append(p * (phi(shifted) / norm.masked_fill(norm == 0, 1)))
     return groups.merge(out)
 
 

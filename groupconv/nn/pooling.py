@@ -29,7 +29,7 @@ from torch import nn
 from ..reps.operations import trivial
 from ._fields import EquivariantModule, FieldGroups, check_field_type
 from .field_type import FieldType
-from .nonlinearities import _safe_norm, field_norms, require_permutation_fields
+from .nonlinearities import field_norms, require_permutation_fields
 
 __all__ = [
     "binomial_filter",
@@ -53,6 +53,16 @@ def binomial_filter(size: int) -> np.ndarray:
         raise ValueError(f"the blur size must be a positive int, got {size!r}")
     b = np.array([comb(size - 1, i) for i in range(size)], dtype=np.float64)
     return np.outer(b, b) / b.sum() ** 2
+
+
+def _check_spatial(x: torch.Tensor, layer: str) -> torch.Tensor:
+    """Refuse an empty ``H x W`` map: a window or a global pool over no pixel has no value (torch's own
+    pooling layers raise as well); an empty batch is fine."""
+    if x.shape[-2] == 0 or x.shape[-1] == 0:
+        raise ValueError(
+            f"{layer} pools over space and needs a non-empty H x W map, got input shape {tuple(x.shape)}"
+        )
+    return x
 
 
 def _check_odd(k: int, what: str) -> int:
@@ -123,7 +133,7 @@ class BlurPool2d(_SpatialFilter):
         self._set_filter(binomial_filter(_check_odd(blur_size, "blur_size")), _check_stride(stride))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._filter(self.check_input(x))
+        return self._filter(_check_spatial(self.check_input(x), "BlurPool2d"))
 
     def frame_bounds(self) -> tuple[float, float]:
         """Upper bound 1: a normalised non-negative filter is a contraction (Young's inequality)."""
@@ -165,7 +175,7 @@ class MaxPool2d(_SpatialFilter):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k = self.kernel_size
-        y = F.max_pool2d(self.check_input(x), k, self.pool_stride, k // 2)
+        y = F.max_pool2d(_check_spatial(self.check_input(x), "MaxPool2d"), k, self.pool_stride, k // 2)
         return self._filter(y)
 
     def export(self) -> nn.Module:
@@ -202,7 +212,7 @@ class AvgPool2d(_SpatialFilter):
         self._set_filter(box, _check_stride(stride))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._filter(self.check_input(x))
+        return self._filter(_check_spatial(self.check_input(x), "AvgPool2d"))
 
     def frame_bounds(self) -> tuple[float, float]:
         """Upper bound 1 (normalised non-negative filter)."""
@@ -252,7 +262,7 @@ class GlobalPool2d(EquivariantModule):
             require_permutation_fields(in_type, "GlobalPool2d(mode='max')", "mode='avg' or NormPooling")
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _global_pool(self.check_input(x), self.mode)
+        return _global_pool(_check_spatial(self.check_input(x), "GlobalPool2d"), self.mode)
 
     def export(self) -> nn.Module:
         return GlobalPool(self.mode)
@@ -324,16 +334,13 @@ class PooledFieldNorms(nn.Module):
 def _norm_pool(
     x: torch.Tensor, groups: FieldGroups, spatial: str | None, kernel_size: int | None, stride: int
 ) -> torch.Tensor:
-    if spatial == "max" and kernel_size is not None:
-        # the max of the norms is the norm of the max-norm vector; pooling squared norms saves a sqrt
-        sq = groups.merge_fields([p.pow(2).sum(2) for p in groups.split(x)])
-        sq = F.max_pool2d(sq, kernel_size, stride, kernel_size // 2)
-        return _safe_norm(sq)[0]
     n = field_norms(x, groups)
     if spatial is None:
         return n
     if kernel_size is None:
         return _global_pool(n, spatial)
+    if spatial == "max":
+        return F.max_pool2d(n, kernel_size, stride, kernel_size // 2)
     return F.avg_pool2d(n, kernel_size, stride, kernel_size // 2, count_include_pad=True)
 
 
@@ -373,7 +380,10 @@ class NormPooling(EquivariantModule):
         self.groups = FieldGroups(in_type)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _norm_pool(self.check_input(x), self.groups, self.spatial, self.kernel_size, self.stride)
+        x = self.check_input(x)
+        if self.spatial is not None:
+            _check_spatial(x, f"NormPooling(spatial={self.spatial!r})")
+        return _norm_pool(x, self.groups, self.spatial, self.kernel_size, self.stride)
 
     def frame_bounds(self) -> tuple[float | None, float | None]:
         """``(1, 1)`` without spatial pooling (the field norms keep the energy)."""

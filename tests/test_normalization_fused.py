@@ -1,0 +1,196 @@
+"""FieldBatchNorm on fused kernels (F.batch_norm on a view for permutation fields, one statistic pass
+for fields without trivial component) against the field-by-field definition, nn.BatchNorm3d, and in
+float32 / float64, train and eval, with gradients."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from groupconv.groups import SO2, Cyclic, Dihedral
+from groupconv.nn import FieldBatchNorm, FieldType
+from groupconv.nn._fields import trivial_subspace
+from groupconv.reps import directsum, irrep, quotient, regular, trivial
+
+D4, C8 = Dihedral(4), Cyclic(8)
+
+
+def _types() -> dict[str, FieldType]:
+    so2 = SO2()
+    return {
+        "d4_regular": FieldType(D4, [regular(D4)] * 3),
+        "c8_regular": FieldType(C8, [regular(C8)] * 2),
+        "trivial": FieldType(D4, [trivial(D4)] * 3),
+        "mixed": FieldType(
+            D4,
+            [regular(D4), irrep(D4, 1, 1), trivial(D4), regular(D4), irrep(D4, 1, 0), irrep(D4, 1, 1)],
+        ),
+        "quotient": FieldType(D4, [quotient(D4, Cyclic(4)), quotient(D4, Cyclic(4)), regular(D4)]),
+        "so2": FieldType(so2, [trivial(so2)] * 2 + [irrep(so2, 1)] * 3 + [irrep(so2, 2)]),
+        # a non-permutation field with a trivial component, and an intransitive permutation field:
+        # trivial subspaces that are neither empty nor the constant vector
+        "general": FieldType(
+            D4,
+            [
+                directsum(trivial(D4), irrep(D4, 1, 1), group=D4),
+                directsum(regular(D4), trivial(D4), group=D4),
+                directsum(trivial(D4), irrep(D4, 1, 1), group=D4),
+                regular(D4),
+            ],
+        ),
+    }
+
+
+TYPES = _types()
+
+
+def _reference(x, ftype, weight, bias, eps):
+    """The definition, field by field in float64: (output, mean in the trivial bases, biased variance)."""
+    ys, means, variances = [], [], []
+    t = 0
+    for i, (r, s) in enumerate(zip(ftype.representations, ftype.field_slices())):
+        basis = torch.as_tensor(trivial_subspace(r), dtype=x.dtype)
+        k = basis.shape[1]
+        f = x[:, s]
+        mu = basis.T @ f.mean((0, 2, 3))
+        centred = f - (basis @ mu).view(1, -1, 1, 1)
+        var = centred.pow(2).mean((0, 2, 3)).sum() / r.dim
+        y = weight[i] * centred / torch.sqrt(var + eps) + (basis @ bias[t : t + k]).view(1, -1, 1, 1)
+        ys.append(y)
+        means.append(mu)
+        variances.append(var)
+        t += k
+    return torch.cat(ys, 1), torch.cat(means), torch.stack(variances)
+
+
+def _randomised(bn):
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        bn.weight.copy_(torch.rand(bn.weight.shape, generator=gen, dtype=torch.float64) + 0.5)
+        if bn.bias is not None:
+            bn.bias.copy_(torch.randn(bn.bias.shape, generator=gen, dtype=torch.float64))
+    return bn
+
+
+@pytest.mark.parametrize("name", sorted(TYPES))
+def test_training_output_statistics_and_eval_match_the_definition(name):
+    ftype = TYPES[name]
+    bn = _randomised(FieldBatchNorm(ftype, momentum=0.3).double())
+    kinds = {run.kind for run in bn.runs}
+    expected_kinds = {"general"} if name == "general" else None
+    if expected_kinds:
+        assert "general" in kinds
+    gen = torch.Generator().manual_seed(0)
+    running_mean = torch.zeros(bn.trivial_dim, dtype=torch.float64)
+    running_var = torch.ones(len(ftype), dtype=torch.float64)
+    n, h, w = 3, 5, 4
+    for _ in range(3):
+        x = torch.randn(n, ftype.size, h, w, generator=gen, dtype=torch.float64) * 2 + 0.7
+        y = bn(x)
+        ref, mean, var = _reference(x, ftype, bn.weight.detach(), bn.bias.detach(), bn.eps)
+        torch.testing.assert_close(y, ref, atol=1e-12, rtol=1e-12)
+        # unbiased: n d / (n d - t) with t the dimension of the trivial subspace of each field
+        dims = torch.tensor([r.dim for r in ftype.representations], dtype=torch.float64)
+        ts = torch.tensor([trivial_subspace(r).shape[1] for r in ftype.representations], dtype=torch.float64)
+        count = n * h * w * dims
+        running_mean = 0.7 * running_mean + 0.3 * mean
+        running_var = 0.7 * running_var + 0.3 * var * count / (count - ts)
+    torch.testing.assert_close(bn.running_mean, running_mean, atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(bn.running_var, running_var, atol=1e-12, rtol=1e-12)
+    bn.eval()
+    scale, shift = bn.affine_coefficients()
+    torch.testing.assert_close(
+        bn(x), x * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1), atol=1e-12, rtol=0
+    )
+    torch.testing.assert_close(bn.export()(x), bn(x), atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(TYPES))
+def test_gradients_match_the_definition(name):
+    ftype = TYPES[name]
+    bn = _randomised(FieldBatchNorm(ftype).double())
+    x = torch.randn(2, ftype.size, 3, 4, dtype=torch.float64, requires_grad=True)
+    g = torch.randn(2, ftype.size, 3, 4, dtype=torch.float64)
+    (bn(x) * g).sum().backward()
+    ours = [x.grad.clone(), bn.weight.grad.clone()] + ([bn.bias.grad.clone()] if bn.bias is not None else [])
+    x.grad = None
+    weight = bn.weight.detach().clone().requires_grad_(True)
+    bias = bn.bias.detach().clone().requires_grad_(True) if bn.bias is not None else torch.zeros(0)
+    (_reference(x, ftype, weight, bias, bn.eps)[0] * g).sum().backward()
+    ref = [x.grad, weight.grad] + ([bias.grad] if bn.bias is not None else [])
+    for a, b in zip(ours, ref):
+        torch.testing.assert_close(a, b, atol=1e-11, rtol=1e-11)
+
+
+def test_scaled_fields_gradcheck_and_no_double_backward():
+    ftype = TYPES["so2"]
+    bn = _randomised(FieldBatchNorm(ftype).double())
+    x = torch.randn(2, ftype.size, 3, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(bn, (x,), eps=1e-6, atol=1e-6)
+    y = bn(x).pow(2).sum()
+    (gx,) = torch.autograd.grad(y, x, create_graph=True)
+    with pytest.raises(RuntimeError, match="once_differentiable|does not require grad|twice"):
+        gx.sum().backward()
+
+
+@pytest.mark.parametrize("momentum", [0.1, None])
+def test_regular_fields_are_batchnorm3d_on_the_field_view(momentum):
+    ftype = TYPES["c8_regular"]
+    bn = _randomised(FieldBatchNorm(ftype, momentum=momentum).double())
+    ref = nn.BatchNorm3d(len(ftype), momentum=momentum).double()
+    with torch.no_grad():
+        ref.weight.copy_(bn.weight)
+        ref.bias.copy_(bn.bias / 8**0.5)  # beta is stored in the normalised trivial basis, 1 / sqrt(|G|)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(3):
+        x = torch.randn(4, ftype.size, 5, 5, generator=gen, dtype=torch.float64) + 1
+        view = x.view(4, len(ftype), 8, 5, 5)
+        torch.testing.assert_close(bn(x), ref(view).reshape(x.shape), atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(bn.running_mean, ref.running_mean * 8**0.5, atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(bn.running_var, ref.running_var, atol=1e-12, rtol=1e-12)
+    assert int(bn.num_batches_tracked) == int(ref.num_batches_tracked) == 3
+
+
+@pytest.mark.parametrize("name", ["mixed", "so2", "general"])
+def test_float32_matches_float64(name):
+    ftype = TYPES[name]
+    bn64 = _randomised(FieldBatchNorm(ftype).double())
+    bn32 = FieldBatchNorm(ftype)
+    bn32.load_state_dict(bn64.state_dict())
+    bn32.float()
+    x = torch.randn(4, ftype.size, 6, 6, dtype=torch.float64) * 3 + 1
+    torch.testing.assert_close(bn32(x.float()), bn64(x).float(), atol=2e-5, rtol=2e-5)
+    torch.testing.assert_close(bn32.running_var, bn64.running_var.float(), atol=1e-5, rtol=1e-5)
+
+
+def test_state_dict_keys_and_shapes_are_unchanged():
+    ftype = TYPES["mixed"]
+    bn = FieldBatchNorm(ftype)
+    shapes = {k: tuple(v.shape) for k, v in bn.state_dict().items() if k != "_extra_state"}
+    trivial_dim = 3  # two regular fields and one trivial field, one trivial component each
+    assert shapes == {
+        "weight": (6,),
+        "bias": (trivial_dim,),
+        "running_mean": (trivial_dim,),
+        "running_var": (6,),
+        "num_batches_tracked": (),
+    }
+
+
+def test_channels_last_and_sliced_inputs():
+    ftype = TYPES["mixed"]
+    bn = _randomised(FieldBatchNorm(ftype).double())
+    x = torch.randn(3, ftype.size, 5, 5, dtype=torch.float64)
+    y = bn(x)
+    torch.testing.assert_close(bn(x.to(memory_format=torch.channels_last)), y, atol=1e-13, rtol=1e-13)
+    wide = torch.randn(3, ftype.size, 5, 9, dtype=torch.float64)
+    wide[..., :5] = x
+    torch.testing.assert_close(bn(wide[..., :5]), y, atol=1e-13, rtol=1e-13)
+
+
+def test_regular_type_is_one_batch_norm_call():
+    bn = FieldBatchNorm(TYPES["d4_regular"])
+    assert [(r.kind, r.channels) for r in bn.runs] == [("centred", (0, 24))]
+    so2 = FieldBatchNorm(TYPES["so2"])
+    assert [r.kind for r in so2.runs] == ["centred", "scaled"]  # irreps 1 and 2 share dimension 2
