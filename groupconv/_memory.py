@@ -197,7 +197,7 @@ def check_memory(nbytes: float, what: str, hint: str) -> None:
     gib = 1024**3
     need = f"{math.ceil(nbytes / gib)}GiB" if nbytes >= gib else f"{math.ceil(nbytes / 1024**2)}MiB"
     raise MemoryBudgetError(
-        f"{what} needs about {format_bytes(nbytes)} ({int(nbytes):,} bytes), above the memory budget of "
+        f"{what} would take about {format_bytes(nbytes)} ({int(nbytes):,} bytes), above the memory budget of "
         f"{format_bytes(budget)}: {hint}; or raise the budget with groupconv.memory_budget({need!r}) or the "
         f"environment variable {ENV_VARIABLE}={need}",
         int(nbytes),

@@ -53,6 +53,12 @@ def filter_basis(domain: FunctionSpace, codomain: FunctionSpace) -> list[np.ndar
     for i, j in common_irreps(domain, codomain):
         ir = codomain.irreps[j]
         vh, vk = domain.columns[i], codomain.columns[j]
+        if ir.type == "R":
+            # span rho(G) holds every matrix and V^H, V^K have orthonormal columns: the kept blocks are all
+            # (m^H, m^K) matrices, with the standard basis (no (d^2, d^2) SVD)
+            mh, mk = vh.shape[1], vk.shape[1]
+            out.append(np.eye(mh * mk).reshape(mh * mk, mh, mk))
+            continue
         span = _span_basis(ir)
         blocks = np.einsum("dm,ndk,kq->nmq", vh, span, vk)
         flat = blocks.reshape(blocks.shape[0], -1)

@@ -32,6 +32,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
+from .._memory import check_memory
 from ..groups.base import ContinuousGroup, Group
 from ..groups.planar import O2, SO2
 from ..groups.subgroups import inclusion, left_cosets
@@ -112,6 +113,16 @@ class FunctionSpace:
     def _setup(self) -> None:
         G = self.group
         H = self.subgroup
+        if G.is_finite:
+            # the irreps' tables (sum_rho |G| d_rho^2 = |G|^2 entries) and, on G itself, the analysis and
+            # synthesis matrices (|G| x |G| each)
+            n = G.order
+            check_memory(
+                8 * n * n * (1 if H is not None else 3),
+                f"the Fourier tables of functions on {G if H is None else f'{G}/{H}'} (irrep tables"
+                + (")" if H is not None else " and the |G| x |G| analysis and synthesis matrices)"),
+                "use a group of smaller order",
+            )
         iota = inclusion(H, G) if H is not None else None
         irs, cols = [], []
         for ir in self._candidate_irreps():

@@ -22,6 +22,7 @@ import sympy
 import torch
 from torch import nn
 
+from .._memory import check_memory
 from ..fourier.coefficients import FourierCoefficients
 from ..fourier.filters import common_irreps, filter_basis
 from ..fourier.so3 import so3_forward, so3_inverse, so3_tables, sphere_forward, sphere_inverse
@@ -159,6 +160,14 @@ class GroupConvolution(DescribedState, nn.Module):
         n_params = [b.shape[0] for b in bases]
         # expansion matrix: parameters -> concatenated kept filter blocks (m^H m^K per common irrep)
         sizes = [b.shape[1] * b.shape[2] for b in bases]
+        # the float64 master of the expansion and its copy in the default dtype, and the weights
+        check_memory(
+            12 * sum(n_params) * (sum(sizes) + in_channels * out_channels),
+            f"the filter expansion of GroupConvolution on {G} ({sum(n_params)} x {sum(sizes)} matrix) and its "
+            f"{in_channels} x {out_channels} x {sum(n_params)} weights",
+            "use fewer channels, a group of smaller order or bandwidth, or functions on a homogeneous space "
+            "(domain / codomain a subgroup)",
+        )
         E = np.zeros((sum(n_params), sum(sizes)))
         p0 = f0 = 0
         for b, n, s in zip(bases, n_params, sizes):

@@ -87,6 +87,14 @@ def decompose(
         contains irreps above ``degree``).
     """
     g, w = integration_grid(group, 2 * degree)
+    # the matrices on the grid, one projection of the same size per irrep column and its SVD
+    check_memory(
+        8 * (len(w) + 3) * dim * dim,
+        f"the numerical decomposition of a {dim}-dimensional representation of {group} ({len(w)} matrices "
+        f"{dim} x {dim})",
+        "decompose smaller representations (the summands of a direct sum one at a time), or use "
+        "permutation_representation for a representation that permutes a basis",
+    )
     rho = matrix_fn(g).to(torch.float64)
     if rho.shape[-2:] != (dim, dim):
         raise ValueError(f"matrix_fn must return (..., {dim}, {dim}) matrices, got {tuple(rho.shape)}")

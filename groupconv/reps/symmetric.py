@@ -42,6 +42,7 @@ import numpy as np
 import sympy
 from sympy.polys.domains import QQ
 
+from .._memory import check_memory
 from ..groups.symmetric import Symmetric
 from .irreps import TableIrrep, register_irreps
 
@@ -176,6 +177,11 @@ def _spanning_tree(G: Symmetric) -> list[tuple[np.ndarray, np.ndarray, np.ndarra
 def _numeric_table(G: Symmetric, shape: tuple[int, ...]) -> np.ndarray:
     gens = young_orthogonal_generators(shape)
     d = len(standard_tableaux(shape))
+    check_memory(
+        8 * G.order * d * d,
+        f"the table of the irrep {shape} of {G} ({G.order} matrices {d} x {d})",
+        "use a smaller symmetric group or an irrep of smaller dimension",
+    )
     table = np.empty((G.order, d, d))
     table[0] = np.eye(d)
     for elems, parents, gen in _spanning_tree(G):
@@ -311,6 +317,12 @@ def _symmetric_get(G: Symmetric, *id) -> SymmetricIrrep:
 
 
 def _symmetric_list(G: Symmetric, max_degree=None) -> list[SymmetricIrrep]:
+    # the tables of all irreps hold |G| sum_lambda d_lambda^2 = |G|^2 entries
+    check_memory(
+        8 * G.order**2,
+        f"the tables of the {len(partitions(G.n))} irreps of {G} ({G.order} x {G.order} entries in all)",
+        "use a smaller symmetric group",
+    )
     return [_symmetric_irrep(G, p) for p in partitions(G.n)]
 
 
