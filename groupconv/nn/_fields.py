@@ -49,7 +49,7 @@ def check_tensor(x: object, ftype: FieldType, layer: str) -> torch.Tensor:
 
 @lru_cache(maxsize=256)
 def _is_permutation(rep: Representation) -> bool:
-    if rep.is_trivial():
+    if rep.is_trivial() or rep.permutation is not None:
         return True
     if not isinstance(rep.group, FiniteGroup):
         return False
@@ -73,7 +73,12 @@ def _trivial_subspace(rep: Representation) -> np.ndarray:
         return np.eye(rep.dim)
     if _is_permutation(rep):
         # orbit indicators: exact, unlike the numerically decomposed change of basis
-        m = rep(rep.group.elements(), dtype=torch.float64).sum(0).numpy() > 0.5
+        if rep.permutation is not None:
+            # m[y, x]: some g takes e_x to e_y, read from the table without forming matrices
+            m = np.zeros((rep.dim, rep.dim), dtype=bool)
+            m[rep.permutation, np.arange(rep.dim)] = True
+        else:
+            m = rep(rep.group.elements(), dtype=torch.float64).sum(0).numpy() > 0.5
         orbits = sorted({tuple(np.flatnonzero(m[:, x])) for x in range(rep.dim)})
         basis = np.zeros((rep.dim, len(orbits)))
         for j, orbit in enumerate(orbits):
