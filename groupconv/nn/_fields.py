@@ -196,6 +196,17 @@ def plain_data(value: object) -> object:
     return repr(value)
 
 
+def refuse_script(module: nn.Module) -> nn.Module:
+    """``__prepare_scriptable__`` of groupconv's layers: ``torch.jit.script`` cannot type the group and
+    representation objects a layer holds, so it fails with one clear error instead of TorchScript's."""
+    raise TypeError(
+        f"{type(module).__name__} cannot be compiled by torch.jit.script (groupconv layers hold group and "
+        "representation objects and check their inputs in Python, which TorchScript cannot type); use "
+        "torch.jit.trace(model, example_input) or torch.compile(model), or script "
+        "groupconv.nn.export(model), a plain torch module with the same outputs"
+    )
+
+
 class DescribedState:
     """Mixin for ``nn.Module`` layers whose parameters only mean something for the layer they were
     learned by: the ``state_dict`` carries a plain-data description of the layer (``_extra_state``:
@@ -208,6 +219,8 @@ class DescribedState:
     (saved before layers carried one) loads as before, also with ``strict=True``. List the mixin before
     ``nn.Module`` among the bases: ``class Layer(DescribedState, nn.Module)``.
     """
+
+    __prepare_scriptable__ = refuse_script
 
     def state_description(self) -> dict[str, object]:  # pragma: no cover - abstract
         """What the parameters of this layer mean, as a dict of plain data."""
@@ -263,6 +276,7 @@ class EquivariantModule(nn.Module):
     #: The field representations the layer treats exactly: ``"any"`` (every orthogonal representation)
     #: or ``"permutation"`` (regular, quotient, permutation and trivial representations).
     accepts: str = "any"
+    __prepare_scriptable__ = refuse_script
 
     def register_derived(self, name: str, value: torch.Tensor) -> None:
         """Register a non-persistent buffer computed in float64. Casts (``.float()``, ``.double()``,

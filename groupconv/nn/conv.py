@@ -48,20 +48,36 @@ from ..kernels.harmonic import (
 )
 from ..reps.operations import regular, trivial
 from ..reps.representation import Representation
-from ._fields import DescribedState
+from ._fields import DescribedState, check_field_type, check_tensor
 from .field_type import FieldType
 
 __all__ = ["LiftingConv2d", "GroupConv2d", "SteerableConv2d", "EquivariantConv2d"]
 
 
-def _pair(v, name: str) -> tuple[int, int]:
-    if isinstance(v, (tuple, list)):
-        if len(v) != 2:
-            raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-        return int(v[0]), int(v[1])
-    if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+def _pair(v, name: str, minimum: int = 1) -> tuple[int, int]:
+    """``v`` (an int or a pair of ints, each at least ``minimum``) as a pair."""
+    pair = tuple(v) if isinstance(v, (tuple, list)) else (v, v)
+    if len(pair) != 2 or any(not isinstance(a, (int, np.integer)) or isinstance(a, bool) for a in pair):
         raise ValueError(f"{name} must be an int or a pair of ints, got {v!r}")
-    return int(v), int(v)
+    if any(a < minimum for a in pair):
+        raise ValueError(f"{name} must be at least {minimum}, got {v!r}")
+    return int(pair[0]), int(pair[1])
+
+
+def conv_geometry(
+    stride, padding, dilation
+) -> tuple[tuple[int, int], tuple[int, int] | str, tuple[int, int]]:
+    """``stride``, ``padding`` and ``dilation`` checked as :class:`torch.nn.Conv2d` would: strides and
+    dilations at least 1, paddings at least 0 or ``"same"`` / ``"valid"`` (``"same"`` with stride 1)."""
+    stride = _pair(stride, "stride")
+    dilation = _pair(dilation, "dilation")
+    if isinstance(padding, str):
+        if padding not in ("same", "valid"):
+            raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
+        if padding == "same" and stride != (1, 1):
+            raise ValueError(f"padding='same' needs stride 1 (as in torch.nn.Conv2d), got stride={stride}")
+        return stride, padding, dilation
+    return stride, _pair(padding, "padding", minimum=0), dilation
 
 
 class EquivariantConv2d(DescribedState, nn.Module):
@@ -78,12 +94,8 @@ class EquivariantConv2d(DescribedState, nn.Module):
     def _setup(self, in_type, out_type, kernel_size, stride, padding, dilation, groups) -> None:
         self.in_type, self.out_type = in_type, out_type
         self.kernel_size = check_kernel_size(kernel_size)
-        self.stride = _pair(stride, "stride")
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
-        if isinstance(padding, str) and padding not in ("same", "valid"):
-            raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-        self.dilation = _pair(dilation, "dilation")
-        if not isinstance(groups, (int, np.integer)) or groups < 1:
+        self.stride, self.padding, self.dilation = conv_geometry(stride, padding, dilation)
+        if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
             raise ValueError(f"groups must be a positive int, got {groups!r}")
         self.groups = int(groups)
 
@@ -126,10 +138,18 @@ class EquivariantConv2d(DescribedState, nn.Module):
         }
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.in_type.check(x)
+        name = type(self).__name__
+        check_tensor(x, self.in_type, name)
         w, b = self.filter()
         if x.dtype != w.dtype:
-            raise TypeError(f"input dtype {x.dtype} does not match the layer's dtype {w.dtype}")
+            raise TypeError(
+                f"{name}: input dtype {x.dtype} does not match the layer's dtype {w.dtype}; cast the input or "
+                "the layer (nothing is down-cast silently)"
+            )
+        if x.device != w.device:
+            raise ValueError(
+                f"{name}: input on {x.device}, the layer's parameters on {w.device}; move one of them"
+            )
         return F.conv2d(x, w, b, self.stride, self.padding, self.dilation, self.groups)
 
     def export(self) -> nn.Conv2d:
@@ -773,8 +793,7 @@ class SteerableConv2d(EquivariantConv2d):
 
 def _check_types(in_type, out_type) -> None:
     for t, what in ((in_type, "in_type"), (out_type, "out_type")):
-        if not isinstance(t, FieldType):
-            raise TypeError(f"{what} must be a FieldType, got {type(t).__name__}")
+        check_field_type(t, what)
     if in_type.group != out_type.group:
         raise ValueError(
             f"in_type and out_type must be field types of the same group, got {in_type.group} and {out_type.group}"

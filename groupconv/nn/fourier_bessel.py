@@ -17,7 +17,7 @@ from torch import nn
 from ..kernels.fourier_bessel import fourier_bessel_basis, fourier_bessel_indices
 from ..kernels.harmonic import check_kernel_size
 from ._fields import DescribedState
-from .conv import _pair
+from .conv import conv_geometry
 
 __all__ = ["FourierBesselConv2d"]
 
@@ -65,8 +65,7 @@ class FourierBesselConv2d(DescribedState, nn.Module):
             )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = check_kernel_size(kernel_size)
-        self.stride, self.dilation = _pair(stride, "stride"), _pair(dilation, "dilation")
-        self.padding = padding if isinstance(padding, str) else _pair(padding, "padding")
+        self.stride, self.padding, self.dilation = conv_geometry(stride, padding, dilation)
         self.groups = groups
         self.indices = fourier_bessel_indices(self.kernel_size, num_bases)
         self.num_bases = len(self.indices)
@@ -92,10 +91,21 @@ class FourierBesselConv2d(DescribedState, nn.Module):
         return torch.einsum("oik,khw->oihw", self.weight, self.basis.to(self.weight.dtype))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != self.in_channels:
+        if not isinstance(x, torch.Tensor):
+            raise TypeError(f"FourierBesselConv2d takes a torch.Tensor, got {type(x).__name__}")
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
-                f"input must have shape (batch, {self.in_channels}, H, W), got "
-                f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}"
+                f"FourierBesselConv2d expects input of shape (batch, {self.in_channels}, H, W), got {tuple(x.shape)}"
+            )
+        if x.dtype != self.weight.dtype:
+            raise TypeError(
+                f"FourierBesselConv2d: input dtype {x.dtype} does not match the layer's dtype {self.weight.dtype}; "
+                "cast the input or the layer (nothing is down-cast silently)"
+            )
+        if x.device != self.weight.device:
+            raise ValueError(
+                f"FourierBesselConv2d: input on {x.device}, the layer's parameters on {self.weight.device}; "
+                "move one of them"
             )
         return F.conv2d(
             x, self.expand_filter(), self.bias, self.stride, self.padding, self.dilation, self.groups

@@ -288,12 +288,21 @@ class GroupConvolution(DescribedState, nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.in_type.check(x)
+        if self.weight.dtype not in (torch.float32, torch.float64):
+            raise TypeError(
+                f"GroupConvolution computes in float32 or float64 (its Fourier transforms have no "
+                f"{self.weight.dtype} kernels); cast the layer, e.g. layer.float()"
+            )
         if x.dtype != self.weight.dtype:
             raise TypeError(
-                f"input dtype {x.dtype} does not match the layer's dtype {self.weight.dtype}: cast one of them "
-                "(e.g. layer.double())"
+                f"GroupConvolution: input dtype {x.dtype} does not match the layer's dtype {self.weight.dtype}; "
+                f"cast the input, e.g. x.to({self.weight.dtype}) (the layer computes in float32 or float64)"
             )
         batch = x.shape[:-2]
+        if batch.numel() == 0:
+            # an empty batch: the empty output, still a function of the parameters (the FFT refuses 0 sizes)
+            empty = x.new_zeros(batch + (self.out_channels, self.codomain.num_points))
+            return empty + 0 * self.weight.sum()
         xf = self._forward_transform(x)
         filt = self.filter_blocks()
         outs = []
