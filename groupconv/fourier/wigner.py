@@ -196,14 +196,13 @@ def wigner_d_matrix(l: int, beta) -> np.ndarray:
     b = _check_beta(beta)
     (t,) = wigner_d_recursive(l + 1, b, buckets=[(0, l + 1)])
     ks, ns = fundamental_pairs(l + 1)
+    v = t[:, l].T  # (beta, pair)
+    s = 1.0 - 2.0 * ((ks - ns) % 2)
     d = np.zeros((b.shape[0], 2 * l + 1, 2 * l + 1))
-    for p, (k, n) in enumerate(zip(ks, ns)):
-        v = t[p, l]
-        s = (-1.0) ** ((k - n) % 2)
-        d[:, l + k, l + n] = v
-        d[:, l + n, l + k] = s * v
-        d[:, l - n, l - k] = v
-        d[:, l - k, l - n] = s * v
+    d[:, l + ks, l + ns] = v
+    d[:, l + ns, l + ks] = s * v
+    d[:, l - ns, l - ks] = v
+    d[:, l - ks, l - ns] = s * v
     return d
 
 
