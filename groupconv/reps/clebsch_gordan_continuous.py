@@ -22,31 +22,32 @@ imaginary). In every entry only the configurations ``(m_1, m_2, m)`` and ``(-m_1
 share their square root, so each real coefficient is exactly ``+- sqrt(r)`` with ``r`` rational.
 ``O(3)``: ``(l_1, p_1) (x) (l_2, p_2) = (+)_l (l, p_1 p_2)`` with the same ``C``.
 
-Cache: each block ``(l_1, l_2, l)`` is kept in memory and on disk under
-``groupconv._cache.cache_dir() / "clebsch_gordan"`` as ``so3_v1_<l1>_<l2>_<l>.npz`` holding the float64
-block ``C`` of shape ``(2l_1+1, 2l_2+1, 2l+1)`` and its exact signed squares ``sign(c) c^2`` as strings
-``"p/q"`` (no pickled objects); a file that does not match its version or shape is recomputed.
+Cache: each block ``(l_1, l_2, l)`` is kept in memory and on disk (:mod:`groupconv._cache`) as
+``clebsch_gordan/so3_v2_<l1>_<l2>_<l>.npz`` holding the float64 block ``C`` of shape
+``(2l_1+1, 2l_2+1, 2l+1)`` and its exact signed squares ``sign(c) c^2`` as strings ``"p/q"`` (no pickled
+objects). A block read back is used only if it is finite, of the right shape and key, equal to the signed
+square roots of its exact squares, orthonormal (``C^T C = I``) and intertwining on three fixed rotations
+(the equation above, to ``1e-9``); otherwise it is recomputed and replaced, with a warning.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from fractions import Fraction
 from functools import lru_cache
 from math import factorial
 
 import numpy as np
 import sympy
+import torch
 
-from .._cache import cache_dir
+from .._cache import cached_arrays
 from ..groups.planar import O2, SO2
 from ..groups.spatial import O3, SO3
 from .irreps import O2Irrep, SO2Irrep
 from .operations import register_clebsch_gordan
 from .representation import Irrep
-from .spatial import O3Irrep, SO3Irrep
+from .spatial import O3Irrep, SO3Irrep, wigner_D
 
 __all__ = [
     "su2_clebsch_gordan",
@@ -56,7 +57,7 @@ __all__ = [
     "wigner_J_exact",
 ]
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 
 
 # -- exact SO(3) algebra -----------------------------------------------------------------------------
@@ -178,44 +179,51 @@ def _so3_block_exact(l1: int, l2: int, l: int) -> dict[tuple[int, int, int], Fra
     return _finish_real(acc, f"the Clebsch-Gordan block ({l1}, {l2}, {l})")
 
 
-def _cache_file(l1: int, l2: int, l: int):
-    return cache_dir() / "clebsch_gordan" / f"so3_v{_FORMAT_VERSION}_{l1}_{l2}_{l}.npz"
-
-
-def _read_cached(path, shape) -> np.ndarray | None:
+def _check_block(l1: int, l2: int, l: int, arrays: dict[str, np.ndarray]) -> str | None:
+    """``None`` if the cached block is the Clebsch-Gordan block ``(l1, l2, l)``, else what is wrong."""
+    c, text = arrays["C"], arrays["signed_squares"]
+    nonzero = text != "0"
     try:
-        with np.load(path, allow_pickle=False) as f:
-            if int(f["format_version"]) != _FORMAT_VERSION or tuple(f["C"].shape) != shape:
-                return None
-            return np.array(f["C"], dtype=np.float64)
-    except (OSError, KeyError, ValueError):
-        return None
+        squares = np.array([float(Fraction(str(v))) for v in text[nonzero]])
+    except (ValueError, ZeroDivisionError):
+        return "its exact squares do not parse as fractions p/q"
+    roots = np.zeros(c.shape)
+    roots[nonzero] = np.sign(squares) * np.sqrt(np.abs(squares))
+    if np.abs(roots - c).max() > 1e-14:
+        return "C is not the signed square root of its exact squares"
+    flat = c.reshape(-1, c.shape[2])
+    if np.abs(flat.T @ flat - np.eye(c.shape[2])).max() > 1e-12:
+        return "C is not orthonormal"
+    angles = torch.tensor([[0.3, 1.1, -2.0], [2.5, 0.4, 0.9], [-1.2, 2.9, 0.2]], dtype=torch.float64)
+    d1, d2, d = (wigner_D(k, *angles.T).numpy() for k in (l1, l2, l))
+    left = np.einsum("rai,rbj,ijc->rabc", d1, d2, c, optimize=True)
+    right = np.einsum("abk,rkc->rabc", c, d, optimize=True)
+    if np.abs(left - right).max() > 1e-9:
+        return "C does not intertwine the Wigner-D matrices"
+    return None
 
 
-def _write_cached(path, c: np.ndarray, squares: np.ndarray) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".npz.tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, format_version=np.int64(_FORMAT_VERSION), C=c, signed_squares=squares)
-        os.replace(tmp, path)
-    except OSError:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+def _compute_block(l1: int, l2: int, l: int) -> dict[str, np.ndarray]:
+    shape = (2 * l1 + 1, 2 * l2 + 1, 2 * l + 1)
+    squares = np.full(shape, "0", dtype=object)
+    c = np.zeros(shape)
+    for k, v in _so3_block_exact(l1, l2, l).items():
+        c[k] = math.copysign(math.sqrt(float(abs(v))), v)
+        squares[k] = f"{v.numerator}/{v.denominator}"
+    return {"C": c, "signed_squares": squares.astype(str)}
 
 
 @lru_cache(maxsize=1024)
 def _so3_block(l1: int, l2: int, l: int) -> np.ndarray:
     shape = (2 * l1 + 1, 2 * l2 + 1, 2 * l + 1)
-    path = _cache_file(l1, l2, l)
-    c = _read_cached(path, shape) if path.exists() else None
-    if c is None:
-        squares = np.full(shape, "0", dtype=object)
-        c = np.zeros(shape)
-        for k, v in _so3_block_exact(l1, l2, l).items():
-            c[k] = math.copysign(math.sqrt(float(abs(v))), v)
-            squares[k] = f"{v.numerator}/{v.denominator}"
-        _write_cached(path, c, squares.astype(str))
+    arrays = cached_arrays(
+        f"clebsch_gordan/so3_v{_FORMAT_VERSION}_{l1}_{l2}_{l}.npz",
+        f"groupconv so3 real Clebsch-Gordan v{_FORMAT_VERSION} ({l1}, {l2}, {l})",
+        {"C": (shape, np.float64), "signed_squares": (shape, np.str_)},
+        lambda: _compute_block(l1, l2, l),
+        lambda arrays: _check_block(l1, l2, l, arrays),
+    )
+    c = np.array(arrays["C"], dtype=np.float64)
     c.setflags(write=False)
     return c
 
