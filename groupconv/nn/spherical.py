@@ -26,7 +26,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..fourier.sphere import S2FFT, SO3FFT, _check_bandwidth, _check_grid, so3_coefficient_offsets
+from ..fourier.sphere import (
+    S2FFT,
+    SO3FFT,
+    _beta_rule,
+    _check_bandwidth,
+    _check_grid,
+    so3_coefficient_offsets,
+)
 from ..groups.spatial import SO3
 from ..reps.spatial import wigner_D
 
@@ -426,7 +433,7 @@ class _Integral(nn.Module):
         super().__init__()
         self.in_type = ftype
         self.out_type = InvariantType(ftype.channels)
-        w = ftype.fft.w.double().numpy() / (2 * ftype.bandwidth) ** self._uniform_axes
+        w = np.array(_beta_rule(ftype.bandwidth, ftype.grid)[1]) / (2 * ftype.bandwidth) ** self._uniform_axes
         self._master = w
         self.register_buffer("weights", torch.as_tensor(w), persistent=False)
         self.to(torch.get_default_dtype())
