@@ -13,6 +13,8 @@ The factor ``d_rho / e_rho`` (instead of the complex ``d_rho``) comes from real 
 
 from __future__ import annotations
 
+import math
+
 import torch
 
 from ..groups.base import Group
@@ -241,6 +243,12 @@ def fourier_transform(
     space = _resolve(G, bandwidth, grid_size)
     f = space.check_function(f)
     method = _check_method(method, space)
+    if f.shape[:-1].numel() == 0:
+        # an empty batch has empty coefficients (the FFTs and reshapes below refuse zero sizes)
+        batch = f.shape[:-1]
+        return FourierCoefficients(
+            space, [f.new_zeros(batch + (ir.dim, v.shape[1])) for ir, v in zip(space.irreps, space.columns)]
+        )
     if method == "fast":
         blocks = _fast_forward(space, f)
     else:
@@ -270,6 +278,8 @@ def inverse_fourier_transform(
         elif G != space.group:
             raise TypeError(f"the coefficients are those of a function on {space.group}, not on {G}")
     method = _check_method(method, space)
+    if fhat.batch_shape and math.prod(fhat.batch_shape) == 0:
+        return fhat.blocks[0].new_zeros(fhat.batch_shape + (space.num_points,))
     if method == "fast":
         return _fast_inverse(space, fhat.blocks)
     flat = space.flatten(fhat.blocks)

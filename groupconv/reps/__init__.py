@@ -13,6 +13,7 @@ from .clebsch_gordan_continuous import (
 from .complex import ComplexIrrep, complex_form, complex_irreps
 from .irreps import J2, O2Irrep, SO2Irrep, TableIrrep, irrep, irreps, register_irreps
 from .operations import (
+    PermutationRepresentation,
     clebsch_gordan,
     clebsch_gordan_exact,
     decompose,
@@ -89,6 +90,7 @@ __all__ = [
     "induced",
     "restrict",
     "permutation_representation",
+    "PermutationRepresentation",
     "parse_representation",
     "parse_atom",
     "SymmetricIrrep",

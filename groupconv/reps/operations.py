@@ -288,6 +288,12 @@ def tensor_product(rho: Representation, tau: Representation) -> Representation:
     of each pair of irreps."""
     check_same_group(rho.group, tau.group, "representation")
     d1, d2 = rho.dim, tau.dim
+    # the Clebsch-Gordan matrix and the change of basis, both dense (d1 d2)^2
+    check_memory(
+        24 * (d1 * d2) ** 2,
+        f"the change of basis of the tensor product {rho!r} (x) {tau!r} (a dense {d1 * d2} x {d1 * d2} matrix)",
+        "take tensor products of smaller representations (of their irreps, with clebsch_gordan)",
+    )
     offsets1 = np.cumsum([0] + [ir.dim for ir in rho.irreps])
     offsets2 = np.cumsum([0] + [ir.dim for ir in tau.irreps])
     m = np.zeros((d1 * d2, d1 * d2))
