@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -16,69 +14,62 @@ from .field_type import FieldType
 __all__ = ["FieldBatchNorm"]
 
 
-@dataclass(frozen=True)
-class _Run:
-    """Consecutive fields normalised by one kernel call.
+def _is_constant(basis: np.ndarray) -> bool:
+    """Whether the trivial subspace is spanned by the constant vector (trivial, regular and other
+    transitive permutation fields)."""
+    d, t = basis.shape
+    return t == 1 and bool(np.allclose(basis[:, 0], 1 / np.sqrt(d), rtol=0, atol=1e-12))
 
-    ``kind`` is ``"centred"`` (the trivial subspace is the constant vector: trivial, regular and other
-    transitive permutation fields, normalised by ``F.batch_norm`` on a view), ``"scaled"`` (no trivial
-    component: scaled by the mean squared norm, no centring) or ``"general"`` (fields of one
-    representation with another trivial subspace, the basis in the derived buffer ``basis_{index}``).
+
+class _FieldNormalize(torch.autograd.Function):
+    """Training-mode :class:`FieldBatchNorm` of any field types from per-channel moments.
+
+    The field statistics are exact functions of the per-channel mean ``m_c`` and biased variance
+    ``v_c``: ``mu_i = B_i^T m``, ``sigma_i^2 = mean_{c in i} (v_c + (m_c - (B_i mu_i)_c)^2)``, so one
+    native batch-norm statistic pass, small ops on ``(C,)`` vectors and one ``addcmul`` compute the
+    output. Backward reads the activation twice: one native pass for ``sum(g)`` and ``sum(g x)`` per
+    channel, one ``addcmul`` pair for ``g s + x alpha + beta``; the small ``(C,)`` graph from the
+    moments to the per-channel scale and shift is differentiated by autograd. Returns
+    ``(y, mu, sigma^2)``.
     """
 
-    kind: str
-    dim: int
-    channels: tuple[int, int]
-    fields: tuple[int, int]
-    trivial: tuple[int, int]
-    index: int
-
-    @property
-    def n_fields(self) -> int:
-        return self.fields[1] - self.fields[0]
-
-    @property
-    def per_field_trivial(self) -> int:
-        return (self.trivial[1] - self.trivial[0]) // self.n_fields
-
-
-def _kind(basis: np.ndarray) -> str:
-    d, t = basis.shape
-    if t == 0:
-        return "scaled"
-    if t == 1 and np.allclose(basis[:, 0], 1 / np.sqrt(d), rtol=0, atol=1e-12):
-        return "centred"
-    return "general"
-
-
-class _ScaleByMeanSquare(torch.autograd.Function):
-    """``y = v * w / sqrt(q + eps)``, ``q`` the mean of ``v^2`` over dimensions 0 and 2 of
-    ``(N, m, L)``: one statistic pass and one scaling pass forward; backward one pass for
-    ``sum(dy * v)`` and one for ``dv = s dy + c v``, instead of the chain of autograd nodes (square,
-    mean, rsqrt, broadcast product) that reads the activation six times. Returns ``(y, q)``."""
-
     @staticmethod
-    def forward(ctx, v: torch.Tensor, weight: torch.Tensor | None, eps: float):
-        count = v.shape[0] * v.shape[2]
-        q = torch.linalg.vecdot(v, v, dim=2).sum(0) / count
-        inv = torch.rsqrt(q + eps)
-        scale = inv if weight is None else inv * weight
-        ctx.save_for_backward(v, inv, scale)
-        ctx.has_weight = weight is not None
-        ctx.count = count
-        ctx.mark_non_differentiable(q)
-        return v * scale[:, None], q
+    def forward(ctx, x, weight, bias, layer):
+        _, mean_c, invstd = torch.native_batch_norm(x, None, None, None, None, True, 0.0, layer.eps)
+        var_c = (invstd.pow(-2) - layer.eps).clamp(min=0)
+        mean, var = layer._field_statistics(mean_c, var_c)
+        scale, shift = layer._coefficients(mean, var, weight, bias)
+        ctx.save_for_backward(x, mean_c, var_c, weight, bias, scale)
+        ctx.layer = layer
+        ctx.mark_non_differentiable(mean, var)
+        return torch.addcmul(shift.view(1, -1, 1, 1), x, scale.view(1, -1, 1, 1)), mean, var
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad: torch.Tensor, _grad_q: torch.Tensor | None):
-        v, inv, scale = ctx.saved_tensors
-        # d/dv of v * s(q(v)): s dy + v * (sum(dy * v) * ds/dq * dq/dv), with ds/dq = -s / (2 (q + eps))
-        dot = torch.linalg.vecdot(grad, v, dim=2).sum(0)
-        coefficient = -dot * scale * inv * inv / ctx.count
-        grad_v = torch.addcmul(grad * scale[:, None], v, coefficient[:, None])
-        grad_weight = dot * inv if ctx.has_weight and ctx.needs_input_grad[1] else None
-        return grad_v, grad_weight, None
+    def backward(ctx, grad, _grad_mean, _grad_var):
+        x, mean_c, var_c, weight, bias, scale = ctx.saved_tensors
+        layer = ctx.layer
+        with torch.enable_grad():
+            leaves = [t.detach().requires_grad_(True) for t in (mean_c, var_c)]
+            params = [None if t is None else t.detach().requires_grad_(True) for t in (weight, bias)]
+            small = layer._coefficients(*layer._field_statistics(*leaves), *params)
+        c = x.shape[1]
+        _, sum_gx, sum_g = torch.ops.aten.native_batch_norm_backward(
+            grad, x, None, None, None, x.new_zeros(c), x.new_ones(c), True, 0.0, [False, True, True]
+        )
+        inputs = leaves + [t for t in params if t is not None]
+        grads = list(torch.autograd.grad(small, inputs, (sum_gx, sum_g), allow_unused=True))
+        grad_mean, grad_var = (torch.zeros_like(mean_c) if g is None else g for g in grads[:2])
+        count = x.numel() // c
+        # d m_c / dx = 1 / count, d v_c / dx = 2 (x - m_c) / count
+        alpha = 2 * grad_var / count
+        beta = grad_mean / count - alpha * mean_c
+        grad_x = torch.addcmul(beta.view(1, -1, 1, 1), grad, scale.view(1, -1, 1, 1))
+        grad_x.addcmul_(x, alpha.view(1, -1, 1, 1))
+        rest = iter(grads[2:])
+        grad_weight = None if weight is None else next(rest)
+        grad_bias = None if bias is None else next(rest)
+        return grad_x, grad_weight, grad_bias, None
 
 
 class FieldBatchNorm(EquivariantModule):
@@ -139,9 +130,8 @@ class FieldBatchNorm(EquivariantModule):
         self.momentum = None if momentum is None else float(momentum)
         self.affine = bool(affine)
         self.track_running_stats = bool(track_running_stats)
-        self.runs = self._plan(in_type)
-        self.trivial_dim = t_total = self.runs[-1].trivial[1]
-        n_fields = len(in_type)
+        self._plan(in_type)
+        t_total, n_fields = self.trivial_dim, len(in_type)
         if self.affine:
             self.weight = nn.Parameter(torch.ones(n_fields))
             if t_total:
@@ -160,37 +150,39 @@ class FieldBatchNorm(EquivariantModule):
             self.register_buffer("running_var", None)
             self.register_buffer("num_batches_tracked", None)
 
-    def _plan(self, in_type: FieldType) -> tuple[_Run, ...]:
-        """Group consecutive fields into runs of one kind and dimension (``general`` ones: of one
-        representation), so that a type of regular fields is one ``F.batch_norm`` call on a view."""
-        runs: list[_Run] = []
-        c = f = t = 0
+    def _plan(self, in_type: FieldType) -> None:
+        """The trivial bases as a list of block entries ``(channel, trivial coordinate, value)``: every
+        product with ``B`` is a gather and an ``index_add`` within each field (no dense ``C x T``
+        product, which would spread a NaN of one field over all of them)."""
+        channels, coordinates, values, dims, trivials = [], [], [], [], []
+        c = t = 0
         for r in in_type.representations:
             basis = trivial_subspace(r)
-            kind, d, tr = _kind(basis), r.dim, basis.shape[1]
-            last = runs[-1] if runs else None
-            same = (
-                last is not None
-                and last.kind == kind
-                and last.dim == d
-                and (kind != "general" or in_type.representations[last.fields[0]] == r)
-            )
-            if same:
-                runs[-1] = _Run(
-                    kind,
-                    d,
-                    (last.channels[0], c + d),
-                    (last.fields[0], f + 1),
-                    (last.trivial[0], t + tr),
-                    last.index,
-                )
-            else:
-                index = sum(run.kind == "general" for run in runs)
-                if kind == "general":
-                    self.register_derived(f"basis_{index}", torch.as_tensor(basis))
-                runs.append(_Run(kind, d, (c, c + d), (f, f + 1), (t, t + tr), index))
-            c, f, t = c + d, f + 1, t + tr
-        return tuple(runs)
+            for i in range(r.dim):
+                for j in range(basis.shape[1]):
+                    channels.append(c + i)
+                    coordinates.append(t + j)
+                    values.append(basis[i, j])
+            dims.append(r.dim)
+            trivials.append(basis.shape[1])
+            c, t = c + r.dim, t + basis.shape[1]
+        self.trivial_dim = t
+        # one F.batch_norm on the view (N, F, d H, W) when every field is a transitive permutation
+        # field of one dimension d: then mu = sqrt(d) x the channel mean, and sigma^2 is batch_norm's
+        self.field_dim = (
+            dims[0]
+            if len(set(dims)) == 1 and all(_is_constant(trivial_subspace(r)) for r in in_type.representations)
+            else None
+        )
+        # batch x pixels must exceed t_i / d_i for every field, or a variance has no sample left
+        self.min_pixels = max(tr // d for tr, d in zip(trivials, dims)) + 1
+        self.register_buffer("entry_channel", torch.tensor(channels, dtype=torch.long), persistent=False)
+        self.register_buffer("entry_trivial", torch.tensor(coordinates, dtype=torch.long), persistent=False)
+        self.register_derived("entry_value", torch.tensor(values, dtype=torch.float64))
+        self.register_derived("field_dims", torch.tensor(dims, dtype=torch.float64))
+        self.register_derived("field_trivial", torch.tensor(trivials, dtype=torch.float64))
+        channel_field = torch.repeat_interleave(torch.arange(len(dims)), torch.tensor(dims))
+        self.register_buffer("channel_field", channel_field, persistent=False)
 
     def _check_statistics(self, x: torch.Tensor) -> None:
         for name in ("running_mean", "running_var"):
@@ -201,13 +193,35 @@ class FieldBatchNorm(EquivariantModule):
                     f"statistics ({name}: {buf.dtype}); cast the input or the layer"
                 )
 
-    def _slices(self, run: _Run) -> tuple:
-        (fa, fb), (ta, tb) = run.fields, run.trivial
-        weight = None if self.weight is None else self.weight[fa:fb]
-        bias = None if self.bias is None or ta == tb else self.bias[ta:tb]
-        mean = None if self.running_mean is None else self.running_mean[ta:tb]
-        var = None if self.running_var is None else self.running_var[fa:fb]
-        return weight, bias, mean, var
+    def _basis_times(self, coordinates: torch.Tensor) -> torch.Tensor:
+        """``B @ coordinates``: ``(T,) -> (C,)``, field by field."""
+        values = self.entry_value.to(coordinates.dtype)
+        out = coordinates.new_zeros(self.in_type.size)
+        return out.index_add(0, self.entry_channel, values * coordinates.index_select(0, self.entry_trivial))
+
+    def _field_statistics(
+        self, mean_c: torch.Tensor, var_c: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(mu, sigma^2)`` of every field from the per-channel mean and biased variance."""
+        values = self.entry_value.to(mean_c.dtype)
+        mu = mean_c.new_zeros(self.trivial_dim).index_add(
+            0, self.entry_trivial, values * mean_c.index_select(0, self.entry_channel)
+        )
+        spread = var_c + (mean_c - self._basis_times(mu)).square()
+        var = mean_c.new_zeros(len(self.in_type)).index_add(0, self.channel_field, spread)
+        return mu, var / self.field_dims.to(var.dtype)
+
+    def _coefficients(
+        self, mean: torch.Tensor, var: torch.Tensor, weight: torch.Tensor | None, bias: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        inv = torch.rsqrt(var + self.eps)
+        if weight is not None:
+            inv = inv * weight.to(inv.dtype)
+        scale = inv.index_select(0, self.channel_field)
+        shift = -scale * self._basis_times(mean.to(scale.dtype))
+        if bias is not None:
+            shift = shift + self._basis_times(bias.to(scale.dtype))
+        return scale, shift
 
     def affine_coefficients(
         self, mean: torch.Tensor | None = None, var: torch.Tensor | None = None
@@ -218,30 +232,7 @@ class FieldBatchNorm(EquivariantModule):
         var = self.running_var if var is None else var
         if mean is None or var is None:
             raise ValueError("FieldBatchNorm without running statistics needs the batch statistics")
-        inv = torch.rsqrt(var + self.eps)
-        if self.weight is not None:
-            inv = inv * self.weight.to(inv.dtype)
-        scales, shifts = [], []
-        for run in self.runs:
-            (fa, fb), (ta, tb), m, d = run.fields, run.trivial, run.n_fields, run.dim
-            scale = inv[fa:fb].repeat_interleave(d)
-            if run.kind == "scaled":
-                shift = torch.zeros_like(scale)
-            else:
-                basis = self._run_basis(run, inv)
-                # the block of B_i for each field of the run: no product across fields, so a NaN mean
-                # of one field stays in that field
-                shift = -scale * (mean[ta:tb].to(inv.dtype).view(m, -1) @ basis.T).reshape(-1)
-                if self.bias is not None:
-                    shift = shift + (self.bias[ta:tb].to(inv.dtype).view(m, -1) @ basis.T).reshape(-1)
-            scales.append(scale)
-            shifts.append(shift)
-        return torch.cat(scales), torch.cat(shifts)
-
-    def _run_basis(self, run: _Run, like: torch.Tensor) -> torch.Tensor:
-        if run.kind == "general":
-            return getattr(self, f"basis_{run.index}").to(like.dtype)
-        return like.new_full((run.dim, 1), run.dim**-0.5)
+        return self._coefficients(mean, var, self.weight, self.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
@@ -255,95 +246,57 @@ class FieldBatchNorm(EquivariantModule):
                 x.new_zeros(self.trivial_dim), x.new_ones(len(self.in_type))
             )
             return x * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1)
-        if use_batch:
-            for run in self.runs:
-                if run.kind != "scaled" and n * h * w * run.dim <= run.per_field_trivial:
-                    raise ValueError(
-                        f"FieldBatchNorm needs more than one value per trivial component in training "
-                        f"(a field of dimension {run.dim}), got input shape {tuple(x.shape)}"
-                    )
+        if use_batch and n * h * w < self.min_pixels:
+            raise ValueError(
+                f"FieldBatchNorm needs more than one value per trivial component in training, got input "
+                f"shape {tuple(x.shape)}"
+            )
         momentum = 0.0
         update = self.training and self.track_running_stats
         if update:
             self.num_batches_tracked.add_(1)
             momentum = 1.0 / float(self.num_batches_tracked) if self.momentum is None else self.momentum
-        # new running statistics are written once all runs are computed: F.batch_norm saves its running
-        # statistics for backward, and an in-place write to another slice of the same buffer would bump
-        # the version counter they share
-        writes: list[tuple[torch.Tensor, torch.Tensor, float]] = []
-        outs = [self._forward_run(run, x, use_batch, update, momentum, writes) for run in self.runs]
-        with torch.no_grad():
-            for target, value, factor in writes:
-                target.copy_(value if factor == 1 else value * factor)
-        return outs[0] if len(outs) == 1 else torch.cat(outs, 1)
+        if self.field_dim is not None:
+            return self._batch_norm_view(x, use_batch, update, momentum)
+        if not use_batch:
+            scale, shift = self.affine_coefficients()
+            return torch.addcmul(shift.view(1, -1, 1, 1), x, scale.view(1, -1, 1, 1))
+        y, mean, var = _FieldNormalize.apply(x, self.weight, self.bias, self)
+        if update:
+            with torch.no_grad():
+                count = n * h * w * self.field_dims.to(var.dtype)
+                unbiased = var * count / (count - self.field_trivial.to(var.dtype))
+                self.running_mean.lerp_(mean.to(self.running_mean.dtype), momentum)
+                self.running_var.lerp_(unbiased.to(self.running_var.dtype), momentum)
+        return y
 
-    def _forward_run(
-        self,
-        run: _Run,
-        x: torch.Tensor,
-        use_batch: bool,
-        update: bool,
-        momentum: float,
-        writes: list[tuple[torch.Tensor, torch.Tensor, float]],
+    def _batch_norm_view(
+        self, x: torch.Tensor, use_batch: bool, update: bool, momentum: float
     ) -> torch.Tensor:
-        n, _, h, w = x.shape
-        (a, b), m, d = run.channels, run.n_fields, run.dim
-        weight, bias, mean, var = self._slices(run)
-        xr = x if (a, b) == (0, x.shape[1]) else x[:, a:b]
-        if run.kind == "centred":
-            # batch_norm's per-channel mean is the field's channel mean, mu / sqrt(d) in the trivial
-            # basis; its unbiased factor counts n * d values, the d channels sharing one mean
-            root = d**0.5
-            run_mean = mean if mean is None or d == 1 else mean / root
-            run_var = var
-            if update and len(self.runs) > 1:
-                run_mean, run_var = run_mean.clone() if d == 1 else run_mean, var.clone()
-                writes.append((var, run_var, 1.0))
-            if update and (d > 1 or len(self.runs) > 1):
-                writes.append((mean, run_mean, root))
-            y = F.batch_norm(
-                xr.reshape(n, m, d * h, w),
-                run_mean,
-                run_var,
-                weight,
-                bias if bias is None or d == 1 else bias / root,
-                use_batch,
-                momentum,
-                self.eps,
-            )
-            return y.reshape(n, b - a, h, w)
-        if run.kind == "scaled":
-            v = xr.reshape(n, m, d * h * w)
-            if use_batch:
-                y, q = _ScaleByMeanSquare.apply(v, weight, self.eps)
-                if update:
-                    writes.append((var, torch.lerp(var, q.detach().to(var.dtype), momentum), 1.0))
-            else:
-                scale = torch.rsqrt(var + self.eps)
-                y = v * (scale if weight is None else scale * weight)[:, None]
-            return y.view(n, b - a, h, w)
-        basis = self._run_basis(run, x)
-        t = run.per_field_trivial
-        v = xr.reshape(n, m, d, h * w)
-        if use_batch:
-            mu = v.mean((0, 3)) @ basis
-            centred = v - (mu @ basis.T)[None, :, :, None]
-            batch_var = centred.pow(2).mean((0, 2, 3))
-            if update:
-                count = n * h * w * d
-                unbiased = batch_var.detach() * (count / (count - t))
-                writes.append((mean, torch.lerp(mean, mu.detach().reshape(-1).to(mean.dtype), momentum), 1.0))
-                writes.append((var, torch.lerp(var, unbiased.to(var.dtype), momentum), 1.0))
-        else:
-            mu, batch_var = mean.view(m, t), var
-            centred = v - (mu @ basis.T)[None, :, :, None]
-        scale = torch.rsqrt(batch_var + self.eps)
-        if weight is not None:
-            scale = scale * weight
-        y = centred * scale[None, :, None, None]
-        if bias is not None:
-            y = y + (bias.view(m, t) @ basis.T)[None, :, :, None]
-        return y.reshape(n, b - a, h, w)
+        """Permutation fields of one dimension ``d``: ``F.batch_norm`` on ``(N, F, d H, W)`` (its unbiased
+        factor counts the ``n d`` values that share each mean, as the definition above)."""
+        n, c, h, w = x.shape
+        d = self.field_dim
+        root = d**0.5
+        mean, bias = self.running_mean, self.bias
+        if d > 1:
+            # batch_norm's channel mean is mu / sqrt(d) in the normalised trivial basis
+            mean = None if mean is None else mean / root
+            bias = None if bias is None else bias / root
+        y = F.batch_norm(
+            x.reshape(n, c // d, d * h, w),
+            mean,
+            self.running_var,
+            self.weight,
+            bias,
+            use_batch,
+            momentum,
+            self.eps,
+        )
+        if update and d > 1:
+            with torch.no_grad():
+                self.running_mean.copy_(mean * root)
+        return y.reshape(n, c, h, w)
 
     def export(self) -> nn.Module:
         """The inference-mode map as a depthwise ``1 x 1`` ``nn.Conv2d`` (weight = scale, bias = shift)."""
