@@ -143,3 +143,12 @@ def test_dense_matrices_are_budgeted():
     ):
         rep(g)
     assert rep(g).shape == (64, 64, 64)
+
+
+def test_docstring_examples():
+    import doctest
+
+    import groupconv._memory
+
+    result = doctest.testmod(groupconv._memory, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
