@@ -3,8 +3,9 @@
 Enable it in a ``conftest.py`` with ``pytest_plugins = ["groupconv.pytest_plugin"]``.
 
 - ``float_dtype``: runs the test twice, with ``torch.float32`` and ``torch.float64``.
-- ``equivariance_tolerance``: ``(atol, rtol)`` matching ``float_dtype`` (``(1e-10, 1e-10)`` in float64,
-  ``(1e-5, 1e-5)`` in float32, the levels groupconv holds its own layers to).
+- ``equivariance_tolerance``: ``(atol, rtol)`` matching ``float_dtype``
+  (:func:`groupconv.verify.default_tolerances`: ``(1e-12, 1e-10)`` in float64, ``(1e-7, 1e-5)`` in
+  float32, the levels groupconv holds its own layers to and the checker's defaults).
 - ``device``: ``"cpu"``, plus ``"cuda"`` when available.
 """
 
@@ -21,7 +22,9 @@ def float_dtype(request) -> torch.dtype:
 
 @pytest.fixture
 def equivariance_tolerance(float_dtype) -> tuple[float, float]:
-    return (1e-10, 1e-10) if float_dtype == torch.float64 else (1e-5, 1e-5)
+    from .verify.equivariance import default_tolerances
+
+    return default_tolerances(float_dtype)
 
 
 @pytest.fixture(params=["cpu"] + (["cuda"] if torch.cuda.is_available() else []))

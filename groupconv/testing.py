@@ -1,7 +1,9 @@
 """Assertion helpers for users' own test suites.
 
-They test a model the way groupconv tests itself: every element of a finite group, at least 20
-Haar-sampled elements of a continuous one (plus the identity), all computed in float64.
+They test a model the way groupconv tests itself: every element of a finite group; for a continuous
+group its grid symmetries and at least 20 Haar-sampled elements. Tolerances follow the dtype of the
+check (:func:`groupconv.verify.default_tolerances`), the same defaults as
+:func:`groupconv.verify.check_equivariance` and ``groupconv verify``.
 
 Example
 -------
@@ -58,12 +60,11 @@ class EquivarianceResult:
 def test_elements(
     group: Group, n_samples: int = 20, generator: torch.Generator | None = None
 ) -> torch.Tensor:
-    """Every element of a finite group; the identity and ``n_samples`` Haar samples of a continuous one."""
-    if group.is_finite:
-        return group.elements()
-    gen = generator if generator is not None else torch.Generator().manual_seed(0)
-    sample = group.sample(n_samples, generator=gen)
-    return torch.cat([group.identity((1,), dtype=sample.dtype), sample], 0)
+    """The elements :func:`groupconv.verify.choose_elements` picks for ``group``, stacked: every element
+    of a finite group; the grid symmetries and ``n_samples`` Haar samples of a continuous one."""
+    from .verify.equivariance import elements_to_try
+
+    return torch.stack([torch.as_tensor(g) for g in elements_to_try(group, n_samples, generator)])
 
 
 test_elements.__test__ = False  # not a pytest test
@@ -117,11 +118,11 @@ def assert_equivariant(
     in_rep: Representation | None = None,
     out_rep: Representation | None = None,
     x: torch.Tensor | None = None,
-    atol: float = 1e-10,
-    rtol: float = 1e-10,
+    atol: float | None = None,
+    rtol: float | None = None,
     **kwargs,
 ):
-    """Assert equivariance, in float64.
+    """Assert equivariance.
 
     Two forms:
 
@@ -131,10 +132,12 @@ def assert_equivariant(
       :func:`equivariance_errors`.
     - ``assert_equivariant(module, x, ...)``: every typed layer of the ``nn.Module`` (and the module
       itself when typed) is checked on the input ``x`` with :func:`groupconv.verify.check_equivariance`
-      (keyword arguments go there); returns the report.
+      (keyword arguments go there, e.g. ``dtype``, ``untyped="fail"``), in its exact and approximate
+      tiers; returns the report.
 
-    Passes when every error is below ``atol + rtol * max|output|``; otherwise raises ``AssertionError``
-    naming the layer and the worst element.
+    ``atol`` / ``rtol``: ``None`` takes :func:`groupconv.verify.default_tolerances` of the check's dtype
+    (float64 for the first form). Passes when every error is within its tolerance; otherwise raises
+    ``AssertionError`` naming the layer, the tier and the worst element.
     """
     if isinstance(group, torch.Tensor):
         from .verify.equivariance import check_equivariance
@@ -142,13 +145,19 @@ def assert_equivariant(
         report = check_equivariance(fn, group, atol=atol, rtol=rtol, **kwargs)
         if not report.passed:
             bad = report.first_failure()
+            if bad.tier == "not checked":
+                raise AssertionError(f"layer {bad.layer!r} ({bad.kind}) {bad.reason}\n{report.to_text()}")
             raise AssertionError(
-                f"layer {bad.layer!r} ({bad.kind}) is not equivariant under {bad.group}: max abs error "
-                f"{bad.max_abs_error:.3e} (rel {bad.max_rel_error:.3e}), {bad.note}\n{report.to_text()}"
+                f"layer {bad.layer!r} ({bad.kind}) is not equivariant under {bad.group} ({bad.tier} tier): "
+                f"max rel error {bad.max_rel_error:.3e} > tolerance {bad.tolerance:.3e} ({bad.reason}), "
+                f"{bad.note}\n{report.to_text()}"
             )
         return report
     if group is None or in_rep is None or out_rep is None:
         raise TypeError("assert_equivariant(fn, group, in_rep, out_rep) or assert_equivariant(module, x)")
+    from .verify.equivariance import _resolve_tolerances
+
+    atol, rtol = _resolve_tolerances(torch.float64, atol, rtol)
     g, err, scale = equivariance_errors(fn, group, in_rep, out_rep, x, **kwargs)
     i = int(torch.argmax(err))
     result = EquivarianceResult(

@@ -23,10 +23,11 @@ def test_equivariant_maps_pass():
     assert_equivariant(conv, G, rho, rho)
 
 
-def test_continuous_group_uses_samples_and_identity():
+def test_continuous_group_uses_grid_symmetries_and_samples():
     G = SO2()
     g = test_elements(G, 20)
-    assert g.shape == (21,) and float(g[0]) == 0.0
+    # the four rotations by multiples of 90 degrees, then the Haar samples (the checker's own choice)
+    assert g.shape == (24,) and float(g[0]) == 0.0 and float(g[1]) == pytest.approx(torch.pi / 2)
     # the norm is invariant, the Clebsch-Gordan projection is equivariant
     rho = irrep(G, 1)
     assert_equivariant(lambda x: x.norm(dim=-1, keepdim=True), G, rho, trivial(G))

@@ -20,7 +20,7 @@ def _pytest_file_block() -> str:
 def test_the_documented_test_file_passes_and_catches_a_planted_layer():
     ns: dict = {"__name__": "test_my_model"}
     exec(compile(_pytest_file_block(), "docs/testing.md", "exec"), ns)
-    for dtype, tol in ((torch.float64, (1e-10, 1e-10)), (torch.float32, (1e-5, 1e-5))):
+    for dtype, tol in ((torch.float64, (1e-12, 1e-10)), (torch.float32, (1e-7, 1e-5))):
         ns["test_equivariant"](dtype, tol, "cpu")
     ns["test_energy"]()
     ns["test_certified"]()
@@ -35,5 +35,7 @@ def test_the_documented_test_file_passes_and_catches_a_planted_layer():
 
     build = ns["build_model"]
     ns["build_model"] = lambda: build().append(Planted(build()[2].out_type))
-    with pytest.raises(AssertionError, match=r"layer '3' \(Planted\) is not equivariant under D4"):
-        ns["test_equivariant"](torch.float64, (1e-10, 1e-10), "cpu")
+    with pytest.raises(
+        AssertionError, match=r"layer '3' \(Planted\) is not equivariant under D4 \(exact tier\)"
+    ):
+        ns["test_equivariant"](torch.float64, (1e-12, 1e-10), "cpu")

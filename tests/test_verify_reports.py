@@ -65,20 +65,25 @@ def test_rows_agree_with_direct_computation():
     torch.manual_seed(0)
     x = torch.randn(3, 16, 6, 6, dtype=torch.float64)
     net = _net()
-    report = check_equivariance(net, x)
+    with pytest.warns(UserWarning, match="layer '1' \\(ReLU\\) has no in_type/out_type"):
+        report = check_equivariance(net, x)
     # layer 2 sees relu(0.5 x); its error is max_g |L(g.u) - g.L(u)| computed by hand
     u = torch.relu(0.5 * x)
     layer = net[2]
     direct = max(
         float((layer(REG.transform(u, g)) - REG.transform(layer(u), g)).abs().max()) for g in range(8)
     )
-    assert [r.layer for r in report.rows] == ["0", "2", "3"]  # the untyped ReLU is not checked
-    row = report.rows[1]
+    # the untyped ReLU is a row that says it was not checked
+    assert [r.layer for r in report.rows] == ["0", "1", "2", "3"]
+    assert report.rows[1].tier == "not checked" and report.rows[1].passed is None
+    assert "no type" in report.rows[1].reason
+    row = report.rows[2]
     assert row.layer == "2" and row.kind == "Weighted" and row.group == "D4"
     assert row.in_type == repr(REG) and row.out_type == repr(REG) and row.elements_tried == 8
     assert row.max_abs_error == pytest.approx(direct, rel=1e-12)
     assert row.max_rel_error == pytest.approx(direct / float(layer(u).abs().max()), rel=1e-12)
-    assert [r.passed for r in report.rows] == [True, False, True]
+    assert row.tier == "exact" and row.tolerance == pytest.approx(1e-12 / float(layer(u).abs().max()) + 1e-10)
+    assert [r.passed for r in report.rows] == [True, None, False, True]
 
     energy = check_energy(net, x)
     by_name = {r.layer: r for r in energy.rows}
@@ -112,7 +117,7 @@ def test_text_markdown_and_terminal_rendering():
     md = report.to_markdown()
     assert md.startswith("## verification: FAIL") and md.count("### ") == 3
     table = md.split("### equivariance")[1].split("\n\n")[1].splitlines()
-    assert len(table) == 2 + 3 and len({line.count("|") for line in table}) == 1
+    assert len(table) == 2 + 4 and len({line.count("|") for line in table}) == 1
     buf = io.StringIO()
     report.show(file=buf, use_rich=False)
     assert buf.getvalue().startswith("model: Sequential") and "verification: FAIL" in buf.getvalue()

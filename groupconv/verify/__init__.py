@@ -1,6 +1,8 @@
 """Per-layer equivariance and energy checks, exact certificates, and their reports.
 
-- :func:`check_equivariance` -- one row per typed layer: ``max_g |L(g . u) - g . L(u)|``.
+- :func:`check_equivariance` -- rows per typed layer and tier (exact / approximate):
+  ``max_g |L(g . u) - g . L(u)|`` against a tolerance that follows the dtype, calibrated for
+  interpolated elements.
 - :func:`check_energy` -- one row per layer with known frame bounds, and the scattering energy identity.
 - :func:`certify` -- exact (sympy) certificates: proved, not applicable or failed, with the reason.
 - :func:`verify_model` -- the three at once, as a :class:`VerificationReport`.
@@ -20,11 +22,26 @@ from .certify import (
 )
 from .combined import verify_model
 from .energy import check_energy, conv2d_frame_bounds, layer_frame_bounds, register_frame_bounds
-from .equivariance import Action, act, check_equivariance, cube_rotations, elements_to_try, typed_layers
+from .equivariance import (
+    Action,
+    act,
+    band_limit,
+    check_equivariance,
+    choose_elements,
+    cube_rotations,
+    default_tolerances,
+    elements_to_try,
+    is_exact,
+    typed_layers,
+)
 from .report import CertificateRow, EnergyRow, EquivarianceRow, Report, VerificationReport
 
 __all__ = [
     "check_equivariance",
+    "default_tolerances",
+    "choose_elements",
+    "is_exact",
+    "band_limit",
     "check_energy",
     "certify",
     "verify_model",

@@ -21,8 +21,8 @@ def verify_model(
     types: dict[str, tuple[Any, Any]] | None = None,
     elements: list | None = None,
     n_samples: int = 20,
-    atol: float = 1e-10,
-    rtol: float = 1e-8,
+    atol: float | None = None,
+    rtol: float | None = None,
     energy_rtol: float = 1e-6,
     dtype: torch.dtype = torch.float64,
     equivariance: bool = True,
@@ -41,8 +41,8 @@ def verify_model(
 
     Parameters
     ----------
-    types, elements, n_samples:
-        As in :func:`~groupconv.verify.check_equivariance`.
+    types, elements, n_samples, atol, rtol:
+        As in :func:`~groupconv.verify.check_equivariance` (``None``: the defaults of ``dtype``).
     equivariance, energy, certificates:
         Which checks to run.
 

@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import copy
 import itertools
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from .._progress import progress as _progress
-from ..groups.actions import acts_on_grid, transform_grid
+from ..groups.actions import acts_on_grid, grid_action_matrix, transform_grid
 from ..groups.base import Group
 from ..groups.planar import O2, SO2
 from ..groups.spatial import O3, SO3
@@ -31,29 +33,55 @@ from ..nn.field_type import FieldType
 from ..reps.representation import Representation
 from .report import EquivarianceRow, Report
 
-__all__ = ["check_equivariance", "Action", "act", "typed_layers", "elements_to_try", "cube_rotations"]
+__all__ = [
+    "check_equivariance",
+    "default_tolerances",
+    "choose_elements",
+    "is_exact",
+    "band_limit",
+    "Action",
+    "act",
+    "typed_layers",
+    "elements_to_try",
+    "cube_rotations",
+]
 
 
 class Action:
     """A group action on plain tensors, to type a layer that has no FieldType: ``Action(group, fn)``
     with ``fn(x, g) = g . x``.
 
+    ``exact`` says which elements act without interpolation (see :func:`is_exact`): ``True`` (the
+    default, every element is checked at the dtype's tight tolerance), ``False``, or a callable
+    ``exact(g) -> bool``.
+
     Example: images ``(..., H, W)`` under ``C_4`` rotate with
     ``Action(Cyclic(4), lambda x, g: transform_grid(x, Cyclic(4), g), "C4 on images")``.
     """
 
     def __init__(
-        self, group: Group, fn: Callable[[torch.Tensor, Any], torch.Tensor], name: str | None = None
+        self,
+        group: Group,
+        fn: Callable[[torch.Tensor, Any], torch.Tensor],
+        name: str | None = None,
+        exact: bool | Callable[[Any], bool] = True,
     ):
         if not isinstance(group, Group):
             raise TypeError(f"Action needs a groupconv Group, got {type(group).__name__}")
         if not callable(fn):
             raise TypeError(f"Action needs a callable fn(x, g), got {type(fn).__name__}")
-        self.group, self.fn = group, fn
+        if not (isinstance(exact, bool) or callable(exact)):
+            raise TypeError(
+                f"Action's exact must be a bool or a callable g -> bool, got {type(exact).__name__}"
+            )
+        self.group, self.fn, self._exact = group, fn, exact
         self.name = name or f"{group} action"
 
     def transform(self, x: torch.Tensor, g: Any) -> torch.Tensor:
         return self.fn(x, g)
+
+    def is_exact(self, g: Any) -> bool:
+        return self._exact if isinstance(self._exact, bool) else bool(self._exact(g))
 
     def __repr__(self) -> str:
         return self.name
@@ -145,34 +173,214 @@ def cube_rotations(inversion: bool = False) -> torch.Tensor:
     return torch.cat([rot, -rot]) if inversion else rot
 
 
-def elements_to_try(group: Group, n_samples: int = 20, generator: torch.Generator | None = None) -> list:
-    """The group elements an equivariance check uses.
+# -- tolerances -------------------------------------------------------------------------------------------
+#: ``(atol, rtol)`` of the exact tier per dtype: a few hundred times the unit roundoff, enough for the
+#: rounding of deep sums of products, far below any error a wrong layer makes.
+_TOLERANCES = {
+    torch.float64: (1e-12, 1e-10),
+    torch.float32: (1e-7, 1e-5),
+    torch.float16: (1e-4, 1e-2),
+    torch.bfloat16: (1e-3, 5e-2),
+}
 
-    Every element of a finite group. For a continuous group, the exact symmetries of the sampling grid
-    it contains, then ``n_samples`` Haar samples: the rotations by multiples of 90 degrees for SO(2)
-    (with the reflections for O(2)), the 24 rotations of the cube for SO(3) (with the inversion, 48
-    elements, for O(3)), the identity for other groups.
+#: The approximate tier allows this many times the action's own interpolation error (see
+#: :func:`check_equivariance`).
+CALIBRATION_FACTOR = 4.0
+
+#: An approximate-tier row whose calibrated relative tolerance exceeds this cannot tell a wrong layer
+#: from interpolation (a grid of a few pixels): it passes with ``passed = None`` and says so.
+INCONCLUSIVE_TOLERANCE = 0.5
+
+
+def default_tolerances(dtype: torch.dtype) -> tuple[float, float]:
+    """``(atol, rtol)`` of the exact tier for a check computed in ``dtype``: a row passes when its error
+    is at most ``atol + rtol * max|L(u)|``.
+
+    ==============  ========  ========
+    dtype           atol      rtol
+    ==============  ========  ========
+    float64         1e-12     1e-10
+    float32         1e-7      1e-5
+    float16         1e-4      1e-2
+    bfloat16        1e-3      5e-2
+    ==============  ========  ========
+
+    :func:`check_equivariance`, :func:`groupconv.testing.assert_equivariant` and ``groupconv verify``
+    all take their defaults from here.
     """
-    if group.is_finite:
-        return [int(g) for g in group.elements()]
-    if not isinstance(n_samples, int) or n_samples < 0:
-        raise ValueError(f"n_samples must be a non-negative int, got {n_samples!r}")
-    gen = generator if generator is not None else torch.Generator().manual_seed(0)
+    if dtype not in _TOLERANCES:
+        raise ValueError(
+            f"equivariance checks run in float64, float32, float16 or bfloat16, got dtype {dtype}"
+        )
+    return _TOLERANCES[dtype]
+
+
+def _resolve_tolerances(dtype: torch.dtype, atol: float | None, rtol: float | None) -> tuple[float, float]:
+    d_atol, d_rtol = default_tolerances(dtype)
+    for value, what in ((atol, "atol"), (rtol, "rtol")):
+        if value is not None and (not isinstance(value, (int, float)) or not value >= 0):
+            raise ValueError(
+                f"{what} must be a non-negative number or None (the dtype's default), got {value!r}"
+            )
+    return (d_atol if atol is None else float(atol)), (d_rtol if rtol is None else float(rtol))
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).replace("torch.", "")
+
+
+# -- which elements, and which of them act exactly -----------------------------------------------------------
+def _grid_symmetries(group: Group) -> list:
+    """The elements of a continuous group that map a square pixel grid (or a cube voxel grid) onto
+    itself: the rotations by multiples of 90 degrees (and the reflections for O(2)), the 24 rotations
+    of the cube for SO(3) (48 with the inversion for O(3)); the identity for other groups."""
     if isinstance(group, SO2):
-        grid = [torch.tensor(k * torch.pi / 2, dtype=torch.float64) for k in range(4)]
-    elif isinstance(group, O2):
-        grid = [
+        return [torch.tensor(k * torch.pi / 2, dtype=torch.float64) for k in range(4)]
+    if isinstance(group, O2):
+        return [
             O2.make(torch.tensor(k * torch.pi / 2, dtype=torch.float64), s) for s in (0, 1) for k in range(4)
         ]
-    elif isinstance(group, SO3):
-        grid = list(cube_rotations().unbind(0))
-    elif isinstance(group, O3):
-        grid = list(cube_rotations(inversion=True).unbind(0))
-    else:
-        grid = [group.identity()]
-    if n_samples == 0:
-        return grid
-    return grid + list(group.sample(n_samples, generator=gen).unbind(0))
+    if isinstance(group, SO3):
+        return list(cube_rotations().unbind(0))
+    if isinstance(group, O3):
+        return list(cube_rotations(inversion=True).unbind(0))
+    return [group.identity()]
+
+
+def _plane_exact(ftype: FieldType, g: Any, shape: tuple[int, int] | None) -> bool:
+    """True when ``g`` maps every pixel centre of an ``H x W`` grid onto a pixel centre of the grid (a
+    permutation of the pixels): the action is then an index permutation times ``rho(g)``, exact."""
+    group = ftype.group
+    if acts_on_grid(group):
+        # C1, C2, C4, D1, D2, D4: exact on any grid where they are defined (90 degrees needs a square)
+        if shape is None or shape[0] == shape[1]:
+            return True
+        m = grid_action_matrix(group, int(g))
+        return m[0, 1] == 0 and m[1, 0] == 0
+    try:
+        m = group.action_matrix(torch.as_tensor(g) if group.is_finite else g, dtype=torch.float64)
+    except NotImplementedError:
+        return True
+    if shape is not None and shape[0] * shape[1] == 1:
+        return True  # the single pixel sits at the centre of every rotation
+    if not bool(torch.allclose(m, m.round(), atol=1e-9)):
+        return False
+    if shape is None:
+        return True
+    return shape[0] == shape[1] or bool(m[0, 1].abs() < 0.5)
+
+
+def is_exact(type_obj: Any, g: Any, shape: tuple[int, ...] | None = None) -> bool:
+    """Whether the action of ``g`` on features of type ``type_obj`` is exact (no interpolation), so that
+    an equivariant layer's error under it is rounding only.
+
+    The protocol: a type object may define ``is_exact(g) -> bool``; it is asked first. Otherwise
+
+    - a :class:`~groupconv.nn.FieldType` (fields on a pixel grid): exact iff ``g`` maps the pixel
+      centres of the grid (spatial ``shape`` ``(H, W)`` when given) onto pixel centres -- the rotations
+      by multiples of 90 degrees and the axis reflections, every element on a ``1 x 1`` grid;
+    - a :class:`~groupconv.reps.Representation` (vectors) and any other type: exact.
+    """
+    own = getattr(type_obj, "is_exact", None)
+    if callable(own):
+        return bool(own(g))
+    if isinstance(type_obj, FieldType):
+        return _plane_exact(type_obj, g, None if shape is None else tuple(shape[-2:]))
+    return True
+
+
+def choose_elements(
+    type_obj: Any,
+    n_samples: int = 20,
+    generator: torch.Generator | None = None,
+    elements: list | None = None,
+    shape: tuple[int, ...] | None = None,
+) -> list[tuple[Any, bool]]:
+    """The group elements an equivariance check tries on features of type ``type_obj`` (a type object,
+    or a bare :class:`~groupconv.groups.Group`), each with whether it acts exactly (:func:`is_exact`).
+
+    The elements are ``elements`` when given; otherwise every element of a finite group, and for a
+    continuous group the exact symmetries of the type's grid followed by ``n_samples`` Haar samples.
+    The exact symmetries come from the type's ``exact_elements()`` method when it has one (the
+    protocol), else from the group: the rotations by multiples of 90 degrees for SO(2) (with the
+    reflections for O(2)), the 24 rotations of the cube for SO(3) (48 with the inversion for O(3)),
+    the identity for other groups.
+    """
+    group = type_obj if isinstance(type_obj, Group) else getattr(type_obj, "group", None)
+    if elements is None:
+        if group is None:
+            raise ValueError(f"the type {type_obj!r} names no group: pass elements=[...]")
+        if group.is_finite:
+            elements = [int(g) for g in group.elements()]
+        else:
+            if not isinstance(n_samples, int) or isinstance(n_samples, bool) or n_samples < 0:
+                raise ValueError(f"n_samples must be a non-negative int, got {n_samples!r}")
+            own = getattr(type_obj, "exact_elements", None)
+            elements = list(own()) if callable(own) else _grid_symmetries(group)
+            if n_samples:
+                gen = generator if generator is not None else torch.Generator().manual_seed(0)
+                elements += list(group.sample(n_samples, generator=gen).unbind(0))
+    if isinstance(type_obj, Group):
+        return [(g, True) for g in elements]
+    return [(g, is_exact(type_obj, g, shape)) for g in elements]
+
+
+def elements_to_try(group: Group, n_samples: int = 20, generator: torch.Generator | None = None) -> list:
+    """The elements :func:`choose_elements` picks for ``group``, without their classification: every
+    element of a finite group; for a continuous group its grid symmetries, then ``n_samples`` Haar
+    samples."""
+    return [g for g, _ in choose_elements(group, n_samples, generator)]
+
+
+# -- band-limiting for the approximate tier --------------------------------------------------------------
+#: Standard deviation (pixels) of the Gaussian low-pass applied before an off-grid rotation is tested.
+BAND_LIMIT_SIGMA = 2.0
+
+
+def _band_limit_plane(x: torch.Tensor, sigma: float = BAND_LIMIT_SIGMA) -> torch.Tensor:
+    """``x`` (``(..., H, W)``) restricted to a disc about the grid centre, ``3 sigma`` inside the disc
+    inscribed in the grid, then blurred by a Gaussian of standard deviation ``sigma`` pixels: a
+    band-limited image that stays (up to its Gaussian tail) inside the grid under every rotation. On grids
+    too small for that margin ``sigma`` shrinks (to at least one pixel). Both steps act on every channel
+    alike and are isotropic, so they commute with the action of ``O(2)`` on fields of any type."""
+    h, w = x.shape[-2:]
+    inscribed = (min(h, w) - 1) / 2
+    sigma = max(1.0, min(sigma, (inscribed - 1) / 3))
+    i = torch.arange(h, dtype=x.dtype, device=x.device) - (h - 1) / 2
+    j = torch.arange(w, dtype=x.dtype, device=x.device) - (w - 1) / 2
+    radius = max(inscribed - 3 * sigma, 0.0)
+    disc = ((i[:, None] ** 2 + j[None, :] ** 2) <= radius**2).to(x.dtype)
+    half = int(4 * sigma)
+    t = torch.arange(-half, half + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-(t**2) / (2 * sigma**2))
+    k = k / k.sum()
+    flat = (x * disc).reshape(-1, 1, h, w)
+    flat = F.conv2d(flat, k.view(1, 1, 1, -1), padding=(0, half))
+    flat = F.conv2d(flat, k.view(1, 1, -1, 1), padding=(half, 0))
+    return flat.reshape(x.shape)
+
+
+def band_limit(type_obj: Any, x: torch.Tensor) -> torch.Tensor:
+    """A band-limited version of the feature ``x`` of type ``type_obj``, on which interpolated actions
+    are accurate: the approximate tier of :func:`check_equivariance` tests off-grid elements on it.
+
+    The protocol: a type object may define ``band_limit(x) -> Tensor`` (a feature of the same type and
+    shape); it is asked first. A :class:`~groupconv.nn.FieldType` keeps the disc inscribed in the grid
+    and blurs it with a Gaussian of ``BAND_LIMIT_SIGMA`` pixels; other types return ``x`` unchanged.
+    Equivariance must hold for every input, so testing a layer on a band-limited input is legitimate.
+    """
+    own = getattr(type_obj, "band_limit", None)
+    if callable(own):
+        return own(x)
+    if isinstance(type_obj, FieldType):
+        return _band_limit_plane(x)
+    return x
+
+
+def _inverse(group: Group, g: Any) -> Any:
+    if group.is_finite:
+        return int(group.inverse(torch.as_tensor(int(g))))
+    return group.inverse(g)
 
 
 def _to_device(g: Any, device: torch.device) -> Any:
@@ -182,7 +390,7 @@ def _to_device(g: Any, device: torch.device) -> Any:
 
 def _element_label(g: Any) -> Any:
     if isinstance(g, torch.Tensor):
-        return g.tolist()
+        return [round(v, 6) for v in g.flatten().tolist()] if g.dim() else round(float(g), 6)
     return g
 
 
@@ -203,20 +411,145 @@ def _model_device(caller: str, model: Any, x: Any) -> torch.device:
     return device
 
 
+def _untyped_leaves(model: nn.Module, covered: list[str], types: dict) -> list[tuple[str, nn.Module]]:
+    """The leaf modules (no children) that no typed layer, and no entry of ``types``, contains."""
+    out = []
+    for name, module in model.named_modules():
+        if name == "" or next(module.children(), None) is not None or name in types:
+            continue
+        if any(c == name or name.startswith(c + ".") for c in covered if c):
+            continue
+        out.append((name, module))
+    return out
+
+
+class _Plan:
+    """One layer to check: its module, types, captured input and the elements of each tier."""
+
+    def __init__(self, name, module, tin, tout, group, u, exact, approx):
+        self.name, self.module, self.tin, self.tout, self.group = name, module, tin, tout, group
+        self.u, self.exact, self.approx = u, exact, approx
+
+
+def _run_batched(module, inputs: list[torch.Tensor], per: int) -> list[torch.Tensor]:
+    """``module`` on each input, ``per`` inputs concatenated along the batch axis per call."""
+    out: list[torch.Tensor] = []
+    for k in range(0, len(inputs), per):
+        chunk = inputs[k : k + per]
+        out += list(module(torch.cat(chunk)).split(chunk[0].shape[0]))
+    return out
+
+
+def _exact_tier(p: _Plan, per: int, atol: float, rtol: float, dtype: torch.dtype) -> EquivarianceRow:
+    y = p.module(p.u)
+    scale = float(y.abs().max()) if y.numel() else 0.0
+    moved = _run_batched(p.module, [act(p.tin, p.u, g) for g in p.exact], per)
+    errs = [
+        float((out - act(p.tout, y, g)).abs().max()) if out.numel() else 0.0 for g, out in zip(p.exact, moved)
+    ]
+    k = max(range(len(errs)), key=errs.__getitem__)
+    allowed = atol + rtol * scale
+    passed = errs[k] <= allowed
+    return _row(
+        p,
+        "exact",
+        errs[k],
+        scale,
+        allowed,
+        len(errs),
+        passed,
+        f"{_dtype_name(dtype)} floor: atol {atol:g} + rtol {rtol:g}",
+        "" if passed else f"worst element {_element_label(p.exact[k])}",
+    )
+
+
+def _approximate_tier(p: _Plan, per: int, atol: float, rtol: float, dtype: torch.dtype) -> EquivarianceRow:
+    ub = band_limit(p.tin, p.u)
+    y = p.module(ub)
+    scale = float(y.abs().max()) if y.numel() else 0.0
+    moved_in = [act(p.tin, ub, g) for g in p.approx]
+    inverses = [_to_device(_inverse(p.group, g), ub.device) for g in p.approx]
+    outs = _run_batched(p.module, moved_in, per)
+    # the action's own error, on this very input and output: the round trip g^-1 . (g . v) - v of the
+    # output, and that of the input carried through the layer
+    backs = _run_batched(p.module, [act(p.tin, v, gi) for v, gi in zip(moved_in, inverses)], per)
+    errs, cals = [], []
+    for g, gi, out, back in zip(p.approx, inverses, outs, backs):
+        if out.numel() == 0:
+            errs.append(0.0)
+            cals.append(0.0)
+            continue
+        errs.append(float((out - act(p.tout, y, g)).abs().max()))
+        round_trip_out = float((act(p.tout, act(p.tout, y, g), gi) - y).abs().max())
+        cals.append(float((back - y).abs().max()) + round_trip_out)
+    k = max(range(len(errs)), key=errs.__getitem__)
+    cal = max(cals)
+    allowed = atol + rtol * scale + CALIBRATION_FACTOR * cal
+    rel_cal = cal / scale if scale > 0 else cal
+    reason = (
+        f"calibrated: {CALIBRATION_FACTOR:g} x the action's own error {rel_cal:.1e} "
+        f"(round trips of the band-limited input and output) + {_dtype_name(dtype)} floor"
+    )
+    if errs[k] > allowed:
+        passed, note = False, f"worst element {_element_label(p.approx[k])}"
+    elif allowed > INCONCLUSIVE_TOLERANCE * scale:
+        # the interpolation alone is as large as the output: no error could be told from it
+        passed, note = None, "inconclusive: the action's own error on this grid is too large"
+    else:
+        passed, note = True, ""
+    return _row(p, "approximate", errs[k], scale, allowed, len(errs), passed, reason, note)
+
+
+def _row(p, tier, err, scale, allowed, n, passed, reason, note) -> EquivarianceRow:
+    return EquivarianceRow(
+        layer=p.name or "(model)",
+        kind=type(p.module).__name__,
+        group=str(p.group),
+        in_type=repr(p.tin),
+        out_type=repr(p.tout),
+        tier=tier,
+        max_abs_error=err,
+        max_rel_error=err / scale if scale > 0 else err,
+        tolerance=allowed / scale if scale > 0 else allowed,
+        elements_tried=n,
+        passed=passed,
+        reason=reason,
+        note=note,
+    )
+
+
 def check_equivariance(
     model: nn.Module,
     x: torch.Tensor,
     types: dict[str, tuple[Any, Any]] | None = None,
     elements: list | None = None,
     n_samples: int = 20,
-    atol: float = 1e-10,
-    rtol: float = 1e-8,
+    atol: float | None = None,
+    rtol: float | None = None,
     dtype: torch.dtype = torch.float64,
     check_model: bool = True,
     progress: bool | None = None,
     batch_elements: int | None = None,
+    untyped: str = "warn",
 ) -> Report:
-    """Check every typed layer of ``model`` for equivariance on the input ``x``.
+    """Check every typed layer of ``model`` for equivariance on the input ``x``, in two tiers.
+
+    For a layer ``L`` with captured input ``u`` and types ``(in_type, out_type)`` the error is
+
+    .. math::  e_L = \\max_g \\, \\big| L(g \\cdot u) - g \\cdot L(u) \\big|_\\infty .
+
+    - **Exact tier**: the elements that act without interpolation (:func:`is_exact`: grid symmetries,
+      every element of a finite group acting by permutation, every element on vectors). A row passes
+      when ``e_L <= atol + rtol * max|L(u)|``, tolerances by dtype (:func:`default_tolerances`).
+    - **Approximate tier**: off-grid elements (rotations that interpolate). ``u`` is first made
+      band-limited (:func:`band_limit`), and the tolerance is calibrated on that input: the action's own
+      error ``c``, the round trip ``g^-1 . (g . v) - v`` of the layer's output plus that of its input
+      carried through the layer, and the row passes when ``e_L <= atol + rtol * max|L(u)| +
+      CALIBRATION_FACTOR * max_g c``.
+
+    Each tier of each layer is one row, which states its tolerance and where it comes from. Leaf modules
+    that carry no type (a plain ``nn.Conv2d``) cannot be checked: each gets a row "not checked: no type"
+    and a warning, or a failing row with ``untyped="fail"``.
 
     Parameters
     ----------
@@ -230,110 +563,153 @@ def check_equivariance(
         Representation, an :class:`Action`, or a callable ``(x, g) -> g . x`` (then pass ``elements``).
         The name ``""`` is the whole model.
     elements:
-        Elements to try (default: :func:`elements_to_try`).
+        Elements to try (default: :func:`choose_elements`); each is still classified exact or
+        approximate.
+    n_samples:
+        Haar samples of a continuous group (approximate tier on pixel grids).
     atol, rtol:
-        A layer passes when ``e_L <= atol + rtol * max|L(u)|``. Interpolated rotations (continuous groups
-        on pixel grids) need looser tolerances; the report records the elements tried.
+        The exact tier's tolerances (and the approximate tier's floor); ``None`` takes
+        :func:`default_tolerances` of ``dtype``.
+    dtype:
+        The dtype the check computes in (float64, float32, float16 or bfloat16).
     check_model:
-        Also add a row for the whole model when it carries ``in_type`` / ``out_type``.
+        Also add rows for the whole model when it carries ``in_type`` / ``out_type``.
     progress:
         ``False`` hides the progress bar (shown on stderr when it is a terminal).
     batch_elements:
         How many transformed copies of a layer's input go through it in one batch (default: as many as
         fit in about 4M entries). Use 1 for layers whose output depends on the batch size.
+    untyped:
+        ``"warn"`` (default): an untyped leaf module is a row "not checked: no type" and a warning;
+        ``"fail"``: that row fails the report.
 
     Returns
     -------
     Report
-        One :class:`EquivarianceRow` per layer, in forward order, plus a final ``(model)`` row.
+        Rows in forward order: per typed layer one row per tier it has elements in, per untyped leaf one
+        "not checked" row, then the ``(model)`` rows.
+
+    Raises
+    ------
+    ValueError
+        When no layer of the model carries a type (nothing could be checked), or for bad arguments.
     """
+    if untyped not in ("warn", "fail"):
+        raise ValueError(f"untyped must be 'warn' or 'fail', got {untyped!r}")
+    atol, rtol = _resolve_tolerances(dtype, atol, rtol)
     device = _model_device("check_equivariance", model, x)
+    types = dict(types or {})
     work = copy.deepcopy(model).to(device=device, dtype=dtype)
     work.eval()
     x = x.to(device=device, dtype=dtype)
     layers = typed_layers(work, types)
     if not layers and not _is_typed(work):
         raise ValueError(
-            "the model has no layer with in_type/out_type: pass types={name: (in_type, out_type)} "
-            "for the layers to check"
+            "the model has no layer with in_type/out_type, so nothing can be checked: pass "
+            "types={name: (in_type, out_type)} for the layers to check"
         )
-    captured: dict[str, torch.Tensor] = {}
+    covered = [name for name, *_ in layers]
+    leaves = _untyped_leaves(work, covered, types) if "" not in covered else []
+    captured: dict[str, tuple[torch.Tensor, tuple[int, ...]]] = {}
+    called: list[str] = []
     hooks = []
     for name, module, _, _ in layers:
 
         def hook(mod, args, out, name=name):
-            captured.setdefault(name, args[0].detach())
+            if name not in captured:
+                captured[name] = (args[0].detach(), tuple(out.shape) if isinstance(out, torch.Tensor) else ())
+                called.append(name)
 
         hooks.append(module.register_forward_hook(hook))
+    for name, module in leaves:
+
+        def leaf_hook(mod, args, out, name=name):
+            if name not in called:
+                called.append(name)
+
+        hooks.append(module.register_forward_hook(leaf_hook))
     try:
         with torch.no_grad():
-            work(x)
+            y_model = work(x)
     finally:
         for h in hooks:
             h.remove()
-    order = {name: i for i, name in enumerate(captured)}
-    layers = sorted([entry for entry in layers if entry[0] in captured], key=lambda e: order[e[0]])
-    if check_model and _is_typed(work) and all(n != "" for n, *_ in layers):
-        captured[""] = x
-        layers.append(("", work, work.in_type, work.out_type))
+    by_name = {name: entry for name, *entry in layers}
+    if check_model and _is_typed(work) and "" not in by_name:
+        captured[""] = (x, tuple(y_model.shape) if isinstance(y_model, torch.Tensor) else ())
+        by_name[""] = (work, work.in_type, work.out_type)
+        called.append("")
+    leaf_names = {name for name, _ in leaves}
 
-    plan = []
-    for name, module, tin, tout in layers:
+    plans: list[_Plan | str] = []
+    for name in called:
+        if name in leaf_names:
+            plans.append(name)
+            continue
+        module, tin, tout = by_name[name]
+        u, out_shape = captured[name]
         group = _group_of(tin) or _group_of(tout)
-        gs = (
-            elements
-            if elements is not None
-            else (elements_to_try(group, n_samples) if group is not None else None)
-        )
-        if gs is None:
+        if group is None and elements is None:
             raise ValueError(f"layer {name!r}: pass elements=... (its types name no group)")
-        plan.append((name, module, tin, tout, group, [_to_device(g, device) for g in gs]))
-
-    # the transformed inputs of several elements go through the layer as one batch
-    steps = []
-    for i, p in enumerate(plan):
-        u, gs = captured[p[0]], p[-1]
-        per = max(1, min(len(gs), batch_elements or len(gs), (1 << 22) // max(1, u.numel())))
-        steps += [(i, gs[k : k + per]) for k in range(0, len(gs), per)]
-    errs: list[list[float]] = [[] for _ in plan]
-    scales: dict[int, float] = {}
-    outputs: dict[int, torch.Tensor] = {}
-    with torch.no_grad():
-        for i, chunk in _progress(steps, desc="equivariance", quiet=progress is False):
-            name, module, tin, tout, _, gs = plan[i]
-            u = captured[name]
-            if i not in outputs:
-                outputs[i] = module(u)
-                scales[i] = float(outputs[i].abs().max()) if outputs[i].numel() else 0.0
-            y = outputs[i]
-            moved = module(torch.cat([act(tin, u, g) for g in chunk]))
-            for g, out in zip(chunk, moved.split(u.shape[0])):
-                errs[i].append(float((out - act(tout, y, g)).abs().max()))
-            if len(errs[i]) == len(gs):
-                del outputs[i]  # free the layer's output once its elements are done
-    rows = []
-    for i, (name, module, tin, tout, group, gs) in enumerate(plan):
-        scale = scales.get(i, 0.0)
-        e = errs[i]
-        k = max(range(len(e)), key=e.__getitem__) if e else 0
-        worst, worst_g = (e[k], gs[k]) if e else (0.0, None)
-        passed = worst <= atol + rtol * scale
-        rows.append(
-            EquivarianceRow(
-                layer=name or "(model)",
-                kind=type(module).__name__,
-                group=str(group),
-                in_type=repr(tin),
-                out_type=repr(tout),
-                max_abs_error=worst,
-                max_rel_error=worst / scale if scale > 0 else worst,
-                elements_tried=len(gs),
-                passed=passed,
-                note="" if passed else f"worst element {_element_label(worst_g)}",
-            )
+        chosen = choose_elements(
+            tin if _group_of(tin) is not None else tout, n_samples, elements=elements, shape=tuple(u.shape)
         )
+        exact, approx = [], []
+        for g, ok in chosen:
+            g = _to_device(g, device)
+            (exact if ok and is_exact(tout, g, out_shape) else approx).append(g)
+        plans.append(_Plan(name, module, tin, tout, group, u, exact, approx))
+
+    rows = []
+    steps = [p for p in plans if not isinstance(p, str)]
+    with torch.no_grad():
+        for p in plans:
+            if isinstance(p, str):
+                rows.append(_untyped_row(p, work.get_submodule(p), untyped, model_row="" in by_name))
+        done = {}
+        for p in _progress(steps, desc="equivariance", quiet=progress is False):
+            per = max(1, min(batch_elements or 1 << 30, (1 << 22) // max(1, p.u.numel())))
+            out = []
+            if p.exact:
+                out.append(_exact_tier(p, per, atol, rtol, dtype))
+            if p.approx:
+                out.append(_approximate_tier(p, per, atol, rtol, dtype))
+            done[p.name] = out
+    ordered = []
+    it = iter(rows)
+    for p in plans:
+        ordered += [next(it)] if isinstance(p, str) else done[p.name]
     return Report(
         title="equivariance",
-        rows=rows,
-        info={"dtype": str(dtype).replace("torch.", ""), "device": str(device)},
+        rows=ordered,
+        info={"dtype": _dtype_name(dtype), "device": str(device)},
+    )
+
+
+def _untyped_row(name: str, module: nn.Module, untyped: str, model_row: bool) -> EquivarianceRow:
+    kind = type(module).__name__
+    if model_row:
+        reason, passed = "no type; checked only as part of the (model) rows", None
+    else:
+        reason = "not checked: no type (give the layer in_type/out_type, or name it in types=...)"
+        passed = False if untyped == "fail" else None
+        warnings.warn(
+            f"layer {name!r} ({kind}) has no in_type/out_type and is not checked for equivariance; "
+            "pass types={name: (in_type, out_type)} to check it, or untyped='fail' to fail on it",
+            stacklevel=3,
+        )
+    return EquivarianceRow(
+        layer=name,
+        kind=kind,
+        group="-",
+        in_type="-",
+        out_type="-",
+        tier="not checked",
+        max_abs_error=None,
+        max_rel_error=None,
+        tolerance=None,
+        elements_tried=0,
+        passed=passed,
+        reason=reason,
+        note="",
     )

@@ -30,10 +30,15 @@ def _fmt(v: Any) -> str:
 
 @dataclass
 class EquivarianceRow:
-    """One layer of an equivariance check.
+    """One tier of one layer of an equivariance check.
 
-    ``max_abs_error`` is ``max_g |L(g . u) - g . L(u)|`` over the layer's own captured input ``u``,
-    ``max_rel_error`` the same divided by ``max |L(u)|``.
+    ``max_abs_error`` is ``max_g |L(g . u) - g . L(u)|`` over the tier's elements on the layer's own
+    captured input ``u`` (band-limited in the approximate tier), ``max_rel_error`` the same divided by
+    ``max |L(u)|``, and ``tolerance`` the largest ``max_rel_error`` the row allows; ``reason`` says where
+    the tolerance comes from. ``tier`` is ``"exact"`` (elements acting without interpolation, dtype
+    tolerance), ``"approximate"`` (interpolated elements, calibrated tolerance) or ``"not checked"`` (a
+    layer without a type: the errors are ``None``, and ``passed`` is ``None``, or ``False`` when the check
+    was asked to fail on untyped layers).
     """
 
     layer: str
@@ -41,10 +46,13 @@ class EquivarianceRow:
     group: str
     in_type: str
     out_type: str
-    max_abs_error: float
-    max_rel_error: float
+    tier: str
+    max_abs_error: float | None
+    max_rel_error: float | None
+    tolerance: float | None
     elements_tried: int
-    passed: bool
+    passed: bool | None
+    reason: str = ""
     note: str = ""
 
 
@@ -215,7 +223,8 @@ class Report:
             _, ax = plt.subplots(figsize=(max(4, 0.6 * len(self.rows)), 3))
         labels = [r.layer for r in self.rows]
         if self.rows and isinstance(self.rows[0], EquivarianceRow):
-            ax.bar(labels, [max(r.max_rel_error, 1e-18) for r in self.rows])
+            labels = [f"{r.layer} ({r.tier})" for r in self.rows]
+            ax.bar(labels, [max(r.max_rel_error or 0.0, 1e-18) for r in self.rows])
             ax.set_yscale("log")
             ax.set_ylabel("max relative error")
         elif self.rows and isinstance(self.rows[0], EnergyRow):
