@@ -265,3 +265,22 @@ def test_jit_script_gives_one_clear_error_and_trace_matches():
     scripted = torch.jit.script(net[1].export())
     x = torch.randn(1, 4, 5, 5)
     torch.testing.assert_close(scripted(x), net(x))
+
+
+def test_scattering_scaled_filters_follow_their_buffers():
+    """The scattering's scaled low-pass filters are cached per buffer tensor and version: swapping the
+    buffer (``functional_call``) or modifying it in place changes the output at once."""
+    from groupconv.scattering import Scattering2D
+
+    S = Scattering2D(J=2, shape=(16, 16), L=4)
+    x = torch.randn(2, 16, 16)
+    with torch.no_grad():
+        y = S(x)
+        low = {n: 2 * b for n, b in S.named_buffers() if n.startswith("_phih")}
+        assert low
+        swapped = torch.func.functional_call(S, low, (x,))
+        assert not torch.allclose(swapped, y)
+        torch.testing.assert_close(S(x), y, rtol=0, atol=0)
+        for name, value in low.items():
+            getattr(S, name).copy_(value)
+        torch.testing.assert_close(S(x), swapped)

@@ -189,12 +189,18 @@ class _FilterModule(nn.Module):
 
     def _scaled_filters(self, name: str, lo: int, hi: int, scale: float, dtype: torch.dtype) -> torch.Tensor:
         """Rows ``lo:hi`` of a filter buffer times ``scale`` (the normalizations of a fold and of the
-        inverse FFT, applied once), in ``dtype``; cached until the module is moved or converted."""
+        inverse FFT, applied once), in ``dtype``; cached for the buffer tensor itself (held, so that its
+        identity cannot be reused) at its version: a buffer replaced (``functional_call``, assignment),
+        modified in place, moved or converted is scaled again. The buffers are derived constants: writes
+        through ``.data`` bypass the version counter and are not seen."""
         cache = self.__dict__.setdefault("_scaled_cache", {})
+        source = getattr(self, name)
         key = (name, lo, hi, scale, dtype)
-        if key not in cache:
-            cache[key] = (getattr(self, name)[lo:hi] * scale).to(dtype).contiguous()
-        return cache[key]
+        hit = cache.get(key)
+        if hit is None or hit[0] is not source or hit[1] != source._version:
+            hit = (source, source._version, (source[lo:hi] * scale).to(dtype).contiguous())
+            cache[key] = hit
+        return hit[2]
 
     # smallest number of images per chunk
     _min_chunk = 2
