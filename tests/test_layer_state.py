@@ -284,3 +284,27 @@ def test_scattering_scaled_filters_follow_their_buffers():
         for name, value in low.items():
             getattr(S, name).copy_(value)
         torch.testing.assert_close(S(x), swapped)
+
+
+def test_representations_of_every_construction_pickle():
+    """Field types built from derived representations (sums, tensor products, restrictions, induced,
+    quotient, standard) pickle and act the same after loading."""
+    from groupconv.reps import induced, quotient, restrict, standard, tensor_product
+
+    C4, D4 = Cyclic(4), Dihedral(4)
+    reps = [
+        irrep(D4, 1, 1) + regular(D4),
+        tensor_product(irrep(D4, 1, 1), irrep(D4, 1, 1)),
+        restrict(irrep(D4, 1, 1), C4),
+        induced(D4, C4, irrep(C4, 1)),
+        quotient(D4, C4),
+        standard(SO2()),
+        tensor_product(irrep(O2(), 1, 1), irrep(O2(), 1, 2)),
+        restrict(irrep(O2(), 1, 2), Dihedral(3)),
+    ]
+    for rep in reps:
+        other = pickle.loads(pickle.dumps(FieldType(rep.group, [rep]))).representations[0]
+        g = rep.group.sample(5, generator=torch.Generator().manual_seed(0))
+        assert torch.equal(other(g), rep(g)), rep
+        if rep.group.is_finite and rep.group == D4:
+            assert other.exact(1) == rep.exact(1), rep

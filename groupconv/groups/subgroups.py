@@ -37,12 +37,31 @@ def inclusion(H: Group, G: Group) -> Callable[[torch.Tensor], torch.Tensor]:
     if not isinstance(H, Group) or not isinstance(G, Group):
         raise TypeError(f"inclusion takes two groups, got {type(H).__name__} and {type(G).__name__}")
     if H == G:
-        return lambda h: h
+        return _Inclusion(H, G, _identity)
     for rule in _RULES:
         f = rule(H, G)
         if f is not None:
-            return f
+            return _Inclusion(H, G, f)
     raise ValueError(f"{H} is not a known subgroup of {G}")
+
+
+def _identity(h: torch.Tensor) -> torch.Tensor:
+    return h
+
+
+class _Inclusion:
+    """The inclusion map ``H -> G`` a registered rule gave; it pickles as ``(H, G)`` and is found again
+    on loading, so that the rules may return closures and the representations holding the map
+    (restrictions, induced representations) still pickle."""
+
+    def __init__(self, H: Group, G: Group, fn: Callable[[torch.Tensor], torch.Tensor]):
+        self.H, self.G, self._fn = H, G, fn
+
+    def __call__(self, h: torch.Tensor) -> torch.Tensor:
+        return self._fn(h)
+
+    def __reduce__(self):
+        return (inclusion, (self.H, self.G))
 
 
 def subgroup_indices(H: FiniteGroup, G: FiniteGroup, iota=None) -> np.ndarray:

@@ -778,22 +778,27 @@ class _InducedBlocks:
 def restrict(rep: Representation, subgroup: Group, iota=None) -> Representation:
     """``Res^G_H rep``: ``h -> rep(iota(h))``, decomposed into the irreps of ``H``."""
     iota = iota or inclusion(subgroup, rep.group)
-
-    def matrix_fn(h):
-        return rep(iota(h))
-
-    exact_fn = None
-    if subgroup.is_finite and rep.group.is_finite:
-
-        def exact_fn(h):
-            return rep.exact(int(iota(torch.tensor(int(h)))))
-
-    found, q = decompose(subgroup, matrix_fn, rep.dim, rep.degree)
+    restricted = _Restricted(rep, iota)
+    exact = subgroup.is_finite and rep.group.is_finite
+    found, q = decompose(subgroup, restricted, rep.dim, rep.degree)
     return Representation(
         subgroup,
         found,
         q,
         name=f"restrict({rep.group.name}:{rep._atom_str()})" if rep.name else None,
-        matrix_fn=matrix_fn,
-        exact_fn=exact_fn,
+        matrix_fn=restricted,
+        exact_fn=restricted.exact if exact else None,
     )
+
+
+class _Restricted:
+    """``h -> rep(iota(h))``, in torch and exactly (picklable, unlike a closure)."""
+
+    def __init__(self, rep: Representation, iota):
+        self.rep, self.iota = rep, iota
+
+    def __call__(self, h):
+        return self.rep(self.iota(h))
+
+    def exact(self, h):
+        return self.rep.exact(int(self.iota(torch.tensor(int(h)))))
