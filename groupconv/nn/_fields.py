@@ -138,6 +138,8 @@ class FieldGroups(nn.Module):
             for i in group:
                 order.extend(range(slices[i].start, slices[i].stop))
         order_t = torch.tensor(order, dtype=torch.long)
+        # fields already grouped by dimension in declared order: split and merge are slices, no gathers
+        self.in_order = order == list(range(len(order)))
         self.register_buffer("order", order_t, persistent=False)
         self.register_buffer("inverse_order", torch.argsort(order_t), persistent=False)
         self.offsets = tuple(int(x) for x in np.cumsum([0] + [d * len(f) for d, f in zip(dims, fields)]))
@@ -154,7 +156,7 @@ class FieldGroups(nn.Module):
     def split(self, x: torch.Tensor) -> list[torch.Tensor]:
         """``(N, C, H, W) -> [(N, m_d, d, H, W) for each d]`` (trailing dimensions kept)."""
         n, rest = x.shape[0], x.shape[2:]
-        if not self.single:
+        if not self.in_order:
             x = x.index_select(1, self.order)
         return [
             x[:, a:b].reshape((n, len(f), d) + rest)
@@ -166,13 +168,14 @@ class FieldGroups(nn.Module):
         # flatten, not reshape to (n, -1, ...): -1 is ambiguous for an empty batch
         flat = [p.flatten(1, 2) for p in parts]
         x = flat[0] if self.single else torch.cat(flat, 1)
-        return x if self.single else x.index_select(1, self.inverse_order)
+        return x if self.in_order else x.index_select(1, self.inverse_order)
 
     def merge_fields(self, parts: list[torch.Tensor]) -> torch.Tensor:
         """Per-field results ``[(N, m_d, ...)]`` back to the declared field order ``(N, F, ...)``."""
         if self.single:
             return parts[0]
-        return torch.cat(parts, 1).index_select(1, self.field_inverse_order)
+        merged = torch.cat(parts, 1)
+        return merged if self.in_order else merged.index_select(1, self.field_inverse_order)
 
     def per_group(self, values: torch.Tensor) -> list[torch.Tensor]:
         """Per-field values ``(F, ...)`` in declared order -> ``[(m_d, ...) for each d]``."""
