@@ -61,8 +61,7 @@ def test_verify_bad_targets(capsys):
     assert main(["verify", "examples"]) == 2
     err = capsys.readouterr().err
     assert "no such file" in err and "has no attribute 'nothing'" in err and "PACKAGE.MODULE:FACTORY" in err
-    with pytest.raises(SystemExit):
-        main(["verify", f"{EXAMPLE}:build", "--input-shape", "1,x"])
+    assert main(["verify", f"{EXAMPLE}:build", "--input-shape", "1,x"]) == 2
 
 
 def test_demo_verifies_the_d4_network_on_the_camera_image(capsys):

@@ -10,15 +10,15 @@ Data available offline here: sklearn's digits upsampled into 32 x 32 images and 
 random angle (train and test), and 32 x 32 texture patches cut from ``skimage.data`` images (train
 patches from the left half of each image, test patches from the right half, each patch standardized, so
 that only texture, not brightness, tells the classes apart). With ``GROUPCONV_DATA_ROOT`` set to a
-folder holding CIFAR-10 (the python batches) or an image folder (``train/<class>/*``,
-``test/<class>/*``), the same comparison runs on it with a larger network. Every non-linearity of
-:data:`~groupconv.scattering.phase_collapse.NONLINEARITIES` is trained with several seeds.
+folder holding CIFAR-10's binary version (``cifar-10-batches-bin``) or an image folder
+(``train/<class>/*``, ``test/<class>/*``), the same comparison runs on it with a larger network. CIFAR-10's
+python version is refused: its batches are pickles, and data files are parsed, never unpickled. Every
+non-linearity of :data:`~groupconv.scattering.phase_collapse.NONLINEARITIES` is trained with several seeds.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -106,44 +106,75 @@ def texture_patches(seed: int, n_train: int, n_test: int, size: int = 32, names=
     return tuple(out)
 
 
+CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar.html"
+# one record of CIFAR-10's binary version: a label byte, then 3 x 32 x 32 pixel bytes (channel-major)
+_CIFAR_RECORD = 1 + 3 * 32 * 32
+
+
 def load_image_dataset(root: str | Path) -> tuple[Split, list[str]]:
-    """A local dataset: CIFAR-10's python batches (``root`` or ``root/cifar-10-batches-py`` holding
-    ``data_batch_1..5`` and ``test_batch``), or an image folder ``root/{train,test}/<class>/<image>``.
+    """A local dataset: CIFAR-10's binary version (``root`` or ``root/cifar-10-batches-bin`` holding
+    ``data_batch_1.bin`` .. ``data_batch_5.bin`` and ``test_batch.bin``), or an image folder
+    ``root/{train,test}/<class>/<image>``.
 
     Returns ``(x_train, y_train, x_test, y_test)`` (images ``(n, C, H, W)`` in ``[0, 1]``, float32) and
-    the class names.
+    the class names. CIFAR-10's python version (pickled batches) is refused with a ``ValueError``: data
+    files are parsed, never unpickled.
     """
     root = Path(root)
     if not root.is_dir():
         raise ValueError(
-            f"data root {str(root)!r} is not a folder (expected CIFAR-10 batches or train/ and test/)"
+            f"data root {str(root)!r} is not a folder (expected CIFAR-10's binary batches or train/ and test/)"
         )
-    for cand in (root, root / "cifar-10-batches-py"):
-        if (cand / "data_batch_1").is_file() and (cand / "test_batch").is_file():
+    for cand in (root, root / "cifar-10-batches-bin"):
+        if (cand / "data_batch_1.bin").is_file() and (cand / "test_batch.bin").is_file():
             return _cifar10(cand)
     if (root / "train").is_dir() and (root / "test").is_dir():
         return _image_folder(root)
+    for cand in (root, root / "cifar-10-batches-py"):
+        if (cand / "data_batch_1").is_file() or (cand / "test_batch").is_file():
+            raise ValueError(
+                f"{str(cand)!r} holds CIFAR-10's python version, whose batches are pickles; groupconv does not "
+                "unpickle data files. Use the binary version instead (cifar-10-binary.tar.gz, folder "
+                f"cifar-10-batches-bin, from {CIFAR_URL})"
+            )
     raise ValueError(
-        f"{str(root)!r} holds neither CIFAR-10 python batches (data_batch_1..5, test_batch) nor train/ and test/ "
-        "folders with one sub-folder per class"
+        f"{str(root)!r} holds neither CIFAR-10's binary batches (data_batch_1.bin .. data_batch_5.bin, "
+        "test_batch.bin) nor train/ and test/ folders with one sub-folder per class"
     )
 
 
-def _cifar10(folder: Path) -> tuple[Split, list[str]]:
-    def batch(name: str) -> tuple[np.ndarray, np.ndarray]:
-        with open(folder / name, "rb") as f:
-            d = pickle.load(f, encoding="bytes")
-        return np.asarray(d[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32), np.asarray(d[b"labels"])
+def read_cifar_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images ``(n, 3, 32, 32)`` (uint8) and labels ``(n,)`` of one file of CIFAR-10's binary version:
+    ``n`` records of one label byte (0-9) followed by 3072 pixel bytes (red, green, blue planes, row-major)."""
+    path = Path(path)
+    raw = np.fromfile(path, dtype=np.uint8)
+    if raw.size == 0 or raw.size % _CIFAR_RECORD:
+        raise ValueError(
+            f"{str(path)!r} is not a CIFAR-10 binary batch: {raw.size} bytes, not a positive multiple of "
+            f"{_CIFAR_RECORD} (a label byte and 3072 pixel bytes per image)"
+        )
+    records = raw.reshape(-1, _CIFAR_RECORD)
+    labels = records[:, 0].astype(np.int64)
+    if labels.max() > 9:
+        raise ValueError(f"{str(path)!r} is not a CIFAR-10 binary batch: label {labels.max()} (expected 0-9)")
+    return records[:, 1:].reshape(-1, 3, 32, 32), labels
 
-    parts = [batch(f"data_batch_{i}") for i in range(1, 6) if (folder / f"data_batch_{i}").is_file()]
+
+def _cifar10(folder: Path) -> tuple[Split, list[str]]:
+    parts = [
+        read_cifar_batch(folder / f"data_batch_{i}.bin")
+        for i in range(1, 6)
+        if (folder / f"data_batch_{i}.bin").is_file()
+    ]
     xtr = np.concatenate([p[0] for p in parts])
     ytr = np.concatenate([p[1] for p in parts])
-    xte, yte = batch("test_batch")
+    xte, yte = read_cifar_batch(folder / "test_batch.bin")
     names = [f"class {i}" for i in range(10)]
-    meta = folder / "batches.meta"
+    meta = folder / "batches.meta.txt"
     if meta.is_file():
-        with open(meta, "rb") as f:
-            names = [n.decode() for n in pickle.load(f, encoding="bytes")[b"label_names"]]
+        found = [line.strip() for line in meta.read_text(errors="replace").splitlines() if line.strip()]
+        if len(found) == 10:
+            names = found
 
     def t(a: np.ndarray) -> torch.Tensor:
         return torch.tensor(a, dtype=torch.float32) / 255.0
