@@ -25,6 +25,14 @@ __all__ = [
 ]
 
 
+def autocast_dtype(x: torch.Tensor) -> torch.dtype | None:
+    """The dtype that ``torch.autocast`` computes in on ``x``'s device; ``None`` where it is off."""
+    device = x.device.type
+    if torch.amp.is_autocast_available(device) and torch.is_autocast_enabled(device):
+        return torch.get_autocast_dtype(device)
+    return None
+
+
 def check_field_type(obj: object, what: str = "in_type") -> FieldType:
     if not isinstance(obj, FieldType):
         raise TypeError(f"{what} must be a groupconv.nn.FieldType, got {type(obj).__name__}")
@@ -302,6 +310,9 @@ class EquivariantModule(nn.Module):
         check_tensor(x, self.in_type, type(self).__name__)
         for p in self.parameters(recurse=False):
             if p.dtype != x.dtype:
+                if x.dtype == autocast_dtype(x):
+                    # a layer with parameters computes in their dtype under autocast, as torch's norms do
+                    return x.to(p.dtype)
                 raise TypeError(
                     f"{type(self).__name__}: input dtype {x.dtype} does not match the layer's dtype {p.dtype}; "
                     "cast the input or the layer (nothing is down-cast silently)"

@@ -48,7 +48,7 @@ from ..kernels.harmonic import (
 )
 from ..reps.operations import regular, trivial
 from ..reps.representation import Representation
-from ._fields import DescribedState, check_field_type, check_tensor
+from ._fields import DescribedState, autocast_dtype, check_field_type, check_tensor
 from .field_type import FieldType
 
 __all__ = ["LiftingConv2d", "GroupConv2d", "SteerableConv2d", "EquivariantConv2d"]
@@ -141,7 +141,8 @@ class EquivariantConv2d(DescribedState, nn.Module):
         name = type(self).__name__
         check_tensor(x, self.in_type, name)
         w, b = self.filter()
-        if x.dtype != w.dtype:
+        # under autocast the filter is expanded, and conv2d computes, in the autocast dtype
+        if x.dtype != w.dtype and autocast_dtype(x) is None:
             raise TypeError(
                 f"{name}: input dtype {x.dtype} does not match the layer's dtype {w.dtype}; cast the input or "
                 "the layer (nothing is down-cast silently)"
@@ -414,7 +415,8 @@ class _LiftedExpansion(torch.autograd.Function):
         r, inverse = ctx.saved_tensors
         rows, nf, n = ctx.w_shape
         g = grad.index_select(1, inverse).reshape(rows * n, r.shape[1])
-        gw = torch.mm(g, r.t()).reshape(rows, n, nf).transpose(1, 2)
+        # under autocast the forward product, and so its gradient, is in the autocast dtype
+        gw = torch.mm(g, r.t().to(g.dtype)).reshape(rows, n, nf).transpose(1, 2)
         return gw, None, None, None, None
 
 

@@ -29,7 +29,7 @@ from ..fourier.so3 import so3_forward, so3_inverse, so3_tables, sphere_forward, 
 from ..fourier.spaces import FunctionSpace, _is_so3, endomorphism_dim, function_space, resolve_space
 from ..fourier.transform import fourier_transform, inverse_fourier_transform, transform_methods
 from ..groups.base import Group
-from ._fields import DescribedState
+from ._fields import DescribedState, autocast_dtype
 
 __all__ = ["GroupConvolution", "FunctionType"]
 
@@ -288,6 +288,12 @@ class GroupConvolution(DescribedState, nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.in_type.check(x)
+        low = autocast_dtype(x)
+        if low is not None:
+            # the transforms have no kernels in the autocast dtypes: the layer computes in its own dtype
+            # (autocast's float32 policy, as for torch.fft), from an input in the autocast dtype
+            with torch.autocast(x.device.type, enabled=False):
+                return self.forward(x.to(self.weight.dtype) if x.dtype == low else x)
         if self.weight.dtype not in (torch.float32, torch.float64):
             raise TypeError(
                 f"GroupConvolution computes in float32 or float64 (its Fourier transforms have no "

@@ -235,7 +235,7 @@ class FieldBatchNorm(EquivariantModule):
         return self._coefficients(mean, var, self.weight, self.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        self.check_input(x)
+        x = self.check_input(x)
         self._check_statistics(x)
         n, _, h, w = x.shape
         use_batch = self.training or not self.track_running_stats
