@@ -37,6 +37,8 @@ import groupconv.fourier as gfourier
 import groupconv.nn as gnn
 import groupconv.scattering as gscat
 from groupconv.fourier import (
+    S2FFT,
+    SO3FFT,
     common_irreps,
     convolve,
     fourier_transform,
@@ -57,6 +59,7 @@ from groupconv.nn import (
     FunctionType,
     GatedNonlinearity,
     GlobalPool2d,
+    GridNonlinearity,
     GroupConv2d,
     GroupConvolution,
     GroupPooling,
@@ -67,6 +70,12 @@ from groupconv.nn import (
     NormPooling,
     PointwiseNonlinearity,
     ReLU,
+    S2Conv,
+    S2Integral,
+    SO3Conv,
+    SO3GridType,
+    SO3Integral,
+    SphereType,
     SteerableConv2d,
     rotate_field,
 )
@@ -109,6 +118,15 @@ def _field_input(module: nn.Module) -> torch.Tensor:
 def _function_input(module: GroupConvolution) -> torch.Tensor:
     t = module.in_type
     return torch.randn(2, t.channels, t.space.num_points, generator=torch.Generator().manual_seed(0))
+
+
+def _grid_input(module: nn.Module) -> torch.Tensor:
+    """Functions on the sphere or SO(3) grid of the module's input type."""
+    return torch.randn(2, *module.in_type.shape, generator=torch.Generator().manual_seed(0))
+
+
+def _transform_input(module: S2FFT | SO3FFT) -> torch.Tensor:
+    return torch.randn(2, 3, *module.grid_shape, generator=torch.Generator().manual_seed(0))
 
 
 def _image(*shape: int) -> torch.Tensor:
@@ -211,6 +229,15 @@ def _cases() -> dict[str, Case]:
         "SO3-sphere": lambda: GroupConvolution(SO3(), 2, 3, domain=SO2(), bandwidth=2),
     }.items():
         cases[f"GroupConvolution-{name}"] = Case(build, _function_input)
+    for grid in ("dh", "gl"):
+        cases[f"S2Conv-{grid}"] = Case(lambda grid=grid: S2Conv(2, 3, 4, grid=grid), _grid_input)
+        cases[f"SO3Conv-{grid}"] = Case(lambda grid=grid: SO3Conv(2, 2, 4, 3, grid=grid), _grid_input)
+        cases[f"S2FFT-{grid}"] = Case(lambda grid=grid: S2FFT(4, grid), _transform_input)
+        cases[f"SO3FFT-{grid}"] = Case(lambda grid=grid: SO3FFT(3, grid), _transform_input)
+    cases["GridNonlinearity-sphere"] = Case(lambda: GridNonlinearity(SphereType(2, 4)), _grid_input)
+    cases["GridNonlinearity-SO3"] = Case(lambda: GridNonlinearity(SO3GridType(2, 3), torch.tanh), _grid_input)
+    cases["S2Integral"] = Case(lambda: S2Integral(SphereType(2, 4, "gl")), _grid_input)
+    cases["SO3Integral"] = Case(lambda: SO3Integral(SO3GridType(2, 3)), _grid_input)
     cases["Scattering2D-morlet"] = Case(
         lambda: Scattering2D((16, 16), J=2, L=4, max_order=2), lambda m: _image(2, 16, 16)
     )
