@@ -222,25 +222,81 @@ def _squash(t: torch.Tensor) -> torch.Tensor:
     return torch.where(t.abs() <= 1, small * small / (1 + small * small), 1 / (1 + inv * inv))
 
 
+def _squash_derivative(t: torch.Tensor) -> torch.Tensor:
+    """``2 t / (1 + t^2)^2``, as ``2 u^3 / (1 + u^2)^2`` with ``u = 1 / t`` above ``|t| = 1``."""
+    small = t.clamp(-1, 1)
+    inv = torch.where(t < -1, 1 / t.clamp(max=-1), 1 / t.clamp(min=1))
+    return torch.where(
+        t.abs() <= 1, 2 * small / (1 + small * small).square(), 2 * inv.pow(3) / (1 + inv * inv).square()
+    )
+
+
+def _sigmoid_derivative(t: torch.Tensor) -> torch.Tensor:
+    s = torch.sigmoid(t)
+    return s * (1 - s)
+
+
+def _relu_derivative(t: torch.Tensor) -> torch.Tensor:
+    return (t > 0).to(t.dtype)
+
+
 _NORM_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "relu": F.relu,
     "sigmoid": torch.sigmoid,
     "squash": _squash,
 }
+_NORM_DERIVATIVES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "relu": _relu_derivative,
+    "sigmoid": _sigmoid_derivative,
+    "squash": _squash_derivative,
+}
+
+
+def _norm_ratio(p: torch.Tensor, bias: torch.Tensor | None, function: str):
+    """``(|f|, |f| + b, phi(|f| + b) / |f|)`` for fields grouped as ``(N, m, d, ...)``; the ratio divides by 1
+    where ``|f| = 0`` (a zero field stays zero, with finite gradients) and leaves a NaN norm NaN, so a
+    NaN field stays NaN instead of spreading finite values over its channels."""
+    norm = field_norm(p)
+    shifted = norm if bias is None else norm + bias.to(p.dtype).view((1, -1) + (1,) * (norm.dim() - 2))
+    return norm, shifted, _NORM_FUNCTIONS[function](shifted) / norm.masked_fill(norm == 0, 1)
+
+
+class _NormActivation(torch.autograd.Function):
+    """``f phi(|f| + b) / |f|`` on ``(N, m, d, ...)``: forward reads the fields twice (norm, product);
+    backward computes ``<g, f>`` per field and ``g r + f c`` in one ``addcmul``, where autograd's chain
+    of nodes (norm, shift, phi, division, broadcast product) reads them about eight times. Under
+    ``create_graph`` the backward rebuilds the forward from the inputs, so that it is differentiable."""
+
+    @staticmethod
+    def forward(ctx, p: torch.Tensor, bias: torch.Tensor | None, function: str) -> torch.Tensor:
+        norm, shifted, ratio = _norm_ratio(p, bias, function)
+        ctx.save_for_backward(p, bias, norm, shifted, ratio)
+        ctx.function = function
+        return p * ratio.unsqueeze(2)
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        p, bias, norm, shifted, ratio = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            norm, shifted, ratio = _norm_ratio(p, bias, ctx.function)
+        safe = norm.masked_fill(norm == 0, 1)
+        dot = (grad * p).sum(2)
+        # ratio = phi(t) / |f|, t = |f| + b: d ratio / dt = phi'(t) / |f|, d ratio / d|f| adds -ratio / |f|
+        grad_shifted = dot * _NORM_DERIVATIVES[ctx.function](shifted) / safe
+        grad_norm = grad_shifted - dot * ratio / safe
+        # d|f| / df = f / |f| (0 at f = 0, where f itself is 0)
+        grad_p = torch.addcmul(grad * ratio.unsqueeze(2), p, (grad_norm / safe).unsqueeze(2))
+        grad_bias = None
+        if bias is not None and ctx.needs_input_grad[1]:
+            grad_bias = grad_shifted.sum((0,) + tuple(range(2, grad_shifted.dim()))).to(bias.dtype)
+        return grad_p, grad_bias, None
 
 
 def _norm_activation(
-    x: torch.Tensor, groups: FieldGroups, bias: torch.Tensor | None, phi: Callable
+    x: torch.Tensor, groups: FieldGroups, bias: torch.Tensor | None, function: str
 ) -> torch.Tensor:
     biases = groups.per_group(bias) if bias is not None else [None] * len(groups.dims)
-    out = []
-    for p, b in zip(groups.split(x), biases):
-        norm = field_norm(p).unsqueeze(2)
-        shifted = norm if b is None else norm + b.to(x.dtype).view((1, -1, 1) + (1,) * (p.dim() - 3))
-        # dividing by 1 where |f| = 0 keeps a zero field zero with finite gradients; a NaN norm is not
-        # masked, so a NaN field stays NaN instead of spreading finite values over its channels
-        out.append(p * (phi(shifted) / norm.masked_fill(norm == 0, 1)))
-    return groups.merge(out)
+    return groups.merge([_NormActivation.apply(p, b, function) for p, b in zip(groups.split(x), biases)])
 
 
 class NormActivation(nn.Module):
@@ -253,7 +309,7 @@ class NormActivation(nn.Module):
         self.bias = None if bias is None else nn.Parameter(bias.detach().clone())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _norm_activation(x, self.groups, self.bias, _NORM_FUNCTIONS[self.function])
+        return _norm_activation(x, self.groups, self.bias, self.function)
 
 
 class NormNonlinearity(EquivariantModule):
@@ -296,7 +352,7 @@ class NormNonlinearity(EquivariantModule):
             self.register_parameter("bias", None)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _norm_activation(self.check_input(x), self.groups, self.bias, _NORM_FUNCTIONS[self.function])
+        return _norm_activation(self.check_input(x), self.groups, self.bias, self.function)
 
     def frame_bounds(self) -> tuple[float | None, float | None]:
         """``(0, 1)`` for relu and squash when every bias is ``<= 0`` (then ``phi(|f|+b) <= |f|``)."""
