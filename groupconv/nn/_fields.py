@@ -195,7 +195,7 @@ class FieldGroups(nn.Module):
 def plain_data(value: object) -> object:
     """``value`` as plain data that ``torch.load(..., weights_only=True)`` reads back: ``None``, bool, int,
     float and str as they are, numpy scalars as Python scalars, sequences as tuples, mappings as dicts
-    with sorted keys, anything else as its ``repr``."""
+    with sorted keys, functions by their qualified name, anything else as its ``repr``."""
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, np.generic):
@@ -204,6 +204,9 @@ def plain_data(value: object) -> object:
         return tuple(plain_data(v) for v in value)
     if isinstance(value, dict):
         return {str(k): plain_data(value[k]) for k in sorted(value, key=str)}
+    if callable(value) and hasattr(value, "__qualname__"):
+        # a function by its name: its repr holds an address that differs from process to process
+        return f"{getattr(value, '__module__', '')}.{value.__qualname__}"
     return repr(value)
 
 

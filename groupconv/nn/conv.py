@@ -759,6 +759,7 @@ class SteerableConv2d(EquivariantConv2d):
         if not isinstance(group, (Cyclic, Dihedral, SO2, O2)):
             raise TypeError(f"SteerableConv2d acts with C_n, D_n, SO(2) or O(2), got {group}")
         self._setup(in_type, out_type, kernel_size, stride, padding, dilation, groups)
+        _check_basis_options(type(self).__name__, basis, basis_options)
         self.basis_kind = basis
         self._expansion = _BasisExpansion(
             self, in_type, out_type, self.groups, self.kernel_size, basis, basis_options
@@ -791,6 +792,22 @@ class SteerableConv2d(EquivariantConv2d):
 
     def certificate(self):
         return _certify_steerable(self)
+
+
+_BASIS_OPTIONS = {
+    "gaussian": ("max_frequency", "frequency_cutoff", "rings", "sigma", "warn"),
+    "bessel": ("max_frequency", "frequency_cutoff", "rings", "sigma", "warn"),
+    "exact": ("method",),
+    "index": (),
+}
+
+
+def _check_basis_options(layer: str, basis: str, options: dict) -> None:
+    """Refuse options the chosen basis would ignore (or fail on deep inside the kernel solver)."""
+    unknown = sorted(set(options) - set(_BASIS_OPTIONS[basis]))
+    if unknown:
+        takes = ", ".join(_BASIS_OPTIONS[basis]) or "no options"
+        raise TypeError(f"{layer} with basis={basis!r} takes {takes}; got unexpected options {unknown}")
 
 
 def _check_types(in_type, out_type) -> None:
@@ -853,6 +870,7 @@ class _RegularConv(EquivariantConv2d):
             )
         if basis not in ("index", "gaussian", "bessel", "exact"):
             raise ValueError(f"basis must be 'index', 'gaussian', 'bessel' or 'exact', got {basis!r}")
+        _check_basis_options(type(self).__name__, basis, basis_options)
         self.basis_kind = basis
         k = self.kernel_size
         n = group.order

@@ -71,6 +71,28 @@ def test_construction_is_refused(build, match):
     assert info.type is (TypeError if "FieldType, got" in match else ValueError)
 
 
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (
+            lambda: GroupConv2d(C4, 1, 1, 3, sigma=0.5),
+            r"basis='index' takes no options; got unexpected options \['sigma'\]",
+        ),
+        (
+            lambda: SteerableConv2d(REG3, REG3, 3, basis="exact", sigma=0.5),
+            r"basis='exact' takes method; got .*'sigma'",
+        ),
+        (
+            lambda: SteerableConv2d(REG3, REG3, 3, sigmas=0.5),
+            r"basis='gaussian' takes max_frequency.*'sigmas'",
+        ),
+    ],
+)
+def test_basis_options_the_basis_would_ignore_are_refused(build, match):
+    with pytest.raises(TypeError, match=match):
+        build()
+
+
 def test_padding_same_with_stride_one_is_accepted():
     x = torch.randn(1, 4, 7, 7)
     assert _group_conv(padding="same")(x).shape == (1, 4, 7, 7)
