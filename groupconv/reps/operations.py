@@ -649,16 +649,18 @@ def _permutation_basis(group: FiniteGroup, table: np.ndarray, found: Sequence[Ir
                 for j in range(d)
             ]
         ) * (d / order)
-        u, sv, _ = np.linalg.svd(proj[0])
+        # the image of P_11 minus the copies found so far, as the columns of a residual: the column of
+        # largest norm generates the next copy (no SVD; the projector onto the copies commutes with P_11)
+        residual = proj[0].copy()
         copies: list[np.ndarray] = []
-        for v in u[:, sv > 0.5].T:
-            if copies:
-                basis = np.concatenate(copies, 1)
-                v = v - basis @ (basis.T @ v)
-            nv = np.linalg.norm(v)
-            if nv < 0.5:
-                continue
-            copies.append(_orthonormal_copy((proj @ (v / nv)).T))
+        for _ in range(mult):
+            norms = np.einsum("ij,ij->j", residual, residual)
+            j = int(np.argmax(norms))
+            if norms[j] < 1e-12:
+                break
+            c = _orthonormal_copy((proj @ (residual[:, j] / np.sqrt(norms[j]))).T)
+            copies.append(c)
+            residual -= c @ (c.T @ residual)
         if len(copies) != mult:
             raise ArithmeticError(  # pragma: no cover
                 f"{len(copies)} copies of {sigma!r} found, the characters say {mult}"
