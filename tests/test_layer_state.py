@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import io
+import math
 import pickle
 import warnings
 
@@ -203,6 +204,11 @@ def test_same_layer_state_dict_loads_with_weights_only_and_older_state_dicts_loa
         result = fresh.load_state_dict(old)
         assert result.missing_keys == [] and result.unexpected_keys == [], name
         assert torch.equal(fresh(x), layer(x)), name
+    # options that are functions are described by name, so that the description is the same in every process
+    cutoff = SteerableConv2d(
+        _regular_type(Cyclic(8)), _regular_type(Cyclic(8)), 5, frequency_cutoff=math.floor
+    )
+    assert cutoff.get_extra_state()["basis_options"] == {"frequency_cutoff": "math.floor"}
     # a network of them: prefixed keys
     net = nn.Sequential(*list(_conv_layers().values())[:2])
     assert "0._extra_state" in net.state_dict()

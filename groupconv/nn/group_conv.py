@@ -160,21 +160,25 @@ class GroupConvolution(DescribedState, nn.Module):
         n_params = [b.shape[0] for b in bases]
         # expansion matrix: parameters -> concatenated kept filter blocks (m^H m^K per common irrep)
         sizes = [b.shape[1] * b.shape[2] for b in bases]
-        # the float64 master of the expansion and its copy in the default dtype, and the weights
-        check_memory(
-            12 * sum(n_params) * (sum(sizes) + in_channels * out_channels),
-            f"the filter expansion of GroupConvolution on {G} ({sum(n_params)} x {sum(sizes)} matrix) and its "
-            f"{in_channels} x {out_channels} x {sum(n_params)} weights",
-            "use fewer channels, a group of smaller order or bandwidth, or functions on a homogeneous space "
-            "(domain / codomain a subgroup)",
-        )
-        E = np.zeros((sum(n_params), sum(sizes)))
-        p0 = f0 = 0
-        for b, n, s in zip(bases, n_params, sizes):
-            E[p0 : p0 + n, f0 : f0 + s] = b.reshape(n, s)
-            p0, f0 = p0 + n, f0 + s
         self._masters: dict[str, np.ndarray] = {}
-        self._register_derived("expansion", E)
+        # SO(3): every irrep is of real type, so each kept block has the standard basis and the
+        # parameters are the filter blocks themselves (no expansion matrix of size (sum_l (2l+1)^2)^2)
+        self._identity_expansion = _is_so3(G) and all(b.shape[0] == b.shape[1] * b.shape[2] for b in bases)
+        if not self._identity_expansion:
+            # the float64 master of the expansion and its copy in the default dtype, and the weights
+            check_memory(
+                12 * sum(n_params) * (sum(sizes) + in_channels * out_channels),
+                f"the filter expansion of GroupConvolution on {G} ({sum(n_params)} x {sum(sizes)} matrix) and its "
+                f"{in_channels} x {out_channels} x {sum(n_params)} weights",
+                "use fewer channels, a group of smaller order or bandwidth, or functions on a homogeneous space "
+                "(domain / codomain a subgroup)",
+            )
+            E = np.zeros((sum(n_params), sum(sizes)))
+            p0 = f0 = 0
+            for b, n, s in zip(bases, n_params, sizes):
+                E[p0 : p0 + n, f0 : f0 + s] = b.reshape(n, s)
+                p0, f0 = p0 + n, f0 + s
+            self._register_derived("expansion", E)
         self._build_products(bases, sizes)
         scale = 1.0 / math.sqrt(in_channels)
         self.weight = nn.Parameter(
@@ -284,6 +288,8 @@ class GroupConvolution(DescribedState, nn.Module):
 
     def filter_blocks(self) -> torch.Tensor:
         """The kept filter blocks, concatenated: ``(in_channels, out_channels, sum m^H m^K)``."""
+        if self._identity_expansion:
+            return self.weight
         return self.weight @ self.expansion.to(self.weight.dtype)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -308,7 +314,7 @@ class GroupConvolution(DescribedState, nn.Module):
         if batch.numel() == 0:
             # an empty batch: the empty output, still a function of the parameters (the FFT refuses 0 sizes)
             empty = x.new_zeros(batch + (self.out_channels, self.codomain.num_points))
-            return empty + 0 * self.weight.sum()
+            return empty + 0 * sum(p.sum() for p in self.parameters())
         xf = self._forward_transform(x)
         filt = self.filter_blocks()
         outs = []

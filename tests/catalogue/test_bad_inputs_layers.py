@@ -163,6 +163,9 @@ def test_group_convolution_batch_zero_and_half_precision():
     layer = GroupConvolution(D4, 2, 3)
     y = layer(torch.randn(0, 2, 8))
     assert y.shape == (0, 3, 8)
+    y.sum().backward()
+    assert torch.equal(layer.weight.grad, torch.zeros_like(layer.weight))
+    assert torch.equal(layer.bias.grad, torch.zeros_like(layer.bias))
     assert layer(torch.randn(4, 0, 2, 8)).shape == (4, 0, 3, 8)
     with pytest.raises(TypeError, match=r"cast the input, e.g. x.to\(torch.float32\)"):
         layer(torch.randn(1, 2, 8).half())
