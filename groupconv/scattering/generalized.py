@@ -128,6 +128,9 @@ class ScatteringLayer(_FilterModule):
             raise ValueError(
                 f"ScatteringLayer expects (B, P, {self.shape[0]}, {self.shape[1]}), got {tuple(u.shape)}"
             )
+        if u.shape[0] == 0:
+            # FFT libraries refuse empty transforms; an empty batch has an empty output
+            return u.new_empty(0, u.shape[1], 1 + self.n_filters, *self.shape)
         uf = torch.fft.fft2(u)
         low = torch.fft.ifft2(uf * self._phi).real
         y = self.nonlinearity(torch.fft.ifft2(uf.unsqueeze(2) * self._psi))
@@ -213,9 +216,14 @@ class GeneralizedScattering(nn.Module):
         for _, phi_n, nxt in self._run(x):
             outs.append(phi_n)
             last = nxt
-        last_layer = self.layers[-1]
-        outs.append(torch.fft.ifft2(torch.fft.fft2(last) * last_layer._phi).real)
+        outs.append(self._last_output(last))
         return outs
+
+    def _last_output(self, last: torch.Tensor) -> torch.Tensor:
+        """``Phi^N f = U_N f * chi_{N-1}``, the last bank's low-pass of the last propagated maps."""
+        if last.shape[0] == 0:
+            return last.new_empty(last.shape)
+        return torch.fft.ifft2(torch.fft.fft2(last) * self.layers[-1]._phi).real
 
     def energies(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``W_n = ||U_n||^2`` and ``|||Phi^n f|||^2`` for ``n = 0..N``, each ``(N + 1, batch)``."""
@@ -226,5 +234,5 @@ class GeneralizedScattering(nn.Module):
             E.append(phi_n.pow(2).flatten(1).sum(1))
             last = nxt
         W.append(last.pow(2).flatten(1).sum(1))
-        E.append(torch.fft.ifft2(torch.fft.fft2(last) * self.layers[-1]._phi).real.pow(2).flatten(1).sum(1))
+        E.append(self._last_output(last).pow(2).flatten(1).sum(1))
         return torch.stack(W), torch.stack(E)

@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from .filters import check_scales, morlet_bank
-from .scattering2d import _FilterModule, periodize
+from .scattering2d import _check_fft_dtype, _FilterModule, periodize
 
 __all__ = [
     "PhaseCollapseNet",
@@ -149,7 +149,8 @@ class ComplexStandardization(nn.Module):
         if x.dim() != 4 or x.shape[1] != self.channels:
             raise ValueError(f"expected maps (B, {self.channels}, H, W), got shape {tuple(x.shape)}")
         z = x if torch.is_complex(x) else torch.complex(x, torch.zeros_like(x))
-        if self.training:
+        # an empty batch has no statistics: the running averages are kept, as in torch's batch normalization
+        if self.training and z.shape[0] > 0:
             mean = z.mean((0, 2, 3))
             var = (z - mean.view(1, -1, 1, 1)).abs().square().mean((0, 2, 3))
             n = z.numel() // self.channels
@@ -211,6 +212,13 @@ class PhaseCollapseBlock(_FilterModule):
             raise ValueError(
                 f"expected (B, {self.in_channels}, {self.shape[0]}, {self.shape[1]}), got {tuple(x.shape)}"
             )
+        _check_fft_dtype(x.real.dtype, self.filters.dtype, type(self).__name__)
+        if x.shape[0] == 0:
+            # FFT libraries refuse empty transforms; an empty batch has empty responses
+            M, N = self.shape
+            cdtype = torch.complex128 if x.real.dtype == torch.float64 else torch.complex64
+            y = x.new_empty(0, self.in_channels, self.filters.shape[0], M // 2, N // 2, dtype=cdtype)
+            return y[:, :, 0], y[:, :, 1:]
         xf = torch.fft.fft2(x)
         y = torch.fft.ifft2(periodize(xf.unsqueeze(2) * self.filters.to(xf.real.dtype), 2))
         return y[:, :, 0], y[:, :, 1:]
@@ -310,6 +318,7 @@ class PhaseCollapseNet(nn.Module):
             )
         if torch.is_complex(x):
             raise TypeError("PhaseCollapseNet takes real images, got a complex tensor")
+        _check_fft_dtype(x.dtype, self.blocks[0].filters.dtype, type(self).__name__)
         for block in self.blocks:
             x = block(x)
         return x

@@ -120,12 +120,25 @@ def _check_input(x: torch.Tensor, shape: tuple[int, int], ref: torch.Tensor, nam
         raise ValueError(f"{name} expects input of shape (..., {shape[0]}, {shape[1]}), got {tuple(x.shape)}")
     if torch.is_complex(x) or not x.is_floating_point():
         raise TypeError(f"{name} expects a real floating tensor, got {x.dtype}")
+    _check_fft_dtype(x.dtype, ref.dtype, name)
     if x.dtype != ref.dtype:
         raise TypeError(
             f"{name} has {ref.dtype} filters but got {x.dtype} input; convert the module with .to({x.dtype})"
         )
     if x.device != ref.device:
         raise ValueError(f"{name} has filters on {ref.device} but got input on {x.device}")
+
+
+def _check_fft_dtype(dtype: torch.dtype, module_dtype: torch.dtype, name: str) -> None:
+    """Half precision is refused with the dtype that works: the FFTs of the scattering transforms run in
+    float32 or float64 (CPU FFTs take no float16 or bfloat16, CUDA ones only power-of-two sizes)."""
+    if dtype in (torch.float32, torch.float64):
+        return
+    if module_dtype in (torch.float32, torch.float64):
+        advice = f"convert the input with x.to({module_dtype})"
+    else:
+        advice = "convert the module with .float() and the input with x.float()"
+    raise TypeError(f"{name} computes in torch.float32 or torch.float64, got {dtype} input; {advice}")
 
 
 def _check_depth_and_paths(max_order, paths: str, subsample: bool) -> None:
@@ -159,6 +172,13 @@ def _resolve_bank(filters, shape, J, L, full_circle: bool) -> FilterBank:
     if filters == "parseval":
         return parseval_wavelet_bank(shape, J, L, full_circle=full_circle)
     raise ValueError(f"filters must be 'morlet', 'parseval' or a FilterBank, got {filters!r}")
+
+
+def _cat_energies(Ws: list, Es: list, max_order: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The per-chunk energies ``(N + 1, chunk)`` joined along the batch; ``(N + 1, 0)`` for no chunk."""
+    if not Ws:
+        return x.new_zeros(max_order + 1, 0), x.new_zeros(max_order + 1, 0)
+    return torch.cat(Ws, 1), torch.cat(Es, 1)
 
 
 class _FilterModule(nn.Module):
@@ -208,7 +228,9 @@ class _FilterModule(nn.Module):
     def _chunks(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Batch chunks of at least ``_min_chunk`` images whose largest intermediate stays near
         ``chunk_bytes`` on CPU (the pipeline is memory-bound once its maps leave the cache); one chunk on
-        other devices."""
+        other devices; none for an empty batch (FFT libraries refuse empty transforms)."""
+        if x.shape[0] == 0:
+            return []
         if x.device.type != "cpu" or x.shape[0] <= self._min_chunk:
             return [x]
         per_image = self._peak_elements() * x.element_size() * 2
@@ -440,7 +462,7 @@ class Scattering2D(_FilterModule):
                 E.append(sum(s.pow(2).flatten(1).sum(1) for s in S))
             Ws.append(torch.stack(W))
             Es.append(torch.stack(E))
-        return torch.cat(Ws, 1), torch.cat(Es, 1)
+        return _cat_energies(Ws, Es, self.max_order, xb)
 
 
 class RotoTranslationScattering(_FilterModule):
@@ -587,7 +609,10 @@ class RotoTranslationScattering(_FilterModule):
             for _, groups, halves in self._orders(half):
                 parts.extend(self._lows(groups, halves))
             chunks.append(torch.cat(parts, 1))
-        out = chunks[0] if len(chunks) == 1 else torch.cat(chunks, 0)
+        if not chunks:
+            out = xb.new_empty(0, self.n_paths, self.L, *self._out_shape())
+        else:
+            out = chunks[0] if len(chunks) == 1 else torch.cat(chunks, 0)
         return out.reshape(*lead, *out.shape[1:])
 
     def _orders(self, half: torch.Tensor):
@@ -610,7 +635,8 @@ class RotoTranslationScattering(_FilterModule):
         ``|||Phi^m f|||^2 = ||U_m f * phi||^2`` (the order-0 output counted once, not per orientation),
         each ``(N + 1, batch)``. Needs ``subsample=False``."""
         Ws, Es = [], []
-        for c in self._chunks(self._energy_input(x)):
+        xb = self._energy_input(x)
+        for c in self._chunks(xb):
             half = torch.fft.rfft2(c)
             W = [c.pow(2).flatten(1).sum(1)]
             E = [self._low(half).pow(2).flatten(1).sum(1)]
@@ -620,7 +646,7 @@ class RotoTranslationScattering(_FilterModule):
                 E.append(sum((s.pow(2).flatten(1).sum(1) for s in self._lows(groups, halves)), zero))
             Ws.append(torch.stack(W))
             Es.append(torch.stack(E))
-        return torch.cat(Ws, 1), torch.cat(Es, 1)
+        return _cat_energies(Ws, Es, self.max_order, xb)
 
     def _out_shape(self) -> tuple[int, int]:
         k = 2**self.J if self.subsample else 1
