@@ -16,7 +16,7 @@ from torch import nn
 
 from ..kernels.fourier_bessel import fourier_bessel_basis, fourier_bessel_indices
 from ..kernels.harmonic import check_kernel_size
-from ._fields import DescribedState
+from ._fields import DescribedState, autocast_dtype
 from .conv import conv_geometry
 
 __all__ = ["FourierBesselConv2d"]
@@ -97,7 +97,8 @@ class FourierBesselConv2d(DescribedState, nn.Module):
             raise ValueError(
                 f"FourierBesselConv2d expects input of shape (batch, {self.in_channels}, H, W), got {tuple(x.shape)}"
             )
-        if x.dtype != self.weight.dtype:
+        # under autocast conv2d computes in the autocast dtype
+        if x.dtype != self.weight.dtype and autocast_dtype(x) is None:
             raise TypeError(
                 f"FourierBesselConv2d: input dtype {x.dtype} does not match the layer's dtype {self.weight.dtype}; "
                 "cast the input or the layer (nothing is down-cast silently)"

@@ -36,6 +36,7 @@ from ..fourier.sphere import (
 )
 from ..groups.spatial import SO3
 from ..reps.spatial import wigner_D
+from ._fields import autocast_dtype
 
 __all__ = [
     "SphereType",
@@ -334,6 +335,10 @@ class S2Conv(_SphericalConv):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.in_type.check(x, "S2Conv")
+        if autocast_dtype(x) is not None:
+            # the FFTs have no kernels in the autocast dtypes: the layer computes in its own dtype
+            with torch.autocast(x.device.type, enabled=False):
+                return self.forward(x)
         self._check_dtype(x)
         b, ci, co = x.shape[0], self.in_channels, self.out_channels
         a = self.fft(x)
@@ -385,6 +390,10 @@ class SO3Conv(_SphericalConv):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.in_type.check(x, "SO3Conv")
+        if autocast_dtype(x) is not None:
+            # the FFTs have no kernels in the autocast dtypes: the layer computes in its own dtype
+            with torch.autocast(x.device.type, enabled=False):
+                return self.forward(x)
         self._check_dtype(x)
         b, ci, co = x.shape[0], self.in_channels, self.out_channels
         c = self.fft(x)
