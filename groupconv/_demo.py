@@ -33,7 +33,7 @@ def demo_image(size: int = 32, dtype: torch.dtype = torch.float64) -> torch.Tens
         img = camera().astype(np.float64).reshape(32, 16, 32, 16).mean((1, 3))
     except ImportError:
         with resources.files("groupconv.data").joinpath("camera32.npy").open("rb") as fh:
-            img = np.load(fh).astype(np.float64)
+            img = np.load(fh, allow_pickle=False).astype(np.float64)
     f = 32 // size
     img = img.reshape(size, f, size, f).mean((1, 3)) / 255.0
     return torch.as_tensor(img, dtype=dtype)[None, None]
