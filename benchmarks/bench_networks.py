@@ -206,7 +206,7 @@ def escnn_network(name: str) -> nn.Module:
                 conv_out = gates + t
                 layers += [
                     enn.R2Conv(previous, conv_out, 5, padding=2),
-                    enn.FieldNorm(conv_out) if False else enn.IIDBatchNorm2d(conv_out),
+                    enn.IIDBatchNorm2d(conv_out),
                     enn.GatedNonLinearity1(conv_out, gates=["gate"] * len(t) + ["gated"] * len(t)),
                 ]
             else:
@@ -216,9 +216,7 @@ def escnn_network(name: str) -> nn.Module:
                     enn.NormNonLinearity(t, function="n_relu"),
                 ]
             if i < 2:
-                layers.append(
-                    enn.NormPool(t) if False else enn.PointwiseAvgPoolAntialiased2D(t, 0.66, stride=2)
-                )
+                layers.append(enn.PointwiseAvgPoolAntialiased2D(t, 0.66, stride=2))
             previous = t
         layers.append(enn.NormPool(previous))
         body = enn.SequentialModule(*layers)

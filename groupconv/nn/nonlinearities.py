@@ -29,7 +29,13 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..reps.operations import trivial
-from ._fields import EquivariantModule, FieldGroups, check_field_type, is_permutation_representation
+from ._fields import (
+    DescribedState,
+    EquivariantModule,
+    FieldGroups,
+    check_field_type,
+    is_permutation_representation,
+)
 from .field_type import FieldType
 
 __all__ = [
@@ -312,7 +318,7 @@ class NormActivation(nn.Module):
         return _norm_activation(x, self.groups, self.bias, self.function)
 
 
-class NormNonlinearity(EquivariantModule):
+class NormNonlinearity(DescribedState, EquivariantModule):
     """Norm nonlinearity: rescale every field by a function of its norm.
 
     .. math::  y(x) = \\phi\\big(|f(x)| + b\\big) \\, \\frac{f(x)}{|f(x)|}
@@ -353,6 +359,11 @@ class NormNonlinearity(EquivariantModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return _norm_activation(self.check_input(x), self.groups, self.bias, self.function)
+
+    def state_description(self) -> dict[str, object]:
+        """What the biases mean (see :class:`~groupconv.nn._fields.DescribedState`): one per field of the
+        type, added to the norm before ``function``."""
+        return {"group": repr(self.in_type.group), "in_type": repr(self.in_type), "function": self.function}
 
     def frame_bounds(self) -> tuple[float | None, float | None]:
         """``(0, 1)`` for relu and squash when every bias is ``<= 0`` (then ``phi(|f|+b) <= |f|``)."""

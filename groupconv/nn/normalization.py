@@ -8,7 +8,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from ._fields import EquivariantModule, check_field_type, trivial_subspace
+from ._fields import DescribedState, EquivariantModule, check_field_type, trivial_subspace
 from .field_type import FieldType
 
 __all__ = ["FieldBatchNorm"]
@@ -72,7 +72,7 @@ class _FieldNormalize(torch.autograd.Function):
         return grad_x, grad_weight, grad_bias, None
 
 
-class FieldBatchNorm(EquivariantModule):
+class FieldBatchNorm(DescribedState, EquivariantModule):
     """Batch normalization per field.
 
     Each field ``f_i`` (dimension ``d_i``) with ``B_i`` an orthonormal basis of its trivial subspace
@@ -183,6 +183,11 @@ class FieldBatchNorm(EquivariantModule):
         self.register_derived("field_trivial", torch.tensor(trivials, dtype=torch.float64))
         channel_field = torch.repeat_interleave(torch.arange(len(dims)), torch.tensor(dims))
         self.register_buffer("channel_field", channel_field, persistent=False)
+
+    def state_description(self) -> dict[str, object]:
+        """What the parameters and statistics mean (see :class:`~groupconv.nn._fields.DescribedState`):
+        one weight per field and one bias / mean per trivial component of the field type."""
+        return {"group": repr(self.in_type.group), "in_type": repr(self.in_type)}
 
     def _check_statistics(self, x: torch.Tensor) -> None:
         for name in ("running_mean", "running_var"):

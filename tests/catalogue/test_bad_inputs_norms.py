@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from groupconv.groups import SO2, Dihedral
+from groupconv.groups import SO2, Cyclic, Dihedral
 from groupconv.nn import (
     ELU,
     AvgPool2d,
@@ -26,7 +26,7 @@ from groupconv.nn import (
     NormPooling,
     ReLU,
 )
-from groupconv.reps import irrep, regular, trivial
+from groupconv.reps import irrep, quotient, regular, trivial
 
 G = Dihedral(4)
 # regular (8), 2D irrep, trivial, 1D sign irrep: fields of three dimensions, interleaved
@@ -255,3 +255,33 @@ def test_batchnorm_without_affine_refuses_a_dtype_its_statistics_do_not_have():
 def test_batchnorm_eps_must_be_positive(eps):
     with pytest.raises(ValueError, match=f"eps must be a positive number, got {eps!r}"):
         FieldBatchNorm(MIXED, eps=eps)
+
+
+@pytest.mark.parametrize(
+    ("make", "other", "what"),
+    [
+        (lambda t: FieldBatchNorm(t), FieldType(Cyclic(8), [regular(Cyclic(8))] * 2), "group"),
+        (lambda t: NormNonlinearity(t), FieldType(Cyclic(8), [regular(Cyclic(8))] * 2), "group"),
+        (
+            lambda t: FieldBatchNorm(t),
+            FieldType(G, [regular(G), quotient(G, Cyclic(4)), irrep(G, 1, 1)]),
+            "in_type",
+        ),
+    ],
+    ids=["batchnorm-group", "norm-group", "batchnorm-type"],
+)
+def test_state_dict_of_another_field_type_refuses_to_load(make, other, what):
+    """Parameters of equal shapes from another group or type would load and compute another map."""
+    own = (
+        FieldType(G, [regular(G)] * 2)
+        if what == "group"
+        else FieldType(G, [regular(G), irrep(G, 1, 1), regular(G)])
+    )
+    saved = make(other).state_dict()
+    layer = make(own)
+    assert {k: v.shape for k, v in saved.items() if k != "_extra_state"} == {
+        k: v.shape for k, v in layer.state_dict().items() if k != "_extra_state"
+    }
+    with pytest.raises(RuntimeError, match=f"saved from another layer.*{what}: saved"):
+        layer.load_state_dict(saved)
+    make(other).load_state_dict(saved)
