@@ -527,7 +527,8 @@ def _check_permutation_table(group: FiniteGroup, table) -> np.ndarray:
     try:
         gens = group.generators()
     except NotImplementedError:
-        gens = list(range(group.order)) if group.order <= 64 else []
+        # a group that names no generators: every element is checked
+        gens = range(group.order)
     elements = group.elements()
     for s in gens:
         gs = group.compose(elements, torch.tensor(s)).numpy()
