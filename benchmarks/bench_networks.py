@@ -320,7 +320,16 @@ def profile(model: nn.Module, x, target, repeats: int) -> dict[str, float]:
     current: dict[str, float] = defaultdict(float)
     start: dict[int, float] = {}
     handles = []
-    leaves = [(m, c) for m in model.modules() if (c := _category(m)) is not None]
+    # the outermost module of a category only: a groupconv ReLU holds an nn.ReLU, which must not count twice
+    leaves: list[tuple[nn.Module, str]] = []
+    covered: set[int] = set()
+    for m in model.modules():
+        if id(m) in covered:
+            continue
+        c = _category(m)
+        if c is not None:
+            leaves.append((m, c))
+            covered.update(id(sub) for sub in m.modules())
     for m, cat in leaves:
 
         def pre(mod, *_):
