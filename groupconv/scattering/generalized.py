@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from .filters import FilterBank
-from .scattering2d import _check_finite, _check_input, _FilterModule
+from .scattering2d import _check_finite, _check_input, _empty_output, _FilterModule
 
 __all__ = ["GeneralizedScattering", "ScatteringLayer", "Modulus", "RealReLU", "SoftModulus", "Pooling"]
 
@@ -129,8 +129,7 @@ class ScatteringLayer(_FilterModule):
                 f"ScatteringLayer expects (B, P, {self.shape[0]}, {self.shape[1]}), got {tuple(u.shape)}"
             )
         if u.shape[0] == 0:
-            # FFT libraries refuse empty transforms; an empty batch has an empty output
-            return u.new_empty(0, u.shape[1], 1 + self.n_filters, *self.shape)
+            return _empty_output(u, u.shape[1], 1 + self.n_filters, *self.shape)
         uf = torch.fft.fft2(u)
         low = torch.fft.ifft2(uf * self._phi).real
         y = self.nonlinearity(torch.fft.ifft2(uf.unsqueeze(2) * self._psi))
@@ -222,7 +221,7 @@ class GeneralizedScattering(nn.Module):
     def _last_output(self, last: torch.Tensor) -> torch.Tensor:
         """``Phi^N f = U_N f * chi_{N-1}``, the last bank's low-pass of the last propagated maps."""
         if last.shape[0] == 0:
-            return last.new_empty(last.shape)
+            return _empty_output(last, *last.shape[1:])
         return torch.fft.ifft2(torch.fft.fft2(last) * self.layers[-1]._phi).real
 
     def energies(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from .filters import check_scales, morlet_bank
-from .scattering2d import _check_fft_dtype, _FilterModule, periodize
+from .scattering2d import _check_fft_dtype, _empty_output, _FilterModule, periodize
 
 __all__ = [
     "PhaseCollapseNet",
@@ -214,10 +214,8 @@ class PhaseCollapseBlock(_FilterModule):
             )
         _check_fft_dtype(x.real.dtype, self.filters.dtype, type(self).__name__)
         if x.shape[0] == 0:
-            # FFT libraries refuse empty transforms; an empty batch has empty responses
             M, N = self.shape
-            cdtype = torch.complex128 if x.real.dtype == torch.float64 else torch.complex64
-            y = x.new_empty(0, self.in_channels, self.filters.shape[0], M // 2, N // 2, dtype=cdtype)
+            y = _empty_output(x, self.in_channels, self.filters.shape[0], M // 2, N // 2, complex_out=True)
             return y[:, :, 0], y[:, :, 1:]
         xf = torch.fft.fft2(x)
         y = torch.fft.ifft2(periodize(xf.unsqueeze(2) * self.filters.to(xf.real.dtype), 2))
@@ -325,7 +323,8 @@ class PhaseCollapseNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         z = self.features(x)
-        return self.classifier(torch.view_as_real(z).movedim(-1, 2).flatten(1))
+        # real and imaginary planes stacked (not view_as_real, whose backward fails on an empty batch)
+        return self.classifier(torch.stack([z.real, z.imag], 2).flatten(1))
 
     def extra_repr(self) -> str:
         return f"nonlinearity={self.nonlinearity!r}, image_size={self.image_size}"

@@ -174,6 +174,13 @@ def _resolve_bank(filters, shape, J, L, full_circle: bool) -> FilterBank:
     raise ValueError(f"filters must be 'morlet', 'parseval' or a FilterBank, got {filters!r}")
 
 
+def _empty_output(x: torch.Tensor, *shape: int, complex_out: bool = False) -> torch.Tensor:
+    """The output ``(0, *shape)`` of an empty batch ``x``, as a view of ``x`` so that autograd sees it
+    depend on the input, as a computed output would (FFT libraries refuse empty transforms)."""
+    y = x.reshape(0, *shape)
+    return torch.complex(y, y) if complex_out and not torch.is_complex(y) else y
+
+
 def _cat_energies(Ws: list, Es: list, max_order: int, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The per-chunk energies ``(N + 1, chunk)`` joined along the batch; ``(N + 1, 0)`` for no chunk."""
     if not Ws:
@@ -438,7 +445,10 @@ class Scattering2D(_FilterModule):
         """``(..., M, N)`` -> ``(..., n_paths, M', N')`` with ``M' = M / 2^J`` when subsampling."""
         xb, lead = self._flatten_input(x)
         k = 2**self.J if self.subsample else 1
-        out = xb.new_empty(xb.shape[0], self.n_paths, self.shape[0] // k, self.shape[1] // k)
+        shape = (self.n_paths, self.shape[0] // k, self.shape[1] // k)
+        if xb.shape[0] == 0:
+            return _empty_output(xb, *shape).reshape(*lead, *shape)
+        out = xb.new_empty(xb.shape[0], *shape)
         row = 0
         for c in self._chunks(xb):
             # every low-pass group written straight into its output channels
@@ -610,7 +620,7 @@ class RotoTranslationScattering(_FilterModule):
                 parts.extend(self._lows(groups, halves))
             chunks.append(torch.cat(parts, 1))
         if not chunks:
-            out = xb.new_empty(0, self.n_paths, self.L, *self._out_shape())
+            out = _empty_output(xb, self.n_paths, self.L, *self._out_shape())
         else:
             out = chunks[0] if len(chunks) == 1 else torch.cat(chunks, 0)
         return out.reshape(*lead, *out.shape[1:])

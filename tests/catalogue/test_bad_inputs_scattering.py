@@ -50,6 +50,16 @@ def test_an_empty_batch_gives_the_empty_output(name):
     assert all(t.dtype == torch.float32 for t in (empty if isinstance(empty, list) else [empty]))
 
 
+@pytest.mark.parametrize("name", list(MODULES))
+def test_an_empty_batch_backpropagates_like_a_torch_layer(name):
+    module = MODULES[name].train()
+    x = _input(name, 0).requires_grad_()
+    out = module(x)
+    loss = sum(t.sum() for t in out) if isinstance(out, list) else out.sum()
+    loss.backward()
+    assert x.grad is not None and x.grad.shape == x.shape
+
+
 @pytest.mark.parametrize("name", ["Scattering2D", "RotoTranslationScattering"])
 def test_an_empty_leading_axis_anywhere(name):
     module = MODULES[name]
