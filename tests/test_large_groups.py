@@ -193,6 +193,14 @@ def test_fourier_convolution_of_s9_refuses_at_once():
         GroupConvolution(Symmetric(9), 1, 1)
 
 
+@pytest.mark.parametrize("G", [Cyclic(100000), Dihedral(50000)], ids=str)
+def test_inverses_of_a_huge_group_need_no_cayley_table(G):
+    inv = torch.as_tensor(G._inverse_np)
+    g = torch.tensor([0, 1, 7, G.order - 1])
+    assert torch.equal(G.compose(g, inv[g]), torch.zeros(4, dtype=torch.long))
+    assert "cayley_table_np" not in G.__dict__
+
+
 def test_quotient_of_a_large_group_needs_no_cayley_table():
     G = Cyclic(1000)
     rep = quotient(G, Cyclic(10))

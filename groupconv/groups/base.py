@@ -167,6 +167,9 @@ class FiniteGroup(Group):
 
     @cached_property
     def _inverse_np(self) -> np.ndarray:
+        if type(self).inverse is not FiniteGroup.inverse:
+            # the group inverts elements directly: no Cayley table needed
+            return self.inverse(self.elements()).cpu().numpy().astype(np.int64)
         table = self.cayley_table_np
         inv = np.argmax(table == self.identity_index, axis=1)
         return inv.astype(np.int64)

@@ -21,6 +21,7 @@ import numpy as np
 import sympy
 import torch
 
+from .._memory import check_memory
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral, rotation_matrix
 from .representation import Irrep
@@ -182,7 +183,20 @@ def _cyclic_get(G: Cyclic, k) -> Irrep:
     )
 
 
+def _check_tables(G: FiniteGroup, ks) -> None:
+    """The budget for the tables of the irreps of frequencies ``ks`` of ``C_n`` / ``D_n`` (``|G|`` matrices
+    each, 2 x 2 except at frequency 0 and n/2)."""
+    n = G.n
+    entries = G.order * sum(1 if k == 0 or 2 * k == n else 4 for k in ks)
+    check_memory(
+        8 * entries,
+        f"the tables of the {len(ks)} irreps of {G} ({G.order} matrices each)",
+        "use a group of smaller order",
+    )
+
+
 def _cyclic_list(G: Cyclic, max_degree=None) -> list[Irrep]:
+    _check_tables(G, range(G.n // 2 + 1))
     return [_cyclic_get(G, k) for k in range(G.n // 2 + 1)]
 
 
@@ -217,7 +231,9 @@ def _dihedral_get(G: Dihedral, j, k=None) -> Irrep:
 
 
 def _dihedral_list(G: Dihedral, max_degree=None) -> list[Irrep]:
-    return [_dihedral_get(G, *i) for i in _dihedral_ids(G.n)]
+    ids = _dihedral_ids(G.n)
+    _check_tables(G, [k for _, k in ids])
+    return [_dihedral_get(G, *i) for i in ids]
 
 
 # -- SO(2), O(2) ---------------------------------------------------------------------------------------

@@ -46,6 +46,14 @@ def test_order_whose_table_fits_but_not_its_change_of_basis():
         assert torch.equal(rep.act(x, torch.tensor(1)), torch.roll(x, 1))
 
 
+@pytest.mark.parametrize("G, count", [(Cyclic(20000), 10001), (Dihedral(20000), 10003)], ids=str)
+def test_irreps_of_a_huge_planar_group_refuse(G, count):
+    from groupconv.reps import irreps
+
+    with pytest.raises(MemoryBudgetError, match=rf"tables of the {count} irreps of {G}.*smaller order"):
+        irreps(G)
+
+
 def test_symmetric_irreps_of_a_huge_group_refuse():
     from groupconv.reps import irreps
 
