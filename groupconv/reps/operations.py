@@ -388,7 +388,8 @@ class PermutationRepresentation(Representation):
     ):
         # no call to Representation.__init__: the irreps and the change of basis are found on first use
         self.group = group
-        table = np.ascontiguousarray(perm_table, dtype=np.int64)
+        # a read-only view: the array it views (e.g. the group's Cayley table) stays as it was
+        table = np.ascontiguousarray(perm_table, dtype=np.int64).view()
         table.flags.writeable = False
         self.permutation = table
         self.dim = int(table.shape[1])
@@ -504,6 +505,7 @@ class PermutationRepresentation(Representation):
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
+        self.permutation.flags.writeable = False
         self._matrix_fn = self._matrices
 
 
