@@ -205,6 +205,14 @@ def test_a_read_only_cache_directory_means_memory_only(tmp_path, monkeypatch):
         ro.chmod(0o700)
 
 
+def test_a_directory_reported_unwritable_means_memory_only(tmp_path, monkeypatch):
+    # the same branch as a read-only folder, reached as root too (root may write into read-only folders)
+    monkeypatch.setattr(_cache.os, "access", lambda path, mode: False)
+    with pytest.warns(CacheWarning, match="not a writable directory"):
+        assert np.array_equal(_fresh(), _reference())
+    assert not (tmp_path / "cache" / NAME).exists()
+
+
 def test_no_home_means_memory_only_and_no_literal_tilde(tmp_path, monkeypatch):
     monkeypatch.delenv("GROUPCONV_CACHE_DIR")
     monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
