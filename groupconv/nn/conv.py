@@ -894,6 +894,12 @@ class _RegularConv(EquivariantConv2d):
         group, k = self.group, self.kernel_size
         n, c_in, c_out = group.order, self.in_channels, self.out_channels
         k2 = k * k
+        # int64 indices of every filter entry, and the broadcast temporaries of the same size
+        check_memory(
+            24 * c_out * n * c_in * (1 if self.lifting else n) * k2,
+            f"the index map of a {k}x{k} {type(self).__name__} on {group} with {c_in} -> {c_out} channels",
+            "use fewer channels or a smaller kernel_size",
+        )
         perms = np.stack([grid_permutation(group, g, k, k) for g in range(n)])  # (n, k2)
         c = np.arange(c_out)[:, None, None, None, None]
         g = np.arange(n)[None, :, None, None, None]
