@@ -1,18 +1,17 @@
 """Device correctness without a GPU.
 
-Every public module (each layer family on several groups, scattering, the Fourier-domain convolutions)
-is moved to the ``meta`` device and runs its forward pass on a meta input. A meta tensor has a shape,
-a dtype and a device but no values, so this fails on a tensor that ``.to()`` leaves behind (an attribute
-that is not a buffer), on a host sync in the forward (``.item()``, ``float(t)``, ``.numpy()``,
-``torch.equal``) and on a tensor created on the default device and mixed with the input.
+Every public module of the catalogue (tests/_module_cases.py: each layer family on several groups, the
+spherical layers, scattering, the Fourier-domain convolutions) is moved to the ``meta`` device and runs
+its forward pass on a meta input. A meta tensor has a shape, a dtype and a device but no values, so this
+fails on a tensor that ``.to()`` leaves behind (an attribute that is not a buffer), on a host sync in the
+forward (``.item()``, ``float(t)``, ``.numpy()``; ``aten::equal`` has no meta kernel either) and on a
+tensor created on the default device and mixed with the input.
 
-Where the meta device cannot run a step, the step is skipped on meta tensors only, for want of values:
-the range checks of group elements, the finite-input check of the scattering networks, and the check that
-a lifted kernel basis still has its pattern (``aten::equal`` has no meta kernel; on meta the layer expands
-its filter with the dense basis). So every forward is also run on CPU under ``torch.device("meta")`` as
-the default device, with an op recorder: every tensor that any op of the forward and backward passes
-creates must be on the input's device. A factory call without ``device=`` in the forward creates a meta
-tensor there and fails.
+The checks that read values are skipped on meta tensors only: the range checks of group elements and the
+finite-input check of the scattering networks. And a meta tensor mixed with a CPU scalar tensor goes
+unnoticed. So every forward and backward pass also runs on CPU under ``torch.device("meta")`` as the
+default device, with an op recorder: every tensor that any op creates must be on the input's device. A
+factory call without ``device=`` in the forward creates a meta tensor there and fails.
 
 The group families, the group actions used by the verification helpers (``act``, ``FieldType.transform``,
 ``FunctionType.transform``, ``rotate_field``) and the Fourier transforms run on meta tensors too; the
