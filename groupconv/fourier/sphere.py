@@ -472,7 +472,8 @@ class SO3FFT(_Transform):
             outs.append(y.view(npairs, 2, 2, bc, L).permute(2, 3, 0, 1, 4).reshape(2, bc, -1))
         Y = torch.cat(outs, -1)
         terms = Y.index_select(-1, self.fwd_idx).view(2, bc, 4, -1)
-        out = torch.einsum("rctp,rtp->cp", terms, self.fwd_coef)
+        # a broadcast product and a sum (einsum would batch 1 x 1 matrix products over the coefficients)
+        out = (terms * self.fwd_coef[:, None]).sum((0, 2))
         return out.reshape(batch + (self.num_coefficients,))
 
     def inverse(self, c: torch.Tensor) -> torch.Tensor:
@@ -483,8 +484,8 @@ class SO3FFT(_Transform):
             return c.new_zeros(batch + self.grid_shape)
         x = c.reshape(math.prod(batch), self.num_coefficients)
         bc = x.shape[0]
-        terms = x.index_select(-1, self.inv_idx).view(bc, 4, -1)
-        Z = torch.einsum("ctq,rtq->rcq", terms, self.inv_coef)
+        terms = x.index_select(-1, self.inv_idx).view(1, bc, 4, -1)
+        Z = (terms * self.inv_coef[:, None]).sum(2)
         hs = []
         q0 = 0
         for i, (npairs, L) in enumerate(self._bucket_shapes):

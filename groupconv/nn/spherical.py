@@ -342,13 +342,13 @@ class S2Conv(_SphericalConv):
         self._check_dtype(x)
         b, ci, co = x.shape[0], self.in_channels, self.out_channels
         a = self.fft(x)
+        # one split (not a slice per degree): its backward assembles the gradient once
+        sizes = [2 * l + 1 for l in range(self.filter_bandwidth)]
+        a_blocks = a[..., : self.filter_bandwidth**2].split(sizes, -1)
         blocks = []
-        for l in range(self.filter_bandwidth):
-            d = 2 * l + 1
-            al = a[..., l * l : (l + 1) ** 2].transpose(1, 2).reshape(b * d, ci)
-            hl = self.weight[..., l * l : (l + 1) ** 2].reshape(ci, co * d)
-            y = (al @ hl).view(b, d, co, d).transpose(1, 2)
-            blocks.append(y.reshape(b, co, d * d))
+        for d, al, hl in zip(sizes, a_blocks, self.weight.split(sizes, -1)):
+            y = (al.transpose(1, 2).reshape(b * d, ci) @ hl.reshape(ci, co * d)).view(b, d, co, d)
+            blocks.append(y.transpose(1, 2).reshape(b, co, d * d))
         return self._finish(blocks, b)
 
 
@@ -397,13 +397,16 @@ class SO3Conv(_SphericalConv):
         self._check_dtype(x)
         b, ci, co = x.shape[0], self.in_channels, self.out_channels
         c = self.fft(x)
+        # one split (not a slice per degree): its backward assembles the gradient once
+        sizes = [(2 * l + 1) ** 2 for l in range(self.filter_bandwidth)]
+        x_blocks = c[..., : self._offsets[-1]].split(sizes, -1)
         blocks = []
-        for l in range(self.filter_bandwidth):
-            d, s, e = 2 * l + 1, self._offsets[l], self._offsets[l + 1]
+        for l, (xl, hl) in enumerate(zip(x_blocks, self.weight.split(sizes, -1))):
+            d = 2 * l + 1
             # rows (sample, m), columns (input channel, k) against rows (input channel, k), columns
             # (output channel, n): all channel pairs of degree l in one product
-            xl = c[..., s:e].view(b, ci, d, d).transpose(1, 2).reshape(b * d, ci * d)
-            hl = self.weight[..., s:e].view(ci, co, d, d).transpose(1, 2).reshape(ci * d, co * d)
+            xl = xl.reshape(b, ci, d, d).transpose(1, 2).reshape(b * d, ci * d)
+            hl = hl.reshape(ci, co, d, d).transpose(1, 2).reshape(ci * d, co * d)
             y = (xl @ hl).view(b, d, co, d).transpose(1, 2)
             blocks.append(y.reshape(b, co, d * d))
         return self._finish(blocks, b)
