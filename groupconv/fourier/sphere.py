@@ -62,6 +62,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._memory import check_memory
 from .wigner import fundamental_pairs, wigner_d_column, wigner_d_recursive
 
 __all__ = [
@@ -230,6 +231,14 @@ class _SO3Plan:
         beta, w = _beta_rule(B, grid)
         self.w = np.array(w)
         self.buckets = _buckets(B)
+        entries = sum((k1 * k1 - k0 * k0) * (B - k0) for k0, k1 in self.buckets)
+        # float64 tables and a float32 copy, the index maps (12 numbers per packed or computed
+        # coefficient) and the recursion's three rows of B^2 pairs
+        check_memory(
+            12 * entries * len(beta) + 8 * 12 * (2 * entries + B**3) + 24 * B * B * len(beta),
+            f"the Wigner tables of the SO(3) transform of bandwidth {B} ({grid} grid)",
+            "use a smaller bandwidth, or the Gauss-Legendre grid (grid='gl', half the tables)",
+        )
         self.tables = wigner_d_recursive(B, beta, self.buckets)
         ks, ns = fundamental_pairs(B)
         N, half = 2 * B, B + 1

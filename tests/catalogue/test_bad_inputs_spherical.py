@@ -153,3 +153,18 @@ def test_group_elements_must_be_rotations():
 def test_invariant_features_of_the_wrong_width():
     with pytest.raises(ValueError, match=r"expected invariant features \(batch, 3\), got \(2, 4\)"):
         InvariantType(3).transform(torch.zeros(2, 4), torch.eye(3))
+
+
+def test_transform_tables_above_the_memory_budget_are_refused_before_allocation():
+    import groupconv
+    from groupconv.fourier.sphere import _PLANS
+
+    _PLANS.pop(("so3", 96, "dh"), None)
+    with (
+        groupconv.memory_budget("64MiB"),
+        pytest.raises(
+            MemoryError,
+            match=r"Wigner tables of the SO\(3\) transform of bandwidth 96 \(dh grid\) would take about",
+        ),
+    ):
+        SO3FFT(96, "dh")
