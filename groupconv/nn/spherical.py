@@ -286,8 +286,10 @@ class S2Conv(_SphericalConv):
     .. math::  \\hat y_o(l) = \\sum_i \\big(\\hat x_i(l) e_l\\big)\\, h_{io}(l), \\qquad
                h_{io}(l) \\in \\mathbb{R}^{1 \\times (2l+1)},
 
-    i.e. ``y_o(R) = \\int_{S^2} \\sum_i x_i(x)\\, k_{io}(R^{-1} x)\\, dx`` for the filter on the sphere with
-    those coefficients. Per degree, one matrix product over all channel pairs.
+    i.e. groupconv's convolution ``y_o(R) = \\sum_i \\int_{SO(3)} x_i(Q e_z)\\, h_{io}(Q^{-1} R)\\, dQ`` with the
+    filter ``h_{io}`` on ``SO(2) \\backslash SO(3)`` whose coefficients are the rows ``h_{io}(l)``; in Cohen
+    et al.'s form ``y_o(R) = \\sum_i \\int_{S^2} x_i(x)\\, k_{io}(R^{-1} x)\\, dx`` with ``k(g) = h(g^{-1})``.
+    Per degree, one matrix product over all channel pairs.
 
     Parameters
     ----------
@@ -358,7 +360,9 @@ class SO3Conv(_SphericalConv):
     .. math::  \\hat y_o(l) = \\sum_i \\hat x_i(l)\\, h_{io}(l), \\qquad
                h_{io}(l) \\in \\mathbb{R}^{(2l+1) \\times (2l+1)},
 
-    i.e. ``y_o(R) = \\int_{SO(3)} \\sum_i x_i(Q)\\, k_{io}(R^{-1} Q)\\, dQ`` for the filter with those blocks.
+    i.e. groupconv's convolution ``y_o(R) = \\sum_i \\int_{SO(3)} x_i(R v^{-1})\\, h_{io}(v)\\, dv`` with the
+    filter whose Fourier blocks are ``h_{io}(l)`` (Cohen et al.'s ``\\int x_i(Q) k_{io}(R^{-1} Q) dQ`` with
+    ``k(g) = h(g^{-1})``).
     Per degree, one matrix product ``(batch (2l+1), C_in (2l+1)) @ (C_in (2l+1), C_out (2l+1))``.
 
     Parameters as :class:`S2Conv`, with ``SO(3)`` input ``(batch, C_in, 2 B_in, n_beta, 2 B_in)``;
