@@ -259,12 +259,13 @@ _NORM_DERIVATIVES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 
 
 def _norm_ratio(p: torch.Tensor, bias: torch.Tensor | None, function: str):
-    """``(|f|, |f| + b, phi(|f| + b) / |f|)`` for fields grouped as ``(N, m, d, ...)``; the ratio divides by 1
-    where ``|f| = 0`` (a zero field stays zero, with finite gradients) and leaves a NaN norm NaN, so a
+    """``(|f|, |f| + b, phi(|f| + b) / |f|)`` for fields grouped as ``(N, m, d, ...)``, ``|f|`` replaced by 1
+    where it is 0: the ratio divides by 1 there (a zero field stays zero, with finite gradients) and leaves a NaN norm NaN, so a
     NaN field stays NaN instead of spreading finite values over its channels."""
     norm = field_norm(p)
     shifted = norm if bias is None else norm + bias.to(p.dtype).view((1, -1) + (1,) * (norm.dim() - 2))
-    return norm, shifted, _NORM_FUNCTIONS[function](shifted) / norm.masked_fill(norm == 0, 1)
+    safe = norm.masked_fill(norm == 0, 1)
+    return safe, shifted, _NORM_FUNCTIONS[function](shifted) / safe
 
 
 class _NormActivation(torch.autograd.Function):
@@ -275,18 +276,21 @@ class _NormActivation(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, p: torch.Tensor, bias: torch.Tensor | None, function: str) -> torch.Tensor:
-        norm, shifted, ratio = _norm_ratio(p, bias, function)
-        ctx.save_for_backward(p, bias, norm, shifted, ratio)
+        safe, shifted, ratio = _norm_ratio(p, bias, function)
+        ctx.save_for_backward(p, bias, safe, shifted, ratio)
         ctx.function = function
         return p * ratio.unsqueeze(2)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        p, bias, norm, shifted, ratio = ctx.saved_tensors
+        p, bias, safe, shifted, ratio = ctx.saved_tensors
         if torch.is_grad_enabled():
-            norm, shifted, ratio = _norm_ratio(p, bias, ctx.function)
-        safe = norm.masked_fill(norm == 0, 1)
-        dot = (grad * p).sum(2)
+            safe, shifted, ratio = _norm_ratio(p, bias, ctx.function)
+        # <g, f> per field, component by component: elementwise, where a sum over the short dimension 2
+        # is a slow strided reduction
+        dot = grad[:, :, 0] * p[:, :, 0]
+        for k in range(1, p.shape[2]):
+            dot = torch.addcmul(dot, grad[:, :, k], p[:, :, k])
         # ratio = phi(t) / |f|, t = |f| + b: d ratio / dt = phi'(t) / |f|, d ratio / d|f| adds -ratio / |f|
         grad_shifted = dot * _NORM_DERIVATIVES[ctx.function](shifted) / safe
         grad_norm = grad_shifted - dot * ratio / safe
