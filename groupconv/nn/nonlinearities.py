@@ -258,12 +258,11 @@ _NORM_DERIVATIVES: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
 }
 
 
-def _norm_ratio(p: torch.Tensor, bias: torch.Tensor | None, function: str):
-    """``(|f|, |f| + b, phi(|f| + b) / |f|)`` for fields grouped as ``(N, m, d, ...)``, ``|f|`` replaced by 1
-    where it is 0: the ratio divides by 1 there (a zero field stays zero, with finite gradients) and leaves a NaN norm NaN, so a
-    NaN field stays NaN instead of spreading finite values over its channels."""
-    norm = field_norm(p)
-    shifted = norm if bias is None else norm + bias.to(p.dtype).view((1, -1) + (1,) * (norm.dim() - 2))
+def _norm_ratio(norm: torch.Tensor, bias: torch.Tensor | None, function: str):
+    """``(|f| guarded, |f| + b, phi(|f| + b) / |f|)`` from the norms ``(N, m, ...)``; the guard replaces a
+    zero norm by 1, so the ratio divides by 1 there (a zero field stays zero, with finite gradients) and
+    leaves a NaN norm NaN, so a NaN field stays NaN instead of spreading finite values over its channels."""
+    shifted = norm if bias is None else norm + bias.to(norm.dtype).view((1, -1) + (1,) * (norm.dim() - 2))
     safe = norm.masked_fill(norm == 0, 1)
     return safe, shifted, _NORM_FUNCTIONS[function](shifted) / safe
 
@@ -271,21 +270,26 @@ def _norm_ratio(p: torch.Tensor, bias: torch.Tensor | None, function: str):
 class _NormActivation(torch.autograd.Function):
     """``f phi(|f| + b) / |f|`` on ``(N, m, d, ...)``: forward reads the fields twice (norm, product);
     backward computes ``<g, f>`` per field and ``g r + f c`` in one ``addcmul``, where autograd's chain
-    of nodes (norm, shift, phi, division, broadcast product) reads them about eight times. Under
-    ``create_graph`` the backward rebuilds the forward from the inputs, so that it is differentiable."""
+    of nodes (norm, shift, phi, division, broadcast product) reads them about eight times. It saves the
+    fields and their norms only (the ratio is recomputed from the norms, ``1 / d`` of the fields' size).
+    Under ``create_graph`` the backward rebuilds the forward from the inputs, so that it is
+    differentiable."""
 
     @staticmethod
     def forward(ctx, p: torch.Tensor, bias: torch.Tensor | None, function: str) -> torch.Tensor:
-        safe, shifted, ratio = _norm_ratio(p, bias, function)
-        ctx.save_for_backward(p, bias, safe, shifted, ratio)
+        norm = field_norm(p)
+        ratio = _norm_ratio(norm, bias, function)[2]
+        # a 1D field's norm |f| is one abs away: recomputed rather than held as a second copy of the field
+        ctx.save_for_backward(p, bias, norm if p.shape[2] > 1 else None)
         ctx.function = function
         return p * ratio.unsqueeze(2)
 
     @staticmethod
     def backward(ctx, grad: torch.Tensor):
-        p, bias, safe, shifted, ratio = ctx.saved_tensors
-        if torch.is_grad_enabled():
-            safe, shifted, ratio = _norm_ratio(p, bias, ctx.function)
+        p, bias, norm = ctx.saved_tensors
+        if norm is None or torch.is_grad_enabled():
+            norm = field_norm(p)
+        safe, shifted, ratio = _norm_ratio(norm, bias, ctx.function)
         # <g, f> per field, component by component: elementwise, where a sum over the short dimension 2
         # is a slow strided reduction
         dot = grad[:, :, 0] * p[:, :, 0]
