@@ -21,6 +21,7 @@ PAGES = [
     "docs/layers.md",
     "docs/testing.md",
     "docs/verify.md",
+    "docs/devices.md",
 ]
 
 
