@@ -29,6 +29,7 @@ def verify_model(
     energy: bool = True,
     certificates: bool = True,
     progress: bool | None = None,
+    untyped: str = "warn",
 ) -> VerificationReport:
     """Run :func:`~groupconv.verify.check_equivariance`, :func:`~groupconv.verify.check_energy` and
     :func:`~groupconv.verify.certify` on ``model`` with the input batch ``x``.
@@ -41,8 +42,9 @@ def verify_model(
 
     Parameters
     ----------
-    types, elements, n_samples, atol, rtol:
-        As in :func:`~groupconv.verify.check_equivariance` (``None``: the defaults of ``dtype``).
+    types, elements, n_samples, atol, rtol, untyped:
+        As in :func:`~groupconv.verify.check_equivariance` (``atol`` / ``rtol`` ``None``: the defaults of
+        ``dtype``).
     equivariance, energy, certificates:
         Which checks to run.
 
@@ -70,6 +72,7 @@ def verify_model(
             rtol=rtol,
             dtype=dtype,
             progress=progress,
+            untyped=untyped,
         )
     if energy:
         report.energy = check_energy(model, x, rtol=energy_rtol, dtype=dtype)

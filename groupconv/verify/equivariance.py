@@ -506,21 +506,23 @@ def _approximate_tier(p: _Plan, per: int, atol: float, rtol: float, dtype: torch
     ub = _band_limited_input(p)
     y = p.module(ub)
     scale = float(y.abs().max()) if y.numel() else 0.0
-    moved_in = [act(p.tin, ub, g) for g in p.approx]
-    inverses = [_to_device(_inverse(p.group, g), ub.device) for g in p.approx]
-    outs = _run_batched(p.module, moved_in, per)
-    # the action's own error, on this very input and output: the round trip g^-1 . (g . v) - v of the
-    # output, and that of the input carried through the layer
-    backs = _run_batched(p.module, [act(p.tin, v, gi) for v, gi in zip(moved_in, inverses)], per)
     errs, cals = [], []
-    for g, gi, out, back in zip(p.approx, inverses, outs, backs):
-        if out.numel() == 0:
-            errs.append(0.0)
-            cals.append(0.0)
-            continue
-        gy = act(p.tout, y, g)
-        errs.append(float((out - gy).abs().max()))
-        cals.append(float((back - y).abs().max()) + float((act(p.tout, gy, gi) - y).abs().max()))
+    for start in range(0, len(p.approx), per):
+        chunk = p.approx[start : start + per]
+        inverses = [_to_device(_inverse(p.group, g), ub.device) for g in chunk]
+        moved_in = [act(p.tin, ub, g) for g in chunk]
+        outs = _run_batched(p.module, moved_in, per)
+        # the action's own error, on this very input and output: the round trip g^-1 . (g . v) - v of
+        # the output, and that of the input carried through the layer
+        backs = _run_batched(p.module, [act(p.tin, v, gi) for v, gi in zip(moved_in, inverses)], per)
+        for g, gi, out, back in zip(chunk, inverses, outs, backs):
+            if out.numel() == 0:
+                errs.append(0.0)
+                cals.append(0.0)
+                continue
+            gy = act(p.tout, y, g)
+            errs.append(float((out - gy).abs().max()))
+            cals.append(float((back - y).abs().max()) + float((act(p.tout, gy, gi) - y).abs().max()))
     k = max(range(len(errs)), key=errs.__getitem__)
     cal = max(cals)
     allowed = atol + rtol * scale + CALIBRATION_FACTOR * cal
