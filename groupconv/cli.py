@@ -497,7 +497,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--input-shape", type=_shape_arg, default=None, help="e.g. 1,1,29,29")
     p.add_argument("--json", default=None, help="write the reports as JSON to this file")
     p.add_argument("--markdown", default=None, help="write the reports as Markdown to this file")
-    p.add_argument("--dtype", choices=["float64", "float32"], default="float64")
+    p.add_argument(
+        "--dtype",
+        choices=["float64", "float32", "float16", "bfloat16"],
+        default="float64",
+        help="dtype of the checks; the tolerances follow it (default float64)",
+    )
     p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
     p.add_argument(
         "--samples", type=_positive_int, default=20, help="Haar samples of a continuous group (default 20)"

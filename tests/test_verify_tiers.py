@@ -219,6 +219,9 @@ def test_the_tolerance_follows_the_dtype_in_every_entry_point():
         ]
     args = build_parser().parse_args(["verify", "torch.nn:Identity"])
     assert args.atol is None and args.rtol is None  # the CLI leaves them to default_tolerances
+    assert (
+        build_parser().parse_args(["verify", "torch.nn:Identity", "--dtype", "bfloat16"]).dtype == "bfloat16"
+    )
     assert default_tolerances(torch.float16)[1] >= 1e-2 and default_tolerances(torch.bfloat16)[1] >= 1e-2
 
 
