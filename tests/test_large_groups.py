@@ -13,6 +13,7 @@ import torch
 from groupconv._memory import MemoryBudgetError
 from groupconv.fourier import fourier_transform, inverse_fourier_transform
 from groupconv.groups import Cyclic, Dihedral, Symmetric
+from groupconv.groups.product import DirectProduct
 from groupconv.nn import GroupConv2d, GroupConvolution, LiftingConv2d
 from groupconv.reps import (
     PermutationRepresentation,
@@ -36,6 +37,9 @@ SMALL = [
     Dihedral(6),
     Symmetric(3),
     Symmetric(4),
+    # irreps of complex type of dimension 4 (two copies each in the regular representation)
+    DirectProduct(Cyclic(5), Cyclic(5)),
+    DirectProduct(Dihedral(3), Cyclic(4)),
 ]
 
 
