@@ -792,7 +792,8 @@ def regular_kernel_basis(
         8 * n * nf * kk + size,
         f"the {kernel_size}x{kernel_size} kernel basis {rho_in!r} -> {rho_out!r} ({nf * (n if both else 1)} "
         f"elements of {rho_out.dim} x {rho_in.dim} x {kk})",
-        "use a smaller kernel_size, a lower max_frequency / frequency_cutoff, or a group of smaller order",
+        "use a smaller kernel_size, a lower max_frequency / frequency_cutoff, or a group of smaller order"
+        + (" (between two regular fields the basis has |G|^3 entries per pixel function)" if both else ""),
     )
     phi, s, _, _ = _elements(group, 0)
     # rotated[g, f] = f(g^-1 x) for every pixel function f, ordered by profile, then (cos, sin)
