@@ -237,3 +237,14 @@ def test_layers_on_cuda():
     ref = SO3Conv(2, 2, 6).double()
     ref.load_state_dict({k: v.cpu() for k, v in so3.state_dict().items()})
     assert torch.allclose(ref(s2.cpu()(x.cpu())), y.cpu(), atol=1e-12)
+
+
+def test_docs_page_examples_run():
+    import re
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[1] / "docs" / "spherical.md"
+    blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
+    assert len(blocks) == 2
+    for code in blocks:
+        exec(compile(code, str(page), "exec"), {"__name__": "__docs__"})
