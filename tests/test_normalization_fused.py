@@ -190,3 +190,17 @@ def test_permutation_fields_of_one_dimension_take_batch_norm_on_the_view():
     assert FieldBatchNorm(TYPES["trivial"]).field_dim == 1
     for name in ("mixed", "so2", "general", "quotient"):
         assert FieldBatchNorm(TYPES[name]).field_dim is None
+
+
+@pytest.mark.parametrize("name", ["mixed", "so2", "general"])
+def test_without_affine_parameters_gradcheck(name):
+    bn = FieldBatchNorm(TYPES[name], affine=False).double()
+    x = torch.randn(2, TYPES[name].size, 2, 3, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(bn, (x,), eps=1e-6, atol=1e-6, fast_mode=True)
+
+
+def test_mixed_types_compile_without_graph_breaks():
+    from groupconv.testing import assert_torch_compile
+
+    bn = _randomised(FieldBatchNorm(TYPES["mixed"])).train()
+    assert_torch_compile(bn, torch.randn(2, TYPES["mixed"].size, 5, 5), fullgraph=True)

@@ -28,9 +28,9 @@ class _FieldNormalize(torch.autograd.Function):
     ``v_c``: ``mu_i = B_i^T m``, ``sigma_i^2 = mean_{c in i} (v_c + (m_c - (B_i mu_i)_c)^2)``, so one
     native batch-norm statistic pass, small ops on ``(C,)`` vectors and one ``addcmul`` compute the
     output. Backward reads the activation twice: one native pass for ``sum(g)`` and ``sum(g x)`` per
-    channel, one ``addcmul`` pair for ``g s + x alpha + beta``; the small ``(C,)`` graph from the
-    moments to the per-channel scale and shift is differentiated by autograd. Returns
-    ``(y, mu, sigma^2)``.
+    channel, one ``addcmul`` pair for ``g s + x alpha + beta``; the small ``(C,)`` map from the
+    moments to the per-channel scale and shift is differentiated by hand (``_coefficients_backward``).
+    Returns ``(y, mu, sigma^2)``.
     """
 
     @staticmethod
@@ -48,27 +48,23 @@ class _FieldNormalize(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, grad, _grad_mean, _grad_var):
         x, mean_c, var_c, weight, bias, scale = ctx.saved_tensors
-        layer = ctx.layer
-        with torch.enable_grad():
-            leaves = [t.detach().requires_grad_(True) for t in (mean_c, var_c)]
-            params = [None if t is None else t.detach().requires_grad_(True) for t in (weight, bias)]
-            small = layer._coefficients(*layer._field_statistics(*leaves), *params)
         c = x.shape[1]
         _, sum_gx, sum_g = torch.ops.aten.native_batch_norm_backward(
             grad, x, None, None, None, x.new_zeros(c), x.new_ones(c), True, 0.0, [False, True, True]
         )
-        inputs = leaves + [t for t in params if t is not None]
-        grads = list(torch.autograd.grad(small, inputs, (sum_gx, sum_g), allow_unused=True))
-        grad_mean, grad_var = (torch.zeros_like(mean_c) if g is None else g for g in grads[:2])
+        grad_mean, grad_var, grad_weight, grad_bias = ctx.layer._coefficients_backward(
+            mean_c, var_c, weight, sum_gx, sum_g
+        )
         count = x.numel() // c
         # d m_c / dx = 1 / count, d v_c / dx = 2 (x - m_c) / count
         alpha = 2 * grad_var / count
         beta = grad_mean / count - alpha * mean_c
         grad_x = torch.addcmul(beta.view(1, -1, 1, 1), grad, scale.view(1, -1, 1, 1))
         grad_x.addcmul_(x, alpha.view(1, -1, 1, 1))
-        rest = iter(grads[2:])
-        grad_weight = None if weight is None else next(rest)
-        grad_bias = None if bias is None else next(rest)
+        if bias is None or not ctx.needs_input_grad[2]:
+            grad_bias = None
+        if weight is None or not ctx.needs_input_grad[1]:
+            grad_weight = None
         return grad_x, grad_weight, grad_bias, None
 
 
@@ -208,10 +204,7 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
         self, mean_c: torch.Tensor, var_c: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``(mu, sigma^2)`` of every field from the per-channel mean and biased variance."""
-        values = self.entry_value.to(mean_c.dtype)
-        mu = mean_c.new_zeros(self.trivial_dim).index_add(
-            0, self.entry_trivial, values * mean_c.index_select(0, self.entry_channel)
-        )
+        mu = self._basis_transpose_times(mean_c)
         spread = var_c + (mean_c - self._basis_times(mu)).square()
         var = mean_c.new_zeros(len(self.in_type)).index_add(0, self.channel_field, spread)
         return mu, var / self.field_dims.to(var.dtype)
@@ -227,6 +220,42 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
         if bias is not None:
             shift = shift + self._basis_times(bias.to(scale.dtype))
         return scale, shift
+
+    def _coefficients_backward(
+        self,
+        mean_c: torch.Tensor,
+        var_c: torch.Tensor,
+        weight: torch.Tensor | None,
+        grad_scale: torch.Tensor,
+        grad_shift: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Gradients of ``_coefficients(*_field_statistics(mean_c, var_c), weight, bias)`` with respect to
+        ``(mean_c, var_c, weight, bias)``, given those of the per-channel scale and shift; written out (no
+        ``torch.autograd.grad`` inside a backward, which ``torch.compile`` cannot trace)."""
+        mu, var = self._field_statistics(mean_c, var_c)
+        centre = self._basis_times(mu)
+        dims = self.field_dims.to(var.dtype)
+        root = torch.rsqrt(var + self.eps)
+        w = torch.ones_like(var) if weight is None else weight.to(var.dtype)
+        grad_bias = self._basis_transpose_times(grad_shift)
+        # shift = -scale * centre + B beta; scale = w rsqrt(var + eps), one per field
+        per_field = var.new_zeros(len(self.in_type)).index_add(
+            0, self.channel_field, grad_scale - centre * grad_shift
+        )
+        grad_weight = per_field * root
+        grad_spread = (per_field * w * -0.5 * root.pow(3) / dims).index_select(0, self.channel_field)
+        scale = (w * root).index_select(0, self.channel_field)
+        deviation = mean_c - centre
+        # spread = v_c + (m_c - (B mu)_c)^2 and mu = B^T m
+        grad_centre = -scale * grad_shift - 2 * deviation * grad_spread
+        grad_mean = 2 * deviation * grad_spread + self._basis_times(self._basis_transpose_times(grad_centre))
+        return grad_mean, grad_spread, grad_weight, grad_bias
+
+    def _basis_transpose_times(self, channels: torch.Tensor) -> torch.Tensor:
+        """``B^T @ channels``: ``(C,) -> (T,)``, field by field."""
+        values = self.entry_value.to(channels.dtype)
+        out = channels.new_zeros(self.trivial_dim)
+        return out.index_add(0, self.entry_trivial, values * channels.index_select(0, self.entry_channel))
 
     def affine_coefficients(
         self, mean: torch.Tensor | None = None, var: torch.Tensor | None = None
