@@ -413,6 +413,7 @@ def _cmd_verify(args) -> int:
             atol=args.atol,
             rtol=args.rtol,
             dtype=dtype,
+            untyped=args.untyped,
         )
     except Exception as e:
         # the model, its input or its types cannot be checked: no verdict, so not the status of a failure
@@ -518,6 +519,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="exact-tier rtol; default by dtype (groupconv.verify.default_tolerances)",
+    )
+    p.add_argument(
+        "--untyped",
+        choices=["warn", "fail"],
+        default="warn",
+        help="a layer without a type: a 'not checked' row and a warning (default), or a failure",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the random input")
     p.set_defaults(func=_cmd_verify)

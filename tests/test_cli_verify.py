@@ -90,3 +90,23 @@ def test_bundled_image_matches_skimage():
 def test_verify_reports_a_bad_input_shape(capsys):
     assert main(["verify", f"{EXAMPLE}:build", "--input-shape", "1,3,9,9"]) == 2
     assert "shape (batch, 1, H, W)" in capsys.readouterr().err
+
+
+def test_verify_untyped_layers_warn_by_default_and_fail_with_the_option(tmp_path, capsys):
+    model_file = tmp_path / "untyped_model.py"
+    model_file.write_text(
+        "import torch\n"
+        "from torch import nn\n"
+        "from groupconv.groups import Dihedral\n"
+        "from groupconv.nn import LiftingConv2d, GroupPooling\n"
+        "def build():\n"
+        "    lift = LiftingConv2d(Dihedral(4), 1, 2, 3, padding=1)\n"
+        "    return nn.Sequential(lift, GroupPooling(lift.out_type), nn.Conv2d(2, 2, 3, padding=1))\n"
+        "def example_input():\n"
+        "    return torch.randn(1, 1, 9, 9)\n"
+    )
+    with pytest.warns(UserWarning, match="no in_type"):
+        assert main(["verify", f"{model_file}:build", "--input-shape", "1,1,9,9"]) == 0
+    assert "not checked" in capsys.readouterr().out
+    with pytest.warns(UserWarning, match="no in_type"):
+        assert main(["verify", f"{model_file}:build", "--input-shape", "1,1,9,9", "--untyped", "fail"]) == 1
