@@ -19,6 +19,6 @@ from __future__ import annotations
 
 from ._memory import MemoryBudgetError, get_memory_budget, memory_budget
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__", "MemoryBudgetError", "get_memory_budget", "memory_budget"]

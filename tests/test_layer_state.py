@@ -19,6 +19,7 @@ from groupconv.nn import (
     FourierBesselConv2d,
     GroupConv2d,
     GroupConvolution,
+    LegacyStateWarning,
     LiftingConv2d,
     ReLU,
     SteerableConv2d,
@@ -201,7 +202,8 @@ def test_same_layer_state_dict_loads_with_weights_only_and_older_state_dicts_loa
         for p in fresh.parameters():
             nn.init.normal_(p)
         old = {k: v for k, v in state.items() if k != "_extra_state"}
-        result = fresh.load_state_dict(old)
+        with pytest.warns(LegacyStateWarning, match="no layer description"):
+            result = fresh.load_state_dict(old)
         assert result.missing_keys == [] and result.unexpected_keys == [], name
         assert torch.equal(fresh(x), layer(x)), name
     # options that are functions are described by name, so that the description is the same in every process
@@ -212,7 +214,8 @@ def test_same_layer_state_dict_loads_with_weights_only_and_older_state_dicts_loa
     # a network of them: prefixed keys
     net = nn.Sequential(*list(_conv_layers().values())[:2])
     assert "0._extra_state" in net.state_dict()
-    copy.deepcopy(net).load_state_dict({k: v for k, v in net.state_dict().items() if "_extra" not in k})
+    with pytest.warns(LegacyStateWarning, match="at '0'"):
+        copy.deepcopy(net).load_state_dict({k: v for k, v in net.state_dict().items() if "_extra" not in k})
 
 
 # -- pickling, saving whole modules, deepcopy ---------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._fields import DescribedState, LegacyStateWarning
 from .conv import EquivariantConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
 from .export import export
 from .field_type import FieldType
@@ -67,6 +68,8 @@ __all__ = [
     "binomial_filter",
     "EquivariantSequential",
     "export",
+    "LegacyStateWarning",
+    "DescribedState",
     "SphereType",
     "SO3GridType",
     "InvariantType",

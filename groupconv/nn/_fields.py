@@ -4,6 +4,7 @@ representation tests (permutation representations, trivial subspaces)."""
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -221,6 +222,10 @@ def refuse_script(module: nn.Module) -> nn.Module:
     )
 
 
+class LegacyStateWarning(UserWarning):
+    """A ``state_dict`` saved without a layer description was loaded unchecked."""
+
+
 class DescribedState:
     """Mixin for ``nn.Module`` layers whose parameters only mean something for the layer they were
     learned by: the ``state_dict`` carries a plain-data description of the layer (``_extra_state``:
@@ -230,7 +235,8 @@ class DescribedState:
 
     Subclasses implement :meth:`state_description` (plain data: str, int, float, bool, tuples, dicts, so
     that ``torch.load(..., weights_only=True)`` reads it). A ``state_dict`` without the description
-    (saved before layers carried one) loads as before, also with ``strict=True``. List the mixin before
+    (saved by groupconv 0.1, before layers carried one) loads as before, also with ``strict=True``, with a
+    :class:`LegacyStateWarning`. List the mixin before
     ``nn.Module`` among the bases: ``class Layer(DescribedState, nn.Module)``.
     """
 
@@ -259,6 +265,16 @@ class DescribedState:
             if saved != own:
                 error_msgs.append(_describe_mismatch(type(self).__name__, saved, own))
                 return
+        elif any(k.startswith(prefix) for k in state_dict):
+            warnings.warn(
+                f"{type(self).__name__} at '{prefix.rstrip('.') or '(root)'}': the state_dict has no layer "
+                "description (saved by groupconv 0.1), so its parameters are loaded without checking the "
+                "group, field types and basis they were learned for; since 0.2 the bases of fields that "
+                "mix permutation (regular, quotient) and other representations differ, and such weights "
+                "compute other filters. Save the state_dict again to include the description.",
+                LegacyStateWarning,
+                stacklevel=2,
+            )
         super()._load_from_state_dict(
             state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys, error_msgs
         )
