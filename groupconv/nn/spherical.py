@@ -229,6 +229,24 @@ def _check_channels(name: str, c) -> int:
 class _SphericalConv(nn.Module):
     """Shared parts of :class:`S2Conv` and :class:`SO3Conv`."""
 
+    #: set by the subclasses: the layer's name in error messages, the input feature type and its transform
+    _name: str
+    _in_type_cls: type
+    _fft_cls: type
+
+    def _build(
+        self, in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias, generator
+    ) -> None:
+        """Checks the arguments, then the feature types, transforms, weight and bias, in the default dtype."""
+        self._setup(in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias)
+        self.in_type = self._in_type_cls(self.in_channels, self.bandwidth_in, self.grid)
+        self.out_type = SO3GridType(self.out_channels, self.bandwidth_out, self.grid)
+        self.fft = self._fft_cls(self.bandwidth_in, self.grid)
+        self.inverse_fft = SO3FFT(self.bandwidth_out, self.grid)
+        self._init_weight(self._sizes(), generator)
+        self.bias = nn.Parameter(torch.zeros(self.out_channels)) if bias else None
+        self.to(torch.get_default_dtype())
+
     def _setup(self, in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias):
         self.in_channels = _check_channels("in_channels", in_channels)
         self.out_channels = _check_channels("out_channels", out_channels)
@@ -262,6 +280,33 @@ class _SphericalConv(nn.Module):
             )
         if x.device != self.weight.device:
             raise ValueError(f"input is on {x.device}, the layer's parameters on {self.weight.device}")
+
+    def _sizes(self) -> list[int]:
+        """Sizes of the packed input coefficients of the degrees ``l < filter_bandwidth``."""
+        raise NotImplementedError
+
+    def _product(self, xl: torch.Tensor, hl: torch.Tensor, l: int, batch: int) -> torch.Tensor:
+        """Output coefficients ``(batch, C_out, (2l+1)^2)`` of degree ``l`` from the input coefficients
+        ``xl`` and filter coefficients ``hl`` of that degree."""
+        raise NotImplementedError
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.in_type.check(x, self._name)
+        if autocast_dtype(x) is not None:
+            # the FFTs have no kernels in the autocast dtypes: the layer computes in its own dtype
+            with torch.autocast(x.device.type, enabled=False):
+                return self.forward(x)
+        self._check_dtype(x)
+        b = x.shape[0]
+        c = self.fft(x)
+        # one split (not a slice per degree): its backward assembles the gradient once
+        sizes = self._sizes()
+        x_blocks = c[..., : sum(sizes)].split(sizes, -1)
+        blocks = [
+            self._product(xl, hl, l, b)
+            for l, (xl, hl) in enumerate(zip(x_blocks, self.weight.split(sizes, -1)))
+        ]
+        return self._finish(blocks, b)
 
     def _finish(self, blocks: list[torch.Tensor], batch: int) -> torch.Tensor:
         total = self.inverse_fft.num_coefficients
@@ -314,6 +359,8 @@ class S2Conv(_SphericalConv):
     ``weight``: ``(C_in, C_out, filter_bandwidth^2)``, the rows ``h_{io}(l)`` packed by degree.
     """
 
+    _name, _in_type_cls, _fft_cls = "S2Conv", SphereType, S2FFT
+
     def __init__(
         self,
         in_channels: int,
@@ -326,32 +373,17 @@ class S2Conv(_SphericalConv):
         generator: torch.Generator | None = None,
     ):
         super().__init__()
-        self._setup(in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias)
-        self.in_type = SphereType(self.in_channels, self.bandwidth_in, self.grid)
-        self.out_type = SO3GridType(self.out_channels, self.bandwidth_out, self.grid)
-        self.fft = S2FFT(self.bandwidth_in, self.grid)
-        self.inverse_fft = SO3FFT(self.bandwidth_out, self.grid)
-        self._init_weight([2 * l + 1 for l in range(self.filter_bandwidth)], generator)
-        self.bias = nn.Parameter(torch.zeros(self.out_channels)) if bias else None
-        self.to(torch.get_default_dtype())
+        self._build(
+            in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias, generator
+        )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.in_type.check(x, "S2Conv")
-        if autocast_dtype(x) is not None:
-            # the FFTs have no kernels in the autocast dtypes: the layer computes in its own dtype
-            with torch.autocast(x.device.type, enabled=False):
-                return self.forward(x)
-        self._check_dtype(x)
-        b, ci, co = x.shape[0], self.in_channels, self.out_channels
-        a = self.fft(x)
-        # one split (not a slice per degree): its backward assembles the gradient once
-        sizes = [2 * l + 1 for l in range(self.filter_bandwidth)]
-        a_blocks = a[..., : self.filter_bandwidth**2].split(sizes, -1)
-        blocks = []
-        for d, al, hl in zip(sizes, a_blocks, self.weight.split(sizes, -1)):
-            y = (al.transpose(1, 2).reshape(b * d, ci) @ hl.reshape(ci, co * d)).view(b, d, co, d)
-            blocks.append(y.transpose(1, 2).reshape(b, co, d * d))
-        return self._finish(blocks, b)
+    def _sizes(self) -> list[int]:
+        return [2 * l + 1 for l in range(self.filter_bandwidth)]
+
+    def _product(self, al: torch.Tensor, hl: torch.Tensor, l: int, b: int) -> torch.Tensor:
+        d, ci, co = 2 * l + 1, self.in_channels, self.out_channels
+        y = (al.transpose(1, 2).reshape(b * d, ci) @ hl.reshape(ci, co * d)).view(b, d, co, d)
+        return y.transpose(1, 2).reshape(b, co, d * d)
 
 
 class SO3Conv(_SphericalConv):
@@ -370,6 +402,8 @@ class SO3Conv(_SphericalConv):
     degree (row-major).
     """
 
+    _name, _in_type_cls, _fft_cls = "SO3Conv", SO3GridType, SO3FFT
+
     def __init__(
         self,
         in_channels: int,
@@ -382,38 +416,21 @@ class SO3Conv(_SphericalConv):
         generator: torch.Generator | None = None,
     ):
         super().__init__()
-        self._setup(in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias)
-        self.in_type = SO3GridType(self.in_channels, self.bandwidth_in, self.grid)
-        self.out_type = SO3GridType(self.out_channels, self.bandwidth_out, self.grid)
-        self.fft = SO3FFT(self.bandwidth_in, self.grid)
-        self.inverse_fft = SO3FFT(self.bandwidth_out, self.grid)
-        self._init_weight([(2 * l + 1) ** 2 for l in range(self.filter_bandwidth)], generator)
-        self.bias = nn.Parameter(torch.zeros(self.out_channels)) if bias else None
-        self._offsets = [int(o) for o in so3_coefficient_offsets(self.filter_bandwidth)]
-        self.to(torch.get_default_dtype())
+        self._build(
+            in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias, generator
+        )
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = self.in_type.check(x, "SO3Conv")
-        if autocast_dtype(x) is not None:
-            # the FFTs have no kernels in the autocast dtypes: the layer computes in its own dtype
-            with torch.autocast(x.device.type, enabled=False):
-                return self.forward(x)
-        self._check_dtype(x)
-        b, ci, co = x.shape[0], self.in_channels, self.out_channels
-        c = self.fft(x)
-        # one split (not a slice per degree): its backward assembles the gradient once
-        sizes = [(2 * l + 1) ** 2 for l in range(self.filter_bandwidth)]
-        x_blocks = c[..., : self._offsets[-1]].split(sizes, -1)
-        blocks = []
-        for l, (xl, hl) in enumerate(zip(x_blocks, self.weight.split(sizes, -1))):
-            d = 2 * l + 1
-            # rows (sample, m), columns (input channel, k) against rows (input channel, k), columns
-            # (output channel, n): all channel pairs of degree l in one product
-            xl = xl.reshape(b, ci, d, d).transpose(1, 2).reshape(b * d, ci * d)
-            hl = hl.reshape(ci, co, d, d).transpose(1, 2).reshape(ci * d, co * d)
-            y = (xl @ hl).view(b, d, co, d).transpose(1, 2)
-            blocks.append(y.reshape(b, co, d * d))
-        return self._finish(blocks, b)
+    def _sizes(self) -> list[int]:
+        return [(2 * l + 1) ** 2 for l in range(self.filter_bandwidth)]
+
+    def _product(self, xl: torch.Tensor, hl: torch.Tensor, l: int, b: int) -> torch.Tensor:
+        d, ci, co = 2 * l + 1, self.in_channels, self.out_channels
+        # rows (sample, m), columns (input channel, k) against rows (input channel, k), columns
+        # (output channel, n): all channel pairs of degree l in one product
+        xl = xl.reshape(b, ci, d, d).transpose(1, 2).reshape(b * d, ci * d)
+        hl = hl.reshape(ci, co, d, d).transpose(1, 2).reshape(ci * d, co * d)
+        y = (xl @ hl).view(b, d, co, d).transpose(1, 2)
+        return y.reshape(b, co, d * d)
 
 
 class GridNonlinearity(nn.Module):
