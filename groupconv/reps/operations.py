@@ -459,14 +459,7 @@ class PermutationRepresentation(Representation):
     def act(self, x: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """``rho(g) x`` along the last axis of ``x`` ``(..., d)`` by a gather: ``(rho(g) x)[y] =
         x[perm[g^{-1}, y]]``; ``g`` is one element or a batch broadcasting with ``x.shape[:-1]``. Exact."""
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"act takes a torch tensor x of shape (..., {self.dim}), got {type(x).__name__}")
-        if x.dim() == 0 or x.shape[-1] != self.dim:
-            raise ValueError(
-                f"{self!r} acts on vectors of dimension {self.dim}: x must have shape (..., {self.dim}), got "
-                f"{tuple(x.shape)}"
-            )
-        g = self.group.check_element(torch.as_tensor(g, device=x.device))
+        g = self._check_act_input(x, g)
         idx = self._table(x.device, inverse=True)[g]  # g.shape + (d,)
         if g.dim() == 0:
             return x.index_select(-1, idx)

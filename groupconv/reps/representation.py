@@ -126,6 +126,12 @@ class Representation(HashedOnce):
         """``rho(g) x`` for vectors ``x`` of shape ``(..., d)``: ``g`` is one element acting on every
         vector, or a batch of elements broadcasting with ``x.shape[:-1]``. A representation that permutes
         a basis (:attr:`permutation`) acts by a gather, exactly and without forming matrices."""
+        g = self._check_act_input(x, g)
+        mats = self(g, x.dtype)
+        return (mats @ x.unsqueeze(-1)).squeeze(-1)
+
+    def _check_act_input(self, x, g) -> torch.Tensor:
+        """Checks the arguments of :meth:`act`; returns ``g`` checked, as a tensor on ``x``'s device."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"act takes a torch tensor x of shape (..., {self.dim}), got {type(x).__name__}")
         if x.dim() == 0 or x.shape[-1] != self.dim:
@@ -133,9 +139,7 @@ class Representation(HashedOnce):
                 f"{self!r} acts on vectors of dimension {self.dim}: x must have shape (..., {self.dim}), got "
                 f"{tuple(x.shape)}"
             )
-        g = self.group.check_element(torch.as_tensor(g, device=x.device))
-        mats = self(g, x.dtype)
-        return (mats @ x.unsqueeze(-1)).squeeze(-1)
+        return self.group.check_element(torch.as_tensor(g, device=x.device))
 
     def _from_irreps(self, g: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         cache: dict[Irrep, torch.Tensor] = {}
