@@ -62,6 +62,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._masters import Float64Masters
 from .._memory import check_memory
 from .wigner import fundamental_pairs, wigner_d_column, wigner_d_recursive
 
@@ -372,7 +373,7 @@ def _plan(kind: str, bandwidth: int, grid: str):
     return p
 
 
-class _Transform(nn.Module):
+class _Transform(Float64Masters, nn.Module):
     """Shared machinery: float tables as non-persistent buffers rebuilt from the float64 plan on every
     dtype / device change (so a round trip through float32 loses nothing), integer maps as buffers."""
 
@@ -380,13 +381,6 @@ class _Transform(nn.Module):
         if master:
             self._masters[name] = value
         self.register_buffer(name, torch.as_tensor(value), persistent=False)
-
-    def _apply(self, fn, recurse: bool = True):
-        super()._apply(fn, recurse)
-        for name, master in self._masters.items():
-            cur = self._buffers[name]
-            self._buffers[name] = torch.as_tensor(master, dtype=cur.dtype, device=cur.device)
-        return self
 
     def _check_input(self, x, shape: tuple[int, ...], what: str) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):

@@ -22,6 +22,7 @@ import sympy
 import torch
 from torch import nn
 
+from .._masters import Float64Masters
 from .._memory import check_memory
 from ..fourier.coefficients import FourierCoefficients
 from ..fourier.filters import common_irreps, filter_basis
@@ -90,7 +91,7 @@ class FunctionType:
         return inverse_fourier_transform(FourierCoefficients(self.space, blocks))
 
 
-class GroupConvolution(DescribedState, nn.Module):
+class GroupConvolution(Float64Masters, DescribedState, nn.Module):
     """Multi-channel generalized convolution ``L^2(G/H)^{C_in} -> L^2(G/K)^{C_out}`` in the Fourier
     domain (see :mod:`groupconv.nn.group_conv` for the equation).
 
@@ -200,13 +201,6 @@ class GroupConvolution(DescribedState, nn.Module):
         so a round trip through float32 loses no precision."""
         self._masters[name] = np.asarray(value, dtype=np.float64)
         self.register_buffer(name, torch.as_tensor(self._masters[name]), persistent=False)
-
-    def _apply(self, fn, recurse: bool = True):
-        super()._apply(fn, recurse)
-        for name, master in self._masters.items():
-            cur = self._buffers[name]
-            self._buffers[name] = torch.as_tensor(master, dtype=cur.dtype, device=cur.device)
-        return self
 
     # -- construction helpers --------------------------------------------------------------------------
     def _build_products(self, bases, sizes) -> None:
