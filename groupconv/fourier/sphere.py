@@ -377,6 +377,17 @@ class _Transform(Float64Masters, nn.Module):
     """Shared machinery: float tables as non-persistent buffers rebuilt from the float64 plan on every
     dtype / device change (so a round trip through float32 loses nothing), integer maps as buffers."""
 
+    def _start(self, kind: str, bandwidth: int, grid: str):
+        """Checks the arguments, sets ``bandwidth``, ``grid`` and ``n_beta``, registers the quadrature
+        weights ``w``; returns the plan of the transform."""
+        self.bandwidth = _check_bandwidth(bandwidth)
+        self.grid = _check_grid(grid)
+        plan = _plan(kind, self.bandwidth, self.grid)
+        self._masters: dict[str, np.ndarray] = {}
+        self.n_beta = len(plan.w)
+        self._register("w", plan.w, True)
+        return plan
+
     def _register(self, name: str, value: np.ndarray, master: bool) -> None:
         if master:
             self._masters[name] = value
@@ -428,13 +439,8 @@ class SO3FFT(_Transform):
 
     def __init__(self, bandwidth: int, grid: str = "dh"):
         super().__init__()
-        self.bandwidth = _check_bandwidth(bandwidth)
-        self.grid = _check_grid(grid)
-        plan = _plan("so3", self.bandwidth, self.grid)
-        self._masters: dict[str, np.ndarray] = {}
-        self.n_beta = len(plan.w)
+        plan = self._start("so3", bandwidth, grid)
         self.num_coefficients = int(so3_coefficient_offsets(self.bandwidth)[-1])
-        self._register("w", plan.w, True)
         self._bucket_shapes = []
         for i, ((k0, k1), t) in enumerate(zip(plan.buckets, plan.tables)):
             self._register(f"table{i}", t, True)
@@ -515,13 +521,8 @@ class S2FFT(_Transform):
 
     def __init__(self, bandwidth: int, grid: str = "dh"):
         super().__init__()
-        self.bandwidth = _check_bandwidth(bandwidth)
-        self.grid = _check_grid(grid)
-        plan = _plan("s2", self.bandwidth, self.grid)
-        self._masters: dict[str, np.ndarray] = {}
-        self.n_beta = len(plan.w)
+        plan = self._start("s2", bandwidth, grid)
         self.num_coefficients = self.bandwidth**2
-        self._register("w", plan.w, True)
         self._register("table", plan.table, True)
         self._register("fwd_idx", plan.fwd_idx, False)
         self._register("fwd_coef", plan.fwd_coef, True)
