@@ -234,10 +234,19 @@ class _SphericalConv(nn.Module):
     _in_type_cls: type
     _fft_cls: type
 
-    def _build(
-        self, in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias, generator
-    ) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        bandwidth_in: int,
+        bandwidth_out: int | None = None,
+        filter_bandwidth: int | None = None,
+        grid: str = "dh",
+        bias: bool = True,
+        generator: torch.Generator | None = None,
+    ):
         """Checks the arguments, then the feature types, transforms, weight and bias, in the default dtype."""
+        super().__init__()
         self._setup(in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias)
         self.in_type = self._in_type_cls(self.in_channels, self.bandwidth_in, self.grid)
         self.out_type = SO3GridType(self.out_channels, self.bandwidth_out, self.grid)
@@ -361,22 +370,6 @@ class S2Conv(_SphericalConv):
 
     _name, _in_type_cls, _fft_cls = "S2Conv", SphereType, S2FFT
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        bandwidth_in: int,
-        bandwidth_out: int | None = None,
-        filter_bandwidth: int | None = None,
-        grid: str = "dh",
-        bias: bool = True,
-        generator: torch.Generator | None = None,
-    ):
-        super().__init__()
-        self._build(
-            in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias, generator
-        )
-
     def _sizes(self) -> list[int]:
         return [2 * l + 1 for l in range(self.filter_bandwidth)]
 
@@ -403,22 +396,6 @@ class SO3Conv(_SphericalConv):
     """
 
     _name, _in_type_cls, _fft_cls = "SO3Conv", SO3GridType, SO3FFT
-
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        bandwidth_in: int,
-        bandwidth_out: int | None = None,
-        filter_bandwidth: int | None = None,
-        grid: str = "dh",
-        bias: bool = True,
-        generator: torch.Generator | None = None,
-    ):
-        super().__init__()
-        self._build(
-            in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias, generator
-        )
 
     def _sizes(self) -> list[int]:
         return [(2 * l + 1) ** 2 for l in range(self.filter_bandwidth)]
