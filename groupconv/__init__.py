@@ -12,12 +12,12 @@ Subpackages, lower floors never importing higher ones:
 - :mod:`groupconv.analysis` -- CBN rank, linear regions, backprop visualizations.
 - :mod:`groupconv.testing` -- assertion helpers for users' own test suites.
 
-Constructions check their memory against a budget (:func:`memory_budget`, :mod:`groupconv._memory`).
+Constructions check their memory against a budget (:func:`memory_budget`, :mod:`groupconv.utils.memory`).
 """
 
 from __future__ import annotations
 
-from ._memory import MemoryBudgetError, get_memory_budget, memory_budget
+from .utils.memory import MemoryBudgetError, get_memory_budget, memory_budget
 
 __version__ = "0.2.0"
 

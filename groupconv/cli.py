@@ -362,7 +362,7 @@ def _cmd_verify(args) -> int:
     from .nn import FieldType
     from .reps import trivial
     from .verify import typed_layers, verify_model
-    from .verify.equivariance import _is_typed as is_typed
+    from .verify.equivariance import is_typed
 
     device = _device(args.device)
     for option, path in (("--json", args.json), ("--markdown", args.markdown)):

@@ -155,9 +155,9 @@ def assert_equivariant(
         return report
     if group is None or in_rep is None or out_rep is None:
         raise TypeError("assert_equivariant(fn, group, in_rep, out_rep) or assert_equivariant(module, x)")
-    from .verify.equivariance import _resolve_tolerances
+    from .verify.equivariance import resolve_tolerances
 
-    atol, rtol = _resolve_tolerances(torch.float64, atol, rtol)
+    atol, rtol = resolve_tolerances(torch.float64, atol, rtol)
     g, err, scale = equivariance_errors(fn, group, in_rep, out_rep, x, **kwargs)
     i = int(torch.argmax(err))
     result = EquivarianceResult(

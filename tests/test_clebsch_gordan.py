@@ -6,7 +6,7 @@ import sympy
 import torch
 from sympy.physics.quantum import TensorProduct
 
-from groupconv._cache import CacheWarning
+from groupconv.utils.cache import CacheWarning
 from groupconv.groups import O2, O3, SO2, SO3
 from groupconv.reps import (
     block_diagonal,

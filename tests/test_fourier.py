@@ -134,7 +134,7 @@ def test_exact_inversion_plancherel_convolution(G):
         assert sympy.expand(val - f[u]) == 0
     energy = sum((wk * sum(x**2 for x in b) for wk, b in zip(w, fh)), sympy.Integer(0))
     assert sympy.expand(energy - sum(x**2 for x in f) / n) == 0
-    table, inv = G.cayley_table_np, G._inverse_np
+    table, inv = G.cayley_table_np, G.inverse_table_np
     conv = [sympy.Rational(1, n) * sum(f[table[u, inv[v]]] * h[v] for v in range(n)) for u in range(n)]
     for a, b, c in zip(_exact_ft(G, conv), fh, hh):
         assert (a - b * c).applyfunc(sympy.expand) == sympy.zeros(*a.shape)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from groupconv._memory import MemoryBudgetError
+from groupconv.utils.memory import MemoryBudgetError
 from groupconv.fourier import fourier_transform, inverse_fourier_transform
 from groupconv.groups import Cyclic, Dihedral, Symmetric
 from groupconv.groups.product import DirectProduct
@@ -161,7 +161,7 @@ def test_symmetric_groups_refuse_the_cayley_table_but_invert_without_it():
     G = Symmetric(8)
     with pytest.raises(MemoryBudgetError, match=r"Cayley table of S8 \(40320 x 40320"):
         _ = G.cayley_table_np
-    inv = G._inverse_np
+    inv = G.inverse_table_np
     g = torch.tensor([0, 1, 12345, 40319])
     assert torch.equal(G.compose(g, torch.as_tensor(inv[g.numpy()])), torch.zeros(4, dtype=torch.long))
 
@@ -199,7 +199,7 @@ def test_fourier_convolution_of_s9_refuses_at_once():
 
 @pytest.mark.parametrize("G", [Cyclic(100000), Dihedral(50000)], ids=str)
 def test_inverses_of_a_huge_group_need_no_cayley_table(G):
-    inv = torch.as_tensor(G._inverse_np)
+    inv = torch.as_tensor(G.inverse_table_np)
     g = torch.tensor([0, 1, 7, G.order - 1])
     assert torch.equal(G.compose(g, inv[g]), torch.zeros(4, dtype=torch.long))
     assert "cayley_table_np" not in G.__dict__

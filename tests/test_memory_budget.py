@@ -1,4 +1,4 @@
-"""The memory budget (groupconv._memory): sizes, the process setting, the environment variable, and builds
+"""The memory budget (groupconv.utils.memory): sizes, the process setting, the environment variable, and builds
 that consult it before allocating."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import pytest
 import torch
 
 import groupconv
-from groupconv._memory import (
+from groupconv.utils.memory import (
     DEFAULT_MEMORY_BUDGET,
     ENV_VARIABLE,
     MemoryBudgetError,
@@ -148,7 +148,7 @@ def test_dense_matrices_are_budgeted():
 def test_docstring_examples():
     import doctest
 
-    import groupconv._memory
+    import groupconv.utils.memory
 
-    result = doctest.testmod(groupconv._memory, optionflags=doctest.ELLIPSIS)
+    result = doctest.testmod(groupconv.utils.memory, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0

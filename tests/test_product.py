@@ -28,7 +28,7 @@ def _is_zero(m: sympy.Matrix) -> bool:
 
 def _n_real_classes(G) -> int:
     """Classes up to C ~ C^{-1}: the number of real irreps (Serre 1977, section 13.2)."""
-    inv = G._inverse_np
+    inv = G.inverse_table_np
     seen = set()
     for cls in G.conjugacy_classes:
         seen.add(min(int(cls.min()), int(inv[cls].min())))

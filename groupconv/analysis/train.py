@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from .._progress import progress
+from ..utils.progress import progress
 
 __all__ = ["DistInfo", "init_distributed", "train", "TrainResult", "spawn_local", "free_port"]
 

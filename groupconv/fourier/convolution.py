@@ -78,7 +78,7 @@ def evaluate(fhat: FourierCoefficients, g: torch.Tensor) -> torch.Tensor:
 
 def _spatial_finite(f: torch.Tensor, h: torch.Tensor, space: FunctionSpace) -> torch.Tensor:
     G = space.group
-    table, inv = G.cayley_table_np, G._inverse_np
+    table, inv = G.cayley_table_np, G.inverse_table_np
     if space.is_group:
         # M[u, v] = index of u v^{-1}
         idx = table[:, inv]

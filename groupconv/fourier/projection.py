@@ -19,7 +19,7 @@ from ..groups.base import Group
 from ..reps.representation import Representation
 from .coefficients import FourierCoefficients
 from .filters import common_irreps
-from .spaces import FunctionSpace, _is_so3, function_space, resolve_space
+from .spaces import FunctionSpace, is_so3, function_space, resolve_space
 from .transform import fourier_transform, inverse_fourier_transform
 
 __all__ = [
@@ -34,7 +34,7 @@ def _averaging_grid(G: Group, degree: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Elements and weights integrating exactly every function of degree ``<= degree`` on ``G``."""
     if G.is_finite:
         return G.elements(), torch.full((G.order,), 1.0 / G.order, dtype=torch.float64)
-    if _is_so3(G):
+    if is_so3(G):
         sp = function_space(G, max(math.ceil(degree / 2), 0))
         return sp.points, torch.as_tensor(sp.weights)
     return G.quadrature(degree)
@@ -53,7 +53,7 @@ def _action(rep, G: Group):
         n = rep.num_points
         if G.is_finite:
             table = torch.as_tensor(rep.action_table)
-            inv = torch.as_tensor(G._inverse_np)
+            inv = torch.as_tensor(G.inverse_table_np)
 
             def perm(g):
                 # (g . f)[y] = f[table[g^-1, y]]: P[y, table[g^-1, y]] = 1

@@ -32,7 +32,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from .._memory import check_memory
+from ..utils.memory import check_memory
 from ..groups.base import ContinuousGroup, Group
 from ..groups.planar import O2, SO2
 from ..groups.subgroups import inclusion, left_cosets
@@ -50,7 +50,7 @@ def endomorphism_dim(ir: Irrep) -> int:
     return int(np.asarray(ir.endomorphism_basis).shape[0])
 
 
-def _is_so3(G: Group) -> bool:
+def is_so3(G: Group) -> bool:
     return type(G).__name__ == "SO3"
 
 
@@ -159,7 +159,7 @@ class FunctionSpace:
                 return theta, np.full(n, 1.0 / n), (n,)
             pts = torch.cat([O2.make(theta, 0.0), O2.make(theta, 1.0)], 0)
             return pts, np.full(2 * n, 0.5 / n), (2, n)
-        if _is_so3(G):
+        if is_so3(G):
             from .so3 import so3_grid
 
             alpha, beta, gamma, wb = so3_grid(L)
@@ -311,7 +311,7 @@ class HomogeneousSpace(FunctionSpace):
         inclusion(subgroup, group)
         if not group.is_finite:
             ok = (isinstance(group, O2) and isinstance(subgroup, SO2)) or (
-                _is_so3(group) and isinstance(subgroup, SO2)
+                is_so3(group) and isinstance(subgroup, SO2)
             )
             if not ok:
                 raise ValueError(
@@ -353,7 +353,7 @@ class HomogeneousSpace(FunctionSpace):
     @property
     def points_on_sphere(self) -> torch.Tensor:
         """SO(3)/SO(2): the grid points ``R e_z`` as unit vectors ``(num_points, 3)``."""
-        if not _is_so3(self.group):
+        if not is_so3(self.group):
             raise TypeError(f"{self} is not the sphere")
         return self.points[..., :, 2]
 

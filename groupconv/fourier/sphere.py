@@ -62,8 +62,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._masters import Float64Masters
-from .._memory import check_memory
+from ..utils.buffers import Float64Masters
+from ..utils.memory import check_memory
 from .wigner import fundamental_pairs, wigner_d_column, wigner_d_recursive
 
 __all__ = [
@@ -91,13 +91,13 @@ _GRID_ALIASES = {
 }
 
 
-def _check_bandwidth(bandwidth) -> int:
+def check_bandwidth(bandwidth) -> int:
     if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, np.integer)) or bandwidth < 1:
         raise ValueError(f"bandwidth must be an int >= 1 (degrees l < bandwidth), got {bandwidth!r}")
     return int(bandwidth)
 
 
-def _check_grid(grid) -> str:
+def check_grid(grid) -> str:
     name = _GRID_ALIASES.get(grid) if isinstance(grid, str) else None
     if name is None:
         raise ValueError(
@@ -107,7 +107,7 @@ def _check_grid(grid) -> str:
 
 
 @lru_cache(maxsize=64)
-def _beta_rule(bandwidth: int, grid: str) -> tuple[np.ndarray, np.ndarray]:
+def beta_rule(bandwidth: int, grid: str) -> tuple[np.ndarray, np.ndarray]:
     B = bandwidth
     if grid == "dh":
         n = 2 * B
@@ -130,8 +130,8 @@ def s2_grid(bandwidth: int, grid: str = "dh") -> tuple[np.ndarray, np.ndarray, n
     longitudes, ``w_beta`` summing to 1: ``\\int_{S^2} f = \\sum_{j, a} w_j f(\\beta_j, \\alpha_a) / (2B)``,
     exact for degrees ``< 2B`` (module docstring).
     """
-    B, g = _check_bandwidth(bandwidth), _check_grid(grid)
-    beta, w = _beta_rule(B, g)
+    B, g = check_bandwidth(bandwidth), check_grid(grid)
+    beta, w = beta_rule(B, g)
     return beta.copy(), 2 * np.pi * np.arange(2 * B) / (2 * B), w.copy()
 
 
@@ -145,7 +145,7 @@ def so3_euler_grid(bandwidth: int, grid: str = "dh") -> tuple[np.ndarray, np.nda
 
 def so3_coefficient_offsets(bandwidth: int) -> np.ndarray:
     """Offsets of the blocks ``l = 0..B`` in the packed ``SO(3)`` layout: ``l (4 l^2 - 1) / 3``."""
-    ls = np.arange(_check_bandwidth(bandwidth) + 1)
+    ls = np.arange(check_bandwidth(bandwidth) + 1)
     return ls * (4 * ls * ls - 1) // 3
 
 
@@ -165,7 +165,7 @@ def so3_blocks(coefficients: torch.Tensor, bandwidth: int) -> list[torch.Tensor]
 
 def s2_blocks(coefficients: torch.Tensor, bandwidth: int) -> list[torch.Tensor]:
     """Views ``(..., 2l+1)`` of the columns ``\\hat f(l) e_l``, ``l < B``, of packed sphere coefficients."""
-    B = _check_bandwidth(bandwidth)
+    B = check_bandwidth(bandwidth)
     if coefficients.shape[-1] != B * B:
         raise ValueError(
             f"packed sphere coefficients of bandwidth {B} have {B * B} entries in the last dimension, got "
@@ -229,7 +229,7 @@ class _SO3Plan:
     def __init__(self, bandwidth: int, grid: str):
         B = self.bandwidth = bandwidth
         self.grid = grid
-        beta, w = _beta_rule(B, grid)
+        beta, w = beta_rule(B, grid)
         self.w = np.array(w)
         self.buckets = _buckets(B)
         entries = sum((k1 * k1 - k0 * k0) * (B - k0) for k0, k1 in self.buckets)
@@ -334,7 +334,7 @@ class _S2Plan:
     def __init__(self, bandwidth: int, grid: str):
         B = self.bandwidth = bandwidth
         self.grid = grid
-        beta, w = _beta_rule(B, grid)
+        beta, w = beta_rule(B, grid)
         self.w = np.array(w)
         self.table = wigner_d_column(B, beta)  # (mu, l, j)
         # computed c[reim, mu, l] (flat); packed a[l^2 + l + m] = sqrt2 s Re c (m = mu > 0), sqrt2 s Im c
@@ -380,8 +380,8 @@ class _Transform(Float64Masters, nn.Module):
     def _start(self, kind: str, bandwidth: int, grid: str):
         """Checks the arguments, sets ``bandwidth``, ``grid`` and ``n_beta``, registers the quadrature
         weights ``w``; returns the plan of the transform."""
-        self.bandwidth = _check_bandwidth(bandwidth)
-        self.grid = _check_grid(grid)
+        self.bandwidth = check_bandwidth(bandwidth)
+        self.grid = check_grid(grid)
         plan = _plan(kind, self.bandwidth, self.grid)
         self._masters: dict[str, np.ndarray] = {}
         self.n_beta = len(plan.w)
@@ -573,7 +573,7 @@ _FUNCTIONAL: dict = {}
 
 
 def _functional(cls, bandwidth, grid, like: torch.Tensor):
-    B, g = _check_bandwidth(bandwidth), _check_grid(grid)
+    B, g = check_bandwidth(bandwidth), check_grid(grid)
     if not isinstance(like, torch.Tensor):
         raise TypeError(f"expected a torch.Tensor, got {type(like).__name__}")
     if like.dtype not in (torch.float32, torch.float64):

@@ -20,7 +20,7 @@ import torch
 from ..groups.base import Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from .coefficients import FourierCoefficients
-from .spaces import FunctionSpace, _is_so3, function_space
+from .spaces import FunctionSpace, is_so3, function_space
 
 __all__ = ["fourier_transform", "inverse_fourier_transform", "transform_methods"]
 
@@ -75,7 +75,7 @@ def _dihedral_forward(f: torch.Tensor, n: int, kmax: int, nyquist: bool) -> dict
 def _fast_forward(space: FunctionSpace, f: torch.Tensor) -> list[torch.Tensor] | None:
     G = space.group
     if not space.is_group:
-        if _is_so3(G):
+        if is_so3(G):
             from .so3 import sphere_forward
 
             return sphere_forward(space, f)
@@ -90,7 +90,7 @@ def _fast_forward(space: FunctionSpace, f: torch.Tensor) -> list[torch.Tensor] |
         d = _cyclic_forward(f, space.grid_shape[0], space.bandwidth, False)
     elif isinstance(G, O2):
         d = _dihedral_forward(f, space.grid_shape[1], space.bandwidth, False)
-    elif _is_so3(G):
+    elif is_so3(G):
         from .so3 import so3_forward
 
         return so3_forward(space, f)
@@ -151,7 +151,7 @@ def _fast_inverse(space: FunctionSpace, blocks: list[torch.Tensor]) -> torch.Ten
     like = blocks[0]
     batch = tuple(like.shape[:-2])
     if not space.is_group:
-        if _is_so3(G):
+        if is_so3(G):
             from .so3 import sphere_inverse
 
             return sphere_inverse(space, blocks)
@@ -165,7 +165,7 @@ def _fast_inverse(space: FunctionSpace, blocks: list[torch.Tensor]) -> torch.Ten
         return _cyclic_inverse(d, space.grid_shape[0], space.bandwidth, False, batch, like)
     if isinstance(G, O2):
         return _dihedral_inverse(d, space.grid_shape[1], space.bandwidth, False, batch, like)
-    if _is_so3(G):
+    if is_so3(G):
         from .so3 import so3_inverse
 
         return so3_inverse(space, blocks)
@@ -177,7 +177,7 @@ def transform_methods(space: FunctionSpace) -> tuple[str, ...]:
     """The methods available for a space: ``"matrix"`` always, ``"fast"`` where an FFT / separable
     path exists (cyclic, dihedral, SO2, O2, SO3, S^2)."""
     G = space.group
-    fast = (space.is_group and isinstance(G, (Cyclic, Dihedral, SO2, O2))) or _is_so3(G)
+    fast = (space.is_group and isinstance(G, (Cyclic, Dihedral, SO2, O2))) or is_so3(G)
     return ("matrix", "fast") if fast else ("matrix",)
 
 

@@ -21,7 +21,7 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from .._memory import check_memory
+from ..utils.memory import check_memory
 
 __all__ = ["Group", "FiniteGroup", "ContinuousGroup", "check_same_group"]
 
@@ -132,7 +132,7 @@ class Group(HashedOnce):
 class FiniteGroup(Group):
     """A finite group whose elements are indices ``0 .. order-1`` in a canonical order.
 
-    Subclasses implement :meth:`_compose_index` on numpy arrays (used once to build the Cayley table);
+    Subclasses implement :meth:`compose_indices` on numpy arrays (used once to build the Cayley table);
     all batched operations then use the table.
     """
 
@@ -143,13 +143,13 @@ class FiniteGroup(Group):
     def order(self) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def _compose_index(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover
+    def compose_indices(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
     @cached_property
     def cayley_table_np(self) -> np.ndarray:
         """``table[a, b] = index of a b`` as a numpy array ``(order, order)``, built a block of rows at a
-        time under the memory budget (:mod:`groupconv._memory`)."""
+        time under the memory budget (:mod:`groupconv.utils.memory`)."""
         n = self.order
         check_memory(
             8 * n * n,
@@ -158,15 +158,15 @@ class FiniteGroup(Group):
         )
         table = np.empty((n, n), dtype=np.int64)
         idx = np.arange(n)
-        # rows per block: the temporaries of _compose_index (a few arrays of the block's shape) stay small
+        # rows per block: the temporaries of compose_indices (a few arrays of the block's shape) stay small
         step = max(1, 2**20 // n)
         for start in range(0, n, step):
             rows = idx[start : start + step, None]
-            table[start : start + step] = self._compose_index(rows, idx[None, :])
+            table[start : start + step] = self.compose_indices(rows, idx[None, :])
         return table
 
     @cached_property
-    def _inverse_np(self) -> np.ndarray:
+    def inverse_table_np(self) -> np.ndarray:
         if type(self).inverse is not FiniteGroup.inverse:
             # the group inverts elements directly: no Cayley table needed
             return self.inverse(self.elements()).cpu().numpy().astype(np.int64)
@@ -211,7 +211,7 @@ class FiniteGroup(Group):
 
     def inverse(self, a: torch.Tensor) -> torch.Tensor:
         a = self.check_element(a)
-        return torch.as_tensor(self._inverse_np, device=a.device)[a]
+        return torch.as_tensor(self.inverse_table_np, device=a.device)[a]
 
     def equal(self, a: torch.Tensor, b: torch.Tensor, atol: float = 0.0) -> torch.Tensor:
         return self.check_element(a) == self.check_element(b)
@@ -225,7 +225,7 @@ class FiniteGroup(Group):
     def conjugacy_classes(self) -> list[np.ndarray]:
         """Conjugacy classes as sorted index arrays, ordered by their smallest element."""
         table = self.cayley_table_np
-        inv = self._inverse_np
+        inv = self.inverse_table_np
         seen = np.zeros(self.order, dtype=bool)
         classes = []
         for x in range(self.order):

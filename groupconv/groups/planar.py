@@ -22,7 +22,7 @@ def rotation_matrix(theta: torch.Tensor) -> torch.Tensor:
     return torch.stack([torch.stack([c, -s], -1), torch.stack([s, c], -1)], -2)
 
 
-def _uniform_quadrature(degree: int, reflections: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def uniform_quadrature(degree: int, reflections: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Angles, reflection flags and weights (numpy) of the quadratures of ``SO(2)`` and, with
     ``reflections``, ``O(2)``: ``degree + 1`` uniform angles (then the same angles reflected), equal
     weights; exact for trigonometric polynomials of degree at most ``degree``."""
@@ -61,7 +61,7 @@ class Cyclic(FiniteGroup):
     def order(self) -> int:
         return self.n
 
-    def _compose_index(self, a, b):
+    def compose_indices(self, a, b):
         return (a + b) % self.n
 
     def compose(self, a, b):
@@ -114,7 +114,7 @@ class Dihedral(FiniteGroup):
         """``(k, s)`` of each element ``r^k f^s``."""
         return g % self.n, g // self.n
 
-    def _compose_index(self, a, b):
+    def compose_indices(self, a, b):
         n = self.n
         k1, s1 = a % n, a // n
         k2, s2 = b % n, b // n
@@ -122,7 +122,7 @@ class Dihedral(FiniteGroup):
         return k + n * ((s1 + s2) % 2)
 
     def compose(self, a, b):
-        return self._compose_index(self.check_element(a), self.check_element(b))
+        return self.compose_indices(self.check_element(a), self.check_element(b))
 
     def inverse(self, a):
         k, s = self.split(self.check_element(a))
@@ -200,7 +200,7 @@ class SO2(ContinuousGroup):
     def quadrature(self, degree, dtype=torch.float64, device=None):
         """``degree + 1`` uniform angles with equal weights: exact for trigonometric polynomials of
         degree at most ``degree``."""
-        theta, _, w = _uniform_quadrature(degree)
+        theta, _, w = uniform_quadrature(degree)
         dtype = _float_dtype(dtype)
         return torch.from_numpy(theta).to(device, dtype), torch.from_numpy(w).to(device, dtype)
 
@@ -272,7 +272,7 @@ class O2(ContinuousGroup):
 
     def quadrature(self, degree, dtype=torch.float64, device=None):
         """``degree + 1`` uniform angles times both reflection flags, equal weights."""
-        theta, s, w = _uniform_quadrature(degree, reflections=True)
+        theta, s, w = uniform_quadrature(degree, reflections=True)
         dtype = _float_dtype(dtype)
         g = torch.from_numpy(np.stack([theta, s.astype(np.float64)], -1)).to(device, dtype)
         return g, torch.from_numpy(w).to(device, dtype)

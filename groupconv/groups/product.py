@@ -120,7 +120,7 @@ class FiniteDirectProduct(DirectProduct, FiniteGroup):
         b = self.H.check_element(torch.as_tensor(b, device=a.device))
         return a * self.H.order + b
 
-    def _compose_index(self, a, b):
+    def compose_indices(self, a, b):
         m = self.H.order
         tg, th = self.G.cayley_table_np, self.H.cayley_table_np
         return tg[a // m, b // m] * m + th[a % m, b % m]

@@ -44,7 +44,7 @@ def _as_float(x, dtype=None, device=None) -> torch.Tensor:
     return x if x.is_floating_point() else x.to(torch.float64)
 
 
-def _angles(*xs) -> list[torch.Tensor]:
+def broadcast_angles(*xs) -> list[torch.Tensor]:
     """Broadcast angle arguments to one float dtype: that of the float tensors among them (promoted),
     float64 when none is a float tensor; python numbers are converted from float64."""
     dtypes = [x.dtype for x in xs if isinstance(x, torch.Tensor) and x.is_floating_point()]
@@ -244,7 +244,7 @@ class SO3(_MatrixGroup3):
     def from_euler(alpha, beta, gamma) -> torch.Tensor:
         """``R = Rz(alpha) Ry(beta) Rz(gamma)`` (ZYZ), batched with broadcasting; the dtype is that of
         the float tensors given (float64 for python numbers only)."""
-        alpha, beta, gamma = _angles(alpha, beta, gamma)
+        alpha, beta, gamma = broadcast_angles(alpha, beta, gamma)
         return _rz(alpha) @ _ry(beta) @ _rz(gamma)
 
     @staticmethod

@@ -161,7 +161,7 @@ class Symmetric(FiniteGroup):
         return tuple(sorted(lengths, reverse=True))
 
     # -- group law ----------------------------------------------------------------------------------
-    def _compose_index(self, a, b):
+    def compose_indices(self, a, b):
         perms = self.permutations_np
         a, b = np.broadcast_arrays(np.asarray(a), np.asarray(b))
         pa, pb = perms[a], perms[b]
@@ -175,7 +175,7 @@ class Symmetric(FiniteGroup):
         return self._rank(torch.gather(table[a], -1, table[b]))
 
     @cached_property
-    def _inverse_np(self) -> np.ndarray:
+    def inverse_table_np(self) -> np.ndarray:
         # from the permutations: the generic search of the Cayley table needs (n!)^2 entries
         perms = self.permutations_np
         inv = np.empty_like(perms)

@@ -35,9 +35,9 @@ import numpy as np
 import torch
 from scipy.special import jv
 
-from .._memory import check_memory
+from ..utils.memory import check_memory
 from ..groups.base import Group, check_same_group
-from ..groups.planar import O2, SO2, Cyclic, Dihedral, _uniform_quadrature
+from ..groups.planar import O2, SO2, Cyclic, Dihedral, uniform_quadrature
 from ..reps.operations import regular
 from ..reps.representation import Irrep, Representation
 
@@ -160,7 +160,7 @@ def _elements(group: Group, degree: int) -> tuple[np.ndarray, np.ndarray, np.nda
         w = np.full(group.order, 1.0 / group.order)
     elif isinstance(group, (SO2, O2)):
         # the groups' own quadrature, without torch calls
-        phi, s, w = _uniform_quadrature(max(degree, 1), reflections=isinstance(group, O2))
+        phi, s, w = uniform_quadrature(max(degree, 1), reflections=isinstance(group, O2))
         g = torch.from_numpy(np.stack([phi, s.astype(np.float64)], -1) if isinstance(group, O2) else phi)
         return phi, s, w, g
     else:
@@ -456,7 +456,7 @@ def _pixel_functions(profiles: list, harmonics: np.ndarray) -> list:
     return out
 
 
-def _presolve_angular(
+def presolve_angular(
     rep_pairs: Sequence[tuple[Representation, Representation]], kernel_size: int, basis: str, **band
 ) -> None:
     """Solve, in one batch, the angular parts of every pair of irreps met by the ``(rho_in, rho_out)``
@@ -676,7 +676,7 @@ def harmonic_kernel_basis(
 
 
 @lru_cache(maxsize=256)
-def _regular_action(rho: Representation) -> np.ndarray | None:
+def regular_action(rho: Representation) -> np.ndarray | None:
     """``perm`` ``(|G|, d)`` with ``rho(g) e_b = e_{perm[g, b]}`` (elements in index order) when ``rho``
     is a regular representation of a finite group (a permutation representation acting simply
     transitively, in any numbering of its basis); ``None`` otherwise."""
@@ -705,12 +705,12 @@ def _regular_action(rho: Representation) -> np.ndarray | None:
     return perm
 
 
-def _lifts(rho_in: Representation, rho_out: Representation) -> bool:
+def lifts_to_regular(rho_in: Representation, rho_out: Representation) -> bool:
     """Whether :func:`regular_kernel_basis` applies: representations of ``C_n`` / ``D_n``, regular to
     regular, trivial to regular, or regular to trivial."""
     if not isinstance(rho_out.group, (Cyclic, Dihedral)) or rho_in.group != rho_out.group:
         return False
-    reg_out, reg_in = _regular_action(rho_out) is not None, _regular_action(rho_in) is not None
+    reg_out, reg_in = regular_action(rho_out) is not None, regular_action(rho_in) is not None
     triv_out = rho_out.dim == 1 and rho_out.irreps[0].is_trivial()
     triv_in = rho_in.dim == 1 and rho_in.irreps[0].is_trivial()
     return (reg_out and (reg_in or triv_in)) or (reg_in and triv_out)
@@ -773,12 +773,12 @@ def regular_kernel_basis(
         raise TypeError(f"regular kernel bases exist for C_n and D_n, got representations of {group}")
     check_same_group(group, rho_in.group, "input representation")
     kernel_size = check_kernel_size(kernel_size)
-    if not _lifts(rho_in, rho_out):
+    if not lifts_to_regular(rho_in, rho_out):
         raise ValueError(
             f"regular_kernel_basis maps regular fields to regular ones, or a trivial field to a regular one "
             f"and back; got {rho_in!r} -> {rho_out!r} (use harmonic_kernel_basis)"
         )
-    p_out, p_in = _regular_action(rho_out), _regular_action(rho_in)
+    p_out, p_in = regular_action(rho_out), regular_action(rho_in)
     profiles, _, pixels = _sampled_parts_for(
         kernel_size, basis, max_frequency, frequency_cutoff, rings, sigma
     )

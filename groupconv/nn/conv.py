@@ -33,15 +33,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._memory import check_memory
+from ..utils.memory import check_memory
 from ..groups.actions import acts_on_grid, grid_permutation
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from ..kernels.exact import character_dimension, grid_kernel_basis, verify_grid_basis
 from ..kernels.harmonic import (
-    _lifts,
-    _presolve_angular,
-    _regular_action,
+    lifts_to_regular,
+    presolve_angular,
+    regular_action,
     check_kernel_size,
     harmonic_kernel_basis,
     regular_kernel_basis,
@@ -218,7 +218,7 @@ def _pair_basis(
         return grid_kernel_basis(
             rho_in, rho_out, kernel_size, method=kw.get("method", "auto"), allow_empty=True
         )
-    if _lifts(rho_in, rho_out):
+    if lifts_to_regular(rho_in, rho_out):
         # regular fields: the basis lifted from free filters, no constraint to solve
         return regular_kernel_basis(
             rho_in, rho_out, kernel_size, basis=basis, allow_empty=True, dtype=np.dtype(dtype), **kw
@@ -281,8 +281,8 @@ def _plan(
     to, tout, pout = _unique(out_reps)
     if basis != "exact" and len(ti) * len(to) > 1:
         # the angular parts of every irrep pair of every pair of field types, in one batch
-        _presolve_angular(
-            [(a, b) for b in to for a in ti if not _lifts(a, b)], kernel_size, basis, **dict(opts)
+        presolve_angular(
+            [(a, b) for b in to for a in ti if not lifts_to_regular(a, b)], kernel_size, basis, **dict(opts)
         )
     bases = [[_pair_basis(a, b, kernel_size, basis, opts, dtype) for a in ti] for b in to]
     nb = np.array([[len(bases[s][t]) for t in range(len(ti))] for s in range(len(to))], dtype=np.int64)
@@ -345,7 +345,7 @@ def _plan(
         mixed = np.where(rectified, (1 - 1 / np.pi) * sq + dc / np.pi, sq)
     row_energy = np.cumsum(mixed / dims[:, None, None], axis=-1)
     lift = None
-    if basis != "exact" and s_o == s_i == 1 and nb[0, 0] > 0 and _lifts(ti[0], to[0]):
+    if basis != "exact" and s_o == s_i == 1 and nb[0, 0] > 0 and lifts_to_regular(ti[0], to[0]):
         lift = _lift_plan(ti[0], to[0], int(nb[0, 0]), u_max, v_max)
     return dict(
         lift=lift,
@@ -375,7 +375,7 @@ def _lift_plan(rho_in: Representation, rho_out: Representation, nb: int, u: int,
     with ``R[a, f]`` pixel function ``f`` moved by the element taking the first basis vector of the
     regular side to its ``a``-th: one small matrix product and one gather instead of a product with the
     dense basis, most of whose entries are zero. ``None`` unless both sides are regular."""
-    p_out, p_in = _regular_action(rho_out), _regular_action(rho_in)
+    p_out, p_in = regular_action(rho_out), regular_action(rho_in)
     if p_out is None or p_in is None:
         # lifting and pooling: the dense product is already the small one
         return None
@@ -909,7 +909,7 @@ class _RegularConv(EquivariantConv2d):
             # W[c, g, d, p] = theta[c, d, g^-1 p]
             idx = (c * c_in + d) * k2 + p
             return idx[:, :, :, 0].reshape(c_out * n, c_in, k, k)
-        inv = group._inverse_np
+        inv = group.inverse_table_np
         table = group.cayley_table_np
         h = np.arange(n)[None, None, None, :, None]
         # W[c, g, d, h, p] = theta[c, d, g^-1 h, g^-1 p]
@@ -1043,7 +1043,7 @@ def _certify_steerable(module) -> tuple:
     for s, ro in enumerate(to):
         for t, ri in enumerate(ti):
             b = exp.bases[s][t]
-            if not _lifts(ri, ro) or len(b) == 0:
+            if not lifts_to_regular(ri, ro) or len(b) == 0:
                 templates.update(b.templates)
                 continue
             # a lifted basis: the harmonic construction's templates are proved, and the layer's basis

@@ -22,12 +22,12 @@ import sympy
 import torch
 from torch import nn
 
-from .._masters import Float64Masters
-from .._memory import check_memory
+from ..utils.buffers import Float64Masters
+from ..utils.memory import check_memory
 from ..fourier.coefficients import FourierCoefficients
 from ..fourier.filters import common_irreps, filter_basis
 from ..fourier.so3 import so3_forward, so3_inverse, so3_tables, sphere_forward, sphere_inverse
-from ..fourier.spaces import FunctionSpace, _is_so3, endomorphism_dim, function_space, resolve_space
+from ..fourier.spaces import FunctionSpace, is_so3, endomorphism_dim, function_space, resolve_space
 from ..fourier.transform import fourier_transform, inverse_fourier_transform, transform_methods
 from ..groups.base import Group
 from ._fields import DescribedState, autocast_dtype
@@ -82,7 +82,7 @@ class FunctionType:
         G = self.group
         if G.is_finite:
             g = int(g)
-            ginv = int(G._inverse_np[g])
+            ginv = int(G.inverse_table_np[g])
             idx = torch.as_tensor(self.space.action_table[ginv], device=x.device)
             return x[..., idx]
         g = torch.as_tensor(g, dtype=torch.float64)
@@ -142,7 +142,7 @@ class GroupConvolution(Float64Masters, DescribedState, nn.Module):
         self.group = G
         self.domain = resolve_space(G, domain, bandwidth, grid_size)
         self.codomain = resolve_space(G, codomain, bandwidth, grid_size)
-        if _is_so3(G) and self.domain.bandwidth != self.codomain.bandwidth:
+        if is_so3(G) and self.domain.bandwidth != self.codomain.bandwidth:
             raise ValueError(
                 f"domain and codomain of an SO3 convolution need one bandwidth, got {self.domain.bandwidth} "
                 f"and {self.codomain.bandwidth}"
@@ -164,7 +164,7 @@ class GroupConvolution(Float64Masters, DescribedState, nn.Module):
         self._masters: dict[str, np.ndarray] = {}
         # SO(3): every irrep is of real type, so each kept block has the standard basis and the
         # parameters are the filter blocks themselves (no expansion matrix of size (sum_l (2l+1)^2)^2)
-        self._identity_expansion = _is_so3(G) and all(b.shape[0] == b.shape[1] * b.shape[2] for b in bases)
+        self._identity_expansion = is_so3(G) and all(b.shape[0] == b.shape[1] * b.shape[2] for b in bases)
         if not self._identity_expansion:
             # the float64 master of the expansion and its copy in the default dtype, and the weights
             check_memory(
@@ -238,7 +238,7 @@ class GroupConvolution(Float64Masters, DescribedState, nn.Module):
     def _register_transform_buffers(self) -> None:
         self._so3_bandwidth = None
         for name, sp in (("in", self.domain), ("out", self.codomain)):
-            if _is_so3(sp.group):
+            if is_so3(sp.group):
                 # separable SO(3) / sphere tables, stored as real views so that .to(dtype) keeps them
                 tables = so3_tables(sp.bandwidth)
                 self._so3_bandwidth = sp.bandwidth
@@ -266,7 +266,7 @@ class GroupConvolution(Float64Masters, DescribedState, nn.Module):
         sp = self.domain
         if hasattr(self, "_analysis_in"):
             return x @ self._analysis_in
-        if _is_so3(sp.group):
+        if is_so3(sp.group):
             fn = so3_forward if sp.is_group else sphere_forward
             return sp.flatten(fn(sp, x, self._so3_tables()))
         return sp.flatten(fourier_transform(x, sp).blocks)
@@ -275,7 +275,7 @@ class GroupConvolution(Float64Masters, DescribedState, nn.Module):
         sp = self.codomain
         if hasattr(self, "_synthesis_out"):
             return flat @ self._synthesis_out
-        if _is_so3(sp.group):
+        if is_so3(sp.group):
             fn = so3_inverse if sp.is_group else sphere_inverse
             return fn(sp, sp.unflatten(flat), self._so3_tables())
         return inverse_fourier_transform(FourierCoefficients(sp, sp.unflatten(flat)))

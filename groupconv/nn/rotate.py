@@ -34,7 +34,7 @@ def _as_element(group: Group, g):
     return torch.as_tensor(g, dtype=torch.float64)
 
 
-def _keys_weights(t: torch.Tensor) -> torch.Tensor:
+def keys_weights(t: torch.Tensor) -> torch.Tensor:
     """Keys' cubic convolution weights (``a = -1/2``, third-order accurate) of the taps ``-1, 0, 1, 2``
     at fractional offsets ``t`` in ``[0, 1)``: shape ``t.shape + (4,)``."""
     t2, t3 = t * t, t * t * t
@@ -43,7 +43,7 @@ def _keys_weights(t: torch.Tensor) -> torch.Tensor:
     )
 
 
-def _source_coordinates(h: int, w: int, matrix: torch.Tensor, device) -> tuple[torch.Tensor, torch.Tensor]:
+def source_coordinates(h: int, w: int, matrix: torch.Tensor, device) -> tuple[torch.Tensor, torch.Tensor]:
     """Row and column (fractional pixel indices) of ``A^{-1} p`` for every output pixel ``p``."""
     inv = torch.linalg.inv(matrix.to(torch.float64)).to(device)
     i = torch.arange(h, dtype=torch.float64, device=device)
@@ -65,14 +65,14 @@ def rotate_plane(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") -> 
     if mode not in ("cubic", "bicubic", "bilinear"):
         raise ValueError(f"mode must be 'cubic', 'bicubic' or 'bilinear', got {mode!r}")
     h, w = x.shape[-2:]
-    si, sj = _source_coordinates(h, w, matrix, x.device)
+    si, sj = source_coordinates(h, w, matrix, x.device)
     if mode == "cubic":
         # round first so that integer source positions (grid symmetries) take the exact pixel
         si = torch.where((si - si.round()).abs() < 1e-9, si.round(), si)
         sj = torch.where((sj - sj.round()).abs() < 1e-9, sj.round(), sj)
         i0, j0 = torch.floor(si), torch.floor(sj)
-        wi = _keys_weights(si - i0).to(x.dtype)  # (h, w, 4)
-        wj = _keys_weights(sj - j0).to(x.dtype)
+        wi = keys_weights(si - i0).to(x.dtype)  # (h, w, 4)
+        wj = keys_weights(sj - j0).to(x.dtype)
         pad = 2
         xp = F.pad(x, (pad, pad, pad, pad))
         hp, wp = h + 2 * pad, w + 2 * pad

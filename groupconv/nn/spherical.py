@@ -29,9 +29,9 @@ from torch import nn
 from ..fourier.sphere import (
     S2FFT,
     SO3FFT,
-    _beta_rule,
-    _check_bandwidth,
-    _check_grid,
+    beta_rule,
+    check_bandwidth,
+    check_grid,
     so3_coefficient_offsets,
 )
 from ..groups.spatial import SO3
@@ -63,8 +63,8 @@ class _GridType:
         if isinstance(channels, bool) or not isinstance(channels, (int, np.integer)) or channels < 1:
             raise ValueError(f"channels must be an int >= 1, got {channels!r}")
         self.channels = int(channels)
-        self.bandwidth = _check_bandwidth(bandwidth)
-        self.grid = _check_grid(grid)
+        self.bandwidth = check_bandwidth(bandwidth)
+        self.grid = check_grid(grid)
         self._fft: nn.Module | None = None
 
     def _make_fft(self) -> nn.Module:
@@ -259,16 +259,16 @@ class _SphericalConv(nn.Module):
     def _setup(self, in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias):
         self.in_channels = _check_channels("in_channels", in_channels)
         self.out_channels = _check_channels("out_channels", out_channels)
-        self.bandwidth_in = _check_bandwidth(bandwidth_in)
-        self.bandwidth_out = self.bandwidth_in if bandwidth_out is None else _check_bandwidth(bandwidth_out)
+        self.bandwidth_in = check_bandwidth(bandwidth_in)
+        self.bandwidth_out = self.bandwidth_in if bandwidth_out is None else check_bandwidth(bandwidth_out)
         top = min(self.bandwidth_in, self.bandwidth_out)
-        self.filter_bandwidth = top if filter_bandwidth is None else _check_bandwidth(filter_bandwidth)
+        self.filter_bandwidth = top if filter_bandwidth is None else check_bandwidth(filter_bandwidth)
         if self.filter_bandwidth > top:
             raise ValueError(
                 f"filter_bandwidth {self.filter_bandwidth} exceeds the degrees both sides carry "
                 f"(min(bandwidth_in, bandwidth_out) = {top})"
             )
-        self.grid = _check_grid(grid)
+        self.grid = check_grid(grid)
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
 
@@ -443,7 +443,7 @@ class _Integral(nn.Module):
         super().__init__()
         self.in_type = ftype
         self.out_type = InvariantType(ftype.channels)
-        w = np.array(_beta_rule(ftype.bandwidth, ftype.grid)[1]) / (2 * ftype.bandwidth) ** self._uniform_axes
+        w = np.array(beta_rule(ftype.bandwidth, ftype.grid)[1]) / (2 * ftype.bandwidth) ** self._uniform_axes
         self._master = w
         self.register_buffer("weights", torch.as_tensor(w), persistent=False)
         self.to(torch.get_default_dtype())

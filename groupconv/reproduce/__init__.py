@@ -6,7 +6,7 @@ listing them costs nothing. To add one (for example ``phase-collapse``):
 
 1. write ``groupconv/reproduce/phase_collapse.py`` with ``def run(options: Options) -> Result``, which
    honours ``options.smoke`` (a CI-sized run of a few seconds), ``options.device``, ``options.seed`` and
-   ``options.quiet`` (wrap loops in :func:`groupconv._progress.progress`), and returns its table and
+   ``options.quiet`` (wrap loops in :func:`groupconv.utils.progress.progress`), and returns its table and
    figures;
 2. add ``"phase-collapse": "groupconv.reproduce.phase_collapse:run"`` to :data:`BUILTIN`, or call
    ``register("phase-collapse", run)`` at run time from any package.

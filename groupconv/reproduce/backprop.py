@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .._progress import progress
+from ..utils.progress import progress
 from ..analysis.backprop_viz import backprop_map
 from ..analysis.train import train
 from . import Options, Result

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._progress import progress
+from ..utils.progress import progress
 from ..analysis.train import train
 from ..kernels.fourier_bessel import fourier_bessel_basis
 from ..nn.fourier_bessel import FourierBesselConv2d

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import torch
 
-from .._progress import progress
+from ..utils.progress import progress
 from ..analysis import linear_regions as lr
 from . import Options, Result
 

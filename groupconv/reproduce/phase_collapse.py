@@ -25,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .._progress import progress
+from ..utils.progress import progress
 from ..analysis.train import train
 from ..scattering.phase_collapse import NONLINEARITIES, PhaseCollapseNet
 from . import Options, Result

@@ -22,7 +22,7 @@ imaginary). In every entry only the configurations ``(m_1, m_2, m)`` and ``(-m_1
 share their square root, so each real coefficient is exactly ``+- sqrt(r)`` with ``r`` rational.
 ``O(3)``: ``(l_1, p_1) (x) (l_2, p_2) = (+)_l (l, p_1 p_2)`` with the same ``C``.
 
-Cache: each block ``(l_1, l_2, l)`` is kept in memory and on disk (:mod:`groupconv._cache`) as
+Cache: each block ``(l_1, l_2, l)`` is kept in memory and on disk (:mod:`groupconv.utils.cache`) as
 ``clebsch_gordan/so3_v2_<l1>_<l2>_<l>.npz`` holding the float64 block ``C`` of shape
 ``(2l_1+1, 2l_2+1, 2l+1)`` and its exact signed squares ``sign(c) c^2`` as strings ``"p/q"`` (no pickled
 objects). A block read back is used only if it is finite, of the right shape and key, equal to the signed
@@ -41,7 +41,7 @@ import numpy as np
 import sympy
 import torch
 
-from .._cache import cached_arrays
+from ..utils.cache import cached_arrays
 from ..groups.planar import O2, SO2
 from ..groups.spatial import O3, SO3
 from .irreps import O2Irrep, SO2Irrep

@@ -21,7 +21,7 @@ import numpy as np
 import sympy
 import torch
 
-from .._memory import check_memory
+from ..utils.memory import check_memory
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral, rotation_matrix
 from .representation import Irrep

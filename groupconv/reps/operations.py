@@ -21,7 +21,7 @@ import numpy as np
 import sympy
 import torch
 
-from .._memory import check_memory
+from ..utils.memory import check_memory
 from ..groups.base import FiniteGroup, Group, check_same_group
 from ..groups.subgroups import inclusion, left_cosets, subgroup_indices
 from .irreps import irreps
@@ -373,7 +373,7 @@ class PermutationRepresentation(Representation):
     taking the first basis vector to the ``x``-th, one copy per column ``j``, ``d_sigma / e_sigma`` columns),
     otherwise from the projections of the module docstring computed on the table (scatter-adds, no
     ``|G| x d x d`` tensor). Dense matrices ``rho(g)`` are formed only when asked for (``rep(g)``), under the
-    memory budget (:mod:`groupconv._memory`).
+    memory budget (:mod:`groupconv.utils.memory`).
 
     Build one with :func:`permutation_representation`, :func:`regular` or :func:`quotient`; direct sums of
     permutation representations are permutation representations.
@@ -408,7 +408,7 @@ class PermutationRepresentation(Representation):
         key = (torch.device(device), inverse)
         t = self._tables.get(key)
         if t is None:
-            table = self.permutation[self.group._inverse_np] if inverse else self.permutation
+            table = self.permutation[self.group.inverse_table_np] if inverse else self.permutation
             t = self._tables[key] = torch.from_numpy(np.array(table)).to(device)
         return t
 
@@ -730,7 +730,7 @@ def induced(group: FiniteGroup, subgroup: FiniteGroup, rep: Representation, iota
     g_to_h = -np.ones(group.order, dtype=np.int64)
     g_to_h[h_in_g] = np.arange(subgroup.order)
     reps_, _ = left_cosets(subgroup, group, iota)
-    table, inv = group.cayley_table_np, group._inverse_np
+    table, inv = group.cayley_table_np, group.inverse_table_np
     m, d = len(reps_), rep.dim
     # x[g, i, j] = r_i^{-1} g r_j as an element of H, or -1
     x = table[table[inv[reps_][None, :, None], np.arange(group.order)[:, None, None]], reps_[None, None, :]]

@@ -47,7 +47,7 @@ import numpy as np
 import sympy
 import torch
 
-from ..groups.spatial import O3, SO3, _angles, gauss_legendre
+from ..groups.spatial import O3, SO3, broadcast_angles, gauss_legendre
 from .irreps import register_irreps
 from .representation import Irrep
 
@@ -232,7 +232,7 @@ def wigner_D(l: int, alpha, beta, gamma) -> torch.Tensor:
     matmul for ``d^l(beta)`` plus ``O((2l+1)^2)`` per element; differentiable in the angles.
     """
     l = _check_degree(l)
-    alpha, beta, gamma = _angles(alpha, beta, gamma)
+    alpha, beta, gamma = broadcast_angles(alpha, beta, gamma)
     d = wigner_d_small(l, beta)
     m = _m(l, d)
     ca, sa = torch.cos(alpha[..., None] * m), torch.sin(alpha[..., None] * m)

@@ -42,7 +42,7 @@ import numpy as np
 import sympy
 from sympy.polys.domains import QQ
 
-from .._memory import check_memory
+from ..utils.memory import check_memory
 from ..groups.symmetric import Symmetric
 from .irreps import TableIrrep, register_irreps
 
@@ -159,7 +159,7 @@ def _spanning_tree(G: Symmetric) -> list[tuple[np.ndarray, np.ndarray, np.ndarra
     frontier = np.array([0], dtype=np.int64)
     levels = []
     while frontier.size and gens.size:
-        cand = G._compose_index(frontier[:, None], gens[None, :]).reshape(-1)
+        cand = G.compose_indices(frontier[:, None], gens[None, :]).reshape(-1)
         par = np.repeat(frontier, gens.size)
         gen = np.tile(np.arange(gens.size), frontier.size)
         new = ~seen[cand]

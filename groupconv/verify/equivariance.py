@@ -25,7 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._progress import progress as _progress
+from ..utils.progress import progress as _progress
 from ..groups.actions import acts_on_grid, grid_action_matrix, transform_grid
 from ..groups.base import Group
 from ..groups.planar import O2, SO2
@@ -93,15 +93,15 @@ def _plane_taps(h: int, w: int, matrix: tuple[float, ...]) -> tuple[torch.Tensor
     """Flat source pixels ``(H*W, 16)`` and Keys cubic weights ``(H*W, 16)`` of ``f(A^{-1} p)`` on an
     ``H x W`` grid: the resampling of :func:`groupconv.nn.rotate_plane` (``mode="cubic"``) as one
     gather, taps outside the image reading 0. A grid symmetry gets the single weight 1 per pixel."""
-    from ..nn.rotate import _keys_weights, _source_coordinates
+    from ..nn.rotate import keys_weights, source_coordinates
 
     a = torch.tensor(matrix, dtype=torch.float64).view(2, 2)
-    si, sj = _source_coordinates(h, w, a, torch.device("cpu"))
+    si, sj = source_coordinates(h, w, a, torch.device("cpu"))
     # round first so that integer source positions (grid symmetries) take the exact pixel
     si = torch.where((si - si.round()).abs() < 1e-9, si.round(), si)
     sj = torch.where((sj - sj.round()).abs() < 1e-9, sj.round(), sj)
     i0, j0 = torch.floor(si), torch.floor(sj)
-    wi, wj = _keys_weights(si - i0), _keys_weights(sj - j0)  # (h, w, 4)
+    wi, wj = keys_weights(si - i0), keys_weights(sj - j0)  # (h, w, 4)
     taps = torch.arange(-1, 3, dtype=torch.float64)
     ri = (i0[..., None] + taps).long()[..., :, None].expand(h, w, 4, 4)
     cj = (j0[..., None] + taps).long()[..., None, :].expand(h, w, 4, 4)
@@ -166,7 +166,7 @@ def _is_type(t: Any) -> bool:
     return isinstance(t, Representation) or isinstance(getattr(t, "group", None), Group)
 
 
-def _is_typed(m: nn.Module) -> bool:
+def is_typed(m: nn.Module) -> bool:
     return _is_type(getattr(m, "in_type", None)) and _is_type(getattr(m, "out_type", None))
 
 
@@ -182,7 +182,7 @@ def typed_layers(
             raise ValueError(
                 f"types names a module {name!r} that the model does not have; it has {sorted(named)[:20]}"
             )
-    typed = {n for n, m in named.items() if _is_typed(m)}
+    typed = {n for n, m in named.items() if is_typed(m)}
     out = []
     for name, module in named.items():
         if name in types:
@@ -254,7 +254,7 @@ def default_tolerances(dtype: torch.dtype) -> tuple[float, float]:
     return _TOLERANCES[dtype]
 
 
-def _resolve_tolerances(dtype: torch.dtype, atol: float | None, rtol: float | None) -> tuple[float, float]:
+def resolve_tolerances(dtype: torch.dtype, atol: float | None, rtol: float | None) -> tuple[float, float]:
     d_atol, d_rtol = default_tolerances(dtype)
     for value, what in ((atol, "atol"), (rtol, "rtol")):
         if value is not None and (not isinstance(value, (int, float)) or not value >= 0):
@@ -652,14 +652,14 @@ def check_equivariance(
     """
     if untyped not in ("warn", "fail"):
         raise ValueError(f"untyped must be 'warn' or 'fail', got {untyped!r}")
-    atol, rtol = _resolve_tolerances(dtype, atol, rtol)
+    atol, rtol = resolve_tolerances(dtype, atol, rtol)
     device = _model_device("check_equivariance", model, x)
     types = dict(types or {})
     work = copy.deepcopy(model).to(device=device, dtype=dtype)
     work.eval()
     x = x.to(device=device, dtype=dtype)
     layers = typed_layers(work, types)
-    if not layers and not _is_typed(work):
+    if not layers and not is_typed(work):
         raise ValueError(
             "the model has no layer with in_type/out_type, so nothing can be checked: pass "
             "types={name: (in_type, out_type)} for the layers to check"
@@ -691,7 +691,7 @@ def check_equivariance(
         for h in hooks:
             h.remove()
     by_name = {name: entry for name, *entry in layers}
-    if check_model and _is_typed(work) and "" not in by_name:
+    if check_model and is_typed(work) and "" not in by_name:
         captured[""] = (x, tuple(y_model.shape) if isinstance(y_model, torch.Tensor) else ())
         by_name[""] = (work, work.in_type, work.out_type)
         called.append("")

@@ -13,8 +13,8 @@ import threading
 import numpy as np
 import pytest
 
-from groupconv import _cache
-from groupconv._cache import CacheWarning, cache_dir, load_arrays, store_arrays
+from groupconv.utils import cache as _cache
+from groupconv.utils.cache import CacheWarning, cache_dir, load_arrays, store_arrays
 from groupconv.reps import clebsch_gordan_continuous as cg
 from groupconv.reps import so3_clebsch_gordan
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import groupconv
-from groupconv._memory import ENV_VARIABLE, MemoryBudgetError, get_memory_budget, parse_size
+from groupconv.utils.memory import ENV_VARIABLE, MemoryBudgetError, get_memory_budget, parse_size
 from groupconv.fourier import (
     FourierCoefficients,
     fourier_transform,

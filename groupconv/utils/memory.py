@@ -61,7 +61,7 @@ _explicit: float | None = None
 
 
 class MemoryBudgetError(MemoryError, ValueError):
-    """A construction whose estimated memory exceeds the budget (:mod:`groupconv._memory`).
+    """A construction whose estimated memory exceeds the budget (:mod:`groupconv.utils.memory`).
 
     Attributes
     ----------
@@ -143,7 +143,7 @@ def get_memory_budget() -> float:
 
 
 class memory_budget:  # noqa: N801 - used like a function, as torch.set_grad_enabled
-    """Set the memory budget of constructions (see :mod:`groupconv._memory`).
+    """Set the memory budget of constructions (see :mod:`groupconv.utils.memory`).
 
     A plain call sets it for the process; in a ``with`` statement the previous setting comes back on
     exit. ``None`` returns to the environment variable / the default.

@@ -1,0 +1,7 @@
+"""Infrastructure shared by every subpackage: the memory budget that large builds check before they
+allocate (:mod:`~groupconv.utils.memory`), the validated on-disk cache (:mod:`~groupconv.utils.cache`),
+float tables rebuilt from float64 masters on every dtype and device change
+(:mod:`~groupconv.utils.buffers`), and progress reporting for long runs
+(:mod:`~groupconv.utils.progress`). Nothing here depends on the rest of the package."""
+
+from __future__ import annotations
