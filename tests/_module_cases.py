@@ -1,5 +1,5 @@
 """A catalogue of groupconv's public modules, each built small on CPU with an input, for the tests that
-run every module in another setting (tests/test_device_meta.py, tests/test_autocast.py).
+run every module in another setting (tests/integration/test_device_meta.py, tests/integration/test_autocast.py).
 
 ``CASES`` maps a case name (``Class-group-variant``) to its builder; :func:`build` returns the module and
 its input; :func:`public_module_classes` lists the classes a catalogue must cover.

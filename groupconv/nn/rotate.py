@@ -11,7 +11,7 @@ Accuracy (default ``mode="cubic"``, Keys' third-order cubic convolution): for a 
 of Gaussian blobs of standard deviation ``s`` pixels) the error relative to the image's maximum, inside the
 disc inscribed in the image, is about ``2e-2`` at ``s = 1.5``, ``1.2e-3`` at ``s = 3`` and ``1.4e-4`` at
 ``s = 6``; ``grid_sample``'s bicubic mode (``a = -3/4``) gives ``1e-2`` and ``7e-3`` at ``s = 3`` and 6
-(``tests/test_conv_layers.py`` checks the cubic figures). Near the border, content rotated in from outside
+(``tests/nn/test_conv.py`` checks the cubic figures). Near the border, content rotated in from outside
 the image is missing.
 """
 

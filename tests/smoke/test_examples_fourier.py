@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("groupconv.groups.spatial")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_s2_so3_example_runs(capsys):

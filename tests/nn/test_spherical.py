@@ -243,7 +243,7 @@ def test_docs_page_examples_run():
     import re
     from pathlib import Path
 
-    page = Path(__file__).resolve().parents[1] / "docs" / "spherical.md"
+    page = Path(__file__).resolve().parents[2] / "docs" / "spherical.md"
     blocks = re.findall(r"```python\n(.*?)```", page.read_text(), flags=re.S)
     assert len(blocks) == 2
     for code in blocks:
