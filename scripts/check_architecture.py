@@ -79,7 +79,11 @@ def _defined_private_attrs():
                 "register_buffer",
                 "register_parameter",
             ):
-                if node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str):
+                if (
+                    node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and isinstance(node.args[0].value, str)
+                ):
                     names.append(node.args[0].value)
             for n in names:
                 if _is_private(n):
@@ -184,7 +188,11 @@ def non_equivariant_layers():
     }
     out = []
     for mod, attr, obj in _public_objects():
-        if inspect.isclass(obj) and issubclass(obj, torch.nn.Module) and not issubclass(obj, EquivariantModule):
+        if (
+            inspect.isclass(obj)
+            and issubclass(obj, torch.nn.Module)
+            and not issubclass(obj, EquivariantModule)
+        ):
             qual = f"{mod}.{attr}"
             if qual not in allowed:
                 out.append(qual)

@@ -19,7 +19,7 @@ from ..groups.base import Group
 from ..reps.representation import Representation
 from .coefficients import FourierCoefficients
 from .filters import common_irreps
-from .spaces import FunctionSpace, is_so3, function_space, resolve_space
+from .spaces import FunctionSpace, function_space, is_so3, resolve_space
 from .transform import fourier_transform, inverse_fourier_transform
 
 __all__ = [

@@ -32,13 +32,13 @@ from functools import cached_property
 import numpy as np
 import torch
 
-from ..utils.memory import check_memory
 from ..groups.base import ContinuousGroup, Group
 from ..groups.planar import O2, SO2
 from ..groups.subgroups import inclusion, left_cosets
 from ..reps.irreps import irreps as list_irreps
 from ..reps.operations import integration_grid
 from ..reps.representation import Irrep
+from ..utils.memory import check_memory
 
 __all__ = ["FunctionSpace", "HomogeneousSpace", "function_space", "resolve_space", "endomorphism_dim"]
 

@@ -62,7 +62,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..utils.buffers import Float64Masters
+from ..utils.buffers import DerivedBuffers
 from ..utils.memory import check_memory
 from .wigner import fundamental_pairs, wigner_d_column, wigner_d_recursive
 
@@ -373,7 +373,7 @@ def _plan(kind: str, bandwidth: int, grid: str):
     return p
 
 
-class _Transform(Float64Masters, nn.Module):
+class _Transform(DerivedBuffers, nn.Module):
     """Shared machinery: float tables as non-persistent buffers rebuilt from the float64 plan on every
     dtype / device change (so a round trip through float32 loses nothing), integer maps as buffers."""
 
@@ -383,15 +383,15 @@ class _Transform(Float64Masters, nn.Module):
         self.bandwidth = check_bandwidth(bandwidth)
         self.grid = check_grid(grid)
         plan = _plan(kind, self.bandwidth, self.grid)
-        self._masters: dict[str, np.ndarray] = {}
         self.n_beta = len(plan.w)
         self._register("w", plan.w, True)
         return plan
 
     def _register(self, name: str, value: np.ndarray, master: bool) -> None:
         if master:
-            self._masters[name] = value
-        self.register_buffer(name, torch.as_tensor(value), persistent=False)
+            self.register_derived(name, value, dtype=torch.as_tensor(value).dtype)
+        else:
+            self.register_buffer(name, torch.as_tensor(value), persistent=False)
 
     def _check_input(self, x, shape: tuple[int, ...], what: str) -> torch.Tensor:
         if not isinstance(x, torch.Tensor):

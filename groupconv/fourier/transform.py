@@ -20,7 +20,7 @@ import torch
 from ..groups.base import Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from .coefficients import FourierCoefficients
-from .spaces import FunctionSpace, is_so3, function_space
+from .spaces import FunctionSpace, function_space, is_so3
 
 __all__ = ["fourier_transform", "inverse_fourier_transform", "transform_methods"]
 

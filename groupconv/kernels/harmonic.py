@@ -35,11 +35,11 @@ import numpy as np
 import torch
 from scipy.special import jv
 
-from ..utils.memory import check_memory
 from ..groups.base import Group, check_same_group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral, uniform_quadrature
 from ..reps.operations import regular
 from ..reps.representation import Irrep, Representation
+from ..utils.memory import check_memory
 
 __all__ = [
     "KernelBasis",

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ._fields import DescribedState, LegacyStateWarning
 from .conv import EquivariantConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
 from .export import export
 from .field_type import FieldType
 from .fourier_bessel import FourierBesselConv2d
 from .group_conv import FunctionType, GroupConvolution
 from .init import generalized_he_init_, lsuv_init_
+from .module import Certificate, DescribedState, EquivariantModule, LegacyStateWarning
 from .nonlinearities import (
     ELU,
     GatedNonlinearity,
@@ -41,6 +41,8 @@ from .spherical import (
 )
 
 __all__ = [
+    "EquivariantModule",
+    "Certificate",
     "FieldType",
     "EquivariantConv2d",
     "LiftingConv2d",

@@ -33,21 +33,21 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..utils.memory import check_memory
 from ..groups.actions import acts_on_grid, grid_permutation
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from ..kernels.exact import character_dimension, grid_kernel_basis, verify_grid_basis
 from ..kernels.harmonic import (
+    check_kernel_size,
+    harmonic_kernel_basis,
     lifts_to_regular,
     presolve_angular,
     regular_action,
-    check_kernel_size,
-    harmonic_kernel_basis,
     regular_kernel_basis,
 )
 from ..reps.operations import regular, trivial
 from ..reps.representation import Representation
+from ..utils.memory import check_memory
 from ._fields import DescribedState, autocast_dtype, check_field_type, check_tensor
 from .field_type import FieldType
 

@@ -22,14 +22,14 @@ import sympy
 import torch
 from torch import nn
 
-from ..utils.buffers import Float64Masters
-from ..utils.memory import check_memory
 from ..fourier.coefficients import FourierCoefficients
 from ..fourier.filters import common_irreps, filter_basis
 from ..fourier.so3 import so3_forward, so3_inverse, so3_tables, sphere_forward, sphere_inverse
-from ..fourier.spaces import FunctionSpace, is_so3, endomorphism_dim, function_space, resolve_space
+from ..fourier.spaces import FunctionSpace, endomorphism_dim, function_space, is_so3, resolve_space
 from ..fourier.transform import fourier_transform, inverse_fourier_transform, transform_methods
 from ..groups.base import Group
+from ..utils.buffers import DerivedBuffers
+from ..utils.memory import check_memory
 from ._fields import DescribedState, autocast_dtype
 
 __all__ = ["GroupConvolution", "FunctionType"]
@@ -91,7 +91,7 @@ class FunctionType:
         return inverse_fourier_transform(FourierCoefficients(self.space, blocks))
 
 
-class GroupConvolution(Float64Masters, DescribedState, nn.Module):
+class GroupConvolution(DerivedBuffers, DescribedState, nn.Module):
     """Multi-channel generalized convolution ``L^2(G/H)^{C_in} -> L^2(G/K)^{C_out}`` in the Fourier
     domain (see :mod:`groupconv.nn.group_conv` for the equation).
 
@@ -161,7 +161,6 @@ class GroupConvolution(Float64Masters, DescribedState, nn.Module):
         n_params = [b.shape[0] for b in bases]
         # expansion matrix: parameters -> concatenated kept filter blocks (m^H m^K per common irrep)
         sizes = [b.shape[1] * b.shape[2] for b in bases]
-        self._masters: dict[str, np.ndarray] = {}
         # SO(3): every irrep is of real type, so each kept block has the standard basis and the
         # parameters are the filter blocks themselves (no expansion matrix of size (sum_l (2l+1)^2)^2)
         self._identity_expansion = is_so3(G) and all(b.shape[0] == b.shape[1] * b.shape[2] for b in bases)
@@ -199,8 +198,7 @@ class GroupConvolution(Float64Masters, DescribedState, nn.Module):
     def _register_derived(self, name: str, value: np.ndarray) -> None:
         """A non-persistent float buffer rebuilt from its float64 master on every dtype / device change,
         so a round trip through float32 loses no precision."""
-        self._masters[name] = np.asarray(value, dtype=np.float64)
-        self.register_buffer(name, torch.as_tensor(self._masters[name]), persistent=False)
+        self.register_derived(name, np.asarray(value, dtype=np.float64), dtype=torch.float64)
 
     # -- construction helpers --------------------------------------------------------------------------
     def _build_products(self, bases, sizes) -> None:

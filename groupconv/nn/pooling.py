@@ -114,7 +114,7 @@ class _SpatialFilter(EquivariantModule):
         k = self.filter.shape[-1]
         if k == 1 and self.stride == 1:
             return nn.Identity()
-        conv = _depthwise(self.in_type.size, self._derived["filter"][0, 0].numpy(), self.stride)
+        conv = _depthwise(self.in_type.size, self.derived_master("filter")[0, 0].numpy(), self.stride)
         return conv.to(device=self.filter.device, dtype=self.filter.dtype)
 
 

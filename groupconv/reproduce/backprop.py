@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..utils.progress import progress
 from ..analysis.backprop_viz import backprop_map
 from ..analysis.train import train
+from ..utils.progress import progress
 from . import Options, Result
 
 PAPER = (

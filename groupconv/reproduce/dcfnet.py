@@ -23,10 +23,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..utils.progress import progress
 from ..analysis.train import train
 from ..kernels.fourier_bessel import fourier_bessel_basis
 from ..nn.fourier_bessel import FourierBesselConv2d
+from ..utils.progress import progress
 from . import Options, Result
 
 PAPER = (

@@ -13,8 +13,8 @@ import time
 import numpy as np
 import torch
 
-from ..utils.progress import progress
 from ..analysis import linear_regions as lr
+from ..utils.progress import progress
 from . import Options, Result
 
 PAPER = (

@@ -25,9 +25,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..utils.progress import progress
 from ..analysis.train import train
 from ..scattering.phase_collapse import NONLINEARITIES, PhaseCollapseNet
+from ..utils.progress import progress
 from . import Options, Result
 
 PAPER = "Guth, Zarka & Mallat, Phase collapse in neural networks, ICLR 2022"

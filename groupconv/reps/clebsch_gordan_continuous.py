@@ -41,9 +41,9 @@ import numpy as np
 import sympy
 import torch
 
-from ..utils.cache import cached_arrays
 from ..groups.planar import O2, SO2
 from ..groups.spatial import O3, SO3
+from ..utils.cache import cached_arrays
 from .irreps import O2Irrep, SO2Irrep
 from .operations import register_clebsch_gordan
 from .representation import Irrep

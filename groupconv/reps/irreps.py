@@ -21,9 +21,9 @@ import numpy as np
 import sympy
 import torch
 
-from ..utils.memory import check_memory
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral, rotation_matrix
+from ..utils.memory import check_memory
 from .representation import Irrep
 
 __all__ = [

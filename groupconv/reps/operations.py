@@ -21,9 +21,9 @@ import numpy as np
 import sympy
 import torch
 
-from ..utils.memory import check_memory
 from ..groups.base import FiniteGroup, Group, check_same_group
 from ..groups.subgroups import inclusion, left_cosets, subgroup_indices
+from ..utils.memory import check_memory
 from .irreps import irreps
 from .representation import Irrep, Representation, block_diagonal
 

@@ -42,8 +42,8 @@ import numpy as np
 import sympy
 from sympy.polys.domains import QQ
 
-from ..utils.memory import check_memory
 from ..groups.symmetric import Symmetric
+from ..utils.memory import check_memory
 from .irreps import TableIrrep, register_irreps
 
 __all__ = ["partitions", "standard_tableaux", "SymmetricIrrep", "young_orthogonal_generators"]

@@ -36,6 +36,7 @@ from torch import nn
 
 from ..groups.actions import acts_on_grid, grid_permutation
 from ..groups.base import FiniteGroup
+from ..nn.module import Certificate, EquivariantModule
 from ..reps.representation import Representation
 from .equivariance import typed_layers
 from .report import CertificateRow, Report
@@ -365,6 +366,8 @@ def _as_row(name: str, module: nn.Module, value, seconds: float) -> CertificateR
     if isinstance(value, CertificateRow):
         value.layer, value.seconds = name, seconds
         return value
+    if isinstance(value, Certificate):
+        value = (value.status, value.reason, value.residual)
     status, reason, *rest = value
     return CertificateRow(
         layer=name,
@@ -401,6 +404,8 @@ def certify(model: nn.Module, layers: Sequence[str] | None = None) -> Report:
         module = named[name]
         t0 = time.perf_counter()
         fn = getattr(module, "certificate", None)
+        if getattr(type(module), "certificate", None) is EquivariantModule.certificate:
+            fn = None  # the base class's "not applicable": a registered certifier knows more
         if fn is None:
             for cls in type(module).__mro__:
                 if cls in _CERTIFIERS:

@@ -25,13 +25,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..utils.progress import progress as _progress
 from ..groups.actions import acts_on_grid, grid_action_matrix, transform_grid
 from ..groups.base import Group
 from ..groups.planar import O2, SO2
 from ..groups.spatial import O3, SO3
 from ..nn.field_type import FieldType
 from ..reps.representation import Representation
+from ..utils.progress import progress as _progress
 from .report import EquivarianceRow, Report
 
 __all__ = [

@@ -13,10 +13,10 @@ import threading
 import numpy as np
 import pytest
 
-from groupconv.utils import cache as _cache
-from groupconv.utils.cache import CacheWarning, cache_dir, load_arrays, store_arrays
 from groupconv.reps import clebsch_gordan_continuous as cg
 from groupconv.reps import so3_clebsch_gordan
+from groupconv.utils import cache as _cache
+from groupconv.utils.cache import CacheWarning, cache_dir, load_arrays, store_arrays
 
 BLOCK = (1, 1, 2)
 NAME = "clebsch_gordan/so3_v2_1_1_2.npz"

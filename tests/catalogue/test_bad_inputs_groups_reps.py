@@ -9,7 +9,6 @@ import pytest
 import torch
 
 import groupconv
-from groupconv.utils.memory import ENV_VARIABLE, MemoryBudgetError, get_memory_budget, parse_size
 from groupconv.fourier import (
     FourierCoefficients,
     fourier_transform,
@@ -18,6 +17,7 @@ from groupconv.fourier import (
 )
 from groupconv.groups import SO2, Cyclic, Dihedral, Symmetric
 from groupconv.reps import directsum, irrep, permutation_representation, quotient, regular, tensor_product
+from groupconv.utils.memory import ENV_VARIABLE, MemoryBudgetError, get_memory_budget, parse_size
 
 # -- group orders -------------------------------------------------------------------------------------------
 

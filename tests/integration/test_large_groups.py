@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 import torch
 
-from groupconv.utils.memory import MemoryBudgetError
 from groupconv.fourier import fourier_transform, inverse_fourier_transform
 from groupconv.groups import Cyclic, Dihedral, Symmetric
 from groupconv.groups.product import DirectProduct
@@ -26,6 +25,7 @@ from groupconv.reps import (
     trivial,
 )
 from groupconv.reps.representation import block_diagonal
+from groupconv.utils.memory import MemoryBudgetError
 
 SMALL = [
     Cyclic(1),

@@ -6,7 +6,6 @@ import sympy
 import torch
 from sympy.physics.quantum import TensorProduct
 
-from groupconv.utils.cache import CacheWarning
 from groupconv.groups import O2, O3, SO2, SO3
 from groupconv.reps import (
     block_diagonal,
@@ -24,6 +23,7 @@ from groupconv.reps import (
     wigner_J_exact,
 )
 from groupconv.reps import clebsch_gordan_continuous as cg_module
+from groupconv.utils.cache import CacheWarning
 
 
 def _gen(seed: int) -> torch.Generator:

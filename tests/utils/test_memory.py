@@ -10,6 +10,9 @@ import pytest
 import torch
 
 import groupconv
+from groupconv.groups import Cyclic, Dihedral
+from groupconv.nn import FieldType, SteerableConv2d
+from groupconv.reps import irrep, regular
 from groupconv.utils.memory import (
     DEFAULT_MEMORY_BUDGET,
     ENV_VARIABLE,
@@ -18,9 +21,6 @@ from groupconv.utils.memory import (
     format_bytes,
     parse_size,
 )
-from groupconv.groups import Cyclic, Dihedral
-from groupconv.nn import FieldType, SteerableConv2d
-from groupconv.reps import irrep, regular
 
 
 @pytest.fixture(autouse=True)
