@@ -90,7 +90,7 @@ def bench_single(groups, batch: int) -> list[dict]:
 def spatial_layer(G):
     """The regular-representation group convolution as one matrix: ``y_o(u) = sum_i sum_v x_i(u v^-1) h_io(v) / |G|``."""
     table = torch.as_tensor(G.cayley_table_np)
-    inv = torch.as_tensor(G._inverse_np)
+    inv = torch.as_tensor(G.inverse_table_np)
     # x_i(u v^-1) = x_i[w] with w = u v^-1, i.e. v = w^-1 u: K[o, i, u, w] = h_io(w^-1 u) / |G|
     idx = table[inv[:, None], torch.arange(G.order)[None, :]]  # idx[w, u] = w^-1 u
 

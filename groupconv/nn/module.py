@@ -13,14 +13,15 @@ mix in :class:`DescribedState`: their ``state_dict`` carries that description, a
 layer built differently fails before any parameter is copied.
 
 >>> import torch
->>> from groupconv.nn import EquivariantModule, FieldType, PointwiseNonlinearity
 >>> from groupconv.groups import Cyclic
->>> t = FieldType.regular(Cyclic(4), 2)
->>> relu = PointwiseNonlinearity(t)
+>>> from groupconv.nn import EquivariantModule, FieldType, ReLU
+>>> from groupconv.reps import regular
+>>> t = FieldType(Cyclic(4), [regular(Cyclic(4))] * 2)
+>>> relu = ReLU(t)
 >>> isinstance(relu, EquivariantModule), relu.in_type == relu.out_type
 (True, True)
->>> relu.certificate().status
-'proved'
+>>> relu(torch.randn(1, 8, 5, 5)).shape
+torch.Size([1, 8, 5, 5])
 """
 
 from __future__ import annotations
