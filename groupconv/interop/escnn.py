@@ -43,6 +43,7 @@ from torch import nn
 from ..groups.base import Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from ..nn.field_type import FieldType
+from ..nn.module import EquivariantModule
 from ..reps import irreps as gc_irreps
 from ..reps.representation import Representation
 
@@ -291,7 +292,7 @@ def to_escnn_type(field_type: FieldType, gspace=None, maximum_frequency: int | N
     return enn.FieldType(gspace, [to_escnn_representation(r, gspace) for r in field_type.representations])
 
 
-class EscnnLayer(nn.Module):
+class EscnnLayer(EquivariantModule):
     """An escnn ``EquivariantModule`` as a typed groupconv layer: plain tensor in, ``GeometricTensor``
     through the module, plain tensor out, with ``in_type`` / ``out_type`` converted by
     :func:`from_escnn_type`, so :func:`groupconv.verify.check_equivariance` can check it."""
