@@ -23,8 +23,10 @@ from .harmonic import (
     polar_grid,
     regular_kernel_basis,
 )
+from .spec import KernelSpec
 
 __all__ = [
+    "KernelSpec",
     "KernelBasis",
     "harmonic_kernel_basis",
     "regular_kernel_basis",
