@@ -13,6 +13,16 @@ without being opened for a blocking read), checks the key stored with the arrays
 change the result), every array's shape and dtype, finiteness, and then the caller's mathematical check;
 anything else is recomputed, with a :class:`CacheWarning`, and replaced. Writes go to a temporary file
 in the same directory, moved into place with ``os.replace``, so a reader never sees half a file.
+
+>>> import os, tempfile
+>>> import numpy as np
+>>> os.environ["GROUPCONV_CACHE_DIR"] = tempfile.mkdtemp()
+>>> spec = {"w": ((3,), np.float64)}
+>>> first = cached_arrays("demo/w.npz", "weights v1", spec, lambda: {"w": np.array([1.0, 2.0, 3.0])})
+>>> again = cached_arrays("demo/w.npz", "weights v1", spec, lambda: {"w": np.zeros(3)})  # read back
+>>> again["w"].tolist()
+[1.0, 2.0, 3.0]
+>>> del os.environ["GROUPCONV_CACHE_DIR"]
 """
 
 from __future__ import annotations

@@ -18,6 +18,14 @@ The budget is, in order of precedence:
 Sizes are given as a number of bytes (``int``) or as a string with a unit: ``"512MiB"``, ``"16 GiB"``,
 ``"2GB"`` (decimal units ``kB, MB, GB, TB`` are powers of 1000, binary units ``KiB, MiB, GiB, TiB`` powers
 of 1024), or ``"unlimited"`` to switch the checks off.
+
+>>> parse_size("1.5 GiB") == 1.5 * 2**30
+True
+>>> with memory_budget("1 MiB"):
+...     check_memory(2 * 2**20, "a 2 MiB table", "build a smaller one")
+Traceback (most recent call last):
+    ...
+groupconv.utils.memory.MemoryBudgetError: a 2 MiB table ...
 """
 
 from __future__ import annotations

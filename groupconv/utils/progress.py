@@ -1,4 +1,8 @@
-"""A tiny dependency-free progress bar on stderr, silent when stderr is not a terminal or when quiet."""
+"""A tiny dependency-free progress bar on stderr, silent when stderr is not a terminal or when quiet.
+
+>>> [x * x for x in progress(range(4), desc="squares")]  # no terminal here: nothing is drawn
+[0, 1, 4, 9]
+"""
 
 from __future__ import annotations
 
