@@ -10,7 +10,7 @@ machine are dominated by thread wake-ups otherwise):
    function) against Fourier (transforms plus ``sum_rho d_rho^3``);
 2. a multi-channel layer ``C -> C`` on ``L^2(G)``: the regular-representation group convolution (the
    filter expanded to a ``(C |G|) x (C |G|)`` matrix, the standard spatial implementation) against
-   :class:`~groupconv.nn.GroupConvolution` (products of Fourier matrices, ``C^2 sum_rho d_rho^3``);
+   :class:`~groupconv.nn.HomogeneousFourierConv` (products of Fourier matrices, ``C^2 sum_rho d_rho^3``);
 3. SO(3): separable transforms against the matrix path for bandwidths 4..16, spatial vs Fourier
    convolution where the spatial quadrature fits, and the time to build the grid and Wigner tables
    for bandwidth 32.
@@ -32,7 +32,7 @@ from groupconv.fourier import convolve, fourier_transform, function_space, inver
 from groupconv.fourier.so3 import _TABLES, _TORCH, so3_tables  # noqa: E402
 from groupconv.groups import Cyclic, Dihedral, Symmetric  # noqa: E402
 from groupconv.groups.spatial import SO3  # noqa: E402
-from groupconv.nn import GroupConvolution  # noqa: E402
+from groupconv.nn import HomogeneousFourierConv  # noqa: E402
 
 
 def timeit(fn, repeat: int = 5) -> float:
@@ -105,7 +105,7 @@ def bench_layers(groups, channels: int, batch: int) -> list[dict]:
     rows = []
     for G in groups:
         n = G.order
-        layer = GroupConvolution(G, channels, channels, bias=False).double()
+        layer = HomogeneousFourierConv(G, channels, channels, bias=False).double()
         x = torch.randn(batch, channels, n, dtype=torch.float64)
         # the filters as functions on G, read off the layer: h_io = |G| (delta_e in channel i -> output o)
         delta = torch.zeros(channels, channels, n, dtype=torch.float64)

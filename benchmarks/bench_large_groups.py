@@ -28,7 +28,7 @@ def _case(name: str) -> dict:
     warnings.simplefilter("ignore")
     from groupconv import MemoryBudgetError
     from groupconv.groups import Cyclic, Dihedral, Symmetric
-    from groupconv.nn import FieldType, GroupConv2d, GroupConvolution, LiftingConv2d, SteerableConv2d
+    from groupconv.nn import FieldType, GroupConv2d, HomogeneousFourierConv, LiftingConv2d, SteerableConv2d
     from groupconv.reps import decompose, regular
 
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -49,7 +49,7 @@ def _case(name: str) -> dict:
         if kind == "groupconv2d":
             return GroupConv2d(G, 1, 1, 3, padding=1)
         if kind == "fourier":
-            return GroupConvolution(G, 2, 2)
+            return HomogeneousFourierConv(G, 2, 2)
         if kind == "steerable101":
             ft = FieldType(G, [regular(G)])
             return SteerableConv2d(ft, ft, 101)

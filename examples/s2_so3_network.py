@@ -2,11 +2,11 @@
 
 Layers (Kondor & Trivedi, ICML 2018; Cohen et al., "Spherical CNNs", ICLR 2018):
 
-1. ``GroupConvolution(SO3, 1, 8, domain=SO2())``: functions on the sphere ``S^2 = SO(3)/SO(2)`` to
+1. ``HomogeneousFourierConv(SO3, 1, 8, domain=SO2())``: functions on the sphere ``S^2 = SO(3)/SO(2)`` to
    functions on SO(3) (filters on ``SO(2)\\SO(3)``: one row of ``2l + 1`` per degree),
 2. a norm nonlinearity in the Fourier domain, ``f^(l) -> f^(l) relu(||f^(l)|| - b_l) / ||f^(l)||``,
    equivariant exactly because ``||rho_l(g) f^(l)||_F = ||f^(l)||_F``,
-3. ``GroupConvolution(SO3, 8, 8)`` (SO(3) -> SO(3)), the nonlinearity again, ``GroupConvolution(SO3, 8, 4)``,
+3. ``HomogeneousFourierConv(SO3, 8, 8)`` (SO(3) -> SO(3)), the nonlinearity again, ``HomogeneousFourierConv(SO3, 8, 4)``,
 4. an invariant read-out: the mean over SO(3) (the trivial Fourier coefficient).
 
 The script rotates a signal on the sphere by 20 random rotations and prints the equivariance error of
@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from groupconv.fourier import FourierCoefficients, fourier_transform, inverse_fourier_transform  # noqa: E402
 from groupconv.groups import SO2  # noqa: E402
 from groupconv.groups.spatial import SO3  # noqa: E402
-from groupconv.nn import GroupConvolution  # noqa: E402
+from groupconv.nn import HomogeneousFourierConv  # noqa: E402
 from groupconv.verify.equivariance import check_equivariance  # noqa: E402
 
 
@@ -69,11 +69,11 @@ class SphericalNet(nn.Module):
     def __init__(self, bandwidth: int = 4, nonlinearity=FourierNormReLU):
         super().__init__()
         G = SO3()
-        self.conv1 = GroupConvolution(G, 1, 8, domain=SO2(), bandwidth=bandwidth)
+        self.conv1 = HomogeneousFourierConv(G, 1, 8, domain=SO2(), bandwidth=bandwidth)
         self.act1 = nonlinearity(self.conv1.out_type)
-        self.conv2 = GroupConvolution(G, 8, 8, bandwidth=bandwidth)
+        self.conv2 = HomogeneousFourierConv(G, 8, 8, bandwidth=bandwidth)
         self.act2 = nonlinearity(self.conv2.out_type)
-        self.conv3 = GroupConvolution(G, 8, 4, bandwidth=bandwidth)
+        self.conv3 = HomogeneousFourierConv(G, 8, 4, bandwidth=bandwidth)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         return self.conv3(self.act2(self.conv2(self.act1(self.conv1(x)))))

@@ -33,8 +33,8 @@ from groupconv.nn import (
     GlobalPool2d,
     GridNonlinearity,
     GroupConv2d,
-    GroupConvolution,
     GroupPooling,
+    HomogeneousFourierConv,
     LiftingConv2d,
     MaxPool2d,
     ModulusNonlinearity,
@@ -85,7 +85,7 @@ def _field_input(module: nn.Module) -> torch.Tensor:
     return torch.randn(2, module.in_type.size, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
 
 
-def _function_input(module: GroupConvolution) -> torch.Tensor:
+def _function_input(module: HomogeneousFourierConv) -> torch.Tensor:
     t = module.in_type
     return torch.randn(2, t.channels, t.space.num_points, generator=torch.Generator().manual_seed(0))
 
@@ -194,15 +194,15 @@ def _cases() -> dict[str, Case]:
         cases[f"NormPooling-{g}-max"] = _fields(lambda mixed=mixed: NormPooling(mixed(), "max", 3, 2))
         cases[f"NormPooling-{g}-avg"] = _fields(lambda mixed=mixed: NormPooling(mixed(), "avg", 3, 2))
     for name, build in {
-        "D4": lambda: GroupConvolution(Dihedral(4), 2, 3),
-        "D4-quotient": lambda: GroupConvolution(Dihedral(4), 2, 3, domain=Cyclic(4)),
-        "S3": lambda: GroupConvolution(Symmetric(3), 2, 3),
-        "SO2": lambda: GroupConvolution(SO2(), 2, 3, bandwidth=2),
-        "O2": lambda: GroupConvolution(O2(), 2, 3, bandwidth=2),
-        "SO3": lambda: GroupConvolution(SO3(), 2, 3, bandwidth=2),
-        "SO3-sphere": lambda: GroupConvolution(SO3(), 2, 3, domain=SO2(), bandwidth=2),
+        "D4": lambda: HomogeneousFourierConv(Dihedral(4), 2, 3),
+        "D4-quotient": lambda: HomogeneousFourierConv(Dihedral(4), 2, 3, domain=Cyclic(4)),
+        "S3": lambda: HomogeneousFourierConv(Symmetric(3), 2, 3),
+        "SO2": lambda: HomogeneousFourierConv(SO2(), 2, 3, bandwidth=2),
+        "O2": lambda: HomogeneousFourierConv(O2(), 2, 3, bandwidth=2),
+        "SO3": lambda: HomogeneousFourierConv(SO3(), 2, 3, bandwidth=2),
+        "SO3-sphere": lambda: HomogeneousFourierConv(SO3(), 2, 3, domain=SO2(), bandwidth=2),
     }.items():
-        cases[f"GroupConvolution-{name}"] = Case(build, _function_input)
+        cases[f"HomogeneousFourierConv-{name}"] = Case(build, _function_input)
     for grid in ("dh", "gl"):
         cases[f"S2Conv-{grid}"] = Case(lambda grid=grid: S2Conv(2, 3, 4, grid=grid), _grid_input)
         cases[f"SO3Conv-{grid}"] = Case(lambda grid=grid: SO3Conv(2, 2, 4, 3, grid=grid), _grid_input)

@@ -6,7 +6,8 @@ from .conv import EquivariantConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
 from .export import export
 from .field_type import FieldType
 from .fourier_bessel import FourierBesselConv2d
-from .group_conv import FunctionType, GroupConvolution
+from .fourier_conv import FunctionType, HomogeneousFourierConv
+from .group_conv import GroupConvolution
 from .init import generalized_he_init_, lsuv_init_
 from .module import Certificate, DescribedState, EquivariantModule, LegacyStateWarning
 from .nonlinearities import (
@@ -52,6 +53,7 @@ __all__ = [
     "generalized_he_init_",
     "lsuv_init_",
     "rotate_field",
+    "HomogeneousFourierConv",
     "GroupConvolution",
     "FunctionType",
     "PointwiseNonlinearity",

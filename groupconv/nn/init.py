@@ -62,9 +62,15 @@ def generalized_he_init_(module: nn.Module, gain: float = 2.0) -> nn.Module:
 def _calibrated_types() -> tuple:
     from .conv import EquivariantConv2d
     from .fourier_bessel import FourierBesselConv2d
-    from .group_conv import GroupConvolution
+    from .fourier_conv import HomogeneousFourierConv
 
-    return (EquivariantConv2d, FourierBesselConv2d, GroupConvolution, nn.modules.conv._ConvNd, nn.Linear)
+    return (
+        EquivariantConv2d,
+        FourierBesselConv2d,
+        HomogeneousFourierConv,
+        nn.modules.conv._ConvNd,
+        nn.Linear,
+    )
 
 
 def _field_map(layer: nn.Module, channels: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:
@@ -130,10 +136,10 @@ def lsuv_init_(
         linear layer) separately, so that every field has second moment ``target``: rotations and
         reflections act within a field, so a per-field scale keeps the layer equivariant. A field that no
         weight reaches (all its blocks forced to zero) stays zero with scale 1. Layers without output
-        fields (transposed convolutions, ``GroupConvolution``) get one scale.
+        fields (transposed convolutions, ``HomogeneousFourierConv``) get one scale.
     layers:
         The modules to calibrate, in any order; default: every groupconv convolution
-        (``EquivariantConv2d``, ``FourierBesselConv2d``, ``GroupConvolution``), ``torch.nn`` convolution
+        (``EquivariantConv2d``, ``FourierBesselConv2d``, ``HomogeneousFourierConv``), ``torch.nn`` convolution
         and ``nn.Linear`` of the model. A layer called several times is measured at its first call.
     tol, max_iter:
         Relative tolerance and the largest number of rescalings per layer (one suffices for a layer

@@ -13,7 +13,7 @@ from groupconv.nn import (
     FieldType,
     FourierBesselConv2d,
     GroupConv2d,
-    GroupConvolution,
+    HomogeneousFourierConv,
     LiftingConv2d,
     SteerableConv2d,
 )
@@ -160,7 +160,7 @@ def test_batch_zero_gives_the_empty_output_of_torch(name):
 
 
 def test_group_convolution_batch_zero_and_half_precision():
-    layer = GroupConvolution(D4, 2, 3)
+    layer = HomogeneousFourierConv(D4, 2, 3)
     y = layer(torch.randn(0, 2, 8))
     assert y.shape == (0, 3, 8)
     y.sum().backward()
@@ -172,7 +172,7 @@ def test_group_convolution_batch_zero_and_half_precision():
     with pytest.raises(TypeError, match="computes in float32 or float64.*layer.float()"):
         layer.half()(torch.randn(1, 2, 8).half())
     with pytest.raises(ValueError, match=r"\(\.\.\., 2, 8\) of type 2 x L2\(D4\), got shape \(1, 3, 8\)"):
-        GroupConvolution(D4, 2, 3)(torch.randn(1, 3, 8))
+        HomogeneousFourierConv(D4, 2, 3)(torch.randn(1, 3, 8))
 
 
 @pytest.mark.parametrize("name", sorted(_layers()))

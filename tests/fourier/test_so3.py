@@ -21,7 +21,7 @@ from groupconv.fourier import (  # noqa: E402
     so3_grid,
 )
 from groupconv.groups import SO2  # noqa: E402
-from groupconv.nn import GroupConvolution  # noqa: E402
+from groupconv.nn import HomogeneousFourierConv  # noqa: E402
 from groupconv.verify.equivariance import check_equivariance  # noqa: E402
 
 SO3 = spatial.SO3
@@ -129,7 +129,7 @@ def test_convolution_spatial_equals_fourier():
 )
 def test_layers_equivariant(dom, cod):
     G = SO3()
-    m = GroupConvolution(G, 2, 3, domain=dom, codomain=cod, bandwidth=3, generator=_gen(5))
+    m = HomogeneousFourierConv(G, 2, 3, domain=dom, codomain=cod, bandwidth=3, generator=_gen(5))
     n_params = {"S2->S2": 4, "S2->SO3": 16, "SO3->SO3": 84}
     x = torch.randn(2, 2, m.domain.num_points, dtype=torch.float64, generator=_gen(6))
     report = check_equivariance(m, x, n_samples=20, atol=1e-10, rtol=0.0)
@@ -147,7 +147,7 @@ def test_layers_equivariant(dom, cod):
 def test_cuda_matches_cpu():
     G = SO3()
     for dom, cod in [(SO2(), SO2()), (SO2(), None), (None, None)]:
-        m = GroupConvolution(G, 2, 2, domain=dom, codomain=cod, bandwidth=3, generator=_gen(8)).double()
+        m = HomogeneousFourierConv(G, 2, 2, domain=dom, codomain=cod, bandwidth=3, generator=_gen(8)).double()
         x = torch.randn(2, 2, m.domain.num_points, dtype=torch.float64, generator=_gen(9))
         y = m(x)
         assert torch.allclose(m.to("cuda")(x.cuda()).cpu(), y, atol=1e-12)
@@ -171,7 +171,7 @@ def test_o3_matrix_path_and_layer():
     back = fourier_transform(f, sp)
     assert max(float((a - b).abs().max()) for a, b in zip(back.blocks, c.blocks)) <= 1e-12
     assert torch.allclose(c.norm() ** 2, (f**2 * torch.as_tensor(sp.weights)).sum(-1))
-    m = GroupConvolution(G, 2, 2, bandwidth=2, generator=_gen(13))
+    m = HomogeneousFourierConv(G, 2, 2, bandwidth=2, generator=_gen(13))
     x = torch.randn(2, 2, sp.num_points, dtype=torch.float64, generator=_gen(14))
     report = check_equivariance(m, x, n_samples=20, atol=1e-10, rtol=0.0)
     assert report.rows[0].passed and report.rows[0].elements_tried >= 20

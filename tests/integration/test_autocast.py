@@ -12,7 +12,7 @@ are all below ``1.5 u`` (docs/devices.md).
 What autocast changes, per family (asserted below, so that a layer that silently stops following autocast
 fails): the convolutions (lifting, group, steerable, Fourier-Bessel, the antialiased pooling filters) and
 the linear read-out of the phase-collapse network compute in bfloat16; the layers with parameters acting
-on norms or statistics (batch norm, norm nonlinearity) and the Fourier-domain layers (GroupConvolution,
+on norms or statistics (batch norm, norm nonlinearity) and the Fourier-domain layers (HomogeneousFourierConv,
 S2Conv, SO3Conv) compute in their own float32, exactly as without autocast.
 """
 
@@ -53,7 +53,7 @@ COMPUTES_IN_BFLOAT16 = {
     "PhaseCollapseNet",
 }
 # classes that compute in their own dtype under autocast: outputs equal to those without it
-COMPUTES_IN_OWN_DTYPE = {"FieldBatchNorm", "NormNonlinearity", "GroupConvolution", "S2Conv", "SO3Conv"}
+COMPUTES_IN_OWN_DTYPE = {"FieldBatchNorm", "NormNonlinearity", "HomogeneousFourierConv", "S2Conv", "SO3Conv"}
 # classes that take float32 / float64 inputs only, and refuse a bfloat16 one with a TypeError
 REFUSE_BFLOAT16_INPUT = {
     "Scattering2D",
@@ -267,7 +267,7 @@ def test_equivariance_check_in_bfloat16_names_a_planted_defect_above_its_resolut
     assert not check_equivariance(model, x).passed
 
 
-@pytest.mark.parametrize("name", ["GroupConvolution-D4", "S2Conv-dh"])
+@pytest.mark.parametrize("name", ["HomogeneousFourierConv-D4", "S2Conv-dh"])
 def test_equivariance_check_in_bfloat16_refuses_layers_without_bfloat16_kernels(name):
     module, x = build(name)
     with pytest.raises(TypeError, match="bfloat16"):

@@ -13,7 +13,7 @@ import torch
 from groupconv.fourier import fourier_transform, inverse_fourier_transform
 from groupconv.groups import Cyclic, Dihedral, Symmetric
 from groupconv.groups.product import DirectProduct
-from groupconv.nn import GroupConv2d, GroupConvolution, LiftingConv2d
+from groupconv.nn import GroupConv2d, HomogeneousFourierConv, LiftingConv2d
 from groupconv.reps import (
     PermutationRepresentation,
     decompose,
@@ -194,7 +194,7 @@ def test_group_convolution_of_order_1000_refuses_at_once(G):
 
 def test_fourier_convolution_of_s9_refuses_at_once():
     with pytest.raises(MemoryBudgetError, match=r"Fourier tables of functions on S9.*TiB.*smaller order"):
-        GroupConvolution(Symmetric(9), 1, 1)
+        HomogeneousFourierConv(Symmetric(9), 1, 1)
 
 
 @pytest.mark.parametrize("G", [Cyclic(100000), Dihedral(50000)], ids=str)

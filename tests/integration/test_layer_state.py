@@ -18,7 +18,7 @@ from groupconv.nn import (
     FieldType,
     FourierBesselConv2d,
     GroupConv2d,
-    GroupConvolution,
+    HomogeneousFourierConv,
     LegacyStateWarning,
     LiftingConv2d,
     ReLU,
@@ -155,7 +155,7 @@ def test_state_dict_of_another_group_refuses_to_load_and_copies_nothing():
     assert torch.equal(c16.weight, before)
     with pytest.raises(RuntimeError, match="D8"):
         c16.load_state_dict(d8.state_dict(), strict=False)
-    d4, c8 = GroupConvolution(Dihedral(4), 2, 2), GroupConvolution(Cyclic(8), 2, 2)
+    d4, c8 = HomogeneousFourierConv(Dihedral(4), 2, 2), HomogeneousFourierConv(Cyclic(8), 2, 2)
     assert d4.weight.shape == c8.weight.shape
     with pytest.raises(RuntimeError, match=r"saved 'D4', this layer 'C8'"):
         c8.load_state_dict(d4.state_dict())
@@ -225,14 +225,14 @@ def _all_group_layers() -> dict[str, nn.Module]:
         out[f"steer-{G}"] = SteerableConv2d(_regular_type(G), FieldType(G, [regular(G), trivial(G)]), 3)
         out[f"relu-{G}"] = ReLU(_regular_type(G, 2))
     for G in (Cyclic(5), Dihedral(4), Symmetric(3), Symmetric(4)):
-        out[f"fourier-{G}"] = GroupConvolution(G, 2, 2)
-    out["fourier-SO2"] = GroupConvolution(SO2(), 2, 2, bandwidth=2)
-    out["fourier-O2"] = GroupConvolution(O2(), 1, 2, bandwidth=2)
+        out[f"fourier-{G}"] = HomogeneousFourierConv(G, 2, 2)
+    out["fourier-SO2"] = HomogeneousFourierConv(SO2(), 2, 2, bandwidth=2)
+    out["fourier-O2"] = HomogeneousFourierConv(O2(), 1, 2, bandwidth=2)
     return out
 
 
 def _example(layer):
-    if isinstance(layer, GroupConvolution):
+    if isinstance(layer, HomogeneousFourierConv):
         return torch.randn(2, layer.in_channels, layer.domain.num_points)
     return _input(layer)
 

@@ -99,11 +99,11 @@ def test_verify_model_on_real_layers():
 
 def test_fourier_domain_group_convolutions_are_checked_and_certified():
     from groupconv.groups import Dihedral as D
-    from groupconv.nn import GroupConvolution
+    from groupconv.nn import HomogeneousFourierConv
 
     G3 = D(3)
     torch.manual_seed(0)
-    a, b = GroupConvolution(G3, 2, 3), GroupConvolution(G3, 3, 1)
+    a, b = HomogeneousFourierConv(G3, 2, 3), HomogeneousFourierConv(G3, 3, 1)
 
     class Shift(nn.Module):
         """Claims functions on D3 in and out, but shifts the element axis (not a left action)."""
