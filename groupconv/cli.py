@@ -4,6 +4,16 @@ Exit status: ``0`` success (for ``verify``: every check passed), ``1`` a check f
 the arguments are unusable, ``3`` an internal error. Errors are reported on one line of stderr; ``--debug``
 (after the subcommand) shows their traceback instead. Everything that can be checked before the work runs
 is checked first: the device, the output files and folders, the group, the target.
+
+>>> status = main(["irreps", "C3"])
+   irrep  dim  type  g=0 (x1)  g=1 (x1)  g=2 (x1)
+-------------------------------------------------
+irrep(0)    1     R         1         1         1
+irrep(1)    2     C         2        -1        -1
+<BLANKLINE>
+C3: order 3, 3 conjugacy classes, sum of d^2/e = 3
+>>> status
+0
 """
 
 from __future__ import annotations
