@@ -36,7 +36,7 @@ from ..fourier.sphere import (
 )
 from ..groups.spatial import SO3
 from ..reps.spatial import wigner_D
-from ._fields import autocast_dtype
+from .module import EquivariantModule, autocast_dtype
 
 __all__ = [
     "SphereType",
@@ -226,7 +226,7 @@ def _check_channels(name: str, c) -> int:
     return int(c)
 
 
-class _SphericalConv(nn.Module):
+class _SphericalConv(EquivariantModule):
     """Shared parts of :class:`S2Conv` and :class:`SO3Conv`."""
 
     #: set by the subclasses: the layer's name in error messages, the input feature type and its transform
@@ -410,7 +410,7 @@ class SO3Conv(_SphericalConv):
         return y.reshape(b, co, d * d)
 
 
-class GridNonlinearity(nn.Module):
+class GridNonlinearity(EquivariantModule):
     """A pointwise nonlinearity ``sigma`` applied to the grid samples of features of type ``ftype``.
 
     It commutes exactly with the grid rotations (rotations about the polar axis by whole grid steps, which
@@ -438,21 +438,19 @@ class GridNonlinearity(nn.Module):
         return f"{self.in_type}, fn={getattr(self.fn, '__name__', repr(self.fn))}"
 
 
-class _Integral(nn.Module):
+class _Integral(EquivariantModule):
+    """Shared parts of :class:`SO3Integral` and :class:`S2Integral`: the quadrature weights of the polar
+    angle over the uniform angles, a derived buffer."""
+
+    #: set by the subclasses: the number of uniform (azimuthal) axes of the grid
+    _uniform_axes: int
+
     def __init__(self, ftype):
         super().__init__()
         self.in_type = ftype
         self.out_type = InvariantType(ftype.channels)
         w = np.array(beta_rule(ftype.bandwidth, ftype.grid)[1]) / (2 * ftype.bandwidth) ** self._uniform_axes
-        self._master = w
-        self.register_buffer("weights", torch.as_tensor(w), persistent=False)
-        self.to(torch.get_default_dtype())
-
-    def _apply(self, fn, recurse: bool = True):
-        super()._apply(fn, recurse)
-        cur = self._buffers["weights"]
-        self._buffers["weights"] = torch.as_tensor(self._master, dtype=cur.dtype, device=cur.device)
-        return self
+        self.register_derived("weights", w)
 
     def extra_repr(self) -> str:
         return f"{self.in_type} -> {self.out_type}"
