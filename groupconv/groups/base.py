@@ -12,6 +12,13 @@ Elements are batched tensors with a parametrization documented by each group:
 
 Conventions (DESIGN.md section 2): groups act on the left, ``(g . f)(x) = f(g^{-1} x)``, and the Haar
 measure is normalized to total mass 1.
+
+Examples
+--------
+>>> from groupconv.groups import Dihedral
+>>> D4 = Dihedral(4)
+>>> D4.order, D4.is_finite, int(D4.cayley_table_np[1, 4]), int(D4.inverse_table_np[1])
+(8, True, 5, 3)
 """
 
 from __future__ import annotations
@@ -128,6 +135,13 @@ class Group(HashedOnce):
         """Dimension of the space the standard action acts on."""
         raise NotImplementedError(f"{self} has no standard linear action")
 
+    @property
+    def grid_dims(self) -> int | None:
+        """The number of axes (2: pixels, 3: voxels) of the grid that every element maps onto itself by a
+        permutation (its action matrices permute the coordinate axes up to sign), or None when the group
+        does not act on a grid by permutation; see :mod:`groupconv.groups.actions`."""
+        return None
+
 
 class FiniteGroup(Group):
     """A finite group whose elements are indices ``0 .. order-1`` in a canonical order.
@@ -144,6 +158,17 @@ class FiniteGroup(Group):
         raise NotImplementedError
 
     def compose_indices(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:  # pragma: no cover
+        """The indices of the products ``a b`` of the elements with indices ``a`` and ``b`` (numpy integer
+        arrays, broadcast together), computed from the group law without the Cayley table: this is what
+        builds :attr:`cayley_table_np`, and subclasses implement it.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from groupconv.groups import Dihedral
+        >>> Dihedral(4).compose_indices(np.array([1, 4]), np.array([4, 1])).tolist()
+        [5, 7]
+        """
         raise NotImplementedError
 
     @cached_property
@@ -167,6 +192,16 @@ class FiniteGroup(Group):
 
     @cached_property
     def inverse_table_np(self) -> np.ndarray:
+        """``inv[g] = index of g^{-1}`` as a numpy ``int64`` array ``(order,)``, computed once per group:
+        from :meth:`inverse` when the group inverts elements directly, else from the Cayley table.
+        Read-only by convention (it is shared by every user of the group).
+
+        Examples
+        --------
+        >>> from groupconv.groups import Cyclic
+        >>> Cyclic(4).inverse_table_np.tolist()
+        [0, 3, 2, 1]
+        """
         if type(self).inverse is not FiniteGroup.inverse:
             # the group inverts elements directly: no Cayley table needed
             return self.inverse(self.elements()).cpu().numpy().astype(np.int64)

@@ -82,6 +82,11 @@ class Cyclic(FiniteGroup):
     def action_dim(self) -> int:
         return 2
 
+    @property
+    def grid_dims(self) -> int | None:
+        # rotations by multiples of 90 degrees map the pixel grid onto itself
+        return 2 if self.n in (1, 2, 4) else None
+
     def action_matrix(self, g, dtype=torch.float64):
         return rotation_matrix(self.angle(g, dtype))
 
@@ -143,6 +148,11 @@ class Dihedral(FiniteGroup):
     @property
     def action_dim(self) -> int:
         return 2
+
+    @property
+    def grid_dims(self) -> int | None:
+        # rotations by multiples of 90 degrees and the reflections of D4 map the pixel grid onto itself
+        return 2 if self.n in (1, 2, 4) else None
 
     def action_matrix(self, g, dtype=torch.float64):
         dtype = _float_dtype(dtype)

@@ -20,6 +20,7 @@ import math
 
 import torch
 
+from ..utils.deprecation import renamed_keywords
 from .base import ContinuousGroup, FiniteGroup, Group
 from .subgroups import inclusion, register_inclusion
 
@@ -33,10 +34,16 @@ def _factor_name(G: Group) -> str:
 class DirectProduct(Group):
     """The direct product ``G x H`` with ``(g1, h1)(g2, h2) = (g1 g2, h1 h2)``.
 
-    ``DirectProduct(G, H)`` is a finite group when both factors are finite (element ``(g, h)`` has index
-    ``g |H| + h``) and a continuous group otherwise (element = concatenated flattened parametrizations);
-    see :mod:`groupconv.groups.product`. Its name is ``"<G>x<H>"`` (e.g. ``"C4xC2"``), with parentheses
-    around a factor that is itself a product.
+    ``DirectProduct(first, second)`` is a finite group when both factors are finite (element ``(g, h)``
+    has index ``g |H| + h``) and a continuous group otherwise (element = concatenated flattened
+    parametrizations); see :mod:`groupconv.groups.product`. Its name is ``"<G>x<H>"`` (e.g. ``"C4xC2"``),
+    with parentheses around a factor that is itself a product.
+
+    Parameters
+    ----------
+    first, second:
+        The factors ``G`` and ``H`` (kept as the attributes :attr:`G` and :attr:`H`). The keywords ``G=``
+        and ``H=`` are deprecated names of ``first=`` and ``second=``.
 
     Examples
     --------
@@ -47,25 +54,28 @@ class DirectProduct(Group):
     ('C4xC2', 8, 7)
     """
 
-    def __new__(cls, G: Group | None = None, H: Group | None = None):
+    @renamed_keywords(G="first", H="second")
+    def __new__(cls, first: Group, second: Group):
+        # the constructor is __new__ alone, so that DirectProduct(...) can return the finite or the
+        # continuous subclass and a deprecated keyword is translated (and warned about) once
+        if not isinstance(first, Group) or not isinstance(second, Group):
+            raise TypeError(
+                f"DirectProduct takes two groupconv Groups, got {type(first).__name__} and "
+                f"{type(second).__name__}"
+            )
         if cls is DirectProduct:
-            if not isinstance(G, Group) or not isinstance(H, Group):
-                raise TypeError(
-                    f"DirectProduct takes two groupconv Groups, got {type(G).__name__} and {type(H).__name__}"
-                )
-            cls = FiniteDirectProduct if (G.is_finite and H.is_finite) else ContinuousDirectProduct
-        return super().__new__(cls)
+            cls = FiniteDirectProduct if (first.is_finite and second.is_finite) else ContinuousDirectProduct
+        self = super().__new__(cls)
+        self.G = first
+        self.H = second
+        self._setup()
+        return self
 
     def __getnewargs__(self):
         return (self.G, self.H)
 
-    def __init__(self, G: Group, H: Group):
-        if not isinstance(G, Group) or not isinstance(H, Group):
-            raise TypeError(
-                f"DirectProduct takes two groupconv Groups, got {type(G).__name__} and {type(H).__name__}"
-            )
-        self.G = G
-        self.H = H
+    def _setup(self) -> None:
+        """Derived attributes of a subclass, computed once the factors are set."""
 
     @property
     def factors(self) -> tuple[Group, Group]:
@@ -150,9 +160,8 @@ class ContinuousDirectProduct(DirectProduct, ContinuousGroup):
 
     element_ndim = 1
 
-    def __init__(self, G: Group, H: Group):
-        super().__init__(G, H)
-        self._shapes = (_element_shape(G), _element_shape(H))
+    def _setup(self) -> None:
+        self._shapes = (_element_shape(self.G), _element_shape(self.H))
         self._sizes = tuple(math.prod(s) for s in self._shapes)
 
     @property

@@ -15,6 +15,7 @@ import re
 from .base import Group
 from .planar import O2, SO2, Cyclic, Dihedral
 from .product import DirectProduct
+from .spatial import O3, SO3
 from .symmetric import Symmetric
 
 __all__ = ["group_from_name"]
@@ -22,25 +23,15 @@ __all__ = ["group_from_name"]
 _TOKEN = re.compile(r"\s*(SO3|SO2|O3|O2|[CDS]\d+|[x×()])")
 
 
-def _atom(tok: str, text: str) -> Group:
+def _atom(tok: str) -> Group:
     if tok == "SO2":
         return SO2()
     if tok == "O2":
         return O2()
-    if tok in ("SO3", "O3"):
-        try:
-            from . import spatial
-        except ImportError as err:
-            raise ValueError(
-                f"group name {text!r} needs {tok}, which lives in groupconv.groups.spatial; that module "
-                f"could not be imported ({err})"
-            ) from err
-        cls = getattr(spatial, tok, None)
-        if cls is None:
-            raise ValueError(
-                f"group name {text!r} needs groupconv.groups.spatial.{tok}, which does not exist"
-            )
-        return cls()
+    if tok == "SO3":
+        return SO3()
+    if tok == "O3":
+        return O3()
     kind, n = tok[0], int(tok[1:])
     return {"C": Cyclic, "D": Dihedral, "S": Symmetric}[kind](n)
 
@@ -96,7 +87,7 @@ def group_from_name(name: str) -> Group:
         if tok in ("x", "×", ")"):
             fail(f"unexpected {tok!r} at position {at}")
         i += 1
-        return _atom(tok, name)
+        return _atom(tok)
 
     def product() -> Group:
         nonlocal i

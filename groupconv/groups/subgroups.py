@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from ..utils.deprecation import renamed_keywords
 from .base import FiniteGroup, Group
 from .planar import O2, SO2, Cyclic, Dihedral
 
@@ -32,17 +33,36 @@ def register_inclusion(rule: Callable[[Group, Group], Callable | None]) -> None:
     _RULES.append(rule)
 
 
-def inclusion(H: Group, G: Group) -> Callable[[torch.Tensor], torch.Tensor]:
-    """The inclusion map ``H -> G`` (batched on element tensors)."""
-    if not isinstance(H, Group) or not isinstance(G, Group):
-        raise TypeError(f"inclusion takes two groups, got {type(H).__name__} and {type(G).__name__}")
-    if H == G:
-        return _Inclusion(H, G, _identity)
+@renamed_keywords(H="subgroup", G="group")
+def inclusion(subgroup: Group, group: Group) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The inclusion map ``subgroup -> group`` (batched on element tensors).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from groupconv.groups import Cyclic, Dihedral
+    >>> iota = inclusion(Cyclic(2), Dihedral(4))
+    >>> iota(torch.tensor([0, 1])).tolist()
+    [0, 2]
+
+    Raises
+    ------
+    TypeError
+        when an argument is not a :class:`~groupconv.groups.Group`.
+    ValueError
+        when no registered rule embeds ``subgroup`` in ``group``.
+    """
+    if not isinstance(subgroup, Group) or not isinstance(group, Group):
+        raise TypeError(
+            f"inclusion takes two groups, got {type(subgroup).__name__} and {type(group).__name__}"
+        )
+    if subgroup == group:
+        return _Inclusion(subgroup, group, _identity)
     for rule in _RULES:
-        f = rule(H, G)
+        f = rule(subgroup, group)
         if f is not None:
-            return _Inclusion(H, G, f)
-    raise ValueError(f"{H} is not a known subgroup of {G}")
+            return _Inclusion(subgroup, group, f)
+    raise ValueError(f"{subgroup} is not a known subgroup of {group}")
 
 
 def _identity(h: torch.Tensor) -> torch.Tensor:
@@ -64,24 +84,41 @@ class _Inclusion:
         return (inclusion, (self.H, self.G))
 
 
-def subgroup_indices(H: FiniteGroup, G: FiniteGroup, iota=None) -> np.ndarray:
-    """Indices in ``G`` of the elements of a finite subgroup ``H`` (in ``H``'s canonical order)."""
-    iota = iota or inclusion(H, G)
-    return iota(H.elements()).cpu().numpy()
+@renamed_keywords(H="subgroup", G="group")
+def subgroup_indices(subgroup: FiniteGroup, group: FiniteGroup, iota=None) -> np.ndarray:
+    """Indices in ``group`` of the elements of a finite ``subgroup`` (in the subgroup's canonical order);
+    ``iota`` is the inclusion map (default :func:`inclusion`).
+
+    Examples
+    --------
+    >>> from groupconv.groups import Cyclic, Dihedral
+    >>> subgroup_indices(Cyclic(2), Dihedral(4)).tolist()
+    [0, 2]
+    """
+    iota = iota or inclusion(subgroup, group)
+    return iota(subgroup.elements()).cpu().numpy()
 
 
-def left_cosets(H: FiniteGroup, G: FiniteGroup, iota=None) -> tuple[np.ndarray, np.ndarray]:
-    """Left cosets ``gH``.
+@renamed_keywords(H="subgroup", G="group")
+def left_cosets(subgroup: FiniteGroup, group: FiniteGroup, iota=None) -> tuple[np.ndarray, np.ndarray]:
+    """Left cosets ``g H`` of ``H = subgroup`` in ``group``.
 
     Returns ``(representatives, coset_of)`` where ``representatives[i]`` is the smallest element of
     the i-th coset (cosets ordered by it) and ``coset_of[g]`` is the coset index of ``g``.
+
+    Examples
+    --------
+    >>> from groupconv.groups import Cyclic
+    >>> reps, coset_of = left_cosets(Cyclic(2), Cyclic(4))
+    >>> reps.tolist(), coset_of.tolist()
+    ([0, 1], [0, 1, 0, 1])
     """
-    h = subgroup_indices(H, G, iota)
+    h = subgroup_indices(subgroup, group, iota)
     # the products g h, |G| x |H| of them, rather than the |G| x |G| Cayley table
-    gh = G.compose(G.elements()[:, None], torch.as_tensor(h)[None, :]).cpu().numpy()
-    coset_of = -np.ones(G.order, dtype=np.int64)
+    gh = group.compose(group.elements()[:, None], torch.as_tensor(h)[None, :]).cpu().numpy()
+    coset_of = -np.ones(group.order, dtype=np.int64)
     reps = []
-    for g in range(G.order):
+    for g in range(group.order):
         if coset_of[g] < 0:
             coset_of[gh[g]] = len(reps)
             reps.append(g)
