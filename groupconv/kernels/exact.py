@@ -22,6 +22,7 @@ Two solvers:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -38,6 +39,7 @@ __all__ = [
     "character_dimension",
     "signed_permutation",
     "verify_grid_basis",
+    "certify_kernel_basis",
 ]
 
 
@@ -189,15 +191,64 @@ def _integer_matrix(rep: Representation, g: int) -> np.ndarray | None:
     return np.array(m.tolist(), dtype=np.int64)
 
 
+def certify_kernel_basis(
+    basis: Sequence[sympy.Array | np.ndarray],
+    group: FiniteGroup,
+    rho_in: Representation,
+    rho_out: Representation,
+) -> tuple[bool, str]:
+    """Prove that each kernel ``K`` of shape ``(d_out, d_in, k, k)`` in ``basis`` satisfies
+    ``K(g x) = rho_out(g) K(x) rho_in(g)^{-1}`` for every ``g`` of a group acting on the pixel grid.
+
+    Entries are converted to exact sympy numbers (``nsimplify`` of floats is *not* used: float entries
+    are taken as the exact binary rationals they are), so a pass is a proof for the sampled kernels.
+    Returns ``(proved, reason)``.
+
+    >>> from groupconv.groups import Cyclic
+    >>> from groupconv.reps import trivial
+    >>> C4 = Cyclic(4)
+    >>> certify_kernel_basis([np.ones((1, 1, 3, 3))], C4, trivial(C4), trivial(C4))[0]
+    True
+    """
+    if not (isinstance(group, FiniteGroup) and acts_on_grid(group)):
+        return False, f"{group} does not act on the pixel grid: no exact certificate"
+    gens = group.generators() if hasattr(group, "generators") else list(range(group.order))
+    for idx, K in enumerate(basis):
+        k = (
+            np.asarray(K, dtype=object)
+            if not isinstance(K, sympy.Array)
+            else np.array(K.tolist(), dtype=object)
+        )
+        d_out, d_in, h, w = k.shape
+        exact = np.vectorize(
+            lambda v: sympy.Rational(v) if isinstance(v, float) else sympy.sympify(v), otypes=[object]
+        )(k)
+        flat = exact.reshape(d_out, d_in, h * w)
+        # it suffices to check generators: the constraint is a group action
+        for g in gens:
+            perm = grid_permutation(group, g, h, w)
+            ro = sympy.Matrix(rho_out.exact(int(g)))
+            ri_inv = sympy.Matrix(rho_in.exact(int(group.inverse(torch.tensor(g)))))
+            for p in range(h * w):
+                # (g . K)(p) = rho_out(g) K(g^-1 p) rho_in(g)^-1 must equal K(p)
+                lhs = sympy.Matrix(flat[:, :, p].tolist())
+                src = sympy.Matrix(flat[:, :, perm[p]].tolist())
+                rhs = ro * src * ri_inv
+                if sympy.simplify(lhs - rhs) != sympy.zeros(d_out, d_in):
+                    return False, f"basis element {idx} violates the constraint for g={g} at pixel {p}"
+    return (
+        True,
+        f"{len(basis)} basis elements satisfy K(gx) = rho_out(g) K(x) rho_in(g)^-1 exactly for the generators {gens} of {group}",
+    )
+
+
 def verify_grid_basis(
     basis: np.ndarray, group: FiniteGroup, rho_in: Representation, rho_out: Representation
 ) -> tuple[bool, str]:
     """Prove ``K(g x) = rho_out(g) K(x) rho_in(g)^{-1}`` for integer-valued kernels ``(n, d_out, d_in, k, k)``
     with exact integer arithmetic, for the generators of ``group``, using the exact (sympy) matrices of the
-    representations. Falls back to :func:`groupconv.verify.certify.certify_kernel_basis` (sympy) when a
-    representation has non-integer exact entries. Returns ``(proved, reason)``."""
-    from ..verify.certify import certify_kernel_basis
-
+    representations. Falls back to :func:`certify_kernel_basis` (sympy) when a representation has
+    non-integer exact entries. Returns ``(proved, reason)``."""
     b = np.asarray(basis)
     if not np.array_equal(b, np.rint(b)):
         return certify_kernel_basis(list(b), group, rho_in, rho_out)

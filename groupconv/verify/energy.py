@@ -38,6 +38,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..proofs import conv2d_frame_bounds
 from .equivariance import _model_device, typed_layers
 from .report import EnergyRow, Report
 
@@ -65,25 +66,6 @@ def register_frame_bounds(
 ) -> None:
     """Register how to compute the frame bounds ``(A, B)`` of a module class (``None`` = unknown)."""
     _BOUNDS[module_type] = fn
-
-
-def conv2d_frame_bounds(weight: torch.Tensor, grid: int = 64) -> tuple[float, float]:
-    """Frame bounds of the circular 2D convolution with ``weight`` ``(C_out, C_in, k, k)``.
-
-    The transfer matrix at frequency ``omega`` is ``W^(omega) = sum_x w(x) e^{-i omega x}``; the bounds
-    are ``A = min_omega sigma_min(W^(omega))^2`` (0 when ``C_out < C_in``) and
-    ``B = max_omega sigma_max(W^(omega))^2`` over a ``grid x grid`` frequency grid (exact for circular
-    convolution on that grid size). ``B`` also bounds zero-padded convolutions.
-    """
-    w = weight.detach().to(torch.float64)
-    c_out, c_in, kh, kw = w.shape
-    pad = torch.zeros(c_out, c_in, max(grid, kh), max(grid, kw), dtype=torch.float64, device=w.device)
-    pad[..., :kh, :kw] = w
-    spec = torch.fft.fft2(pad).permute(2, 3, 0, 1)
-    sv = torch.linalg.svdvals(spec)
-    upper = float(sv.max() ** 2)
-    lower = float(sv.min() ** 2) if c_out >= c_in else 0.0
-    return lower, upper
 
 
 def _equivariant_conv_bounds(module: nn.Module) -> tuple[float | None, float | None]:
