@@ -8,6 +8,17 @@ compact group ``G`` with normalized Haar measure,
 one tensor of shape ``(..., d_rho, d_rho)`` per real orthogonal irrep ``rho``. For a function on a
 homogeneous space ``G/H`` only the ``m_rho`` kept columns are stored, ``(..., d_rho, m_rho)`` (see
 :class:`~groupconv.fourier.HomogeneousSpace`).
+
+The constant function 1 on ``C_3`` has ``\\hat f = 1`` at the trivial irrep and 0 elsewhere:
+
+>>> from groupconv.fourier import function_space, inverse_fourier_transform
+>>> from groupconv.groups import Cyclic
+>>> space = function_space(Cyclic(3))
+>>> one = FourierCoefficients(space, [torch.ones(1, 1).double(), torch.zeros(2, 2).double()])
+>>> one
+FourierCoefficients(L2(C3), batch=(), {irrep(0): (1, 1), irrep(1): (2, 2)})
+>>> inverse_fourier_transform(one), one.norm()
+(tensor([1., 1., 1.], dtype=torch.float64), tensor(1., dtype=torch.float64))
 """
 
 from __future__ import annotations

@@ -7,6 +7,17 @@
 functions are lifted to right-``H``-invariant functions on ``G``; the result is right-``H``-invariant
 again, and only the ``H``-biinvariant part of ``h`` matters: with ``f^ = f^ P`` the product is
 ``f^ P h^ P``, stored as ``(f^ V) (V^T h^ V)`` (a zonal filter on the sphere).
+
+With the Haar measure of mass 1, ``|G|`` times the delta at the generator of ``C_4`` shifts a function
+by one step, on both paths:
+
+>>> from groupconv.groups import Cyclic
+>>> f = torch.tensor([0.0, 4.0, 0.0, 0.0], dtype=torch.float64)
+>>> h = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+>>> convolve(f, h, Cyclic(4), method="spatial")
+tensor([4., 1., 2., 3.], dtype=torch.float64)
+>>> bool(torch.allclose(convolve(f, h, Cyclic(4), method="fourier"), convolve(f, h, Cyclic(4))))
+True
 """
 
 from __future__ import annotations
@@ -16,8 +27,11 @@ import math
 import torch
 
 from ..groups.base import Group
+from ..groups.subgroups import inclusion
+from ..reps.operations import integration_grid
+from ..utils.deprecation import renamed_keywords
 from .coefficients import FourierCoefficients
-from .spaces import FunctionSpace
+from .spaces import FunctionSpace, function_space, is_so3
 from .transform import _resolve, fourier_transform, inverse_fourier_transform, transform_methods
 
 __all__ = ["convolve", "convolution_cost", "evaluate"]
@@ -44,13 +58,11 @@ def convolution_cost(space: FunctionSpace) -> dict[str, float]:
     if G.is_finite:
         spatial = float(N * G.order)
     else:
-        from .spaces import function_space
-
         gsp = function_space(G, space.bandwidth) if not space.is_group else space
         spatial = float(N * gsp.num_points * D)
     if "fast" in transform_methods(space):
         L = space.bandwidth or 0
-        if type(G).__name__ == "SO3":
+        if is_so3(G):
             t = 4.0 * (L + 1) ** 4 if space.is_group else 4.0 * (L + 1) ** 3
         else:
             t = _fft_cost(N)
@@ -103,9 +115,6 @@ def _spatial_continuous(f: torch.Tensor, h: torch.Tensor, space: FunctionSpace) 
         arg = G.compose(G.inverse(w)[:, None], u[None, :])
         vals = evaluate(hhat, arg)
         return torch.einsum("...w,w,...wu->...u", f, wts, vals)
-    from ..groups.subgroups import inclusion
-    from ..reps.operations import integration_grid
-
     H = space.subgroup
     hk, hw = integration_grid(H, 2 * space.bandwidth)
     hk = inclusion(H, G)(hk)
@@ -117,10 +126,11 @@ def _spatial_continuous(f: torch.Tensor, h: torch.Tensor, space: FunctionSpace) 
     return torch.einsum("...y,y,k,...yku->...u", f, wts, hw.to(f.dtype).to(f.device), vals)
 
 
+@renamed_keywords(G="group")
 def convolve(
     f: torch.Tensor,
     h: torch.Tensor,
-    G: Group | FunctionSpace,
+    group: Group | FunctionSpace,
     method: str = "auto",
     bandwidth: int | None = None,
     grid_size: int | None = None,
@@ -131,7 +141,7 @@ def convolve(
     ----------
     f, h:
         Values ``(..., num_points)`` on the space (broadcast over leading dimensions).
-    G:
+    group:
         A group (finite, or continuous with ``bandwidth``) or a :class:`FunctionSpace` /
         :class:`HomogeneousSpace`.
     method:
@@ -145,7 +155,7 @@ def convolve(
     torch.Tensor
         ``f * h`` on the same points, ``(..., num_points)``.
     """
-    space = _resolve(G, bandwidth, grid_size)
+    space = _resolve(group, bandwidth, grid_size)
     f = space.check_function(f, "f")
     h = space.check_function(h, "h")
     if method not in ("auto", "spatial", "fourier"):

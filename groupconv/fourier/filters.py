@@ -12,6 +12,17 @@ and only irreps kept by both spaces contribute. ``h^(rho)`` ranges over the span
 matrices for an irrep of real type, the commutant of ``End(rho)`` for complex type (``a I + b J`` in
 dimension 2), so the kept blocks range over ``V^{H T} span(rho(G)) V^K``, of which
 :func:`filter_basis` returns an orthonormal basis.
+
+On ``C_4`` the convolutions ``L^2(C_4) -> L^2(C_4)`` have ``|C_4| = 4`` parameters: one for each
+one-dimensional irrep and two (``a I + b J``) for the rotation by a quarter turn, of complex type:
+
+>>> from groupconv.fourier import function_space
+>>> from groupconv.groups import Cyclic
+>>> X = function_space(Cyclic(4))
+>>> common_irreps(X, X)
+[(0, 0), (1, 1), (2, 2)]
+>>> [basis.shape for basis in filter_basis(X, X)]
+[(1, 1, 1), (2, 2, 2), (1, 1, 1)]
 """
 
 from __future__ import annotations

@@ -5,6 +5,18 @@ and only if it is a generalized convolution, ``(f^(rho) V^H) -> (f^(rho) V^H) K_
 domain. :func:`equivariant_projection` produces equivariant maps from arbitrary ones;
 :func:`as_generalized_convolution` recovers the filter blocks ``K_rho`` of an equivariant map and
 measures how far a map is from being one.
+
+The cyclic shift of functions on ``C_4`` is the convolution with ``|G|`` times the delta at the generator;
+a map that keeps only the value at the identity is not equivariant:
+
+>>> from groupconv.groups import Cyclic
+>>> shift = torch.roll(torch.eye(4, dtype=torch.float64), 1, 0)
+>>> res = as_generalized_convolution(shift, Cyclic(4))
+>>> res.is_convolution, [round(float(x), 12) + 0.0 for x in res.filter]
+(True, [0.0, 4.0, 0.0, 0.0])
+>>> other = as_generalized_convolution(torch.diag(torch.tensor([1.0, 0.0, 0.0, 0.0])).double(), Cyclic(4))
+>>> other.is_convolution, round(other.residual, 6)
+(False, 0.866025)
 """
 
 from __future__ import annotations
@@ -17,6 +29,7 @@ import torch
 
 from ..groups.base import Group
 from ..reps.representation import Representation
+from ..utils.deprecation import renamed_keywords
 from .coefficients import FourierCoefficients
 from .filters import common_irreps
 from .spaces import FunctionSpace, function_space, is_so3, resolve_space
@@ -30,30 +43,30 @@ __all__ = [
 ]
 
 
-def _averaging_grid(G: Group, degree: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Elements and weights integrating exactly every function of degree ``<= degree`` on ``G``."""
-    if G.is_finite:
-        return G.elements(), torch.full((G.order,), 1.0 / G.order, dtype=torch.float64)
-    if is_so3(G):
-        sp = function_space(G, max(math.ceil(degree / 2), 0))
+def _averaging_grid(group: Group, degree: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Elements and weights integrating exactly every function of degree ``<= degree`` on ``group``."""
+    if group.is_finite:
+        return group.elements(), torch.full((group.order,), 1.0 / group.order, dtype=torch.float64)
+    if is_so3(group):
+        sp = function_space(group, max(math.ceil(degree / 2), 0))
         return sp.points, torch.as_tensor(sp.weights)
-    return G.quadrature(degree)
+    return group.quadrature(degree)
 
 
-def _action(rep, G: Group):
+def _action(rho, group: Group):
     """``(g -> matrices (n, d, d), degree)`` for a Representation or a FunctionSpace (left action on
     its points, ``(g . f)(x) = f(g^{-1} x)``; through the Fourier domain on a continuous group)."""
-    if isinstance(rep, Representation):
-        if rep.group != G:
-            raise TypeError(f"the representation {rep!r} is not one of {G}")
-        return (lambda g: rep(g, torch.float64)), rep.degree
-    if isinstance(rep, FunctionSpace):
-        if rep.group != G:
-            raise TypeError(f"the space {rep} is not a space of {G}")
-        n = rep.num_points
-        if G.is_finite:
-            table = torch.as_tensor(rep.action_table)
-            inv = torch.as_tensor(G.inverse_table_np)
+    if isinstance(rho, Representation):
+        if rho.group != group:
+            raise TypeError(f"the representation {rho!r} is not one of {group}")
+        return (lambda g: rho(g, torch.float64)), rho.degree
+    if isinstance(rho, FunctionSpace):
+        if rho.group != group:
+            raise TypeError(f"the space {rho} is not a space of {group}")
+        n = rho.num_points
+        if group.is_finite:
+            table = torch.as_tensor(rho.action_table)
+            inv = torch.as_tensor(group.inverse_table_np)
 
             def perm(g):
                 # (g . f)[y] = f[table[g^-1, y]]: P[y, table[g^-1, y]] = 1
@@ -64,23 +77,24 @@ def _action(rep, G: Group):
 
             return perm, 0
         eye = torch.eye(n, dtype=torch.float64)
-        c = fourier_transform(eye, rep)
+        c = fourier_transform(eye, rho)
 
         def act(g):
-            mats = [ir(g, torch.float64) for ir in rep.irreps]
+            mats = [ir(g, torch.float64) for ir in rho.irreps]
             blocks = [m[:, None] @ b[None] for m, b in zip(mats, c.blocks)]
             # rows: g . delta_x; as a matrix on column vectors, its transpose
-            return inverse_fourier_transform(FourierCoefficients(rep, blocks)).transpose(-1, -2)
+            return inverse_fourier_transform(FourierCoefficients(rho, blocks)).transpose(-1, -2)
 
-        return act, rep.bandwidth
-    raise TypeError(f"expected a Representation or a FunctionSpace, got {type(rep).__name__}")
+        return act, rho.bandwidth
+    raise TypeError(f"expected a Representation or a FunctionSpace, got {type(rho).__name__}")
 
 
+@renamed_keywords(G="group", in_rep="rho_in", out_rep="rho_out")
 def equivariant_projection(
     linear_map: torch.Tensor,
-    G: Group,
-    in_rep: Representation | FunctionSpace,
-    out_rep: Representation | FunctionSpace,
+    group: Group,
+    rho_in: Representation | FunctionSpace,
+    rho_out: Representation | FunctionSpace,
 ) -> torch.Tensor:
     """The group average of a linear map ``M (..., d_out, d_in)``:
 
@@ -88,15 +102,23 @@ def equivariant_projection(
 
     the orthogonal projection (for orthogonal representations) onto the ``G``-equivariant maps. Exact:
     a sum over a finite group, a quadrature of degree ``deg(in) + deg(out)`` on a continuous one.
-    ``in_rep`` / ``out_rep`` are representations or function spaces (acting on function values).
+    ``rho_in`` / ``rho_out`` are representations of ``group`` or function spaces (acting on function
+    values).
+
+    >>> from groupconv.groups import SO2
+    >>> from groupconv.reps import irrep
+    >>> M = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64)
+    >>> equivariant_projection(M, SO2(), irrep(SO2(), 1), irrep(SO2(), 1))  # the commutant a I + b J
+    tensor([[ 2.5000, -0.5000],
+            [ 0.5000,  2.5000]], dtype=torch.float64)
     """
     if not isinstance(linear_map, torch.Tensor):
         raise TypeError(f"linear_map must be a torch.Tensor, got {type(linear_map).__name__}")
-    act_in, deg_in = _action(in_rep, G)
-    act_out, deg_out = _action(out_rep, G)
-    g, w = _averaging_grid(G, deg_in + deg_out)
+    act_in, deg_in = _action(rho_in, group)
+    act_out, deg_out = _action(rho_out, group)
+    g, w = _averaging_grid(group, deg_in + deg_out)
     ro = act_out(g)
-    ri = act_in(G.inverse(g))
+    ri = act_in(group.inverse(g))
     if linear_map.shape[-2:] != (ro.shape[-1], ri.shape[-1]):
         raise ValueError(
             f"linear_map must have shape (..., {ro.shape[-1]}, {ri.shape[-1]}) (out x in), got {tuple(linear_map.shape)}"
@@ -152,23 +174,24 @@ class GeneralizedConvolution:
         return generalized_convolution(x, self.blocks, self.domain, self.codomain)
 
 
+@renamed_keywords(G="group")
 def as_generalized_convolution(
     matrix: torch.Tensor,
-    G: Group,
+    group: Group,
     domain=None,
     codomain=None,
     bandwidth: int | None = None,
 ) -> GeneralizedConvolution:
-    """Recognize a linear map ``y = M x`` from functions on ``domain`` (``G`` or ``G/H``) to functions
-    on ``codomain`` as a generalized convolution, and return its filter.
+    """Recognize a linear map ``y = M x`` from functions on ``domain`` (``G``, that is ``group``, or
+    ``G/H``) to functions on ``codomain`` as a generalized convolution, and return its filter.
 
     For each irrep kept by both spaces the blocks ``K_rho`` solve, in least squares over the inputs
     ``x = delta_p`` (every point ``p``), ``(x^(rho) V^H) K_rho = (M x)^(rho) V^K``; the map is a
     generalized convolution exactly when the reconstruction residual vanishes (Kondor & Trivedi, ICML
     2018, Theorem 1: exactly when it is equivariant).
     """
-    dom = resolve_space(G, domain, bandwidth)
-    cod = resolve_space(G, codomain, bandwidth)
+    dom = resolve_space(group, domain, bandwidth)
+    cod = resolve_space(group, codomain, bandwidth)
     if not isinstance(matrix, torch.Tensor) or matrix.dim() != 2:
         raise TypeError(f"matrix must be a 2-d torch.Tensor (out x in), got {type(matrix).__name__}")
     if tuple(matrix.shape) != (cod.num_points, dom.num_points):
@@ -189,9 +212,9 @@ def as_generalized_convolution(
     proj = inverse_fourier_transform(xh).T
     scale = float(m.norm()) or 1.0
     residual = float((m @ proj - conv).norm()) / scale
-    eq = equivariant_projection(m, G, dom, cod)
+    eq = equivariant_projection(m, group, dom, cod)
     eq_res = float((m - eq).norm()) / scale
-    gsp = function_space(G, dom.bandwidth) if not G.is_finite else function_space(G)
+    gsp = function_space(group, dom.bandwidth) if not group.is_finite else function_space(group)
     pos = {ir: k for k, ir in enumerate(gsp.irreps)}
     hb = [torch.zeros(ir.dim, ir.dim, dtype=torch.float64) for ir in gsp.irreps]
     for (i, j), k in zip(pairs, blocks):

@@ -21,6 +21,18 @@ Rockmore, J. Fourier Anal. Appl. 14, 2008): in the real basis of ``rho_l``, ``R_
 
 ``F`` by one 2D FFT (``O(L^3 log L)``), the ``beta`` sums ``O(L^4)``, the basis changes ``O(L^4)``.
 The inverse runs the same steps backwards with ``f(u) = sum_l (2l+1) tr[f^(l) rho_l(u)^T]``.
+
+The tables of bandwidth ``L = 2`` (``U_l`` zero padded to ``5 x 5``, ``d_l`` on the 3 angles ``beta_j``),
+and the exactness of the separable path on :class:`~groupconv.groups.SO3`:
+
+>>> tables = so3_tables(2)
+>>> tables["u"].shape, tables["d"].shape
+((3, 5, 5), (3, 3, 5, 5))
+>>> from groupconv.fourier import fourier_transform, function_space, inverse_fourier_transform
+>>> space = function_space(SO3(), 2)
+>>> f = inverse_fourier_transform(fourier_transform(torch.ones(space.num_points, dtype=torch.float64), space))
+>>> bool((f - 1).abs().max() < 1e-12)
+True
 """
 
 from __future__ import annotations
@@ -30,35 +42,14 @@ import math
 import numpy as np
 import torch
 
+from ..groups.planar import SO2
 from ..groups.spatial import SO3
+from ..groups.subgroups import inclusion
+from ..reps.irreps import irreps as list_irreps
+from .grids import euler_to_matrix, so3_grid
+from .spaces import _invariant_basis
 
 __all__ = ["so3_grid", "euler_to_matrix", "so3_tables"]
-
-
-def so3_grid(bandwidth: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(alpha, beta, gamma, w_beta)`` of the exact Euler grid for ``bandwidth``; ``w_beta`` sums to 1."""
-    if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, np.integer)) or bandwidth < 0:
-        raise ValueError(f"bandwidth must be an int >= 0, got {bandwidth!r}")
-    L = int(bandwidth)
-    n = 2 * L + 1
-    x, w = np.polynomial.legendre.leggauss(L + 1)
-    beta = np.arccos(x)
-    wb = w / 2
-    alpha = 2 * np.pi * np.arange(n) / n
-    return alpha, beta, alpha.copy(), wb
-
-
-def euler_to_matrix(alpha: torch.Tensor, beta: torch.Tensor, gamma: torch.Tensor) -> torch.Tensor:
-    """ZYZ Euler angles to rotation matrices: ``R_z(alpha) R_y(beta) R_z(gamma)``, batched, in float64.
-
-    :meth:`~groupconv.groups.SO3.from_euler` on the angles cast to float64 (the grid tables are built in
-    float64 whatever the dtype of the angles given).
-    """
-    return SO3.from_euler(
-        torch.as_tensor(alpha, dtype=torch.float64),
-        torch.as_tensor(beta, dtype=torch.float64),
-        torch.as_tensor(gamma, dtype=torch.float64),
-    )
 
 
 def _z_eigenbasis(ir, l: int) -> np.ndarray:
@@ -89,11 +80,7 @@ def so3_tables(bandwidth: int) -> dict[str, np.ndarray]:
     cached = _TABLES.get(key)
     if cached is not None:
         return cached
-    from ..groups.planar import SO2
-    from ..reps.irreps import irreps as list_irreps
-    from .spaces import _invariant_basis
-
-    G = _so3()
+    group = SO3()
     L = key
     _, beta, _, wb = so3_grid(L)
     n = 2 * L + 1
@@ -101,10 +88,8 @@ def so3_tables(bandwidth: int) -> dict[str, np.ndarray]:
     d = np.zeros((L + 1, L + 1, n, n), dtype=np.complex128)
     c0 = np.zeros(L + 1, dtype=np.complex128)
     ry = euler_to_matrix(torch.zeros(L + 1), torch.as_tensor(beta), torch.zeros(L + 1))
-    from ..groups.subgroups import inclusion
-
-    iota = inclusion(SO2(), G)
-    for ir in list_irreps(G, max_degree=L):
+    iota = inclusion(SO2(), group)
+    for ir in list_irreps(group, max_degree=L):
         l = ir.degree
         ul = _z_eigenbasis(ir, l)
         s = slice(L - l, L + l + 1)
@@ -122,10 +107,6 @@ def so3_tables(bandwidth: int) -> dict[str, np.ndarray]:
 
 
 _TABLES: dict = {}
-
-
-def _so3():
-    return SO3()
 
 
 def _torch_tables(bandwidth: int, dtype: torch.dtype, device) -> dict[str, torch.Tensor]:

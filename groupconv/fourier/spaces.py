@@ -22,6 +22,16 @@ Hence the inversion formula and Plancherel's identity
 .. math::  f(u) = \\sum_\\rho \\frac{d_\\rho}{e_\\rho} \\operatorname{tr}\\big[\\hat f(\\rho)\\,
            \\rho(u^{-1})\\big], \\qquad
            \\int_G |f(u)|^2 du = \\sum_\\rho \\frac{d_\\rho}{e_\\rho} \\|\\hat f(\\rho)\\|_F^2 .
+
+>>> from groupconv.groups import SO2, Cyclic, Dihedral
+>>> X = function_space(Dihedral(3))
+>>> X.num_points, [ir.dim for ir in X.irreps], X.plancherel_weights
+(6, [1, 1, 2], (1.0, 1.0, 2.0))
+>>> Y = HomogeneousSpace(Dihedral(3), Cyclic(3))
+>>> Y, Y.num_points, Y.multiplicities
+(L2(D3/C3), 2, (1, 1))
+>>> function_space(SO2(), 2)
+L2(SO2, bandwidth=2)
 """
 
 from __future__ import annotations
@@ -34,13 +44,23 @@ import torch
 
 from ..groups.base import ContinuousGroup, Group
 from ..groups.planar import O2, SO2
+from ..groups.spatial import SO3
 from ..groups.subgroups import inclusion, left_cosets
 from ..reps.irreps import irreps as list_irreps
 from ..reps.operations import integration_grid
 from ..reps.representation import Irrep
+from ..utils.deprecation import renamed_keywords
 from ..utils.memory import check_memory
+from .grids import euler_to_matrix, so3_grid
 
-__all__ = ["FunctionSpace", "HomogeneousSpace", "function_space", "resolve_space", "endomorphism_dim"]
+__all__ = [
+    "FunctionSpace",
+    "HomogeneousSpace",
+    "function_space",
+    "resolve_space",
+    "endomorphism_dim",
+    "is_so3",
+]
 
 
 def endomorphism_dim(ir: Irrep) -> int:
@@ -50,8 +70,16 @@ def endomorphism_dim(ir: Irrep) -> int:
     return int(np.asarray(ir.endomorphism_basis).shape[0])
 
 
-def is_so3(G: Group) -> bool:
-    return type(G).__name__ == "SO3"
+@renamed_keywords(G="group")
+def is_so3(group: Group) -> bool:
+    """Whether ``group`` is the rotation group :class:`~groupconv.groups.SO3`, whose function spaces
+    have the separable Euler-angle grid and transforms of :mod:`~groupconv.fourier.so3`.
+
+    >>> from groupconv.groups import O3, SO2, SO3
+    >>> is_so3(SO3()), is_so3(O3()), is_so3(SO2())
+    (True, False, False)
+    """
+    return isinstance(group, SO3)
 
 
 def _check_bandwidth(bandwidth, group: Group) -> int:
@@ -160,11 +188,7 @@ class FunctionSpace:
             pts = torch.cat([O2.make(theta, 0.0), O2.make(theta, 1.0)], 0)
             return pts, np.full(2 * n, 0.5 / n), (2, n)
         if is_so3(G):
-            from .so3 import so3_grid
-
             alpha, beta, gamma, wb = so3_grid(L)
-            from .so3 import euler_to_matrix
-
             a, b, c = np.meshgrid(alpha, beta, gamma, indexing="ij")
             pts = euler_to_matrix(
                 torch.as_tensor(a.ravel()), torch.as_tensor(b.ravel()), torch.as_tensor(c.ravel())
@@ -339,8 +363,6 @@ class HomogeneousSpace(FunctionSpace):
         if isinstance(G, O2):
             pts = O2.make(torch.zeros(2, dtype=torch.float64), torch.tensor([0.0, 1.0]))
             return pts, np.full(2, 0.5), (2,)
-        from .so3 import euler_to_matrix, so3_grid
-
         alpha, beta, _, wb = so3_grid(self.bandwidth)
         b, a = np.meshgrid(beta, alpha, indexing="ij")
         pts = euler_to_matrix(
@@ -443,23 +465,31 @@ def _cached_space(group, bandwidth, grid_size) -> FunctionSpace:
     return sp
 
 
+@renamed_keywords(G="group")
 def resolve_space(
-    G: Group, spec=None, bandwidth: int | None = None, grid_size: int | None = None
+    group: Group, spec=None, bandwidth: int | None = None, grid_size: int | None = None
 ) -> FunctionSpace:
-    """The space named by ``spec``: ``None`` or ``G`` itself (functions on ``G``), a subgroup ``H``
-    (functions on ``G/H``) or a :class:`FunctionSpace` of ``G`` (checked against ``bandwidth``)."""
-    if not isinstance(G, Group):
-        raise TypeError(f"expected a groupconv Group, got {type(G).__name__}")
-    if spec is None or (isinstance(spec, Group) and spec == G):
-        return function_space(G, bandwidth, grid_size)
+    """The space named by ``spec``: ``None`` or ``group`` itself (functions on ``G``), a subgroup ``H``
+    (functions on ``G/H``) or a :class:`FunctionSpace` of ``group`` (checked against ``bandwidth``).
+
+    >>> from groupconv.groups import Cyclic, Dihedral
+    >>> resolve_space(Dihedral(4)), resolve_space(Dihedral(4), Cyclic(4))
+    (L2(D4), L2(D4/C4))
+    >>> resolve_space(Dihedral(4), Cyclic(4)).num_points
+    2
+    """
+    if not isinstance(group, Group):
+        raise TypeError(f"expected a groupconv Group, got {type(group).__name__}")
+    if spec is None or (isinstance(spec, Group) and spec == group):
+        return function_space(group, bandwidth, grid_size)
     if isinstance(spec, FunctionSpace):
-        if spec.group != G:
-            raise TypeError(f"the space {spec} is not a space of {G}")
+        if spec.group != group:
+            raise TypeError(f"the space {spec} is not a space of {group}")
         if bandwidth is not None and spec.bandwidth is not None and spec.bandwidth != bandwidth:
             raise ValueError(f"{spec} has bandwidth {spec.bandwidth}, got bandwidth={bandwidth}")
         return spec
     if isinstance(spec, Group):
-        return HomogeneousSpace(G, spec, bandwidth)
+        return HomogeneousSpace(group, spec, bandwidth)
     raise TypeError(
         "a space is given as None (functions on G), a subgroup H (functions on G/H) or a FunctionSpace, "
         f"got {type(spec).__name__}"

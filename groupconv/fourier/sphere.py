@@ -17,21 +17,11 @@ and a function on the sphere ``S^2 = SO(3)/SO(2)`` (the point ``x = R e_z``) has
 :func:`~groupconv.reps.spatial.spherical_harmonics`, so ``f(x) = \\sum_l (2l+1) \\hat f(l)_{:, l} \\cdot
 \\rho_l(R_x) e_l``. Plancherel: ``\\int |f|^2 = \\sum_l (2l+1) \\|\\hat f(l)\\|_F^2`` on both spaces.
 
-Grids (``grid=``):
-
-- ``"dh"`` (Driscoll-Healy, equiangular): ``beta_j = pi (2j + 1) / (4B)``, ``j < 2B``, with Fejer's first
-  rule in ``cos beta`` (the weights of Driscoll & Healy, Adv. Appl. Math. 15, 1994, Theorem 3), exact for
-  polynomials in ``cos beta`` of degree ``< 2B``.
-- ``"gl"`` (Gauss-Legendre): ``B`` angles ``beta_j = arccos x_j``, exact for polynomials of degree ``< 2B``
-  with half the points.
-
-``alpha`` (and ``gamma`` on ``SO(3)``) take ``2B`` uniform values ``2 pi a / (2B)``, exact for ``e^{i k t}``
-with ``|k| < 2B``. Both rules integrate every function whose expansion has degrees ``< 2B`` exactly
-(``D^l_{mn}``: the ``alpha`` / ``gamma`` sums kill ``0 < |m|, |n| < 2B``, and ``d^l_{00} = P_l`` has degree
-``l``), hence the products of two functions of bandwidth ``B`` (transforms and Plancherel are exact), and
-fail at degree ``2B``. Grids are ordered ``beta`` ascending. Storage: on the sphere ``(..., n_beta, 2B)``
-(``beta``, ``alpha``), the point ``R_z(alpha) R_y(beta) e_z``; on ``SO(3)`` ``(..., 2B, n_beta, 2B)``
-(``alpha``, ``beta``, ``gamma``), the rotation ``R_z(alpha) R_y(beta) R_z(gamma)``.
+Grids (``grid="dh"``, Driscoll-Healy, or ``"gl"``, Gauss-Legendre) are those of
+:mod:`~groupconv.fourier.grids`: exact for every function whose expansion has degrees ``< 2B``, hence for
+the products of two functions of bandwidth ``B`` (transforms and Plancherel are exact). Storage: on the
+sphere ``(..., n_beta, 2B)`` (``beta``, ``alpha``), the point ``R_z(alpha) R_y(beta) e_z``; on ``SO(3)``
+``(..., 2B, n_beta, 2B)`` (``alpha``, ``beta``, ``gamma``), the rotation ``R_z(alpha) R_y(beta) R_z(gamma)``.
 
 Coefficients are packed: on ``SO(3)`` ``(..., sum_l (2l+1)^2)``, block ``l`` row-major at offset
 ``l (4 l^2 - 1) / 3``; on the sphere ``(..., B^2)``, the column ``\\hat f(l) e_l`` at offset ``l^2``. Both
@@ -51,12 +41,20 @@ pairs ``(k, n)`` and ``(n, k)`` (the other two of ``d``'s symmetry class follow 
 (-1)^{m-n} \\bar C_{mn}`` for real ``f``), ``O(B^4)`` in all, channels in the rows; the change to the real
 basis touches two entries per row of ``U_l``. The inverse runs the same steps backwards. The sphere needs
 only the pairs ``(m, 0)``: ``O(B^3)``.
+
+The constant function 1 has the single coefficient ``\\hat f(0) = 1`` (measure of mass 1):
+
+>>> s2 = S2FFT(4).double()
+>>> c = s2(torch.ones(s2.grid_shape, dtype=torch.float64))
+>>> round(float(c[0]), 12), bool(c[1:].abs().max() < 1e-12)
+(1.0, True)
+>>> bool((s2.inverse(c) - 1).abs().max() < 1e-12)
+True
 """
 
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 
 import numpy as np
 import torch
@@ -64,6 +62,7 @@ from torch import nn
 
 from ..utils.buffers import DerivedBuffers
 from ..utils.memory import check_memory
+from .grids import GRIDS, beta_rule, check_bandwidth, check_grid, s2_grid, so3_euler_grid
 from .wigner import fundamental_pairs, wigner_d_column, wigner_d_recursive
 
 __all__ = [
@@ -80,67 +79,6 @@ __all__ = [
     "so3_fft",
     "so3_ifft",
 ]
-
-GRIDS = ("dh", "gl")
-_GRID_ALIASES = {
-    "dh": "dh",
-    "driscoll-healy": "dh",
-    "equiangular": "dh",
-    "gl": "gl",
-    "gauss-legendre": "gl",
-}
-
-
-def check_bandwidth(bandwidth) -> int:
-    if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, np.integer)) or bandwidth < 1:
-        raise ValueError(f"bandwidth must be an int >= 1 (degrees l < bandwidth), got {bandwidth!r}")
-    return int(bandwidth)
-
-
-def check_grid(grid) -> str:
-    name = _GRID_ALIASES.get(grid) if isinstance(grid, str) else None
-    if name is None:
-        raise ValueError(
-            f"grid must be 'dh' (Driscoll-Healy, equiangular) or 'gl' (Gauss-Legendre), got {grid!r}"
-        )
-    return name
-
-
-@lru_cache(maxsize=64)
-def beta_rule(bandwidth: int, grid: str) -> tuple[np.ndarray, np.ndarray]:
-    B = bandwidth
-    if grid == "dh":
-        n = 2 * B
-        beta = np.pi * (2 * np.arange(n) + 1) / (2 * n)
-        k = np.arange(1, n // 2 + 1)
-        # Fejer's first rule on the Chebyshev nodes cos(beta_j), halved for the measure of mass 1
-        w = (1 - 2 * (np.cos(2 * k[None, :] * beta[:, None]) / (4 * k**2 - 1)).sum(1)) / n
-    else:
-        x, w = np.polynomial.legendre.leggauss(B)
-        beta, w = np.arccos(x[::-1]), w[::-1] / 2
-    beta.setflags(write=False)
-    w.setflags(write=False)
-    return beta, w
-
-
-def s2_grid(bandwidth: int, grid: str = "dh") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(beta, alpha, w_beta)`` of the sphere grid of ``bandwidth`` (degrees ``< B``), float64 numpy.
-
-    ``beta`` ascending (``2B`` angles for ``"dh"``, ``B`` for ``"gl"``), ``alpha`` the ``2B`` uniform
-    longitudes, ``w_beta`` summing to 1: ``\\int_{S^2} f = \\sum_{j, a} w_j f(\\beta_j, \\alpha_a) / (2B)``,
-    exact for degrees ``< 2B`` (module docstring).
-    """
-    B, g = check_bandwidth(bandwidth), check_grid(grid)
-    beta, w = beta_rule(B, g)
-    return beta.copy(), 2 * np.pi * np.arange(2 * B) / (2 * B), w.copy()
-
-
-def so3_euler_grid(bandwidth: int, grid: str = "dh") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """``(alpha, beta, gamma, w_beta)`` of the ``SO(3)`` grid of ``bandwidth``: ``2B x n_beta x 2B`` ZYZ
-    Euler angles, ``\\int_{SO(3)} f = \\sum w_j f(\\alpha_a, \\beta_j, \\gamma_c) / (2B)^2``, exact for
-    degrees ``< 2B``."""
-    beta, alpha, w = s2_grid(bandwidth, grid)
-    return alpha, beta, alpha.copy(), w
 
 
 def so3_coefficient_offsets(bandwidth: int) -> np.ndarray:

@@ -9,6 +9,16 @@ Haar measure of mass 1, ``e_rho = dim End(rho)``:
 The factor ``d_rho / e_rho`` (instead of the complex ``d_rho``) comes from real Schur orthogonality
 (see :mod:`groupconv.fourier.spaces`): an irrep of complex type (``C_n`` with ``0 < k < n/2``,
 ``SO(2)`` with ``k >= 1``) is the realification of a complex irrep and of its conjugate at once.
+
+>>> from groupconv.groups import Cyclic
+>>> f = torch.tensor([1.0, 2.0, 3.0, 4.0], dtype=torch.float64)
+>>> fh = fourier_transform(f, Cyclic(4))
+>>> fh
+FourierCoefficients(L2(C4), batch=(), {irrep(0): (1, 1), irrep(1): (2, 2), irrep(2): (1, 1)})
+>>> fh[0], fh[2]  # the mean, and the alternating sum over 4
+(tensor([[2.5000]], dtype=torch.float64), tensor([[-0.5000]], dtype=torch.float64))
+>>> bool(torch.allclose(inverse_fourier_transform(fh), f))
+True
 """
 
 from __future__ import annotations
@@ -19,7 +29,9 @@ import torch
 
 from ..groups.base import Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
+from ..utils.deprecation import renamed_keywords
 from .coefficients import FourierCoefficients
+from .so3 import so3_forward, so3_inverse, sphere_forward, sphere_inverse
 from .spaces import FunctionSpace, function_space, is_so3
 
 __all__ = ["fourier_transform", "inverse_fourier_transform", "transform_methods"]
@@ -76,8 +88,6 @@ def _fast_forward(space: FunctionSpace, f: torch.Tensor) -> list[torch.Tensor] |
     G = space.group
     if not space.is_group:
         if is_so3(G):
-            from .so3 import sphere_forward
-
             return sphere_forward(space, f)
         return None
     if isinstance(G, Cyclic):
@@ -91,8 +101,6 @@ def _fast_forward(space: FunctionSpace, f: torch.Tensor) -> list[torch.Tensor] |
     elif isinstance(G, O2):
         d = _dihedral_forward(f, space.grid_shape[1], space.bandwidth, False)
     elif is_so3(G):
-        from .so3 import so3_forward
-
         return so3_forward(space, f)
     else:
         return None
@@ -152,8 +160,6 @@ def _fast_inverse(space: FunctionSpace, blocks: list[torch.Tensor]) -> torch.Ten
     batch = tuple(like.shape[:-2])
     if not space.is_group:
         if is_so3(G):
-            from .so3 import sphere_inverse
-
             return sphere_inverse(space, blocks)
         return None
     d = {ir.id: b for ir, b in zip(space.irreps, blocks)}
@@ -166,8 +172,6 @@ def _fast_inverse(space: FunctionSpace, blocks: list[torch.Tensor]) -> torch.Ten
     if isinstance(G, O2):
         return _dihedral_inverse(d, space.grid_shape[1], space.bandwidth, False, batch, like)
     if is_so3(G):
-        from .so3 import so3_inverse
-
         return so3_inverse(space, blocks)
     return None
 
@@ -181,14 +185,14 @@ def transform_methods(space: FunctionSpace) -> tuple[str, ...]:
     return ("matrix", "fast") if fast else ("matrix",)
 
 
-def _resolve(G, bandwidth, grid_size) -> FunctionSpace:
-    if isinstance(G, FunctionSpace):
-        return function_space(G, bandwidth)
-    if not isinstance(G, Group):
+def _resolve(group, bandwidth, grid_size) -> FunctionSpace:
+    if isinstance(group, FunctionSpace):
+        return function_space(group, bandwidth)
+    if not isinstance(group, Group):
         raise TypeError(
-            f"expected a groupconv Group or FunctionSpace (e.g. a HomogeneousSpace), got {type(G).__name__}"
+            f"expected a groupconv Group or FunctionSpace (e.g. a HomogeneousSpace), got {type(group).__name__}"
         )
-    return function_space(G, bandwidth, grid_size)
+    return function_space(group, bandwidth, grid_size)
 
 
 def _check_method(method: str, space: FunctionSpace) -> str:
@@ -200,9 +204,10 @@ def _check_method(method: str, space: FunctionSpace) -> str:
     return method
 
 
+@renamed_keywords(G="group")
 def fourier_transform(
     f: torch.Tensor,
-    G: Group | FunctionSpace,
+    group: Group | FunctionSpace,
     bandwidth: int | None = None,
     grid_size: int | None = None,
     method: str = "auto",
@@ -223,7 +228,7 @@ def fourier_transform(
         (``grid_size`` uniform angles, default ``2L + 1``), the O2 grid (all rotations, then all
         reflections), the SO(3) Euler grid ``(alpha, beta, gamma)`` of :func:`~groupconv.fourier.so3_grid`,
         or the sphere grid ``(beta, alpha)``.
-    G:
+    group:
         A group or a :class:`FunctionSpace` / :class:`HomogeneousSpace`.
     bandwidth:
         Continuous groups: the largest irrep degree kept (the grid must integrate degree ``2L``).
@@ -240,7 +245,7 @@ def fourier_transform(
     FourierCoefficients
         One block ``(..., d_rho, m_rho)`` per irrep.
     """
-    space = _resolve(G, bandwidth, grid_size)
+    space = _resolve(group, bandwidth, grid_size)
     f = space.check_function(f)
     method = _check_method(method, space)
     if f.shape[:-1].numel() == 0:
@@ -257,8 +262,9 @@ def fourier_transform(
     return FourierCoefficients(space, blocks)
 
 
+@renamed_keywords(G="group")
 def inverse_fourier_transform(
-    fhat: FourierCoefficients, G: Group | FunctionSpace | None = None, method: str = "auto"
+    fhat: FourierCoefficients, group: Group | FunctionSpace | None = None, method: str = "auto"
 ) -> torch.Tensor:
     """Inverse Fourier transform: the values ``(..., num_points)`` on the space's points of
 
@@ -266,17 +272,17 @@ def inverse_fourier_transform(
                \\rho(u)^\\top\\big]
 
     (on ``G/H``: ``tr[(f^(rho) V_rho) (rho(x) V_rho)^T]``). Same methods and costs as
-    :func:`fourier_transform`. ``G``, when given, must be the group (or space) of ``fhat``.
+    :func:`fourier_transform`. ``group``, when given, must be the group (or space) of ``fhat``.
     """
     if not isinstance(fhat, FourierCoefficients):
         raise TypeError(f"inverse_fourier_transform takes FourierCoefficients, got {type(fhat).__name__}")
     space = fhat.space
-    if G is not None:
-        if isinstance(G, FunctionSpace):
-            if G != space:
-                raise TypeError(f"the coefficients are those of {space}, not of {G}")
-        elif G != space.group:
-            raise TypeError(f"the coefficients are those of a function on {space.group}, not on {G}")
+    if group is not None:
+        if isinstance(group, FunctionSpace):
+            if group != space:
+                raise TypeError(f"the coefficients are those of {space}, not of {group}")
+        elif group != space.group:
+            raise TypeError(f"the coefficients are those of a function on {space.group}, not on {group}")
     method = _check_method(method, space)
     if fhat.batch_shape and math.prod(fhat.batch_shape) == 0:
         return fhat.blocks[0].new_zeros(fhat.batch_shape + (space.num_points,))

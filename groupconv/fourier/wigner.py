@@ -38,6 +38,16 @@ Only the *fundamental* pairs ``(k, n)``, ``k >= |n|``, are stored: the others fo
 
 a quarter of the ``(2l+1)^2`` entries per degree (``B^3 / 3`` numbers per angle for all ``l < B``, against
 ``4 B^3 / 3`` for the full matrices).
+
+Examples
+--------
+``d^1(0)`` is the identity and ``d^1_{00}(beta) = cos beta``; the fundamental pairs of bandwidth 2:
+
+>>> d = wigner_d_matrix(1, [0.0, 1.0])
+>>> bool(np.allclose(d[0], np.eye(3))), bool(np.isclose(d[1, 1, 1], np.cos(1.0)))
+(True, True)
+>>> fundamental_pairs(2)
+(array([0, 1, 1, 1]), array([ 0, -1,  0,  1]))
 """
 
 from __future__ import annotations
