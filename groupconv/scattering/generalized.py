@@ -11,6 +11,20 @@ output-generating atom), a Lipschitz non-linearity ``M_n`` and a pooling ``P_n``
 (their Eqs. (6)-(8)). Every path is kept (no frequency-decreasing pruning), so for Parseval banks and
 the modulus without pooling ``||f||^2 = sum_{n<N} |||Phi^n f|||^2 + W_N f`` exactly
 (Wiatowski, Grohs & Bolcskei, IEEE Trans. Inf. Theory 2018, Proposition 1 with ``A_n = B_n = 1``).
+
+The modules act on images and on the stacks of maps computed from them, not on fields of a group: they
+have no field types (``in_type = out_type = None``, reported "not checked: no type" by
+:func:`groupconv.verify.check_equivariance`).
+
+>>> import torch
+>>> from groupconv.scattering import GeneralizedScattering, parseval_wavelet_bank
+>>> net = GeneralizedScattering([parseval_wavelet_bank((16, 16), 2, 4)] * 2).double()
+>>> x = torch.randn(3, 16, 16, dtype=torch.float64)
+>>> [tuple(phi.shape) for phi in net(x)]  # Phi^0, Phi^1, Phi^2: 1, 8 and 64 maps
+[(3, 1, 16, 16), (3, 8, 16, 16), (3, 64, 16, 16)]
+>>> W, E = net.energies(x)  # Parseval banks and the modulus: ||f||^2 = E_0 + E_1 + W_2
+>>> torch.allclose(E[0] + E[1] + W[2], x.square().sum((1, 2)))
+True
 """
 
 from __future__ import annotations
@@ -20,32 +34,62 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
+from ..nn.module import EquivariantModule
+from .base import _check_finite, _check_input, _empty_output, _FilterModule
 from .filters import FilterBank
-from .scattering2d import _check_finite, _check_input, _empty_output, _FilterModule
 
 __all__ = ["GeneralizedScattering", "ScatteringLayer", "Modulus", "RealReLU", "SoftModulus", "Pooling"]
 
 
-class Modulus(nn.Module):
-    """``M(z) = |z|``: Lipschitz 1 and ``|M(z)| = |z|``, so energy bounds ``(1, 1)``."""
+class _Pointwise(EquivariantModule):
+    """A map of tensors of any shape, real or complex, without field types (module docstring)."""
+
+    in_type = None
+    out_type = None
+
+    def check_input(self, z: torch.Tensor) -> torch.Tensor:
+        """Check that ``z`` is a tensor (of any shape); return it."""
+        if not isinstance(z, torch.Tensor):
+            raise TypeError(f"{type(self).__name__} takes a torch.Tensor, got {type(z).__name__}")
+        return z
+
+    def extra_repr(self) -> str:
+        return ""
+
+
+class Modulus(_Pointwise):
+    """``M(z) = |z|``: Lipschitz 1 and ``|M(z)| = |z|``, so energy bounds ``(1, 1)``.
+
+    >>> Modulus()(torch.tensor([3 + 4j, -2 + 0j]))
+    tensor([5., 2.])
+    """
 
     energy_bounds = (1.0, 1.0)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return z.abs()
+        return self.check_input(z).abs()
 
 
-class RealReLU(nn.Module):
-    """``M(z) = max(Re z, 0)``: Lipschitz 1, ``0 <= |M(z)| <= |z|``, energy bounds ``(0, 1)``."""
+class RealReLU(_Pointwise):
+    """``M(z) = max(Re z, 0)``: Lipschitz 1, ``0 <= |M(z)| <= |z|``, energy bounds ``(0, 1)``.
+
+    >>> RealReLU()(torch.tensor([3 + 4j, -2 + 1j]))
+    tensor([3., 0.])
+    """
 
     energy_bounds = (0.0, 1.0)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
+        z = self.check_input(z)
         return torch.relu(z.real if torch.is_complex(z) else z)
 
 
-class SoftModulus(nn.Module):
-    """``M(z) = max(|z| - t, 0)``, the modulus of complex soft-thresholding: Lipschitz 1, bounds ``(0, 1)``."""
+class SoftModulus(_Pointwise):
+    """``M(z) = max(|z| - t, 0)``, the modulus of complex soft-thresholding: Lipschitz 1, bounds ``(0, 1)``.
+
+    >>> SoftModulus(1.0)(torch.tensor([3 + 4j, 0.5 + 0j]))
+    tensor([4., 0.])
+    """
 
     energy_bounds = (0.0, 1.0)
 
@@ -56,15 +100,21 @@ class SoftModulus(nn.Module):
         self.threshold = float(threshold)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return torch.relu(z.abs() - self.threshold)
+        return torch.relu(self.check_input(z).abs() - self.threshold)
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}"
 
 
-class Pooling(nn.Module):
+class Pooling(_Pointwise):
     """Pooling ``P(f) = S^{d/2} P'(f)(S .)`` with ``d = 2`` (Wiatowski & Bolcskei 2018, Eq. (9)):
-    ``"subsample"`` (``f[::S, ::S]``) or ``"average"`` (mean over ``S x S`` blocks), times ``S``."""
+    ``"subsample"`` (``f[::S, ::S]``) or ``"average"`` (mean over ``S x S`` blocks), times ``S``, of the
+    last two axes of a tensor ``(..., M, N)``.
+
+    >>> Pooling("average", 2)(torch.arange(16.0).reshape(4, 4))
+    tensor([[ 5.,  9.],
+            [21., 25.]])
+    """
 
     def __init__(self, kind: str = "subsample", factor: int = 2) -> None:
         super().__init__()
@@ -75,6 +125,7 @@ class Pooling(nn.Module):
         self.kind, self.factor = kind, factor
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
+        u = self.check_input(u)
         s = self.factor
         if s == 1:
             return u
@@ -97,6 +148,16 @@ class ScatteringLayer(_FilterModule):
     .. math::  \\min(1, a) A \\|u\\|^2 \\le \\|\\text{out}\\|^2 \\le \\max(1, b) B \\|u\\|^2,
 
     the bounds returned by :meth:`frame_bounds` (``None`` when ``M`` has no ``energy_bounds``).
+
+    >>> import torch
+    >>> from groupconv.scattering import ScatteringLayer, parseval_wavelet_bank
+    >>> layer = ScatteringLayer(parseval_wavelet_bank((8, 8), 1, 4)).double()
+    >>> u = torch.randn(2, 3, 8, 8, dtype=torch.float64)
+    >>> out = layer(u)  # the low-pass output, then the modulus of the 4 filtered maps
+    >>> out.shape
+    torch.Size([2, 3, 5, 8, 8])
+    >>> torch.allclose(out.square().sum(), u.square().sum())  # a Parseval bank and the modulus
+    True
     """
 
     def __init__(self, bank: FilterBank, nonlinearity: nn.Module | Callable | None = None) -> None:
@@ -105,11 +166,12 @@ class ScatteringLayer(_FilterModule):
             raise TypeError(f"ScatteringLayer takes a FilterBank, got {type(bank).__name__}")
         self.shape = bank.shape
         self.bank_name = bank.name
+        self.J, self.L, self.full_circle = bank.J, bank.L, bank.full_circle
         self.n_filters = len(bank)
         self.nonlinearity = Modulus() if nonlinearity is None else nonlinearity
         self._bank_bounds = bank.frame_bounds()
-        self._filter_buffer("_phi", bank.phi)
-        self._filter_buffer("_psi", bank.psi)
+        self.register_derived("_phi", bank.phi, torch.float32)
+        self.register_derived("_psi", bank.psi, torch.float32)
 
     def bank_frame_bounds(self) -> tuple[float, float]:
         """Real-input frame bounds ``(A_n, B_n)`` of the layer's filter bank."""
@@ -123,11 +185,16 @@ class ScatteringLayer(_FilterModule):
         a, b = self._bank_bounds
         return min(1.0, eb[0]) * a, max(1.0, eb[1]) * b
 
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
+    def check_input(self, u: torch.Tensor) -> torch.Tensor:
+        """Check that ``u`` is a stack of maps ``(B, P, M, N)`` on the bank's grid; return it."""
         if u.dim() != 4 or tuple(u.shape[-2:]) != tuple(self.shape):
             raise ValueError(
                 f"ScatteringLayer expects (B, P, {self.shape[0]}, {self.shape[1]}), got {tuple(u.shape)}"
             )
+        return u
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        u = self.check_input(u)
         if u.shape[0] == 0:
             return _empty_output(u, u.shape[1], 1 + self.n_filters, *self.shape)
         uf = torch.fft.fft2(u)
@@ -143,7 +210,7 @@ class ScatteringLayer(_FilterModule):
         return f"bank={self.bank_name!r}, shape={self.shape}, filters={self.n_filters}"
 
 
-class GeneralizedScattering(nn.Module):
+class GeneralizedScattering(EquivariantModule):
     """A generalized scattering network: one :class:`ScatteringLayer` and pooling per layer.
 
     Parameters
@@ -158,7 +225,11 @@ class GeneralizedScattering(nn.Module):
 
     ``forward(x)`` returns the list ``[Phi^0 f, ..., Phi^N f]``, ``Phi^n f`` of shape
     ``(B, |Lambda|^n, M_n, N_n)``; :meth:`energies` the per-layer ``W_n`` and ``|||Phi^n f|||^2``.
+    No field types (module docstring).
     """
+
+    in_type = None
+    out_type = None
 
     def __init__(
         self,
@@ -198,9 +269,18 @@ class GeneralizedScattering(nn.Module):
         """Per-layer bounds (see :meth:`ScatteringLayer.frame_bounds`)."""
         return [layer.frame_bounds() for layer in self.layers]
 
-    def _run(self, x: torch.Tensor):
+    def extra_repr(self) -> str:
+        return ""
+
+    def check_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Check that ``x`` is a real, finite ``(..., M, N)`` tensor in the dtype (float32 or float64) and
+        on the device of the filters; return it."""
         _check_input(x, self.shape, self.layers[0]._phi, type(self).__name__)
         _check_finite(x, type(self).__name__)
+        return x
+
+    def _run(self, x: torch.Tensor):
+        self.check_input(x)
         u = x.reshape(-1, 1, *self.shape)
         for n, layer in enumerate(self.layers):
             out = layer(u)

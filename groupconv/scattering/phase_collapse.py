@@ -33,6 +33,16 @@ paper compares it with (Section 4 and Table 2):
 
 The last four commute with phase shifts, :math:`\rho(e^{i\alpha} z) = e^{i\alpha} \rho(z)`: they reduce
 amplitudes (sparsity) but keep the phase, hence the spatial variability that a phase collapse removes.
+
+The modules act on images and complex maps whose channels are filter responses, not fields of a group:
+they have no field types (``in_type = out_type = None``, reported "not checked: no type" by
+:func:`groupconv.verify.check_equivariance`).
+
+>>> import torch
+>>> rho = PhaseNonlinearity("modulus", 2)
+>>> z = torch.randn(1, 2, 3, 3, dtype=torch.complex128)
+>>> torch.equal(rho(z * 1j), rho(z)), rho.collapses_phase
+(True, True)
 """
 
 from __future__ import annotations
@@ -42,8 +52,10 @@ import math
 import torch
 from torch import nn
 
+from ..nn.module import EquivariantModule
+from .base import _check_fft_dtype, _empty_output, _FilterModule
+from .fft import periodize
 from .filters import check_scales, morlet_bank
-from .scattering2d import _check_fft_dtype, _empty_output, _FilterModule, periodize
 
 __all__ = [
     "PhaseCollapseNet",
@@ -70,7 +82,7 @@ def complex_soft_threshold(z: torch.Tensor, t: torch.Tensor | float) -> torch.Te
     return torch.relu(r - t) * u
 
 
-class PhaseNonlinearity(nn.Module):
+class PhaseNonlinearity(EquivariantModule):
     """One of :data:`NONLINEARITIES` (module docstring) on complex maps ``(B, channels, ...)``.
 
     Parameters
@@ -81,7 +93,12 @@ class PhaseNonlinearity(nn.Module):
         Channels of its input (each learned threshold, gain or bias is per channel).
     threshold:
         Initial threshold of ``"soft-threshold"`` (the authors' CIFAR runs start at 0.1).
+
+    No field types (module docstring).
     """
+
+    in_type = None
+    out_type = None
 
     def __init__(self, kind: str, channels: int, threshold: float = 0.1) -> None:
         super().__init__()
@@ -106,11 +123,16 @@ class PhaseNonlinearity(nn.Module):
     def _per_channel(self, p: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         return p.to(z.real.dtype).view(1, -1, *([1] * (z.dim() - 2)))
 
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
+    def check_input(self, z: torch.Tensor) -> torch.Tensor:
+        """Check that ``z`` is complex ``(B, channels, ...)``; return it."""
         if not torch.is_complex(z) or z.dim() < 2 or z.shape[1] != self.channels:
             raise ValueError(
                 f"expected complex maps (B, {self.channels}, ...), got {z.dtype} of shape {tuple(z.shape)}"
             )
+        return z
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        z = self.check_input(z)
         if self.kind == "modulus":
             return z.abs()
         r, u = _unit(z)
@@ -129,15 +151,25 @@ class PhaseNonlinearity(nn.Module):
         return f"{self.kind!r}, channels={self.channels}"
 
 
-class ComplexStandardization(nn.Module):
+class ComplexStandardization(EquivariantModule):
     r"""Per-channel standardization of complex (or real) maps, without learned affine:
 
     .. math::  S(x)_c = (x_c - \mu_c) / \sqrt{\sigma_c^2 + \epsilon}, \qquad
                \mu_c = \mathbb E[x_c], \; \sigma_c^2 = \mathbb E |x_c - \mu_c|^2,
 
     the expectations over batch and positions in training (running averages, as batch normalization,
-    in evaluation). The complex mean is kept as a real ``(C, 2)`` buffer.
+    in evaluation). The complex mean is kept as a real ``(C, 2)`` buffer. No field types (module
+    docstring).
+
+    >>> import torch
+    >>> std = ComplexStandardization(3).double()
+    >>> out = std(torch.randn(8, 3, 4, 4, dtype=torch.complex128) * 5 + 2j)
+    >>> out.mean((0, 2, 3)).abs().max() < 1e-12
+    tensor(True)
     """
+
+    in_type = None
+    out_type = None
 
     def __init__(self, channels: int, eps: float = 1e-5, momentum: float = 0.1) -> None:
         super().__init__()
@@ -145,9 +177,14 @@ class ComplexStandardization(nn.Module):
         self.register_buffer("running_mean", torch.zeros(channels, 2))
         self.register_buffer("running_var", torch.ones(channels))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def check_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Check that ``x`` is real or complex ``(B, channels, H, W)``; return it."""
         if x.dim() != 4 or x.shape[1] != self.channels:
             raise ValueError(f"expected maps (B, {self.channels}, H, W), got shape {tuple(x.shape)}")
+        return x
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.check_input(x)
         z = x if torch.is_complex(x) else torch.complex(x, torch.zeros_like(x))
         # an empty batch has no statistics: the running averages are kept, as in torch's batch normalization
         if self.training and z.shape[0] > 0:
@@ -172,7 +209,13 @@ class PhaseCollapseBlock(_FilterModule):
 
     :meth:`responses` computes the filter-bank coefficients (one batched product with all ``1 + J L``
     filters in the Fourier domain, one inverse FFT), :meth:`transform` the rest, so that
-    ``forward(x) == transform(*responses(x))``.
+    ``forward(x) == transform(*responses(x))``. No field types (module docstring).
+
+    >>> import torch
+    >>> block = PhaseCollapseBlock(1, 4, (16, 16), J=1, L=4)
+    >>> low, band = block.responses(torch.randn(2, 1, 16, 16))
+    >>> low.shape, band.shape, block(torch.randn(2, 1, 16, 16)).shape
+    (torch.Size([2, 1, 8, 8]), torch.Size([2, 1, 4, 8, 8]), torch.Size([2, 4, 8, 8]))
     """
 
     def __init__(
@@ -198,7 +241,7 @@ class PhaseCollapseBlock(_FilterModule):
             L,
         )
         bank = morlet_bank((M, N), J, L, convention="standard", full_circle=full_circle)
-        self._filter_buffer("filters", torch.cat([bank.phi[None], bank.psi]))
+        self.register_derived("filters", torch.cat([bank.phi[None], bank.psi]), torch.float32)
         self.rho = PhaseNonlinearity(nonlinearity, in_channels * J * L, threshold)
         width = in_channels * (1 + J * L)
         self.standardize = ComplexStandardization(width)
@@ -206,13 +249,19 @@ class PhaseCollapseBlock(_FilterModule):
         self.weight_real = nn.Parameter(torch.randn(out_channels, width) * std)
         self.weight_imag = nn.Parameter(torch.randn(out_channels, width) * std)
 
-    def responses(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Low-pass ``(B, C, M/2, N/2)`` and wavelet ``(B, C, J L, M/2, N/2)`` coefficients (complex)."""
+    def check_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Check that ``x`` is real or complex ``(B, in_channels, M, N)`` in float32 or float64 precision;
+        return it."""
         if x.dim() != 4 or x.shape[1] != self.in_channels or tuple(x.shape[-2:]) != self.shape:
             raise ValueError(
                 f"expected (B, {self.in_channels}, {self.shape[0]}, {self.shape[1]}), got {tuple(x.shape)}"
             )
         _check_fft_dtype(x.real.dtype, self.filters.dtype, type(self).__name__)
+        return x
+
+    def responses(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Low-pass ``(B, C, M/2, N/2)`` and wavelet ``(B, C, J L, M/2, N/2)`` coefficients (complex)."""
+        x = self.check_input(x)
         if x.shape[0] == 0:
             M, N = self.shape
             y = _empty_output(x, self.in_channels, self.filters.shape[0], M // 2, N // 2, complex_out=True)
@@ -239,7 +288,7 @@ class PhaseCollapseBlock(_FilterModule):
         return f"{self.in_channels}, {self.out_channels}, shape={self.shape}, J={self.J}, L={self.L}"
 
 
-class PhaseCollapseNet(nn.Module):
+class PhaseCollapseNet(EquivariantModule):
     r"""Blocks of fixed Morlet wavelets, a non-linearity, standardization, learned complex ``1 x 1``
     projections and normalization, then a linear classifier (Guth, Zarka & Mallat, ICLR 2022, Section 3).
 
@@ -264,7 +313,8 @@ class PhaseCollapseNet(nn.Module):
         Angles in ``[0, 2 pi)`` instead of ``[0, pi)``.
 
     The classifier standardizes the real and imaginary parts of the last block (no affine) and applies
-    a linear map. Shapes: ``(B, in_channels, M, N) -> (B, num_classes)``.
+    a linear map. Shapes: ``(B, in_channels, M, N) -> (B, num_classes)``. No field types (module
+    docstring): the learned projections mix filter responses, and the classifier is not invariant.
 
     Examples
     --------
@@ -274,6 +324,9 @@ class PhaseCollapseNet(nn.Module):
     >>> net(torch.randn(8, 1, 32, 32)).shape
     torch.Size([8, 10])
     """
+
+    in_type = None
+    out_type = None
 
     def __init__(
         self,
@@ -307,8 +360,8 @@ class PhaseCollapseNet(nn.Module):
         feat = 2 * widths[-1] * (M >> len(widths)) * (N >> len(widths))
         self.classifier = nn.Sequential(nn.BatchNorm1d(feat, affine=False), nn.Linear(feat, num_classes))
 
-    def features(self, x: torch.Tensor) -> torch.Tensor:
-        """The complex output of the last block ``(B, widths[-1], M / 2^n, N / 2^n)``."""
+    def check_input(self, x: torch.Tensor) -> torch.Tensor:
+        """Check that ``x`` is real ``(B, in_channels, M, N)`` in float32 or float64; return it."""
         if not isinstance(x, torch.Tensor) or x.dim() != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"input must have shape (B, {self.in_channels}, {self.image_size[0]}, {self.image_size[1]}), got "
@@ -317,6 +370,11 @@ class PhaseCollapseNet(nn.Module):
         if torch.is_complex(x):
             raise TypeError("PhaseCollapseNet takes real images, got a complex tensor")
         _check_fft_dtype(x.dtype, self.blocks[0].filters.dtype, type(self).__name__)
+        return x
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The complex output of the last block ``(B, widths[-1], M / 2^n, N / 2^n)``."""
+        x = self.check_input(x)
         for block in self.blocks:
             x = block(x)
         return x
