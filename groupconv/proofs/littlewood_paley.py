@@ -137,11 +137,12 @@ def prove_parseval_littlewood_paley(J: int, L: int, full_circle: bool = False) -
 
 
 def certify_parseval_bank(
-    J: int, L: int, frame_bounds: tuple[float, float], atol: float = 1e-10
+    J: int, L: int, frame_bounds: tuple[float, float], atol: float = 1e-10, full_circle: bool = False
 ) -> tuple[bool, str, float | None]:
     """Prove the Littlewood-Paley identity of the analytic Parseval bank with ``J`` scales and ``L``
-    orientations (half circle, :func:`prove_parseval_littlewood_paley`) and check that the discrete bank,
-    with computed ``frame_bounds`` ``(A, B)``, attains ``A = B = 1`` up to ``atol``.
+    orientations (of the half circle, or of the full circle with ``full_circle``,
+    :func:`prove_parseval_littlewood_paley`) and check that the discrete bank, with computed
+    ``frame_bounds`` ``(A, B)``, attains ``A = B = 1`` up to ``atol``.
 
     Returns
     -------
@@ -153,7 +154,7 @@ def certify_parseval_bank(
     >>> certify_parseval_bank(2, 4, (0.5, 1.0))[0]
     False
     """
-    ok, why = prove_parseval_littlewood_paley(int(J), int(L), full_circle=False)
+    ok, why = prove_parseval_littlewood_paley(int(J), int(L), full_circle=full_circle)
     if not ok:
         return False, why, None
     a, b = frame_bounds
