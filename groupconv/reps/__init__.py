@@ -11,26 +11,20 @@ from .clebsch_gordan_continuous import (
     wigner_J_exact,
 )
 from .complex import ComplexIrrep, complex_form, complex_irreps
-from .irreps import J2, O2Irrep, SO2Irrep, TableIrrep, irrep, irreps, register_irreps
-from .operations import (
-    PermutationRepresentation,
+from .decompose import (
     clebsch_gordan,
     clebsch_gordan_exact,
     decompose,
     decompose_exact,
     from_matrices,
-    induced,
     integration_grid,
-    permutation_representation,
-    quotient,
     register_clebsch_gordan,
-    regular,
-    restrict,
-    standard,
     tensor_product,
-    trivial,
 )
+from .irreps import J2, O2Irrep, SO2Irrep, TableIrrep, irrep, irreps, register_irreps
+from .operations import induced, restrict, standard, trivial
 from .parse import parse_atom, parse_representation
+from .permutation import PermutationRepresentation, permutation_representation, quotient, regular
 from .product import FiniteProductIrrep, ProductIrrep, product_irrep_factors
 from .representation import Irrep, Representation, block_diagonal, directsum
 from .spatial import (

@@ -44,8 +44,8 @@ import torch
 from ..groups.planar import O2, SO2
 from ..groups.spatial import O3, SO3
 from ..utils.cache import cached_arrays
+from .decompose import register_clebsch_gordan
 from .irreps import O2Irrep, SO2Irrep
-from .operations import register_clebsch_gordan
 from .representation import Irrep
 from .spatial import O3Irrep, SO3Irrep, wigner_D
 

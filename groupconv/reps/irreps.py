@@ -15,6 +15,7 @@ Real irreps (orthogonal, the default) of the planar groups, with ``R(t)`` the ro
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import numpy as np
@@ -40,23 +41,37 @@ __all__ = [
 #: The complex structure of the 2D rotation irreps: ``R(t) = exp(t J2)``.
 J2 = np.array([[0.0, -1.0], [1.0, 0.0]])
 
-_LIST: dict[type, Callable[[Group, int | None], list[Irrep]]] = {}
-_GET: dict[type, Callable[..., Irrep]] = {}
+
+@functools.singledispatch
+def _list_irreps(group: Group, max_degree: int | None) -> list[Irrep]:
+    raise TypeError(f"no irreps are known for {group!r} ({type(group).__name__})")
+
+
+@functools.singledispatch
+def _get_irrep(group: Group, *id) -> Irrep:
+    raise TypeError(f"no irreps are known for {group!r} ({type(group).__name__})")
 
 
 def register_irreps(
     group_type: type, list_fn: Callable[[Group, int | None], list[Irrep]], get_fn: Callable[..., Irrep]
 ) -> None:
-    """Register how to list and build the irreps of a group class."""
-    _LIST[group_type] = list_fn
-    _GET[group_type] = get_fn
+    """Register how to list and build the irreps of a group class (and of its subclasses that register
+    nothing themselves): ``list_fn(group, max_degree)`` lists them as :func:`irreps` does and
+    ``get_fn(group, *id)`` builds one as :func:`irrep` does. A later registration for the same class
+    replaces the earlier one.
 
-
-def _lookup(table: dict, group: Group):
-    for cls in type(group).__mro__:
-        if cls in table:
-            return table[cls]
-    raise TypeError(f"no irreps are known for {group!r} ({type(group).__name__})")
+    Examples
+    --------
+    >>> from groupconv.groups import Cyclic
+    >>> class Turns(Cyclic):
+    ...     pass
+    >>> irrep(Turns(4), 1).dim  # a subclass inherits the irreps of Cyclic
+    2
+    """
+    if not isinstance(group_type, type):
+        raise TypeError(f"register_irreps takes a group class, got {group_type!r}")
+    _list_irreps.register(group_type, list_fn)
+    _get_irrep.register(group_type, get_fn)
 
 
 def irreps(group: Group, max_degree: int | None = None) -> list[Irrep]:
@@ -66,14 +81,14 @@ def irreps(group: Group, max_degree: int | None = None) -> list[Irrep]:
         raise TypeError(f"irreps() takes a groupconv Group, got {type(group).__name__}")
     if not group.is_finite and max_degree is None:
         raise ValueError(f"{group} has infinitely many irreps: pass max_degree")
-    return _lookup(_LIST, group)(group, max_degree)
+    return _list_irreps(group, max_degree)
 
 
 def irrep(group: Group, *id) -> Irrep:
     """The irrep of ``group`` with identifier ``id`` (see each group's convention)."""
     if not isinstance(group, Group):
         raise TypeError(f"irrep() takes a groupconv Group, got {type(group).__name__}")
-    return _lookup(_GET, group)(group, *id)
+    return _get_irrep(group, *id)
 
 
 def exact_rotation(angle) -> sympy.Matrix:

@@ -22,8 +22,10 @@ from __future__ import annotations
 import ast
 
 from ..groups.base import Group
+from ..groups.registry import group_from_name
 from .irreps import irrep
-from .operations import induced, quotient, regular, standard, trivial
+from .operations import induced, standard, trivial
+from .permutation import quotient, regular
 from .representation import Representation, directsum
 
 __all__ = ["parse_representation", "parse_atom"]
@@ -45,12 +47,6 @@ def _split_top(s: str, sep: str) -> list[str]:
     return [p.strip() for p in out]
 
 
-def _group(name: str) -> Group:
-    from ..groups.registry import group_from_name
-
-    return group_from_name(name)
-
-
 def parse_atom(group: Group, text: str) -> Representation:
     """Parse one atom (``regular``, ``irrep(1,1)``, ...) of ``group``."""
     t = text.strip()
@@ -69,10 +65,10 @@ def parse_atom(group: Group, text: str) -> Representation:
                 raise ValueError(f"cannot read the irrep identifier in {t!r}") from e
             return irrep(group, *args)
         if head == "quotient":
-            return quotient(group, _group(inner))
+            return quotient(group, group_from_name(inner))
         if head == "induced":
             sub, _, atom = inner.partition(":")
-            h = _group(sub)
+            h = group_from_name(sub)
             return induced(group, h, parse_atom(h, atom))
     raise ValueError(
         f"unknown representation atom {text!r}: expected trivial, regular, standard, irrep(...), "
@@ -88,7 +84,7 @@ def parse_representation(text: str, group: Group | None = None) -> Representatio
     if not (s.endswith("]") and "[" in s):
         raise ValueError(f"expected GROUP[TERM + ...], got {text!r}")
     gname, body = s[: s.index("[")].strip(), s[s.index("[") + 1 : -1]
-    g = _group(gname) if group is None else group
+    g = group_from_name(gname) if group is None else group
     if group is not None and gname and gname != group.name:
         raise ValueError(f"the string names group {gname}, but group {group} was given")
     reps: list[Representation] = []

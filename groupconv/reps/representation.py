@@ -220,7 +220,7 @@ class Representation(HashedOnce):
 
     def tensor(self, other: Representation) -> Representation:
         """The tensor product ``rho (x) other`` decomposed into irreps (see :func:`tensor_product`)."""
-        from .operations import tensor_product
+        from .decompose import tensor_product
 
         return tensor_product(self, other)
 
@@ -383,7 +383,7 @@ def directsum(*reps: Representation, group: Group | None = None) -> Representati
     atoms = [a for r in reps for a in r.atoms]
     if group.is_finite and all(r.permutation is not None for r in reps):
         # a sum of permutation representations permutes the union of the bases: it stays a table
-        from .operations import PermutationRepresentation
+        from .permutation import PermutationRepresentation
 
         offsets = np.cumsum([0] + [r.dim for r in reps])
         table = np.concatenate([r.permutation + o for r, o in zip(reps, offsets)], 1)
