@@ -29,7 +29,8 @@ from torch import nn
 from ..reps.operations import trivial
 from ._fields import EquivariantModule, FieldGroups, check_field_type
 from .field_type import FieldType
-from .nonlinearities import field_norms, require_permutation_fields
+from .nonlinearities import require_permutation_fields
+from .plain import FieldReduce, GlobalPool, PooledFieldNorms, _field_reduce, _global_pool, _norm_pool
 
 __all__ = [
     "binomial_filter",
@@ -222,23 +223,6 @@ class AvgPool2d(_SpatialFilter):
         return self._export_filter()
 
 
-def _global_pool(x: torch.Tensor, mode: str) -> torch.Tensor:
-    if mode == "max":
-        return x.amax((-2, -1), keepdim=True)
-    return x.mean((-2, -1), keepdim=True)
-
-
-class GlobalPool(nn.Module):
-    """Plain global spatial pooling ``(N, C, H, W) -> (N, C, 1, 1)`` by max or mean."""
-
-    def __init__(self, mode: str = "avg"):
-        super().__init__()
-        self.mode = mode
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _global_pool(x, self.mode)
-
-
 def _check_mode(mode: str, allowed: tuple[str, ...], what: str) -> str:
     if mode not in allowed:
         raise ValueError(f"{what} must be one of {allowed}, got {mode!r}")
@@ -266,23 +250,6 @@ class GlobalPool2d(EquivariantModule):
 
     def export(self) -> nn.Module:
         return GlobalPool(self.mode)
-
-
-def _field_reduce(x: torch.Tensor, groups: FieldGroups, mode: str) -> torch.Tensor:
-    parts = [p.amax(2) if mode == "max" else p.mean(2) for p in groups.split(x)]
-    return groups.merge_fields(parts)
-
-
-class FieldReduce(nn.Module):
-    """Plain form of :class:`GroupPooling`: the max or mean of every channel group."""
-
-    def __init__(self, groups: FieldGroups, mode: str):
-        super().__init__()
-        self.groups = groups
-        self.mode = mode
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _field_reduce(x, self.groups, self.mode)
 
 
 class GroupPooling(EquivariantModule):
@@ -315,33 +282,6 @@ class GroupPooling(EquivariantModule):
 
     def export(self) -> nn.Module:
         return FieldReduce(copy.deepcopy(self.groups), self.mode)
-
-
-class PooledFieldNorms(nn.Module):
-    """Plain form of :class:`NormPooling`: field norms, then optional spatial pooling."""
-
-    def __init__(self, groups: FieldGroups, spatial: str | None, kernel_size: int | None, stride: int):
-        super().__init__()
-        self.groups = groups
-        self.spatial = spatial
-        self.kernel_size = kernel_size
-        self.stride = stride
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _norm_pool(x, self.groups, self.spatial, self.kernel_size, self.stride)
-
-
-def _norm_pool(
-    x: torch.Tensor, groups: FieldGroups, spatial: str | None, kernel_size: int | None, stride: int
-) -> torch.Tensor:
-    n = field_norms(x, groups)
-    if spatial is None:
-        return n
-    if kernel_size is None:
-        return _global_pool(n, spatial)
-    if spatial == "max":
-        return F.max_pool2d(n, kernel_size, stride, kernel_size // 2)
-    return F.avg_pool2d(n, kernel_size, stride, kernel_size // 2, count_include_pad=True)
 
 
 class NormPooling(EquivariantModule):
