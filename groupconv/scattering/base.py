@@ -9,7 +9,9 @@ are images ``(..., M, N)`` and the maps computed from them, not fields of a grou
 types (``in_type = out_type = None``): :func:`groupconv.verify.check_equivariance` reports it as "not
 checked: no type", and its translation (and, for the roto-translation transform, rotation) covariance
 is checked by the test suite. Its :meth:`check_input` validates the shape, dtype, device and values the
-transform needs.
+transform needs. A module filtering with the analytic Parseval bank (:func:`parseval_wavelet_bank`)
+proves its bank's Littlewood-Paley identity in :meth:`~groupconv.nn.module.EquivariantModule.certificate`
+(:func:`groupconv.proofs.certify_parseval_bank`); its energy bounds are given by ``frame_bounds()``.
 
 >>> import torch
 >>> from groupconv.scattering import Scattering2D
@@ -24,10 +26,14 @@ from __future__ import annotations
 
 import torch
 
-from ..nn.module import EquivariantModule
+from ..nn.module import Certificate, EquivariantModule
+from ..proofs import certify_parseval_bank
 from .filters import FilterBank, morlet_bank, parseval_wavelet_bank
 
 __all__: list[str] = []
+
+# the banks with a closed-form Littlewood-Paley identity: parseval_wavelet_bank and its make_tight
+PARSEVAL_BANKS = ("parseval wavelets", "tight parseval wavelets")
 
 
 def _check_input(x: torch.Tensor, shape: tuple[int, int], ref: torch.Tensor, name: str) -> None:
@@ -103,6 +109,22 @@ def _cat_energies(Ws: list, Es: list, max_order: int, x: torch.Tensor) -> tuple[
     if not Ws:
         return x.new_zeros(max_order + 1, 0), x.new_zeros(max_order + 1, 0)
     return torch.cat(Ws, 1), torch.cat(Es, 1)
+
+
+def _bank_certificate(
+    name: str, J: int, L: int, full_circle: bool, bounds: tuple[float, float], what: str = "bank"
+) -> Certificate:
+    """The certificate of a module filtering with the bank ``name`` (``J`` scales, ``L`` orientations of
+    the half or full circle) whose computed frame bounds are ``bounds``: the Littlewood-Paley identity
+    proved and attained by the discrete bank for the Parseval banks, "not applicable" for the others."""
+    if name not in PARSEVAL_BANKS:
+        return Certificate(
+            "not applicable",
+            f"the {name!r} {what} has no closed-form Littlewood-Paley identity; its numeric frame bounds "
+            f"are {bounds}",
+        )
+    proved, reason, deviation = certify_parseval_bank(int(J), int(L), bounds, full_circle=full_circle)
+    return Certificate("proved" if proved else "failed", reason, deviation)
 
 
 class _FilterModule(EquivariantModule):

@@ -34,8 +34,8 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from ..nn.module import EquivariantModule
-from .base import _check_finite, _check_input, _empty_output, _FilterModule
+from ..nn.module import Certificate, EquivariantModule
+from .base import _bank_certificate, _check_finite, _check_input, _empty_output, _FilterModule
 from .filters import FilterBank
 
 __all__ = ["GeneralizedScattering", "ScatteringLayer", "Modulus", "RealReLU", "SoftModulus", "Pooling"]
@@ -166,7 +166,7 @@ class ScatteringLayer(_FilterModule):
             raise TypeError(f"ScatteringLayer takes a FilterBank, got {type(bank).__name__}")
         self.shape = bank.shape
         self.bank_name = bank.name
-        self.J, self.L, self.full_circle = bank.J, bank.L, bank.full_circle
+        self._bank = (bank.J, bank.L, bank.full_circle)
         self.n_filters = len(bank)
         self.nonlinearity = Modulus() if nonlinearity is None else nonlinearity
         self._bank_bounds = bank.frame_bounds()
@@ -184,6 +184,11 @@ class ScatteringLayer(_FilterModule):
             return None, None
         a, b = self._bank_bounds
         return min(1.0, eb[0]) * a, max(1.0, eb[1]) * b
+
+    def certificate(self) -> Certificate:
+        """For the Parseval bank: its Littlewood-Paley identity, proved symbolically, and attained by the
+        discrete bank (:func:`groupconv.proofs.certify_parseval_bank`); "not applicable" for other banks."""
+        return _bank_certificate(self.bank_name, *self._bank, self.bank_frame_bounds())
 
     def check_input(self, u: torch.Tensor) -> torch.Tensor:
         """Check that ``u`` is a stack of maps ``(B, P, M, N)`` on the bank's grid; return it."""

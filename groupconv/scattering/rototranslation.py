@@ -25,7 +25,15 @@ from __future__ import annotations
 
 import torch
 
-from .base import _cat_energies, _check_depth_and_paths, _empty_output, _FilterModule, _resolve_bank
+from ..nn.module import Certificate
+from .base import (
+    _bank_certificate,
+    _cat_energies,
+    _check_depth_and_paths,
+    _empty_output,
+    _FilterModule,
+    _resolve_bank,
+)
 from .fft import _even_part, _full_spectrum, _lowpass, _modulus
 from .filters import FilterBank, angular_wavelet_bank, check_scales
 
@@ -84,6 +92,7 @@ class RotoTranslationScattering(_FilterModule):
         h = angular_wavelet_bank(L, K)
         self.K = h.shape[0]
         self._bank_bounds = bank.frame_bounds()
+        self._bank_name = bank.name
         self._angular_upper = float(h.pow(2).sum(0).max())
         psi = bank.psi.view(J, L, M, N)
         self.register_derived("_phi", bank.phi, torch.float32)
@@ -148,6 +157,14 @@ class RotoTranslationScattering(_FilterModule):
         upper = max(1.0, b * self._angular_upper) ** (self.max_order + 1)
         tight = self.path_mode == "all" and abs(self._angular_upper - 1.0) < 1e-12
         return (min(1.0, a) ** (self.max_order + 1) if tight else None), upper
+
+    def certificate(self) -> Certificate:
+        """For the Parseval full-circle bank: the Littlewood-Paley identity of the spatial bank, proved
+        symbolically, and attained by the discrete bank (:func:`groupconv.proofs.certify_parseval_bank`);
+        "not applicable" for other banks."""
+        return _bank_certificate(
+            self._bank_name, self.J, self.L, True, self.bank_frame_bounds(), what="spatial bank"
+        )
 
     def _low(self, half: torch.Tensor) -> torch.Tensor:
         """``U * phi`` (subsampled by ``2^J`` when subsampling) of the real maps whose ``rfft2`` is ``half``."""

@@ -25,7 +25,15 @@ from __future__ import annotations
 
 import torch
 
-from .base import _cat_energies, _check_depth_and_paths, _empty_output, _FilterModule, _resolve_bank
+from ..nn.module import Certificate
+from .base import (
+    _bank_certificate,
+    _cat_energies,
+    _check_depth_and_paths,
+    _empty_output,
+    _FilterModule,
+    _resolve_bank,
+)
 from .fft import _even_part, _filter_fold, _full_spectrum, _lowpass, _modulus, periodize
 from .filters import FilterBank, check_scales
 from .rototranslation import RotoTranslationScattering
@@ -87,6 +95,7 @@ class Scattering2D(_FilterModule):
         self.shape, self.J, self.L, self.max_order = (M, N), bank.J, bank.L, max_order
         self.subsample, self.path_mode, self.bank_name = subsample, paths, bank.name
         self._frame_bounds = bank.frame_bounds()
+        self._full_circle = bank.full_circle
         js = bank.j.tolist()
         self._bank_paths = bank.paths()
         # plan: per order, chunks (key, paths) computed as one tensor each; key = last scale (-1 at
@@ -176,6 +185,11 @@ class Scattering2D(_FilterModule):
         if self.subsample:
             return None, None
         return None, max(1.0, self._frame_bounds[1]) ** (self.max_order + 1)
+
+    def certificate(self) -> Certificate:
+        """For the Parseval bank: its Littlewood-Paley identity, proved symbolically, and attained by the
+        discrete bank (:func:`groupconv.proofs.certify_parseval_bank`); "not applicable" for other banks."""
+        return _bank_certificate(self.bank_name, self.J, self.L, self._full_circle, self.bank_frame_bounds())
 
     def extra_repr(self) -> str:
         return (
