@@ -41,6 +41,7 @@ from ..fourier.spaces import FunctionSpace, endomorphism_dim, function_space, is
 from ..fourier.transform import fourier_transform, inverse_fourier_transform, transform_methods
 from ..groups.base import Group
 from ..groups.subgroups import subgroup_indices
+from ..proofs import certify_convolution_theorem
 from ..utils.deprecation import renamed_keywords
 from ..utils.memory import check_memory
 from .module import Certificate, DescribedState, EquivariantModule, autocast_dtype
@@ -369,8 +370,6 @@ class HomogeneousFourierConv(DescribedState, EquivariantModule):
             return Certificate(
                 "not applicable", f"|{group}| = {group.order} > {max_order}: symbolic check skipped"
             )
-        from ..verify.certify import certify_convolution_theorem
-
         n = group.order
         elems = list(range(n))
         fs = sympy.symbols(f"f0:{n}")

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from ..proofs import certify_permutation_fields
 from ..reps.operations import trivial
 from ._fields import (
     DescribedState,
@@ -36,6 +37,7 @@ from ._fields import (
     is_permutation_representation,
 )
 from .field_type import FieldType
+from .module import Certificate
 from .plain import (
     _GATE_FUNCTIONS,
     _NORM_FUNCTIONS,
@@ -91,6 +93,13 @@ def require_permutation_fields(ftype: FieldType, layer: str, alternative: str) -
             f"permutation or trivial), so that it commutes with entrywise maps; {len(bad)} field(s) of "
             f"{ftype!r} are not ({shown}); use {alternative} for them"
         )
+
+
+def permutation_certificate(ftype: FieldType) -> Certificate:
+    """The certificate of a layer that is equivariant because the fields of ``ftype`` transform by
+    permutation matrices: ``proved`` or ``failed`` by the exact check of every generator."""
+    proved, reason = certify_permutation_fields(ftype)
+    return Certificate("proved" if proved else "failed", reason)
 
 
 def _pointwise_bounds(fn: nn.Module) -> tuple[float | None, float | None]:
@@ -154,6 +163,11 @@ class PointwiseNonlinearity(EquivariantModule):
     def frame_bounds(self) -> tuple[float | None, float | None]:
         """``(0, 1)`` for ReLU, tanh and ELU with ``alpha <= 1``; ``(a^2, 1)`` for leaky ReLU."""
         return _pointwise_bounds(self.function)
+
+    def certificate(self) -> Certificate:
+        """Proved when every field transforms by permutation matrices, exactly
+        (:func:`~groupconv.proofs.certify_permutation_fields`): they commute with entrywise maps."""
+        return permutation_certificate(self.in_type)
 
     def export(self) -> nn.Module:
         return copy.deepcopy(self.function)

@@ -29,7 +29,8 @@ from torch import nn
 from ..reps.operations import trivial
 from ._fields import EquivariantModule, FieldGroups, check_field_type
 from .field_type import FieldType
-from .nonlinearities import require_permutation_fields
+from .module import Certificate
+from .nonlinearities import permutation_certificate, require_permutation_fields
 from .plain import FieldReduce, GlobalPool, PooledFieldNorms, _field_reduce, _global_pool, _norm_pool
 
 __all__ = [
@@ -279,6 +280,12 @@ class GroupPooling(EquivariantModule):
         if self.mode == "max":
             return 0.0, 1.0
         return 0.0, 1.0 / min(self.groups.dims)
+
+    def certificate(self) -> Certificate:
+        """Proved when every field transforms by permutation matrices, exactly
+        (:func:`~groupconv.proofs.certify_permutation_fields`): they leave the maximum and the mean of a
+        field unchanged."""
+        return permutation_certificate(self.in_type)
 
     def export(self) -> nn.Module:
         return FieldReduce(copy.deepcopy(self.groups), self.mode)
