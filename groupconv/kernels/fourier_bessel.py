@@ -22,7 +22,8 @@ from functools import lru_cache
 import numpy as np
 from scipy.special import jn_zeros, jv
 
-from .harmonic import check_kernel_size, circular_harmonics, polar_grid
+from .angular import circular_harmonics
+from .grid import check_kernel_size, polar_grid
 
 __all__ = ["bessel_zeros_dcf", "fourier_bessel_basis", "fourier_bessel_indices"]
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
@@ -35,6 +37,9 @@ PROFILES = ("gaussian", "bessel")
 # a frequency cutoff: the default policy (None), a rate alpha (floor(alpha r)), a callable radius -> frequency,
 # or a table of the largest frequency on each ring
 Cutoff = float | Callable[[float], int] | tuple[int, ...] | None
+
+# the groupconv package: warnings about options point at the first frame outside it
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 # the options of the Gaussian rings, which the Fourier-Bessel profiles do not take
 _GAUSSIAN_ONLY = ("rings", "width", "frequency_cutoff")
@@ -204,10 +209,14 @@ class KernelSpec:
         if "sigma" in options:
             if "width" in options:
                 raise TypeError("give the Gaussian ring width as width (sigma is its former name), not both")
+            # the warning points at the first caller outside the package: the code that passed the options
+            frame, level = sys._getframe(1), 2
+            while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+                frame, level = frame.f_back, level + 1
             warnings.warn(
                 "the kernel option sigma is deprecated: it is the Gaussian ring width, now named width",
                 DeprecationWarning,
-                stacklevel=3,
+                stacklevel=level,
             )
             options["width"] = options.pop("sigma")
         names = [f.name for f in fields(cls) if f.name != "profile"]

@@ -1,0 +1,106 @@
+"""The entry points of the kernel bases: one pair of representations, or many at once.
+
+:func:`kernel_basis` builds the steerable kernel basis between two representations from a
+:class:`~groupconv.kernels.KernelSpec`, choosing the construction: the basis lifted from free filters
+between regular fields of ``C_n`` / ``D_n`` (:func:`~groupconv.kernels.regular_kernel_basis`, no constraint
+to solve), the harmonic one otherwise (:func:`~groupconv.kernels.harmonic_kernel_basis`).
+:func:`kernel_bases` builds the bases of many pairs, solving the angular constraints of all their irrep
+pairs in one batch first.
+
+Examples
+--------
+>>> from groupconv.groups import Cyclic
+>>> from groupconv.kernels import KernelSpec, kernel_basis, kernel_bases
+>>> from groupconv.reps import irrep, regular, trivial
+>>> G = Cyclic(4)
+>>> kernel_basis(trivial(G), irrep(G, 1), 5).tensor.shape
+(4, 2, 1, 5, 5)
+>>> spec = KernelSpec(max_frequency=1, warn=False)
+>>> [len(b) for b in kernel_bases([(trivial(G), regular(G)), (regular(G), irrep(G, 1))], 5, spec)]
+[7, 14]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..reps.representation import Representation
+from .grid import check_spatial_dims
+from .harmonic import KernelBasis, build_harmonic, presolve
+from .regular import build_regular, lifts_to_regular
+from .spec import KernelSpec
+
+__all__ = ["kernel_basis", "kernel_bases"]
+
+_DEFAULT = KernelSpec()
+
+
+def kernel_basis(
+    rho_in: Representation,
+    rho_out: Representation,
+    kernel_size,
+    spec: KernelSpec = _DEFAULT,
+    spatial_dims: int = 2,
+    *,
+    dtype=np.float64,
+) -> KernelBasis:
+    """Steerable kernel basis between ``rho_in`` and ``rho_out`` on a ``k x k`` grid.
+
+    Between regular fields of ``C_n`` / ``D_n`` (or a regular and a trivial one) the basis is lifted from
+    free filters (:func:`~groupconv.kernels.regular_kernel_basis`), otherwise it is the harmonic one
+    (:func:`~groupconv.kernels.harmonic_kernel_basis`); both span the same kernels.
+
+    Parameters
+    ----------
+    rho_in, rho_out:
+        Representations of one group (``C_n``, ``D_n``, ``SO(2)``, ``O(2)`` in the plane).
+    kernel_size:
+        Odd ``k`` (or ``(k, k)``).
+    spec:
+        The radial profile and frequency band (:class:`~groupconv.kernels.KernelSpec`).
+    spatial_dims:
+        Dimension of the space the kernel lives on: 2 (the plane); 3 has no basis yet and raises
+        :class:`NotImplementedError`.
+    dtype:
+        numpy dtype of the sampled tensor (computed in float64 and rounded once).
+
+    Raises
+    ------
+    TypeError
+        for representations of different groups or a group without planar kernel bases.
+    ValueError
+        for a bad kernel size, or an empty basis unless ``spec.allow_empty``.
+    NotImplementedError
+        for ``spatial_dims=3``.
+    """
+    return kernel_bases([(rho_in, rho_out)], kernel_size, spec, spatial_dims, dtype=dtype)[0]
+
+
+def kernel_bases(
+    pairs: Sequence[tuple[Representation, Representation]],
+    kernel_size,
+    spec: KernelSpec = _DEFAULT,
+    spatial_dims: int = 2,
+    *,
+    dtype=np.float64,
+) -> list[KernelBasis]:
+    """:func:`kernel_basis` of every ``(rho_in, rho_out)`` of ``pairs``, in order.
+
+    The angular constraints of every pair of irreps met by the harmonic constructions are solved in one
+    batch first (one Reynolds product and one batched Gram-Schmidt), so that many pairs cost little more
+    than one.
+    """
+    if not isinstance(spec, KernelSpec):
+        raise TypeError(f"spec must be a KernelSpec, got {type(spec).__name__}")
+    spatial_dims = check_spatial_dims(spatial_dims)
+    pairs = [tuple(p) for p in pairs]
+    lifted = [lifts_to_regular(ri, ro) for ri, ro in pairs]
+    harmonic = [p for p, lift in zip(pairs, lifted) if not lift]
+    if len(harmonic) > 1:
+        presolve(harmonic, kernel_size, spec, spatial_dims)
+    return [
+        (build_regular if lift else build_harmonic)(ri, ro, kernel_size, spec, spatial_dims, dtype)
+        for (ri, ro), lift in zip(pairs, lifted)
+    ]

@@ -1,0 +1,133 @@
+"""Radial profiles of the steerable kernel bases, and the angular frequencies each one keeps.
+
+Gaussian rings (Weiler & Cesa, NeurIPS 2019, section 3.4): ``exp(-(r - r_j)^2 / (2 w_j^2))`` at radii
+``r_j`` with widths ``w_j``, ring ``j`` keeping the frequencies up to its cutoff. Fourier-Bessel radial
+parts (Qiu, Cheng, Calderbank, Sapiro, *DCFNet*, ICML 2018, section 2.1): ``J_k(z_{k,q} r / R)`` under the
+DCFNet cutoff. Both are functions of the radius only, sampled on the grid of any dimension.
+
+Examples
+--------
+>>> from groupconv.kernels import KernelSpec, gaussian_rings
+>>> from groupconv.kernels.radial import radial_profiles
+>>> radii, widths = gaussian_rings(5)
+>>> radii.tolist(), widths.tolist()
+([0.0, 1.0, 2.0], [0.6, 0.6, 0.4])
+>>> [(k, j) for k, j, _ in radial_profiles(KernelSpec(), 5)]  # (frequency, ring)
+[(0, 0), (0, 1), (1, 1), (2, 1), (0, 2), (1, 2)]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from scipy.special import jv
+
+from ..utils.deprecation import renamed_keywords
+from .fourier_bessel import bessel_zeros_dcf
+from .grid import sampled_grid
+from .spec import KernelSpec
+
+__all__ = ["gaussian_rings", "default_cutoff", "ring_cutoffs", "radial_profiles"]
+
+
+@renamed_keywords(sigma="width")
+def gaussian_rings(
+    kernel_size: int, rings: Sequence[float] | None = None, width: float | Sequence[float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ring radii and widths: by default ``ceil(k/2)`` rings at radii ``0, 1, ..., (k-1)/2`` of width
+    0.6 (0.4 for the outermost), as in Weiler & Cesa 2019, section 3.4.
+
+    ``width`` is one width for every ring or one per ring (its former name ``sigma`` is deprecated)."""
+    if rings is None:
+        n = math.ceil(kernel_size / 2)
+        radii = np.linspace(0.0, (kernel_size - 1) / 2, n)
+    else:
+        radii = np.asarray(rings, dtype=np.float64)
+    if width is None:
+        widths = np.full(radii.shape, 0.6)
+        if widths.size > 1:
+            widths[-1] = 0.4
+    else:
+        given = np.asarray(width, dtype=np.float64)
+        if given.size not in (1, radii.size):
+            raise ValueError(
+                f"{given.size} ring widths for {radii.size} rings; give one width or one per ring"
+            )
+        widths = np.broadcast_to(given.reshape(-1) if given.ndim else given, radii.shape).copy()
+    if (widths <= 0).any():
+        raise ValueError(f"ring widths must be positive, got {widths.tolist()}")
+    return radii, widths
+
+
+def default_cutoff(r: float, outer: float) -> int:
+    """The default largest frequency of a ring of radius ``r`` when the outermost one has radius
+    ``outer``: 0 at the centre, 1 on the outermost ring, ``floor(2 r)`` in between."""
+    # a ring of radius r holds about 2 pi r samples: frequencies <= 2 r stay below their Nyquist rate
+    # pi r; the outermost ring is cut by the square grid (its samples leave the disc) and keeps only
+    # frequency 1, the same policy as escnn's default
+    if r == 0:
+        return 0
+    if abs(r - outer) < 1e-9:
+        return 1
+    return int(math.floor(2 * r + 1e-9))
+
+
+def ring_cutoffs(spec: KernelSpec, radii: np.ndarray) -> list[int]:
+    """The largest frequency of each Gaussian ring of radii ``radii`` under ``spec.frequency_cutoff`` and
+    ``spec.max_frequency``."""
+    cutoff = spec.frequency_cutoff
+    if isinstance(cutoff, tuple):
+        if len(cutoff) != len(radii):
+            raise ValueError(
+                f"the frequency_cutoff table has {len(cutoff)} frequencies for {len(radii)} rings "
+                f"(radii {radii.tolist()})"
+            )
+        kmax = list(cutoff)
+    else:
+        fco: Callable[[float], int]
+        if cutoff is None:
+            outer = float(radii.max())
+
+            def fco(rad):
+                return default_cutoff(rad, outer)
+
+        elif callable(cutoff):
+            fco = cutoff
+        else:
+            alpha = float(cutoff)
+
+            def fco(rad):
+                return 0 if rad == 0 else int(math.floor(alpha * rad + 1e-9))
+
+        kmax = [fco(float(rad)) for rad in radii]
+    if spec.max_frequency is not None:
+        kmax = [min(k, spec.max_frequency) for k in kmax]
+    return kmax
+
+
+def radial_profiles(
+    spec: KernelSpec, kernel_size: int, spatial_dims: int = 2
+) -> list[tuple[int, int, np.ndarray]]:
+    """``(frequency k, radial index, profile)`` triples allowed by the band limit of ``spec``, each profile
+    sampled on the ``k x ... x k`` grid (float64), ordered by radial index, then frequency."""
+    _, r = sampled_grid(kernel_size, spatial_dims)
+    out = []
+    if spec.profile == "gaussian":
+        radii, widths = gaussian_rings(kernel_size, spec.rings, spec.width)
+        for j, (rad, wid, kmax) in enumerate(zip(radii, widths, ring_cutoffs(spec, radii))):
+            profile = np.exp(-((r - rad) ** 2) / (2 * wid**2))
+            for k in range(kmax + 1):
+                out.append((k, j, profile))
+        return out
+    radius = kernel_size / 2
+    # angular frequencies above (k - 1) / 2 alias on the sampled grid (their zeros crowd the outermost
+    # pixels), so they are left out unless asked for
+    kcap = (kernel_size - 1) // 2 if spec.max_frequency is None else spec.max_frequency
+    for k, q, z in bessel_zeros_dcf(kernel_size):
+        if k > kcap:
+            continue
+        profile = np.where(r < radius, jv(k, z * r / radius) / abs(jv(k + 1, z)), 0.0)
+        out.append((k, q, profile))
+    return out

@@ -1,0 +1,39 @@
+"""Shared by the kernel-basis test modules: the groups permuting the pixel grid, their representations, the
+constraint error of a sampled basis on the grid, and the span residual of two bases."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from groupconv.groups import Cyclic, Dihedral, grid_permutation
+from groupconv.reps import irreps, quotient, regular
+
+GRID_GROUPS = [Cyclic(2), Cyclic(4), Dihedral(2), Dihedral(4)]
+
+
+def grid_reps(G):
+    out = [regular(G)] + irreps(G)
+    if isinstance(G, Dihedral):
+        out.append(quotient(G, Cyclic(G.n)))
+    return out
+
+
+def constraint_error(basis, G, rho_in, rho_out):
+    t = basis.tensor
+    n, d_o, d_i, k, _ = t.shape
+    flat = t.reshape(n, d_o, d_i, k * k)
+    worst = 0.0
+    for g in range(G.order):
+        perm = grid_permutation(G, g, k, k)
+        ro = rho_out(torch.tensor(g)).numpy()
+        ri = rho_in(torch.tensor(g)).numpy()
+        moved = np.einsum("oa,nabp,ib->noip", ro, flat[..., perm], ri)
+        worst = max(worst, float(np.abs(moved - flat).max()))
+    return worst
+
+
+def span_residual(a, b):
+    a = a.reshape(a.shape[0], -1).T
+    q, _ = np.linalg.qr(b.reshape(b.shape[0], -1).T)
+    return np.linalg.norm(a - q @ (q.T @ a)) / np.linalg.norm(a)
