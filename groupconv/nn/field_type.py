@@ -12,12 +12,18 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
-from ..groups.actions import acts_on_grid, transform_grid
+from ..groups.actions import acts_on_grid, grid_action_matrix, transform_grid
 from ..groups.base import Group, check_same_group
+from ..groups.planar import O2, SO2
 from ..reps.representation import Representation, directsum
 
-__all__ = ["FieldType"]
+__all__ = ["FieldType", "BAND_LIMIT_SIGMA"]
+
+#: Standard deviation (pixels) of the Gaussian low-pass of :meth:`FieldType.band_limit`, applied before an
+#: off-grid rotation is tested.
+BAND_LIMIT_SIGMA = 2.0
 
 
 class FieldType:
@@ -108,6 +114,89 @@ class FieldType:
             y = y.index_select(1, idx.to(x.device))
             return y if sign is None else y * sign.to(device=x.device, dtype=x.dtype).view(1, -1, 1, 1)
         return torch.einsum("cd,bdhw->bchw", rho.to(device=x.device, dtype=x.dtype), y)
+
+    # -- the grid protocol of groupconv.verify: which elements act exactly, and on which inputs ---------------
+    def is_exact(self, g, shape: tuple[int, ...] | None = None) -> bool:
+        """Whether ``g`` acts on feature maps of this type without interpolation: it maps every pixel centre
+        of the grid (spatial ``shape`` ``(H, W)`` when given, else any square grid) onto a pixel centre, so
+        the action is an index permutation times ``rho(g)``. These are the rotations by multiples of 90
+        degrees and the axis reflections; every element is exact on a ``1 x 1`` grid.
+
+        >>> from groupconv.groups import Cyclic
+        >>> from groupconv.reps import regular
+        >>> t = FieldType(Cyclic(8), [regular(Cyclic(8))])
+        >>> t.is_exact(2), t.is_exact(1), t.is_exact(1, shape=(1, 1))
+        (True, False, True)
+        """
+        spatial = None if shape is None else tuple(shape[-2:])
+        group = self.group
+        if acts_on_grid(group):
+            # C1, C2, C4, D1, D2, D4: exact on any grid where they are defined (90 degrees needs a square)
+            if spatial is None or spatial[0] == spatial[1]:
+                return True
+            m = grid_action_matrix(group, int(g))
+            return m[0, 1] == 0 and m[1, 0] == 0
+        try:
+            m = group.action_matrix(torch.as_tensor(g) if group.is_finite else g, dtype=torch.float64)
+        except NotImplementedError:
+            return True
+        if spatial is not None and spatial[0] * spatial[1] == 1:
+            return True  # the single pixel sits at the centre of every rotation
+        if not bool(torch.allclose(m, m.round(), atol=1e-9)):
+            return False
+        if spatial is None:
+            return True
+        return spatial[0] == spatial[1] or bool(m[0, 1].abs() < 0.5)
+
+    def exact_elements(self) -> list:
+        """The elements of a continuous group that map a square pixel grid onto itself: the rotations by
+        multiples of 90 degrees (with the reflections for O(2)); the identity for other groups.
+
+        >>> from groupconv.groups import SO2
+        >>> from groupconv.reps import irrep
+        >>> len(FieldType(SO2(), [irrep(SO2(), 1)]).exact_elements())
+        4
+        """
+        quarter_turns = [torch.tensor(k * torch.pi / 2, dtype=torch.float64) for k in range(4)]
+        if isinstance(self.group, SO2):
+            return quarter_turns
+        if isinstance(self.group, O2):
+            return [O2.make(angle, s) for s in (0, 1) for angle in quarter_turns]
+        return [self.group.identity()]
+
+    def band_limit(self, x: torch.Tensor, scale: float = 1.0) -> torch.Tensor:
+        """A band-limited feature map of this type, on which interpolated rotations are accurate.
+
+        ``x`` (``(..., H, W)``) is restricted to a disc about the grid centre, ``3 sigma`` inside the disc
+        inscribed in the grid, then blurred by a Gaussian of standard deviation
+        ``sigma = BAND_LIMIT_SIGMA * scale`` pixels (``scale``: how many times coarser a layer's output
+        grid is than its input, so that a subsampled output is as smooth on its own grid): a band-limited
+        image that stays (up to its Gaussian tail) inside the grid under every rotation. On grids too small
+        for that margin ``sigma`` shrinks (to at least one pixel). Both steps act on every channel alike
+        and are isotropic, so they commute with the action of ``O(2)`` on fields of any type.
+
+        >>> from groupconv.groups import SO2
+        >>> from groupconv.reps import trivial
+        >>> t = FieldType(SO2(), [trivial(SO2())])
+        >>> y = t.band_limit(torch.ones(1, 1, 21, 21, dtype=torch.float64))
+        >>> float(y[0, 0, 10, 10]) > 0.8, float(y[0, 0, 0, 0]) < 1e-6
+        (True, True)
+        """
+        h, w = x.shape[-2:]
+        inscribed = (min(h, w) - 1) / 2
+        sigma = max(1.0, min(BAND_LIMIT_SIGMA * scale, (inscribed - 1) / 3))
+        i = torch.arange(h, dtype=x.dtype, device=x.device) - (h - 1) / 2
+        j = torch.arange(w, dtype=x.dtype, device=x.device) - (w - 1) / 2
+        radius = max(inscribed - 3 * sigma, 0.0)
+        disc = ((i[:, None] ** 2 + j[None, :] ** 2) <= radius**2).to(x.dtype)
+        half = int(4 * sigma)
+        t = torch.arange(-half, half + 1, dtype=x.dtype, device=x.device)
+        k = torch.exp(-(t**2) / (2 * sigma**2))
+        k = k / k.sum()
+        flat = (x * disc).reshape(-1, 1, h, w)
+        flat = F.conv2d(flat, k.view(1, 1, 1, -1), padding=(0, half))
+        flat = F.conv2d(flat, k.view(1, 1, -1, 1), padding=(half, 0))
+        return flat.reshape(x.shape)
 
     def fiber_action(self, g: torch.Tensor) -> np.ndarray:
         """``rho(g)`` as a float64 numpy array."""

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from .actions import Action, act, is_typed, typed_layers
 from .certify import (
     certify,
     certify_convolution_theorem,
@@ -21,24 +22,23 @@ from .certify import (
     span_residual,
 )
 from .combined import verify_model
-from .energy import check_energy, conv2d_frame_bounds, layer_frame_bounds, register_frame_bounds
-from .equivariance import (
-    Action,
-    act,
+from .elements import (
     band_limit,
-    check_equivariance,
     choose_elements,
     cube_rotations,
     default_tolerances,
     elements_to_try,
     is_exact,
-    typed_layers,
+    resolve_tolerances,
 )
+from .energy import check_energy, conv2d_frame_bounds, layer_frame_bounds, register_frame_bounds
+from .equivariance import check_equivariance
 from .report import CertificateRow, EnergyRow, EquivarianceRow, Report, VerificationReport
 
 __all__ = [
     "check_equivariance",
     "default_tolerances",
+    "resolve_tolerances",
     "choose_elements",
     "is_exact",
     "band_limit",
@@ -58,6 +58,7 @@ __all__ = [
     "Action",
     "act",
     "typed_layers",
+    "is_typed",
     "elements_to_try",
     "cube_rotations",
     "Report",
