@@ -1,10 +1,25 @@
-"""A type-checked sequential container of equivariant layers."""
+"""A type-checked sequential container of equivariant layers.
+
+>>> import torch
+>>> from groupconv.groups import Dihedral
+>>> from groupconv.nn import FieldType, GroupPooling, ReLU
+>>> from groupconv.reps import regular
+>>> t = FieldType(Dihedral(4), [regular(Dihedral(4))] * 2)
+>>> net = EquivariantSequential(ReLU(t), GroupPooling(t))
+>>> net.in_type, net.out_type
+(D4[2 x regular], D4[2 x irrep(0,0)])
+>>> net(torch.randn(1, 16, 5, 5)).shape
+torch.Size([1, 2, 5, 5])
+"""
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
 from torch import nn
+
+from .export import export as export_module
+from .module import EquivariantModule
 
 __all__ = ["EquivariantSequential"]
 
@@ -13,7 +28,7 @@ def _types(module: nn.Module):
     return getattr(module, "in_type", None), getattr(module, "out_type", None)
 
 
-class EquivariantSequential(nn.Sequential):
+class EquivariantSequential(EquivariantModule, nn.Sequential):
     """``nn.Sequential`` of typed layers whose types chain: ``out_type`` of each layer equals the
     ``in_type`` of the next (checked at construction and on :meth:`append`).
 
@@ -79,6 +94,8 @@ class EquivariantSequential(nn.Sequential):
 
     def export(self) -> nn.Sequential:
         """A plain ``nn.Sequential`` computing the same map (see :func:`groupconv.nn.export`)."""
-        from .export import export
+        return export_module(self)
 
-        return export(self)
+    def extra_repr(self) -> str:
+        # the layers print their own types
+        return ""
