@@ -14,7 +14,26 @@ from groupconv.fourier import (
     s2_grid,
     so3_euler_grid,
 )
+from groupconv.groups import Cyclic, Dihedral, DirectProduct, Symmetric
 from groupconv.groups.spatial import SO3
+
+# finite groups of every kind of fast and matrix path: cyclic and dihedral of odd and even order (with and
+# without a Nyquist irrep), symmetric groups (irreps of dimension > 2) and direct products
+FINITE_GROUPS = [
+    Cyclic(1),
+    Cyclic(2),
+    Cyclic(7),
+    Cyclic(8),
+    Dihedral(1),
+    Dihedral(2),
+    Dihedral(5),
+    Dihedral(6),
+    Symmetric(3),
+    Symmetric(4),
+    DirectProduct(Cyclic(3), Cyclic(4)),
+    DirectProduct(Cyclic(4), Cyclic(4)),
+    DirectProduct(Dihedral(3), Cyclic(2)),
+]
 
 
 @pytest.fixture(autouse=True, scope="module")

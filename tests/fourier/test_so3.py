@@ -1,8 +1,10 @@
 """Band-limited Fourier analysis on SO(3) and the sphere: separable transforms against the matrix path,
-round trip at bandwidth 8, Plancherel, kept columns, convolution, and the SO(3) / sphere layers."""
+round trip at bandwidth 8, Plancherel, kept columns, the tables, and the Fourier-domain layers on SO(3) and
+O(3) built on them (the Euler grid is tested in test_grids.py, convolution in test_convolution.py)."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -10,48 +12,24 @@ spatial = pytest.importorskip("groupconv.groups.spatial")
 
 from _fourier_helpers import _one_thread  # noqa: E402, F401  (autouse fixture)
 from _fourier_helpers import gen as _gen  # noqa: E402
+from _fourier_helpers import random_coefficients as _random_coefficients  # noqa: E402
 
 from groupconv.fourier import (  # noqa: E402
+    FourierCoefficients,
     HomogeneousSpace,
-    convolve,
     euler_to_matrix,
     fourier_transform,
     function_space,
     inverse_fourier_transform,
     so3_grid,
 )
+from groupconv.fourier.so3 import so3_tables  # noqa: E402
+from groupconv.fourier.wigner import real_to_complex_basis, wigner_d_matrix  # noqa: E402
 from groupconv.groups import SO2  # noqa: E402
 from groupconv.nn import HomogeneousFourierConv  # noqa: E402
 from groupconv.verify.equivariance import check_equivariance  # noqa: E402
 
 SO3 = spatial.SO3
-
-
-def _random_coefficients(space, batch=(2,), seed=0):
-    from groupconv.fourier import FourierCoefficients
-
-    g = _gen(seed)
-    return FourierCoefficients(
-        space,
-        [
-            torch.randn(batch + (ir.dim, v.shape[1]), dtype=torch.float64, generator=g)
-            for ir, v in zip(space.irreps, space.columns)
-        ],
-    )
-
-
-def test_grid_matches_group_conventions():
-    alpha, beta, gamma, w = so3_grid(3)
-    assert len(alpha) == 7 and len(beta) == 4 and abs(w.sum() - 1) < 1e-14
-    R = euler_to_matrix(torch.tensor(0.3), torch.tensor(1.1), torch.tensor(-0.4))
-    assert torch.allclose(R @ R.T, torch.eye(3, dtype=torch.float64), atol=1e-14)
-    assert torch.allclose(SO3.from_euler(*torch.tensor([0.3, 1.1, -0.4], dtype=torch.float64)), R, atol=1e-14)
-    # the grid of bandwidth L is SO3().quadrature(2L), in its order
-    sp = function_space(SO3(), 3)
-    g, wq = SO3().quadrature(6)
-    assert torch.allclose(sp.points, g, atol=1e-14) and torch.allclose(
-        torch.as_tensor(sp.weights), wq, atol=1e-15
-    )
 
 
 def test_round_trip_bandwidth_8():
@@ -114,16 +92,6 @@ def test_sphere_kept_columns_and_lift():
     assert float(lin[0].abs().max()) <= 1e-13 and all(float(b.abs().max()) <= 1e-13 for b in lin.blocks[2:])
 
 
-def test_convolution_spatial_equals_fourier():
-    G = SO3()
-    for sp in (function_space(G, 2), HomogeneousSpace(G, SO2(), 2)):
-        f = inverse_fourier_transform(_random_coefficients(sp, seed=3))
-        h = inverse_fourier_transform(_random_coefficients(sp, (), seed=4))
-        a = convolve(f, h, sp, method="spatial")
-        b = convolve(f, h, sp, method="fourier")
-        assert float((a - b).abs().max()) <= 1e-10
-
-
 @pytest.mark.parametrize(
     "dom, cod", [(SO2(), SO2()), (SO2(), None), (None, None)], ids=["S2->S2", "S2->SO3", "SO3->SO3"]
 )
@@ -160,8 +128,6 @@ def test_cuda_matches_cpu():
 
 def test_o3_matrix_path_and_layer():
     """O(3) = SO(3) x {+-1}: the generic quadrature path (O3().quadrature(2L), irreps with parity)."""
-    from groupconv.fourier import FourierCoefficients
-
     G = spatial.O3()
     sp = function_space(G, 2)
     c = FourierCoefficients(
@@ -175,3 +141,25 @@ def test_o3_matrix_path_and_layer():
     x = torch.randn(2, 2, sp.num_points, dtype=torch.float64, generator=_gen(14))
     report = check_equivariance(m, x, n_samples=20, atol=1e-10, rtol=0.0)
     assert report.rows[0].passed and report.rows[0].elements_tried >= 20
+
+
+def test_tables_diagonalize_rotations_about_z_and_hold_wigner_small_d():
+    """``u[l]`` holds an eigenbasis ``U_l`` of ``rho_l(R_z(t))`` sorted by ``m`` and ``d[l, j]`` is
+    ``U_l^H rho_l(R_y(beta_j)) U_l``: Wigner's ``d^l(beta_j)`` up to the phases of the eigenvectors
+    (those of :func:`~groupconv.fourier.wigner.real_to_complex_basis` may differ)."""
+    L = 3
+    t = so3_tables(L)
+    assert so3_tables(L) is t
+    beta = so3_grid(L)[1]
+    assert t["w"].shape == (L + 1,) and abs(t["w"].sum() - 1) < 1e-14
+    for l in range(L + 1):
+        s = slice(L - l, L + l + 1)
+        u = t["u"][l, : 2 * l + 1, s]
+        assert np.abs(u.conj().T @ u - np.eye(2 * l + 1)).max() < 1e-12
+        phases = (real_to_complex_basis(l).conj().T @ u).diagonal()
+        assert np.abs(np.abs(phases) - 1).max() < 1e-12
+        d_ref = wigner_d_matrix(l, beta)
+        # U = U_ref diag(p): U^H D U = diag(conj p) d diag(p)
+        assert np.abs(t["d"][l, :, s, s] - phases.conj()[:, None] * d_ref * phases[None, :]).max() < 1e-12
+        # c0 = (U_l^H V_l)_{m=0}, V_l the m = 0 basis vector e_l
+        assert abs(t["c0"][l] - np.conj(u[l, l])) < 1e-12

@@ -1,25 +1,33 @@
-"""Homogeneous spaces: kept columns (Frobenius reciprocity), lifting and projection, the action, and
-convolution on G/H; equivariant projection and recognition of generalized convolutions."""
+"""Function spaces and homogeneous spaces: the real Peter-Weyl count, kept columns (Frobenius
+reciprocity), lifting and projection, the action, O(2)/SO(2), resolving a space from its description,
+the SO(3) test, and bad input (convolution on G/H is tested in test_convolution.py, equivariant maps in
+test_projection.py)."""
 
 from __future__ import annotations
 
 import pytest
 import torch
-from _fourier_helpers import _one_thread  # noqa: F401  (autouse fixture)
+from _fourier_helpers import (
+    FINITE_GROUPS,
+    _one_thread,  # noqa: F401  (autouse fixture)
+)
 from _fourier_helpers import gen as _gen
 
 from groupconv.fourier import (
+    FunctionSpace,
     HomogeneousSpace,
-    as_generalized_convolution,
     convolve,
-    equivariant_projection,
+    endomorphism_dim,
     fourier_transform,
     function_space,
     inverse_fourier_transform,
+    is_so3,
+    resolve_space,
 )
 from groupconv.groups import O2, SO2, Cyclic, Dihedral, Symmetric
+from groupconv.groups.spatial import O3, SO3
 from groupconv.nn import FunctionType
-from groupconv.reps import irrep, irreps, regular, restrict, trivial
+from groupconv.reps import irreps, restrict, trivial
 
 PAIRS = [
     (Dihedral(4), Cyclic(4)),
@@ -30,6 +38,12 @@ PAIRS = [
     (Symmetric(4), Symmetric(3)),
     (Symmetric(4), Symmetric(2)),
 ]
+
+
+def test_sum_of_squares_of_real_dimensions():
+    """sum_rho d_rho^2 / e_rho = |G|: the real Peter-Weyl count behind the d/e weights."""
+    for G in FINITE_GROUPS:
+        assert sum(ir.dim**2 // endomorphism_dim(ir) for ir in irreps(G)) == G.order
 
 
 @pytest.mark.parametrize("G, H", PAIRS, ids=lambda x: str(x))
@@ -89,19 +103,6 @@ def test_action_commutes_with_lift_and_transform(G, H):
             assert torch.allclose(a, ir(torch.tensor(g)) @ b, atol=1e-13)
 
 
-@pytest.mark.parametrize("G, H", PAIRS, ids=lambda x: str(x))
-def test_convolution_on_quotient(G, H):
-    X = HomogeneousSpace(G, H)
-    f = torch.randn(4, X.num_points, dtype=torch.float64, generator=_gen(3))
-    h = torch.randn(X.num_points, dtype=torch.float64, generator=_gen(4))
-    a = convolve(f, h, X, method="spatial")
-    b = convolve(f, h, X, method="fourier")
-    assert float((a - b).abs().max()) <= 1e-12
-    # the same as convolving the lifts on G and projecting
-    c = X.project(convolve(X.lift(f), X.lift(h), G, method="spatial"))
-    assert float((a - c).abs().max()) <= 1e-12
-
-
 def test_o2_over_so2():
     X = HomogeneousSpace(O2(), SO2(), bandwidth=3)
     assert X.num_points == 2 and [ir.id for ir in X.irreps] == [(0, 0), (1, 0)]
@@ -118,50 +119,54 @@ def test_o2_over_so2():
     assert torch.allclose(t.transform(f[:, None], g)[:, 0], f.flip(-1), atol=1e-13)
 
 
-# -- equivariant maps ------------------------------------------------------------------------------------------
-def test_equivariant_projection_representations():
-    G = Dihedral(3)
-    rho_in, rho_out = regular(G), irrep(G, 1, 1)
-    M = torch.randn(2, 6, dtype=torch.float64, generator=_gen(7))
-    P = equivariant_projection(M, G, rho_in, rho_out)
-    for g in G.elements():
-        assert torch.allclose(rho_out(g) @ P, P @ rho_in(g), atol=1e-13)
-    assert torch.allclose(equivariant_projection(P, G, rho_in, rho_out), P, atol=1e-13)
-    # continuous: SO(2), frequency-2 irrep to itself: commutant a I + b J
-    S = SO2()
-    P = equivariant_projection(
-        torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64), S, irrep(S, 2), irrep(S, 2)
-    )
-    assert torch.allclose(P, torch.tensor([[2.5, -0.5], [0.5, 2.5]], dtype=torch.float64), atol=1e-13)
-    with pytest.raises(ValueError, match="shape"):
-        equivariant_projection(torch.randn(3, 3), G, rho_in, rho_out)
+def test_resolve_space():
+    G = Dihedral(4)
+    assert resolve_space(G) is function_space(G) and resolve_space(G, G) is function_space(G)
+    X = resolve_space(G, Cyclic(4))
+    assert isinstance(X, HomogeneousSpace) and X == HomogeneousSpace(G, Cyclic(4)) and X.num_points == 2
+    assert resolve_space(G, X) is X
+    sp = function_space(SO2(), 3)
+    assert resolve_space(SO2(), sp, 3) is sp and resolve_space(SO2(), None, 3, grid_size=9).num_points == 9
+    with pytest.raises(TypeError, match="not a space of D4"):
+        resolve_space(G, function_space(Cyclic(4)))
+    with pytest.raises(ValueError, match="has bandwidth 3, got bandwidth=4"):
+        resolve_space(SO2(), sp, 4)
+    with pytest.raises(TypeError, match="expected a groupconv Group, got str"):
+        resolve_space("D4")
+    with pytest.raises(TypeError, match="a space is given as None"):
+        resolve_space(G, "C4")
 
 
-@pytest.mark.parametrize(
-    "G, dom, cod, L",
-    [
-        (Dihedral(4), None, None, None),
-        (Symmetric(4), Symmetric(3), Symmetric(2), None),
-        (SO2(), None, None, 3),
-        (O2(), None, SO2(), 2),
-    ],
-    ids=["D4", "S4/S3->S4/S2", "SO2", "O2->O2/SO2"],
-)
-def test_generalized_convolution_recognition(G, dom, cod, L):
-    from groupconv.fourier import resolve_space
+def test_is_so3_is_an_isinstance_test():
+    class Rotations(SO3):
+        pass
 
-    X, Y = resolve_space(G, dom, L), resolve_space(G, cod, L)
-    R = torch.randn(Y.num_points, X.num_points, dtype=torch.float64, generator=_gen(8))
-    P = equivariant_projection(R, G, X, Y)
-    res = as_generalized_convolution(P, G, X, Y)
-    assert res.is_convolution and res.residual <= 1e-12 and res.equivariance_residual <= 1e-12
-    x = torch.randn(3, X.num_points, dtype=torch.float64, generator=_gen(9))
-    xb = inverse_fourier_transform(fourier_transform(x, X))
-    assert torch.allclose(res(x), xb @ P.T, atol=1e-12)
-    bad = as_generalized_convolution(R, G, X, Y)
-    assert not bad.is_convolution
-    # Theorem 1: the distance to the convolutions is the distance to the equivariant maps
-    assert abs(bad.residual - bad.equivariance_residual) <= 1e-10
-    if G.is_finite and dom is None and cod is None:
-        # on G itself the filter is h(v) = |G| M[v, e]
-        assert torch.allclose(res.filter, P[:, 0] * G.order, atol=1e-12)
+    assert is_so3(SO3()) and is_so3(Rotations())
+    assert not is_so3(O3()) and not is_so3(SO2()) and not is_so3(Dihedral(4))
+    # the function space of a subclass gets the separable Euler grid of SO(3)
+    assert function_space(Rotations(), 2).grid_shape == (5, 3, 5)
+    with pytest.warns(DeprecationWarning, match=r"is_so3\(\): the keyword 'G' is deprecated, use 'group'"):
+        assert is_so3(G=SO3())
+
+
+def test_bad_input_errors():
+    with pytest.raises(ValueError, match="at least 9 angles"):
+        function_space(SO2(), 4, grid_size=8)
+    with pytest.raises(ValueError, match="no bandwidth"):
+        function_space(Cyclic(4), 3)
+    with pytest.raises(ValueError):
+        HomogeneousSpace(Dihedral(4), Cyclic(3))
+    with pytest.raises(ValueError, match="bandwidth must be an int >= 0"):
+        function_space(SO2(), -1)
+    with pytest.raises(TypeError, match="groupconv Group or FunctionSpace, got int"):
+        function_space(4)
+    with pytest.raises(TypeError, match="needs a groupconv Group, got str"):
+        FunctionSpace("C4")
+    with pytest.raises(ValueError, match="grid_size is only used for SO2 and O2"):
+        function_space(O3(), 1, grid_size=5)
+    with pytest.raises(ValueError, match="continuous homogeneous spaces supported"):
+        HomogeneousSpace(O3(), SO2(), 2)
+    with pytest.raises(ValueError, match=r"must have shape \(\.\.\., 8\)"):
+        function_space(Dihedral(4)).check_function(torch.randn(3, 7))
+    with pytest.raises(TypeError, match="must be a float tensor"):
+        function_space(Dihedral(4)).check_function(torch.ones(8, dtype=torch.long))

@@ -1,57 +1,36 @@
-"""Fourier transforms on finite groups, SO(2) and O(2): inversion, Plancherel, convolution theorem,
-fast paths against the matrix path, exact (sympy) identities, bad input, gradients, CUDA."""
+"""Fourier transforms on finite groups, SO(2) and O(2): inversion, Plancherel, fast paths against the
+matrix path, exact (sympy) identities with the convolution theorem, bad input, the deprecated ``G=``
+keyword, gradients, CUDA."""
 
 from __future__ import annotations
 
 import pytest
 import sympy
 import torch
+from _fourier_helpers import FINITE_GROUPS as FINITE
 from _fourier_helpers import _one_thread  # noqa: F401  (autouse fixture)
+from _fourier_helpers import band_limited as _band_limited
 from _fourier_helpers import gen as _gen
 
 from groupconv.fourier import (
     FourierCoefficients,
-    HomogeneousSpace,
-    convolve,
     endomorphism_dim,
     fourier_transform,
     function_space,
     inverse_fourier_transform,
     transform_methods,
 )
-from groupconv.groups import O2, SO2, Cyclic, Dihedral, DirectProduct, Symmetric
+from groupconv.groups import O2, SO2, Cyclic, Dihedral, Symmetric
 from groupconv.reps import irreps
-
-FINITE = [
-    Cyclic(1),
-    Cyclic(2),
-    Cyclic(7),
-    Cyclic(8),
-    Dihedral(1),
-    Dihedral(2),
-    Dihedral(5),
-    Dihedral(6),
-    Symmetric(3),
-    Symmetric(4),
-    DirectProduct(Cyclic(3), Cyclic(4)),
-    DirectProduct(Cyclic(4), Cyclic(4)),
-    DirectProduct(Dihedral(3), Cyclic(2)),
-]
 
 
 def _max_diff(a: FourierCoefficients, b: FourierCoefficients) -> float:
     return max(float((x - y).abs().max()) for x, y in zip(a.blocks, b.blocks))
 
 
-def _band_limited(space, batch=(3,), seed=0):
-    f = torch.randn(batch + (space.num_points,), dtype=torch.float64, generator=_gen(seed))
-    return inverse_fourier_transform(fourier_transform(f, space, method="matrix"), method="matrix")
-
-
 @pytest.mark.parametrize("G", FINITE, ids=str)
-def test_finite_inverse_plancherel_convolution(G):
+def test_finite_inverse_and_plancherel(G):
     f = torch.randn(2, 3, G.order, dtype=torch.float64, generator=_gen(1))
-    h = torch.randn(G.order, dtype=torch.float64, generator=_gen(2))
     for method in transform_methods(function_space(G)):
         fh = fourier_transform(f, G, method=method)
         assert [b.shape[-2:] for b in fh.blocks] == [(ir.dim, ir.dim) for ir in irreps(G)]
@@ -59,18 +38,6 @@ def test_finite_inverse_plancherel_convolution(G):
         # Plancherel: mean |f|^2 = sum_rho (d/e) ||f^||_F^2
         assert float((fh.norm() ** 2 - (f**2).mean(-1)).abs().max()) <= 1e-12
         assert _max_diff(fh, fourier_transform(f, G, method="matrix")) <= 1e-12
-    # convolution theorem: (f*h)^ = f^ h^, with the spatial sum as reference
-    spatial = convolve(f, h, G, method="spatial")
-    lhs = fourier_transform(spatial, G)
-    rhs = fourier_transform(f, G) @ fourier_transform(h, G)
-    assert _max_diff(lhs, rhs) <= 1e-12
-    assert float((convolve(f, h, G, method="fourier") - spatial).abs().max()) <= 1e-12
-
-
-def test_sum_of_squares_of_real_dimensions():
-    """sum_rho d_rho^2 / e_rho = |G|: the real Peter-Weyl count behind the d/e weights."""
-    for G in FINITE:
-        assert sum(ir.dim**2 // endomorphism_dim(ir) for ir in irreps(G)) == G.order
 
 
 @pytest.mark.parametrize(
@@ -79,6 +46,7 @@ def test_sum_of_squares_of_real_dimensions():
     ids=["SO2", "SO2n10", "O2", "O2n9"],
 )
 def test_continuous_round_trip_and_plancherel(G, L, n):
+    """Both paths invert exactly and satisfy Plancherel on the quadrature grid, and agree."""
     sp = function_space(G, L, n)
     f = _band_limited(sp)
     for method in ("fast", "matrix"):
@@ -89,10 +57,6 @@ def test_continuous_round_trip_and_plancherel(G, L, n):
     assert (
         _max_diff(fourier_transform(f, sp, method="fast"), fourier_transform(f, sp, method="matrix")) <= 1e-12
     )
-    h = _band_limited(sp, (), seed=5)
-    a = convolve(f, h, sp, method="spatial")
-    b = convolve(f, h, sp, method="fourier")
-    assert float((a - b).abs().max()) <= 1e-12
 
 
 def test_so2_coefficients_match_the_integral():
@@ -152,26 +116,6 @@ def test_exact_inversion_plancherel_convolution(G):
         )
 
 
-# -- container -------------------------------------------------------------------------------------------
-def test_container_operations():
-    G = Dihedral(4)
-    f = torch.randn(2, 8, dtype=torch.float64, generator=_gen(3))
-    g = torch.randn(2, 8, dtype=torch.float64, generator=_gen(4))
-    a, b = fourier_transform(f, G), fourier_transform(g, G)
-    assert torch.allclose(inverse_fourier_transform(a + 2 * b), f + 2 * g, atol=1e-13)
-    assert torch.allclose(inverse_fourier_transform(a - b * 0.5), f - 0.5 * g, atol=1e-13)
-    assert torch.allclose(a.inner(b), (f * g).mean(-1), atol=1e-13)
-    assert a[(1, 1)].shape == (2, 2, 2) and a[irreps(G)[0]].shape == (2, 1, 1)
-    assert a.to(torch.float32).dtype == torch.float32
-    assert a.batch_shape == (2,) and "D4" in repr(a)
-    with pytest.raises(KeyError):
-        a[(5, 5)]
-    with pytest.raises(TypeError):
-        a + fourier_transform(torch.randn(8, dtype=torch.float64), Cyclic(8))
-    with pytest.raises(TypeError):
-        a * b
-
-
 # -- bad input -------------------------------------------------------------------------------------------
 def test_bad_input_errors():
     with pytest.raises(ValueError, match=r"\(\.\.\., 8\)"):
@@ -183,20 +127,29 @@ def test_bad_input_errors():
     fh = fourier_transform(torch.randn(8, dtype=torch.float64), Dihedral(4))
     with pytest.raises(TypeError, match="D4"):
         inverse_fourier_transform(fh, Cyclic(8))
-    with pytest.raises(ValueError, match="at least 9 angles"):
-        function_space(SO2(), 4, grid_size=8)
     with pytest.raises(ValueError, match="bandwidth"):
         fourier_transform(torch.randn(9), SO2())
-    with pytest.raises(ValueError, match="no bandwidth"):
-        function_space(Cyclic(4), 3)
     with pytest.raises(ValueError, match="method"):
         fourier_transform(torch.randn(6), Symmetric(3), method="fast")
-    with pytest.raises(ValueError, match="method"):
-        convolve(torch.randn(4), torch.randn(4), Cyclic(4), method="fft")
-    with pytest.raises(ValueError, match=r"\(\.\.\., 4\)"):
-        convolve(torch.randn(4), torch.randn(5), Cyclic(4))
-    with pytest.raises(ValueError):
-        HomogeneousSpace(Dihedral(4), Cyclic(3))
+    with pytest.raises(TypeError, match="FourierCoefficients"):
+        inverse_fourier_transform(torch.randn(8))
+    with pytest.raises(TypeError, match="Group or FunctionSpace"):
+        fourier_transform(torch.randn(8), "D4")
+
+
+def test_deprecated_G_keyword_warns_and_gives_the_same_result():
+    G = Dihedral(3)
+    f = torch.randn(2, 6, dtype=torch.float64, generator=_gen(9))
+    with pytest.warns(
+        DeprecationWarning, match="fourier_transform\\(\\): the keyword 'G' is deprecated, use 'group'"
+    ):
+        old = fourier_transform(f, G=G)
+    assert _max_diff(old, fourier_transform(f, group=G)) == 0.0
+    with pytest.warns(DeprecationWarning, match="inverse_fourier_transform\\(\\): the keyword 'G'"):
+        back = inverse_fourier_transform(old, G=G)
+    assert torch.equal(back, inverse_fourier_transform(old, group=G))
+    with pytest.raises(TypeError, match="pass only 'group'"):
+        fourier_transform(f, G=G, group=G)
 
 
 # -- gradients and devices -----------------------------------------------------------------------------------
