@@ -1,4 +1,4 @@
-"""Rotations and reflections of feature fields on the pixel grid by interpolation.
+"""Rotations and reflections of feature fields on the pixel (or voxel) grid by interpolation.
 
 .. math::  (g \\cdot f)(x) = \\rho(g) \\, f(g^{-1} x)
 
@@ -11,11 +11,26 @@ Accuracy (default ``mode="cubic"``, Keys' third-order cubic convolution): for a 
 of Gaussian blobs of standard deviation ``s`` pixels) the error relative to the image's maximum, inside the
 disc inscribed in the image, is about ``2e-2`` at ``s = 1.5``, ``1.2e-3`` at ``s = 3`` and ``1.4e-4`` at
 ``s = 6``; ``grid_sample``'s bicubic mode (``a = -3/4``) gives ``1e-2`` and ``7e-3`` at ``s = 3`` and 6
-(``tests/nn/test_conv.py`` checks the cubic figures). Near the border, content rotated in from outside
-the image is missing.
+(``tests/nn/test_rotate.py`` checks the cubic figures). Near the border, content rotated in from outside
+the image is missing. :func:`resample_grid` resamples volumes ``(batch, C, D, H, W)`` the same way,
+under a ``3 x 3`` matrix acting on ``(x, y, z)`` (the voxel convention of :mod:`groupconv.groups.actions`).
+
+>>> import math
+>>> import torch
+>>> from groupconv.groups import SO2
+>>> from groupconv.nn import FieldType
+>>> from groupconv.reps import irrep
+>>> t = FieldType(SO2(), [irrep(SO2(), 1)])
+>>> x = torch.randn(1, 2, 5, 5, dtype=torch.float64)
+>>> y = rotate_field(x, t, math.pi / 2)  # a quarter turn is a pixel permutation: exact
+>>> rho = t.representation(torch.tensor(math.pi / 2, dtype=torch.float64))
+>>> torch.allclose(y, torch.einsum("cd,bdhw->bchw", rho, torch.rot90(x, 1, dims=(-2, -1))), atol=1e-12)
+True
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -23,7 +38,14 @@ import torch.nn.functional as F
 from ..groups.base import Group
 from .field_type import FieldType
 
-__all__ = ["rotate_field", "rotate_plane"]
+__all__ = [
+    "rotate_field",
+    "rotate_plane",
+    "resample_grid",
+    "source_points",
+    "source_coordinates",
+    "keys_weights",
+]
 
 
 def _as_element(group: Group, g):
@@ -43,51 +65,100 @@ def keys_weights(t: torch.Tensor) -> torch.Tensor:
     )
 
 
-def source_coordinates(h: int, w: int, matrix: torch.Tensor, device) -> tuple[torch.Tensor, torch.Tensor]:
-    """Row and column (fractional pixel indices) of ``A^{-1} p`` for every output pixel ``p``."""
+#: Along tensor axis ``-1 - a`` runs coordinate ``a`` (``x``, ``y``, ``z``), increasing with the index for
+#: +1 (the convention of :mod:`groupconv.groups.actions`).
+AXIS_SIGNS = (1, -1, -1)
+#: Letters of the spatial axes and of the interpolation taps in the einsum of the cubic resampling.
+_SPATIAL, _TAPS = "uhw", "abc"
+
+
+def source_points(shape: tuple[int, ...], matrix: torch.Tensor, device) -> list[torch.Tensor]:
+    """Fractional grid indices of ``A^{-1} p`` for every point ``p`` of a grid of ``shape`` (``(H, W)``
+    pixels or ``(D, H, W)`` voxels, ``A`` of size ``len(shape)``): one tensor of ``shape`` per tensor
+    axis, in axis order."""
+    d = len(shape)
     inv = torch.linalg.inv(matrix.to(torch.float64)).to(device)
-    i = torch.arange(h, dtype=torch.float64, device=device)
-    j = torch.arange(w, dtype=torch.float64, device=device)
-    ii, jj = torch.meshgrid(i, j, indexing="ij")
-    px, py = jj - (w - 1) / 2, (h - 1) / 2 - ii
-    sx = inv[0, 0] * px + inv[0, 1] * py
-    sy = inv[1, 0] * px + inv[1, 1] * py
-    return (h - 1) / 2 - sy, sx + (w - 1) / 2
+    index = torch.meshgrid(
+        *[torch.arange(n, dtype=torch.float64, device=device) for n in shape], indexing="ij"
+    )
+    # coordinate a runs along tensor axis d - 1 - a
+    coords = [AXIS_SIGNS[a] * (index[d - 1 - a] - (shape[d - 1 - a] - 1) / 2) for a in range(d)]
+    source = [sum(inv[a, b] * coords[b] for b in range(d)) for a in range(d)]
+    return [AXIS_SIGNS[d - 1 - t] * source[d - 1 - t] + (shape[t] - 1) / 2 for t in range(d)]
 
 
-def rotate_plane(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") -> torch.Tensor:
-    """``f(A^{-1} x)`` for images ``(batch, C, H, W)`` and a ``2 x 2`` matrix ``A`` acting on ``(x, y)``.
+def source_coordinates(h: int, w: int, matrix: torch.Tensor, device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Row and column (fractional pixel indices) of ``A^{-1} p`` for every output pixel ``p`` of an
+    ``h x w`` image (:func:`source_points` on the plane)."""
+    rows, cols = source_points((h, w), matrix, device)
+    return rows, cols
 
-    ``mode="cubic"``: Keys' cubic convolution (``a = -1/2``, Keys, IEEE TASSP 1981, eq. 15), which is
-    third-order accurate, as 16 gathers; ``"bicubic"`` / ``"bilinear"``: ``grid_sample`` (its bicubic
-    kernel uses ``a = -3/4`` and is only first-order accurate). Points outside the image read 0.
+
+def resample_grid(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") -> torch.Tensor:
+    """``f(A^{-1} p)`` for fields ``(batch, C, *spatial)`` on a grid of ``d`` axes and a ``d x d`` matrix
+    ``A`` acting on ``(x, y)`` (``d = 2``, images) or ``(x, y, z)`` (``d = 3``, volumes); ``d`` is read
+    from ``A``.
+
+    ``mode="cubic"``: Keys' cubic convolution (``a = -1/2``, Keys, IEEE TASSP 1981, eq. 15) along every
+    axis, which is third-order accurate, as ``4^d`` gathers; ``"bilinear"``: ``grid_sample`` (linear
+    along every axis); ``"bicubic"`` (images only): ``grid_sample``'s bicubic kernel, which uses
+    ``a = -3/4`` and is only first-order accurate. Points outside the grid read 0.
+
+    >>> import torch
+    >>> quarter = torch.tensor([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])  # about z
+    >>> v = torch.randn(1, 2, 3, 4, 4)
+    >>> torch.allclose(resample_grid(v, quarter), torch.rot90(v, 1, dims=(-2, -1)), atol=1e-6)
+    True
     """
     if mode not in ("cubic", "bicubic", "bilinear"):
         raise ValueError(f"mode must be 'cubic', 'bicubic' or 'bilinear', got {mode!r}")
-    h, w = x.shape[-2:]
-    si, sj = source_coordinates(h, w, matrix, x.device)
+    d = matrix.shape[-1]
+    if matrix.shape != (d, d) or d not in (2, 3):
+        raise ValueError(f"the matrix must be 2 x 2 (images) or 3 x 3 (volumes), got {tuple(matrix.shape)}")
+    if x.dim() != d + 2:
+        raise ValueError(
+            f"a {d} x {d} matrix resamples fields (batch, C, {', '.join(_SPATIAL[-d:].upper())}), got "
+            f"{tuple(x.shape)}"
+        )
+    if mode == "bicubic" and d != 2:
+        raise ValueError("mode 'bicubic' resamples images only; use 'cubic' or 'bilinear' for volumes")
+    shape = tuple(x.shape[-d:])
+    points = source_points(shape, matrix, x.device)
     if mode == "cubic":
         # round first so that integer source positions (grid symmetries) take the exact pixel
-        si = torch.where((si - si.round()).abs() < 1e-9, si.round(), si)
-        sj = torch.where((sj - sj.round()).abs() < 1e-9, sj.round(), sj)
-        i0, j0 = torch.floor(si), torch.floor(sj)
-        wi = keys_weights(si - i0).to(x.dtype)  # (h, w, 4)
-        wj = keys_weights(sj - j0).to(x.dtype)
+        points = [torch.where((p - p.round()).abs() < 1e-9, p.round(), p) for p in points]
+        floors = [torch.floor(p) for p in points]
+        weights = [keys_weights(p - f).to(x.dtype) for p, f in zip(points, floors)]  # shape + (4,)
         pad = 2
-        xp = F.pad(x, (pad, pad, pad, pad))
-        hp, wp = h + 2 * pad, w + 2 * pad
+        xp = F.pad(x, (pad,) * (2 * d))
+        padded = [n + 2 * pad for n in shape]
         taps = torch.arange(-1, 3, device=x.device, dtype=torch.float64)
-        ri = (i0[..., None] + taps + pad).clamp(0, hp - 1).long()  # (h, w, 4)
-        cj = (j0[..., None] + taps + pad).clamp(0, wp - 1).long()
-        # taps clamped to the padded border read zeros, as points outside the image should
-        flat = (ri[..., :, None] * wp + cj[..., None, :]).reshape(-1)
-        vals = xp.reshape(x.shape[:-2] + (hp * wp,))[..., flat].reshape(x.shape[:-2] + (h, w, 4, 4))
-        return torch.einsum("...hwab,hwa,hwb->...hw", vals, wi, wj)
-    gx = (sj - (w - 1) / 2) / ((w - 1) / 2) if w > 1 else torch.zeros_like(sj)
-    gy = (si - (h - 1) / 2) / ((h - 1) / 2) if h > 1 else torch.zeros_like(si)
-    # grid_sample with align_corners=True: -1 and 1 are the centres of the first and last pixels
-    grid = torch.stack([gx, gy], -1).to(x.dtype)[None].expand(x.shape[0], h, w, 2)
+        flat = None
+        for t, (f, n) in enumerate(zip(floors, padded)):
+            # taps clamped to the padded border read zeros, as points outside the grid should
+            r = (f[..., None] + taps + pad).clamp(0, n - 1).long()  # shape + (4,)
+            r = r.reshape(shape + (1,) * t + (4,) + (1,) * (d - 1 - t))
+            flat = r if flat is None else flat * n + r
+        vals = xp.reshape(x.shape[:-d] + (math.prod(padded),))[..., flat.reshape(-1)]
+        vals = vals.reshape(x.shape[:-d] + shape + (4,) * d)
+        spatial, tap = _SPATIAL[-d:], _TAPS[:d]
+        operands = ",".join(spatial + tap[t] for t in range(d))
+        return torch.einsum(f"...{spatial}{tap},{operands}->...{spatial}", vals, *weights)
+    normalized = [
+        (p - (n - 1) / 2) / ((n - 1) / 2) if n > 1 else torch.zeros_like(p) for p, n in zip(points, shape)
+    ]
+    # grid_sample with align_corners=True: -1 and 1 are the centres of the first and last points; its
+    # grid lists the coordinates from the last tensor axis to the first
+    grid = torch.stack(normalized[::-1], -1).to(x.dtype)[None].expand((x.shape[0],) + shape + (d,))
     return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=True)
+
+
+def rotate_plane(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") -> torch.Tensor:
+    """``f(A^{-1} x)`` for images ``(batch, C, H, W)`` and a ``2 x 2`` matrix ``A`` acting on ``(x, y)``:
+    :func:`resample_grid` on the plane."""
+    if matrix.shape != (2, 2):
+        raise ValueError(f"rotate_plane takes a 2 x 2 matrix, got {tuple(matrix.shape)}")
+    return resample_grid(x, matrix, mode)
 
 
 def rotate_field(x: torch.Tensor, field_type: FieldType, g, mode: str = "cubic") -> torch.Tensor:
@@ -112,6 +183,7 @@ def rotate_field(x: torch.Tensor, field_type: FieldType, g, mode: str = "cubic")
     group = field_type.group
     g = _as_element(group, g)
     a = group.action_matrix(g, dtype=torch.float64)
-    y = rotate_plane(x, a, mode)
+    y = resample_grid(x, a, mode)
     rho = field_type.representation(g, dtype=torch.float64).to(device=x.device, dtype=x.dtype)
-    return torch.einsum("cd,bdhw->bchw", rho, y)
+    spatial = _SPATIAL[-a.shape[-1] :]
+    return torch.einsum(f"cd,bd{spatial}->bc{spatial}", rho, y)
