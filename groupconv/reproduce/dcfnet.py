@@ -14,9 +14,19 @@ max-pooling, global average pooling, linear read-out) with either plain filters,
 control whose filters are combinations of ``K = 3`` *random* orthonormal 5 x 5 filters (same count of
 parameters as DCF K = 3, but no low-frequency prior). Test accuracy on clean images and on images under
 random smooth deformations of increasing amplitude, mean and standard deviation over seeds.
+
+The random-basis control is a plain convolution of this reproduction, not a layer of the library (it is
+not equivariant to anything but translations and carries no field types).
+
+>>> import torch
+>>> cnn = make_cnn("dcf", width=4, num_bases=3)
+>>> cnn(torch.randn(2, 1, 16, 16)).shape, conv_parameters(cnn)
+(torch.Size([2, 10]), 492)
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import torch
@@ -29,6 +39,8 @@ from ..nn.fourier_bessel import FourierBesselConv2d
 from ..utils.progress import progress
 from . import Options, Result
 
+__all__ = ["make_cnn", "conv_parameters", "digits", "deform", "run"]
+
 PAPER = (
     "Qiu, Cheng, Calderbank & Sapiro, DCFNet: deep neural network with decomposed convolutional filters, "
     "ICML 2018"
@@ -36,7 +48,7 @@ PAPER = (
 KERNEL = 5
 
 
-class RandomBasisConv2d(nn.Module):
+class _RandomBasisConv2d(nn.Module):
     r"""A convolution whose filters combine ``num_bases`` fixed random orthonormal filters.
 
     .. math::  W_{oi} = \sum_{k=1}^{K} a_{oik} \, r_k, \qquad \langle r_k, r_l \rangle = c^2 \delta_{kl},
@@ -44,7 +56,8 @@ class RandomBasisConv2d(nn.Module):
     with ``r_k`` the columns of the Q factor of a Gaussian ``(k^2, K)`` matrix (drawn in float64 from
     ``seed``), scaled to the root-mean-square norm ``c`` of the Fourier-Bessel elements so that only the
     subspace differs from :class:`~groupconv.nn.FourierBesselConv2d` (same He initialization rule).
-    It is the random-basis control of the DCFNet comparison.
+    It is the random-basis control of the DCFNet comparison: a plain baseline module, private to this
+    reproduction.
     """
 
     def __init__(
@@ -83,7 +96,7 @@ def _conv(kind: str, cin: int, cout: int, num_bases: int | None, seed: int) -> n
         return nn.Conv2d(cin, cout, KERNEL, padding=pad)
     if kind == "dcf":
         return FourierBesselConv2d(cin, cout, KERNEL, num_bases=num_bases, padding=pad)
-    return RandomBasisConv2d(cin, cout, KERNEL, num_bases, padding=pad, seed=seed)
+    return _RandomBasisConv2d(cin, cout, KERNEL, num_bases, padding=pad, seed=seed)
 
 
 def make_cnn(kind: str, width: int, num_bases: int | None = None, seed: int = 0) -> nn.Sequential:
@@ -104,8 +117,21 @@ def conv_parameters(model: nn.Module) -> int:
     return sum(
         m.weight.numel()
         for m in model.modules()
-        if isinstance(m, (nn.Conv2d, FourierBesselConv2d, RandomBasisConv2d))
+        if isinstance(m, (nn.Conv2d, FourierBesselConv2d, _RandomBasisConv2d))
     )
+
+
+def __getattr__(name: str):
+    # the control's former public name, kept for one release
+    if name == "RandomBasisConv2d":
+        warnings.warn(
+            "groupconv.reproduce.dcfnet.RandomBasisConv2d is private to the reproduction (a plain baseline, "
+            "not a layer of the library): build the control with make_cnn('random', width, num_bases)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return _RandomBasisConv2d
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def digits(size: int, seed: int, n_test: int) -> tuple[torch.Tensor, ...]:

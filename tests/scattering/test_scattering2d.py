@@ -1,17 +1,20 @@
-"""Scattering2D, RotoTranslationScattering: shapes, covariance, equivariance, bad input, devices."""
+"""Scattering2D: shapes, paths, translation covariance, dtypes, bad input, devices, chunking, gradients,
+energy bounds and the certificate of its bank."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from groupconv.nn.module import Certificate, EquivariantModule
 from groupconv.scattering import (
     RotoTranslationScattering,
     Scattering2D,
-    angular_wavelet_bank,
     morlet_bank,
     parseval_wavelet_bank,
+    periodize,
 )
+from groupconv.verify.energy import check_energy
 
 
 def test_shapes_and_path_metadata():
@@ -55,41 +58,6 @@ def test_float64_via_double_is_float64_accurate():
     assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("paths", ["increasing", "all"])
-@pytest.mark.parametrize("dtype,tol", [(torch.float64, 1e-10), (torch.float32, 1e-5)])
-def test_roto_translation_rot90_equivariance(dtype, tol, paths):
-    R = RotoTranslationScattering((16, 16), 2, 8, max_order=2, subsample=False, paths=paths).to(dtype)
-    x = torch.randn(2, 16, 16, dtype=dtype)
-    out = R(x)
-    rot = R(torch.rot90(x, 1, (-2, -1)))
-    expect = torch.rot90(out.roll(R.L // 4, -3), 1, (-2, -1))
-    assert float((rot - expect).abs().max() / out.abs().max()) < tol
-    # not trivially invariant: the orientation axis does carry information
-    assert float((rot - torch.rot90(out, 1, (-2, -1))).abs().max() / out.abs().max()) > 1e-3
-    inv, inv_rot = out.mean(-3), rot.mean(-3)
-    assert float((inv_rot - torch.rot90(inv, 1, (-2, -1))).abs().max() / inv.abs().max()) < tol
-    g, g_rot = inv.mean((-2, -1)), inv_rot.mean((-2, -1))
-    assert float((g - g_rot).abs().max() / g.abs().max()) < tol
-
-
-def test_roto_translation_subsampled_invariant():
-    R = RotoTranslationScattering((16, 16), 2, 4, max_order=2)
-    x = torch.randn(3, 16, 16, dtype=torch.float64)
-    R = R.double()
-    out = R(x)
-    assert out.shape == (3, R.n_paths, 4, 4, 4)
-    assert len(R.paths_meta) == R.n_paths
-    a = R.invariant(x).mean((-2, -1))
-    b = R.invariant(torch.rot90(x, 1, (-2, -1))).mean((-2, -1))
-    assert float((a - b).abs().max() / a.abs().max()) < 1e-10
-
-
-def test_angular_bank_parseval():
-    for L in (1, 4, 6, 8, 16):
-        h = angular_wavelet_bank(L)
-        assert torch.allclose(h.pow(2).sum(0), torch.ones(L, dtype=torch.float64), atol=1e-14)
-
-
 def test_bad_input():
     with pytest.raises(ValueError, match="too large"):
         Scattering2D((16, 16), 5, 4)
@@ -112,18 +80,12 @@ def test_bad_input():
         S.energies(torch.randn(1, 16, 16))
     with pytest.raises(ValueError, match="does not match"):
         Scattering2D((16, 16), 2, 4, filters=morlet_bank((32, 32), 2, 4))
-    R = RotoTranslationScattering((16, 16), 2, 4)
-    with pytest.raises(ValueError, match="non-finite"):
-        R(torch.full((1, 16, 16), float("inf")))
 
 
 @pytest.mark.cuda
 def test_cuda_matches_cpu():
     x = torch.randn(2, 32, 32)
-    for net in (
-        Scattering2D((32, 32), 2, 4, max_order=2),
-        RotoTranslationScattering((32, 32), 2, 4, max_order=2),
-    ):
+    for net in (Scattering2D((32, 32), 2, 4, max_order=2),):
         cpu = net(x)
         gpu = net.to("cuda")(x.to("cuda")).cpu()
         assert float((cpu - gpu).abs().max() / cpu.abs().max()) < 1e-5
@@ -150,29 +112,39 @@ def test_chunked_batches_match_and_gradients_flow():
     assert torch.autograd.gradcheck(small_full, (xg[:1],), eps=1e-6, atol=1e-6)
 
 
-def test_roto_translation_gradients_and_no_grad_agree():
-    """The in-place modulus of the no-grad forward and the autograd one give the same coefficients, and
-    gradients pass through the joint layers (gradcheck in float64)."""
-    R = RotoTranslationScattering((8, 8), 1, 4, max_order=2, subsample=False).double()
-    x = torch.randn(2, 8, 8, dtype=torch.float64, requires_grad=True)
-    with torch.no_grad():
-        plain = R(x)
-    assert torch.allclose(R(x), plain, rtol=0, atol=1e-14)
-    assert torch.autograd.gradcheck(R, (x,), eps=1e-6, atol=1e-6)
-
-
-def test_roto_translation_chunks_match_whole_batch():
-    R = RotoTranslationScattering((16, 16), 2, 4, max_order=3).double()
-    full = RotoTranslationScattering((16, 16), 2, 4, max_order=2, subsample=False, paths="all").double()
+def test_scattering2d_bounds_seen_by_check_energy():
     x = torch.randn(3, 16, 16, dtype=torch.float64)
-    for net in (R, full):
-        net.chunk_bytes = 2**40
-        assert len(net._chunks(x)) == 1
-        whole = net(x)
-        net.chunk_bytes = 1
-        assert len(net._chunks(x)) == 3
-        assert torch.allclose(net(x), whole, rtol=0, atol=1e-14)
-    W, E = full.energies(x)
-    full.chunk_bytes = 2**40
-    W2, E2 = full.energies(x)
-    assert torch.allclose(W, W2, rtol=1e-14) and torch.allclose(E, E2, rtol=1e-14)
+    for bank in (morlet_bank((16, 16), 2, 4), parseval_wavelet_bank((16, 16), 2, 4)):
+        net = Scattering2D((16, 16), 2, 4, max_order=2, filters=bank, subsample=False)
+        report = check_energy(torch.nn.Sequential(net), x)
+        assert len(report.rows) == 1 and report.passed and report.rows[0].upper_bound >= 1
+
+
+def test_certificate_proves_the_parseval_bank_and_names_a_planted_defect():
+    tight = Scattering2D((32, 32), J=2, L=4, max_order=1, filters="parseval", subsample=False)
+    cert = tight.certificate()
+    assert isinstance(cert, Certificate) and cert.status == "proved" and cert.residual < 1e-10
+    assert "half circle" in cert.reason and "A = B = 1" in cert.reason
+    full = Scattering2D((32, 32), J=2, L=4, filters=parseval_wavelet_bank((32, 32), 2, 4, full_circle=True))
+    assert full.certificate().status == "proved" and "full circle" in full.certificate().reason
+    a, b = tight.bank_frame_bounds()
+    tight._frame_bounds = (a, b * 1.01)
+    cert = tight.certificate()
+    assert cert.status == "failed" and "frame bounds" in cert.reason and cert.residual > 1e-3
+    morlet = Scattering2D((32, 32), J=2, L=4).certificate()
+    assert morlet.status == "not applicable" and "morlet (kymatio)" in morlet.reason
+
+
+def test_an_image_transform_without_field_types():
+    s = Scattering2D((16, 16), 2, 4)
+    assert isinstance(s, EquivariantModule) and s.in_type is None and s.out_type is None
+    x = torch.randn(2, 3, 16, 16)
+    assert s.check_input(x) is x  # any leading axes: (..., M, N)
+    assert "type=" not in repr(s) and "J=2" in repr(s)
+
+
+def test_the_former_module_still_exports_its_names():
+    from groupconv.scattering import scattering2d
+
+    assert scattering2d.RotoTranslationScattering is RotoTranslationScattering
+    assert scattering2d.periodize is periodize
