@@ -1,6 +1,13 @@
 """Compact groups, their elements, actions and subgroups.
 
 See :mod:`groupconv.groups.base` for the element parametrizations and conventions.
+
+Examples
+--------
+>>> from groupconv.groups import Dihedral, group_from_name
+>>> G = Dihedral(4)
+>>> G.order, G.generators(), group_from_name("D4") == G
+(8, [1, 4], True)
 """
 
 from __future__ import annotations

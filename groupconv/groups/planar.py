@@ -2,6 +2,15 @@
 
 The plane carries coordinates ``(x, y)``; ``R(theta)`` is the counter-clockwise rotation by ``theta``
 and ``F = diag(1, -1)`` is the reflection across the x-axis.
+
+Examples
+--------
+>>> import torch
+>>> D4 = Dihedral(4)
+>>> int(D4.compose(torch.tensor(1), torch.tensor(4)))  # r f is the element r^1 f^1
+5
+>>> D4.action_matrix(torch.tensor(4)).tolist()  # f acts as F
+[[1.0, 0.0], [0.0, -1.0]]
 """
 
 from __future__ import annotations

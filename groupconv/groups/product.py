@@ -12,6 +12,17 @@ Element layout
 
 All operations (compose, inverse, equal, sample, quadrature) act component-wise; the quadrature grid is
 the product of the factors' grids (all elements for a finite factor), with product weights.
+
+Examples
+--------
+>>> import torch
+>>> from groupconv.groups import SO2, Cyclic
+>>> P = DirectProduct(Cyclic(4), SO2())
+>>> P.name, P.is_finite, P.element_size
+('C4xSO2', False, 2)
+>>> g = P.combine(torch.tensor(1), torch.tensor(0.5, dtype=torch.float64))
+>>> g.tolist(), [x.tolist() for x in P.split(g)]
+([1.0, 0.5], [1, 0.5])
 """
 
 from __future__ import annotations

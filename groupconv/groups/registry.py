@@ -6,6 +6,11 @@
 - ``"SO2"``, ``"O2"``, ``"SO3"``, ``"O3"``;
 - products ``"<A>x<B>"`` (also ``"<A>×<B>"``), left-associative, with parentheses for grouping:
   ``"C4xC2xC3"`` is ``(C4 x C2) x C3`` and prints as ``"(C4xC2)xC3"``.
+
+Examples
+--------
+>>> group_from_name("(C4xC2)xS3").order
+48
 """
 
 from __future__ import annotations

@@ -13,6 +13,16 @@ Parametrizations (all batched and differentiable; conversions are static methods
   (Rodrigues' formula ``R = I + sin t [n]_x + (1 - cos t) [n]_x^2``).
 - ``O(3)``: ``g = R (-1)^s`` with ``R`` in ``SO(3)`` and ``s`` in ``{0, 1}`` (``s = 1`` adds the
   inversion ``-I``); :meth:`O3.make` and :meth:`O3.split` convert.
+
+Examples
+--------
+>>> import math, torch
+>>> R = SO3.from_euler(0.0, math.pi / 2, 0.0)  # a quarter turn about y takes z to x
+>>> z = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64)
+>>> torch.allclose(R @ z, torch.tensor([1.0, 0.0, 0.0], dtype=torch.float64))
+True
+>>> O3.split(O3.make(R, 1))[1].item()
+1
 """
 
 from __future__ import annotations

@@ -10,6 +10,12 @@
 - ``SO(3) < O(3)``, and any group in itself.
 
 Other modules register more with :func:`register_inclusion`.
+
+Examples
+--------
+>>> from groupconv.groups import Cyclic, Dihedral
+>>> left_cosets(Cyclic(4), Dihedral(4))[0].tolist()  # the rotations and the reflections
+[0, 4]
 """
 
 from __future__ import annotations

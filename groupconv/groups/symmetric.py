@@ -13,6 +13,13 @@ Conventions
             c_i = \\#\\{ j > i : p[j] < p[i] \\}.
 
 - Action on ``R^n``: ``e_i -> e_{p(i)}``, so ``(g . x)[p(i)] = x[i]`` (a left action).
+
+Examples
+--------
+>>> import torch
+>>> S3 = Symmetric(3)
+>>> S3.order, S3.permutation(torch.tensor(1)).tolist(), int(S3.sign(torch.tensor(1)))
+(6, [0, 2, 1], -1)
 """
 
 from __future__ import annotations

@@ -1,5 +1,14 @@
 """Representations of compact groups: irreps, characters, direct sums, tensor products,
-Clebsch-Gordan decompositions, regular, quotient, induced and restricted representations."""
+Clebsch-Gordan decompositions, regular, quotient, induced and restricted representations.
+
+Examples
+--------
+>>> from groupconv.groups import Dihedral
+>>> from groupconv.reps import irrep, regular
+>>> rho = regular(Dihedral(4)) + irrep(Dihedral(4), 1, 1)
+>>> rho, rho.dim
+(D4[regular + irrep(1,1)], 10)
+"""
 
 from __future__ import annotations
 
@@ -11,7 +20,7 @@ from .clebsch_gordan_continuous import (
     wigner_J_exact,
 )
 from .complex import ComplexIrrep, complex_form, complex_irreps
-from .decompose import (
+from .decomposition import (
     clebsch_gordan,
     clebsch_gordan_exact,
     decompose,

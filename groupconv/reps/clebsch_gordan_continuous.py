@@ -28,6 +28,14 @@ Cache: each block ``(l_1, l_2, l)`` is kept in memory and on disk (:mod:`groupco
 objects). A block read back is used only if it is finite, of the right shape and key, equal to the signed
 square roots of its exact squares, orthonormal (``C^T C = I``) and intertwining on three fixed rotations
 (the equation above, to ``1e-9``); otherwise it is recomputed and replaced, with a warning.
+
+Examples
+--------
+>>> from groupconv.groups import O2
+>>> from groupconv.reps import clebsch_gordan_exact, irrep
+>>> found, C = clebsch_gordan_exact(irrep(O2(), 1, 1), irrep(O2(), 1, 2))
+>>> [ir.id for ir in found], C.shape
+([(1, 1), (1, 3)], (4, 4))
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ import torch
 from ..groups.planar import O2, SO2
 from ..groups.spatial import O3, SO3
 from ..utils.cache import cached_arrays
-from .decompose import register_clebsch_gordan
+from .decomposition import register_clebsch_gordan
 from .irreps import O2Irrep, SO2Irrep
 from .representation import Irrep
 from .spatial import O3Irrep, SO3Irrep, wigner_D

@@ -7,6 +7,12 @@ conjugate irreps, the restrictions of ``sigma`` to the eigenspaces ``J u = +i u`
 .. math::  \\sigma_\\pm(g) = U_\\pm^\\dagger \\, \\sigma(g) \\, U_\\pm .
 
 For ``C_n`` and ``SO(2)`` this gives the characters ``e^{+i k theta}`` and ``e^{-i k theta}``.
+
+Examples
+--------
+>>> from groupconv.groups import Cyclic
+>>> complex_irreps(Cyclic(4))
+[C4[complex irrep(0)], C4[complex irrep(1)+], C4[complex irrep(1)-], C4[complex irrep(2)]]
 """
 
 from __future__ import annotations

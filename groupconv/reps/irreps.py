@@ -11,6 +11,16 @@ Real irreps (orthogonal, the default) of the planar groups, with ``R(t)`` the ro
 - ``SO(2)``: ``irrep(0)`` trivial; ``irrep(k)``, ``k >= 1``: ``theta -> R(k theta)`` (complex type).
 - ``O(2)``: ``irrep(0,0)`` trivial; ``irrep(1,0)`` the determinant; ``irrep(1,k)``, ``k >= 1``:
   ``(theta, s) -> R(k theta) F^s``.
+
+Examples
+--------
+>>> from groupconv.groups import Dihedral
+>>> [ir.name for ir in irreps(Dihedral(4))]
+['irrep(0,0)', 'irrep(1,0)', 'irrep(0,2)', 'irrep(1,2)', 'irrep(1,1)']
+>>> irrep(Dihedral(4), 1, 1).exact(1)
+Matrix([
+[0, -1],
+[1,  0]])
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Representations built from a group's structure: trivial, standard, induced and restricted.
 
-This module also re-exports the decompositions and tensor products of :mod:`groupconv.reps.decompose`
+This module also re-exports the decompositions and tensor products of :mod:`groupconv.reps.decomposition`
 and the permutation, regular and quotient representations of :mod:`groupconv.reps.permutation`, so that
 every name it held keeps its import path.
 
@@ -22,7 +22,7 @@ import torch
 from ..groups.base import FiniteGroup, Group, check_same_group
 from ..groups.subgroups import inclusion, left_cosets, subgroup_indices
 from ..utils.deprecation import renamed_keywords
-from .decompose import (  # _KroneckerProduct: pickles from before the split name it here
+from .decomposition import (  # _KroneckerProduct: pickles from before the split name it here
     _KroneckerProduct,  # noqa: F401
     clebsch_gordan,
     clebsch_gordan_exact,

@@ -3,7 +3,7 @@
 A :class:`PermutationRepresentation` is stored as its permutation table and acts by a gather; its irreps
 come from the characters (numbers of fixed points) and its change of basis, built on first use, from
 the irreps (Peter-Weyl, for a representation acting simply transitively) or from the projections of
-:mod:`groupconv.reps.decompose` computed on the table.
+:mod:`groupconv.reps.decomposition` computed on the table.
 
 Examples
 --------
@@ -47,9 +47,9 @@ class PermutationRepresentation(Representation):
     transitively (the regular representation in any numbering of its basis) from the irreps directly
     (Peter-Weyl: ``Q[x, (sigma, j, i)] = sqrt(d_sigma / |G|) sigma(h_x)_{ij}`` with ``h_x`` the element
     taking the first basis vector to the ``x``-th, one copy per column ``j``, ``d_sigma / e_sigma`` columns),
-    otherwise from the projections of :mod:`groupconv.reps.decompose` computed on the table (scatter-adds, no
-    ``|G| x d x d`` tensor). Dense matrices ``rho(g)`` are formed only when asked for (``rep(g)``), under the
-    memory budget (:mod:`groupconv.utils.memory`).
+    otherwise from the projections of :mod:`groupconv.reps.decomposition` computed on the table
+    (scatter-adds, no ``|G| x d x d`` tensor). Dense matrices ``rho(g)`` are formed only when asked for
+    (``rep(g)``), under the memory budget (:mod:`groupconv.utils.memory`).
 
     Build one with :func:`permutation_representation`, :func:`regular` or :func:`quotient`; direct sums of
     permutation representations are permutation representations.

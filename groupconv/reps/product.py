@@ -23,6 +23,14 @@ degree at most ``L`` and the product irrep has degree ``max(deg sigma, deg tau)`
 
 Exact forms: for a finite product ``exact(g)`` takes the index of ``g``; otherwise it takes the pair
 ``(g_G, g_H)`` of the factors' exact element forms (e.g. ``(theta, k)`` for ``SO2 x C2``).
+
+Examples
+--------
+>>> from groupconv.groups import Cyclic, DirectProduct
+>>> from groupconv.reps import irrep
+>>> P = DirectProduct(Cyclic(3), Cyclic(4))
+>>> irrep(P, 1, 1, -1).dim, product_irrep_factors(irrep(P, 1, 1, -1))
+(2, (C3[irrep(1)], C4[irrep(1)], -1))
 """
 
 from __future__ import annotations

@@ -8,6 +8,17 @@ change of basis ``Q``:
 Matrices are evaluated batched: ``rep(g)`` returns a tensor ``batch + (d, d)`` for a batch of elements.
 All representations are real and orthogonal, so the dual (contragredient) ``rho(g^{-1})^T`` equals
 ``rho`` itself.
+
+Examples
+--------
+>>> from groupconv.groups import Cyclic
+>>> from groupconv.reps import irrep
+>>> rho = directsum(irrep(Cyclic(4), 1), irrep(Cyclic(4), 0))
+>>> rho.dim, rho.exact(1)
+(3, Matrix([
+[0, -1, 0],
+[1,  0, 0],
+[0,  0, 1]]))
 """
 
 from __future__ import annotations
@@ -220,7 +231,7 @@ class Representation(HashedOnce):
 
     def tensor(self, other: Representation) -> Representation:
         """The tensor product ``rho (x) other`` decomposed into irreps (see :func:`tensor_product`)."""
-        from .decompose import tensor_product
+        from .decomposition import tensor_product
 
         return tensor_product(self, other)
 

@@ -37,6 +37,16 @@ rounding at every degree.
 
 ``O(3)``: ``irrep(l, p)`` maps ``g = R (-1)^s`` to ``p^s D^l(R)``; the natural action on ``Y_l`` (the
 inversion acting as ``(-1)^l``) is ``irrep(l, (-1)^l)``, so the standard action is ``irrep(1, -1)``.
+
+Examples
+--------
+>>> import torch
+>>> from groupconv.groups import SO3
+>>> from groupconv.reps import irreps
+>>> [ir.dim for ir in irreps(SO3(), max_degree=2)]
+[1, 3, 5]
+>>> so3_character(2, torch.tensor(0.0, dtype=torch.float64)).item()  # the dimension 2 l + 1
+5.0
 """
 
 from __future__ import annotations

@@ -30,6 +30,15 @@ entries: ``sigma(s_i)`` has ``1/r`` on the diagonal, ``1`` at ``(s_i T, T)`` and
 ``(T, s_i T)`` for ``r > 0``. It is computed with exact rationals along the same tree, and the exact
 orthogonal matrices are ``rho(g)_{ST} = sigma(g)_{ST} \\, a_T / a_S`` with ``a_T^2`` rational; every
 entry is a rational times the square root of a rational.
+
+Examples
+--------
+>>> from groupconv.groups import Symmetric
+>>> from groupconv.reps import irreps
+>>> partitions(4)
+[(4,), (3, 1), (2, 2), (2, 1, 1), (1, 1, 1, 1)]
+>>> [ir.dim for ir in irreps(Symmetric(4))]
+[1, 3, 2, 3, 1]
 """
 
 from __future__ import annotations

@@ -75,7 +75,8 @@ def renamed_keywords(**renames: str) -> Callable[[F], F]:
                 if old in kwargs:
                     if new in kwargs:
                         raise TypeError(
-                            f"{name}() got the keyword {new!r} and its deprecated name {old!r}; pass only {new!r}"
+                            f"{name}() got the keyword {new!r} and its deprecated name {old!r}; "
+                            f"pass only {new!r}"
                         )
                     warnings.warn(
                         f"{name}(): the keyword {old!r} is deprecated, use {new!r}",

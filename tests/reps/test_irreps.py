@@ -1,3 +1,6 @@
+"""Irreps: the planar groups' irreps (exact and numeric homomorphisms, Schur orthogonality, counts) and
+the registry that finds the irreps of a group class, its subclasses, and newly registered classes."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -5,13 +8,13 @@ import pytest
 import sympy
 import torch
 
-from groupconv.groups import O2, SO2, Cyclic, Dihedral
+from groupconv.groups import O2, SO2, Cyclic, Dihedral, FiniteGroup
 from groupconv.reps import (
-    Representation,
-    directsum,
+    TableIrrep,
     integration_grid,
     irrep,
     irreps,
+    register_irreps,
     regular,
 )
 
@@ -123,3 +126,72 @@ def test_bad_input_errors():
         irrep(SO2(), -1)
     with pytest.raises(ValueError, match="pass max_degree"):
         irreps(SO2())
+
+
+class _Turns(Cyclic):
+    """Rotations by multiples of 2 pi / n under a class of their own."""
+
+
+class _Klein(FiniteGroup):
+    """``C2 x C2`` by its law alone; its irreps are registered below."""
+
+    @property
+    def name(self) -> str:
+        return "V4"
+
+    @property
+    def order(self) -> int:
+        return 4
+
+    def compose_indices(self, a, b):
+        return np.bitwise_xor(a, b)
+
+
+class _KleinIrrep(TableIrrep):
+    def __init__(self, group, a: int, b: int):
+        # the character (g0, g1) -> (-1)^(a g0 + b g1) of the bits of g
+        signs = [(-1) ** (a * (g >> 1) + b * (g & 1)) for g in range(4)]
+        table = np.array(signs, dtype=np.float64)[:, None, None]
+        super().__init__(group, (a, b), table, lambda g: sympy.Matrix([[signs[g]]]))
+
+
+def test_irreps_of_a_subclass_are_those_of_its_base():
+    G = _Turns(6)
+    assert [ir.id for ir in irreps(G)] == [0, 1, 2, 3]
+    assert irrep(G, 2).group == G and torch.equal(
+        irrep(G, 2)(G.elements()), irrep(Cyclic(6), 2)(G.elements())
+    )
+
+
+def test_registered_irreps_of_a_new_group_class_and_its_subclasses():
+    with pytest.raises(TypeError, match=r"no irreps are known for V4 \(_Klein\)"):
+        irreps(_Klein())
+    with pytest.raises(TypeError, match=r"no irreps are known for V4 \(_Klein\)"):
+        irrep(_Klein(), 0, 1)
+
+    def listing(group, max_degree=None):
+        return [_KleinIrrep(group, a, b) for a in (0, 1) for b in (0, 1)]
+
+    register_irreps(_Klein, listing, _KleinIrrep)
+
+    class Sub(_Klein):
+        pass
+
+    for V in (_Klein(), Sub()):
+        irs = irreps(V)
+        assert [ir.id for ir in irs] == [(0, 0), (0, 1), (1, 0), (1, 1)]
+        g = V.elements()
+        for ir in irs:
+            assert torch.equal(ir(V.compose(g[:, None], g[None, :])), ir(g)[:, None] @ ir(g)[None])
+        assert irrep(V, 1, 1).exact(3) == sympy.Matrix([[1]]) and irs[0].is_trivial()
+        # the regular representation holds each character once
+        assert regular(V).multiplicities() == {ir: 1 for ir in irs}
+
+
+def test_registration_and_lookup_errors():
+    with pytest.raises(TypeError, match="register_irreps takes a group class, got C4"):
+        register_irreps(Cyclic(4), lambda g, m: [], lambda g, *i: None)
+    with pytest.raises(TypeError, match="irreps\\(\\) takes a groupconv Group, got str"):
+        irreps("C4")
+    with pytest.raises(TypeError, match="irrep\\(\\) takes a groupconv Group, got int"):
+        irrep(4, 1)

@@ -1,14 +1,25 @@
+"""Representations built from a group's structure (trivial, standard, induced, restricted), the
+deprecated keyword of the renamed parameters, and the import paths kept after the split of the module."""
+
 from __future__ import annotations
 
+import inspect
+import pickle
+
 import numpy as np
+import pytest
 import sympy
 import torch
 
-from groupconv.groups import O2, SO2, Cyclic, Dihedral
+from groupconv import reps
+from groupconv.groups import O2, SO2, Cyclic, Dihedral, DirectProduct
 from groupconv.reps import (
+    decomposition,
     induced,
     irrep,
     irreps,
+    operations,
+    permutation,
     quotient,
     regular,
     restrict,
@@ -69,3 +80,39 @@ def test_trivial_and_standard():
         for ir in irreps(G, None if G.is_finite else 3):
             ones = bool((ir(g) - 1).abs().max() < 1e-12) if ir.dim == 1 else False
             assert ir.is_trivial() == ones, ir
+
+
+def test_deprecated_rep_keyword_warns_and_gives_the_same_result():
+    G, H = Dihedral(4), Cyclic(4)
+    tau = irrep(H, 1)
+    with pytest.warns(DeprecationWarning, match=r"induced\(\): the keyword 'rep' is deprecated, use 'rho'"):
+        ind = induced(G, H, rep=tau)
+    assert ind == induced(G, H, rho=tau) and torch.equal(ind(G.elements()), induced(G, H, tau)(G.elements()))
+    with pytest.warns(DeprecationWarning, match=r"restrict\(\): the keyword 'rep' is deprecated, use 'rho'"):
+        res = restrict(rep=standard(G), subgroup=H)
+    assert res == restrict(standard(G), H)
+    assert list(inspect.signature(restrict).parameters) == ["rho", "subgroup", "iota"]
+    assert list(inspect.signature(induced).parameters) == ["group", "subgroup", "rho", "iota"]
+
+
+def test_old_import_paths_keep_working():
+    # every name operations.py held before the split is importable from it, as the same object
+    for name in operations.__all__:
+        assert getattr(operations, name) is getattr(reps, name), name
+    assert operations.PermutationRepresentation is permutation.PermutationRepresentation
+    assert operations.clebsch_gordan is decomposition.clebsch_gordan
+    # a tensor product pickled under the old module path of its matrix function still loads
+    t = reps.tensor_product(irrep(Cyclic(4), 1), irrep(Cyclic(4), 1))
+    old = pickle.dumps(t, protocol=0).replace(b"groupconv.reps.decomposition", b"groupconv.reps.operations")
+    assert b"groupconv.reps.operations" in old and pickle.loads(old) == t
+
+
+def test_standard_of_a_product_and_induced_of_a_continuous_group_errors():
+    P = DirectProduct(Cyclic(4), Cyclic(2))
+    s = standard(P)
+    g = P.elements()
+    assert s.dim == 4 and torch.allclose(s(g), P.action_matrix(g), atol=1e-12)
+    with pytest.raises(TypeError, match="induced representations are built for finite groups"):
+        induced(O2(), SO2(), irrep(SO2(), 1))
+    with pytest.raises(TypeError, match="representation of C4, got one of C2"):
+        induced(Dihedral(4), Cyclic(4), irrep(Cyclic(2), 1))

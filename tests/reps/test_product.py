@@ -185,4 +185,3 @@ def test_continuous_product_irreps(name):
     gram = (chars * w) @ chars.T
     e_dim = torch.tensor([float(ir.endomorphism_basis.shape[0]) for ir in irs], dtype=torch.float64)
     assert torch.allclose(gram, torch.diag(e_dim), atol=1e-12)
-
