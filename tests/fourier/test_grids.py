@@ -11,7 +11,7 @@ from _fourier_helpers import (
     so3_grid_points,
 )
 
-from groupconv.fourier import function_space
+from groupconv.fourier import function_space, so3, sphere
 from groupconv.fourier.grids import (
     GRIDS,
     beta_rule,
@@ -123,8 +123,6 @@ def test_beta_rule_is_cached_and_read_only_and_the_grids_are_copies():
 
 def test_the_old_import_paths_still_work():
     """The grids moved out of ``sphere`` and ``so3``; both keep the names they exported."""
-    from groupconv.fourier import so3, sphere
-
     assert sphere.s2_grid is s2_grid and sphere.so3_euler_grid is so3_euler_grid and sphere.GRIDS is GRIDS
     assert sphere.beta_rule is beta_rule and sphere.check_grid is check_grid
     assert sphere.check_bandwidth is check_bandwidth

@@ -133,6 +133,9 @@ def test_deprecated_keywords_warn_and_give_the_same_result():
     with pytest.warns(DeprecationWarning, match=r"as_generalized_convolution\(\): the keyword 'G'"):
         a = as_generalized_convolution(P, G=G)
     b = as_generalized_convolution(P, group=G)
-    assert a.residual == b.residual and all(torch.equal(x, y) for x, y in zip(a.blocks, b.blocks))
+    # least squares may round differently from call to call: equal to rounding
+    assert a.is_convolution and b.is_convolution and abs(a.residual - b.residual) <= 1e-14
+    assert all(torch.allclose(x, y, rtol=0, atol=1e-13) for x, y in zip(a.blocks, b.blocks))
+    assert torch.allclose(a.filter, b.filter, rtol=0, atol=1e-13)
     with pytest.warns(DeprecationWarning, match=r"resolve_space\(\): the keyword 'G'"):
         assert resolve_space(G=G, spec=Cyclic(3)) == resolve_space(G, Cyclic(3))

@@ -26,7 +26,8 @@ from groupconv.fourier import (  # noqa: E402
 from groupconv.fourier.so3 import so3_tables  # noqa: E402
 from groupconv.fourier.wigner import real_to_complex_basis, wigner_d_matrix  # noqa: E402
 from groupconv.groups import SO2  # noqa: E402
-from groupconv.nn import HomogeneousFourierConv  # noqa: E402
+from groupconv.nn import FunctionType, HomogeneousFourierConv  # noqa: E402
+from groupconv.reps.spatial import spherical_harmonics  # noqa: E402
 from groupconv.verify.equivariance import check_equivariance  # noqa: E402
 
 SO3 = spatial.SO3
@@ -69,16 +70,12 @@ def test_sphere_kept_columns_and_lift():
     for v, a, b in zip(S.columns, full.blocks, kept.blocks):
         assert torch.allclose(a @ torch.as_tensor(v), b, atol=1e-12)
     # the coefficients are spherical harmonic coefficients: f^(l) V_l = (2l+1)^-1/2 \int f Y_l
-    from groupconv.reps.spatial import spherical_harmonics
-
     w = torch.as_tensor(S.weights)
     for l, b in enumerate(kept.blocks):
         Y = spherical_harmonics(l, S.points_on_sphere)
         ref = (w[:, None] * f[..., :, None] * Y).sum(-2) / (2 * l + 1) ** 0.5
         assert torch.allclose(b[..., 0], ref, atol=1e-13)
     # rotating a function moves it with the points: (g . f)(g x) = f(x) for a band-limited f
-    from groupconv.nn import FunctionType
-
     g = G.sample(1, generator=_gen(11))[0]
     moved = S.act_on_points(g)
     a = torch.tensor([0.3, -1.0, 2.0], dtype=torch.float64)

@@ -24,7 +24,7 @@ from groupconv.fourier import (
     is_so3,
     resolve_space,
 )
-from groupconv.groups import O2, SO2, Cyclic, Dihedral, Symmetric
+from groupconv.groups import O2, SO2, Cyclic, Dihedral, Symmetric, inclusion
 from groupconv.groups.spatial import O3, SO3
 from groupconv.nn import FunctionType
 from groupconv.reps import irreps, restrict, trivial
@@ -70,8 +70,6 @@ def test_lift_project_and_transform(G, H):
     assert torch.allclose(X.project(lifted), f, atol=1e-14)
     # right-H-invariance of the lift
     hidx = torch.as_tensor(H.elements())
-    from groupconv.groups import inclusion
-
     hg = inclusion(H, G)(hidx)
     table = torch.as_tensor(G.cayley_table_np)
     for h in hg:
