@@ -30,7 +30,6 @@ Examples
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -55,24 +54,18 @@ __all__ = [
 SOLUTION_CACHE_SIZE = 8192
 
 
-class _BoundedCache(OrderedDict):
-    """A dict that keeps its ``maxsize`` most recently used entries."""
+class _BoundedCache(dict):
+    """A dict that keeps its ``maxsize`` most recently inserted entries (reads are plain dict reads)."""
 
     def __init__(self, maxsize: int):
         super().__init__()
         self.maxsize = maxsize
 
-    def get(self, key, default=None):
-        if key not in self:
-            return default
-        self.move_to_end(key)
-        return self[key]
-
     def __setitem__(self, key, value) -> None:
         super().__setitem__(key, value)
-        self.move_to_end(key)
         while len(self) > self.maxsize:
-            self.popitem(last=False)
+            # dicts keep insertion order: the first key is the oldest
+            del self[next(iter(self))]
 
 
 _SOLUTIONS = _BoundedCache(SOLUTION_CACHE_SIZE)

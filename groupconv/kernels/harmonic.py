@@ -25,6 +25,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import warnings
@@ -268,7 +269,7 @@ def _change_basis(
     dimensions padded to the largest), in float64, a few elements at a time: the float64 intermediates
     stay small and the result is written once in ``dtype``."""
     grid = blocks[0][2].shape[3:]
-    hw = int(np.prod(grid))
+    hw = math.prod(grid)
     # padded to the largest irrep of either side (slots whose blocks are all empty included)
     d = max(sl.stop - sl.start for _, sl in out_slots + in_slots)
 

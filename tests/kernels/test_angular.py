@@ -125,7 +125,7 @@ def test_the_solution_cache_is_bounded_and_keeps_the_recent_entries():
         for n, pair in enumerate(pairs):
             CIRCULAR.solutions([pair], (0, 1, 2))
             assert len(cache) == min(n + 1, 3)
-        # the most recent pairs are served from the cache: the same arrays come back
+        # the newest pairs are served from the cache: the same arrays come back
         last = CIRCULAR.solutions([pairs[-1]], (0, 1, 2))[0]
         assert CIRCULAR.solutions([pairs[-1]], (0, 1, 2))[0] is last
         assert (2, *pairs[0], (0, 1, 2)) not in cache

@@ -61,7 +61,9 @@ def test_the_default_spec_warns_and_refuses_empty_bases():
         kernel_basis(regular(G), regular(G), 5)
     with pytest.raises(ValueError, match="empty kernel basis"):
         kernel_basis(irrep(SO2(), 0), irrep(SO2(), 4), 3)
-    assert len(kernel_basis(irrep(SO2(), 0), irrep(SO2(), 4), 3, KernelSpec(allow_empty=True, warn=False))) == 0
+    assert (
+        len(kernel_basis(irrep(SO2(), 0), irrep(SO2(), 4), 3, KernelSpec(allow_empty=True, warn=False))) == 0
+    )
 
 
 def test_bad_arguments_are_refused():
