@@ -11,19 +11,23 @@ from ``k^2`` to ``K``.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from ..kernels.fourier_bessel import fourier_bessel_basis, fourier_bessel_indices
-from ..kernels.harmonic import check_kernel_size
-from ._fields import DescribedState, autocast_dtype
-from .conv import conv_geometry
+from ..groups.planar import Cyclic
+from ..kernels import fourier_bessel_basis, fourier_bessel_indices
+from ..reps.operations import trivial
+from .conv.base import EquivariantConv2d
+from .field_type import FieldType
+from .module import Certificate
 
 __all__ = ["FourierBesselConv2d"]
 
 
-class FourierBesselConv2d(DescribedState, nn.Module):
+class FourierBesselConv2d(EquivariantConv2d):
     """A convolution whose filters are linear combinations of ``num_bases`` Fourier-Bessel functions.
+
+    The layer commutes with translations only: its fields are the scalar fields of the trivial group
+    ``C1`` (``in_type``, ``out_type``).
 
     Parameters
     ----------
@@ -41,6 +45,8 @@ class FourierBesselConv2d(DescribedState, nn.Module):
     torch.Size([1, 8, 16, 16])
     >>> conv.parameter_savings()["saved"]
     456
+    >>> conv.certificate().status
+    'not applicable'
     """
 
     def __init__(
@@ -64,15 +70,19 @@ class FourierBesselConv2d(DescribedState, nn.Module):
                 f"in_channels={in_channels} and out_channels={out_channels} must be divisible by groups={groups}"
             )
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = check_kernel_size(kernel_size)
-        self.stride, self.padding, self.dilation = conv_geometry(stride, padding, dilation)
-        self.groups = groups
+        c1 = Cyclic(1)
+        self._setup(
+            FieldType(c1, [trivial(c1)] * in_channels),
+            FieldType(c1, [trivial(c1)] * out_channels),
+            kernel_size,
+            stride,
+            padding,
+            dilation,
+            groups,
+        )
         self.indices = fourier_bessel_indices(self.kernel_size, num_bases)
         self.num_bases = len(self.indices)
-        basis = fourier_bessel_basis(self.kernel_size, self.num_bases)
-        self.register_buffer(
-            "basis", torch.as_tensor(basis, dtype=torch.get_default_dtype()), persistent=False
-        )
+        self.register_derived("basis", fourier_bessel_basis(self.kernel_size, self.num_bases))
         self.weight = nn.Parameter(torch.empty(out_channels, in_channels // groups, self.num_bases))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.reset_parameters()
@@ -90,30 +100,12 @@ class FourierBesselConv2d(DescribedState, nn.Module):
         """``W = sum_k a_k psi_k`` of shape ``(out, in / groups, k, k)``."""
         return torch.einsum("oik,khw->oihw", self.weight, self.basis.to(self.weight.dtype))
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"FourierBesselConv2d takes a torch.Tensor, got {type(x).__name__}")
-        if x.dim() != 4 or x.shape[1] != self.in_channels:
-            raise ValueError(
-                f"FourierBesselConv2d expects input of shape (batch, {self.in_channels}, H, W), got {tuple(x.shape)}"
-            )
-        # under autocast conv2d computes in the autocast dtype
-        if x.dtype != self.weight.dtype and autocast_dtype(x) is None:
-            raise TypeError(
-                f"FourierBesselConv2d: input dtype {x.dtype} does not match the layer's dtype {self.weight.dtype}; "
-                "cast the input or the layer (nothing is down-cast silently)"
-            )
-        if x.device != self.weight.device:
-            raise ValueError(
-                f"FourierBesselConv2d: input on {x.device}, the layer's parameters on {self.weight.device}; "
-                "move one of them"
-            )
-        return F.conv2d(
-            x, self.expand_filter(), self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+    def filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The expanded filter (:meth:`expand_filter`) and the bias."""
+        return self.expand_filter(), self.bias
 
     def state_description(self) -> dict[str, object]:
-        """What the parameters mean (see :class:`~groupconv.nn._fields.DescribedState`)."""
+        """What the parameters mean (see :class:`~groupconv.nn.module.DescribedState`)."""
         return {
             "in_channels": self.in_channels,
             "out_channels": self.out_channels,
@@ -122,33 +114,19 @@ class FourierBesselConv2d(DescribedState, nn.Module):
             "groups": self.groups,
         }
 
+    def certificate(self) -> Certificate:
+        """``not applicable``: the layer is equivariant to translations only, which it is by being a
+        convolution; there is no group constraint to prove."""
+        return Certificate(
+            "not applicable",
+            "FourierBesselConv2d is a plain convolution (translations only): no group constraint to prove",
+        )
+
     def parameter_savings(self) -> dict:
         """Filter parameters of a plain convolution, of this layer, their difference and ratio."""
         plain = self.out_channels * (self.in_channels // self.groups) * self.kernel_size**2
         ours = self.weight.numel()
         return {"plain": plain, "fourier_bessel": ours, "saved": plain - ours, "ratio": ours / plain}
-
-    def export(self) -> nn.Conv2d:
-        """A plain ``torch.nn.Conv2d`` with identical outputs."""
-        with torch.no_grad():
-            w = self.expand_filter()
-        conv = nn.Conv2d(
-            self.in_channels,
-            self.out_channels,
-            self.kernel_size,
-            self.stride,
-            self.padding,
-            self.dilation,
-            self.groups,
-            self.bias is not None,
-            device=w.device,
-            dtype=w.dtype,
-        )
-        with torch.no_grad():
-            conv.weight.copy_(w)
-            if self.bias is not None:
-                conv.bias.copy_(self.bias)
-        return conv
 
     def extra_repr(self) -> str:
         return (

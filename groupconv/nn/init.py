@@ -33,25 +33,109 @@ the weights reaching one output field, keeps the layer equivariant.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
+import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["generalized_he_init_", "lsuv_init_"]
+from ..reps.representation import Representation
+from .fourier_conv import HomogeneousFourierConv
+
+__all__ = [
+    "generalized_he_init_",
+    "he_std",
+    "lsuv_init_",
+    "parameter_fields",
+    "row_energy",
+    "trivial_columns",
+]
+
+
+@lru_cache(maxsize=256)
+def trivial_columns(rep: Representation) -> np.ndarray:
+    """``(d, n)``: the columns of the change of basis of ``rep`` that carry trivial irreps (the directions
+    a constant, or the mean of an equivariant input, can take)."""
+    cols, j = [], 0
+    for ir in rep.irreps:
+        if ir.is_trivial():
+            cols.append(j)
+        j += ir.dim
+    return rep.change_of_basis[:, cols]
+
+
+@lru_cache(maxsize=128)
+def row_energy(plan) -> np.ndarray:
+    """``(s_o, s_i, b)``: for the basis of an :class:`~groupconv.nn.conv.plan.ExpansionPlan`, the mean
+    energy of an output row (see the module docstring: ``(1 - 1/pi) ||B_b[o]||^2 + (B_b[o] m)^2 / pi``
+    for inputs with a trivial irrep, ``||B_b[o]||^2`` otherwise), cumulated over the basis elements of
+    each pair of field types. Cached per plan, so that identical layers compute it once."""
+    buf = plan.buf
+    s_o, s_i, b_max, do, di, k2 = buf.shape
+    dims = np.array([r.dim for r in plan.out_types], dtype=np.float64)
+    flat = buf.reshape(s_o, s_i, b_max, do * di * k2)
+    sq = np.matmul(flat[..., None, :], flat[..., :, None])[..., 0, 0]  # squared norms, one dot each
+    mean_dir = np.zeros((s_i, di))
+    for t, r in enumerate(plan.in_types):
+        triv = trivial_columns(r)
+        mean_dir[t, : r.dim] = triv @ triv.sum(0)  # projection of (1, ..., 1) on the trivial irreps
+    # input fields without a trivial irrep have zero mean: their energy counts as it is
+    rectified = (np.abs(mean_dir).sum(1) > 0)[None, :, None]
+    mixed = sq
+    if rectified.any():
+        # the response of every row to the constant input: one matrix-vector product per pair of types
+        const = np.repeat(mean_dir, k2, axis=1).astype(buf.dtype)  # (S_i, d_i k^2)
+        response = np.matmul(buf.reshape(s_o, s_i, b_max * do, di * k2), const[None, :, :, None])
+        dc = (response.reshape(s_o, s_i, b_max, do).astype(np.float64) ** 2).sum(-1)
+        mixed = np.where(rectified, (1 - 1 / np.pi) * sq + dc / np.pi, sq)
+    return np.cumsum(mixed / dims[:, None, None], axis=-1)
+
+
+def he_std(plan, gain: float = 2.0) -> np.ndarray:
+    """The standard deviation of each flat parameter of a layer expanded by ``plan`` (an
+    :class:`~groupconv.nn.conv.plan.ExpansionPlan`): ``sqrt(gain / E_f)`` with ``E_f`` the summed mean
+    row energy (:func:`row_energy`) of the basis elements reaching output field ``f``."""
+    used = plan.used
+    cum = row_energy(plan)
+    last = np.maximum(used - 1, 0)
+    tout, tin = np.asarray(plan.out_type_of), np.asarray(plan.in_type_of)
+    e = cum[tout[:, None], tin[None, :], last] * (used > 0)
+    std_field = np.sqrt(gain / np.maximum(e.sum(1), 1e-300))
+    per = np.repeat(std_field, used.sum(1))
+    return np.tile(per, plan.num_params // max(per.size, 1))
+
+
+def parameter_fields(plan) -> np.ndarray:
+    """The output field (index into the layer's output type) each flat parameter of a layer expanded
+    by ``plan`` (an :class:`~groupconv.nn.conv.plan.ExpansionPlan`) maps into."""
+    groups = plan.groups
+    n_local = len(plan.out_reps)
+    index = plan.index
+    field_of = np.zeros(index.shape[1:3], dtype=np.int64)
+    field_of[list(plan.out_type_of), list(plan.out_position)] = np.arange(n_local)
+    fields = np.arange(groups)[:, None, None] * n_local + field_of[None]
+    fields = np.broadcast_to(fields[:, :, :, None, None, None], index.shape)
+    valid = index < plan.num_params
+    out = np.empty(plan.num_params, dtype=np.int64)
+    out[index[valid]] = fields[valid]
+    return out
 
 
 def generalized_he_init_(module: nn.Module, gain: float = 2.0) -> nn.Module:
     """Initialize the weights of a groupconv convolution in place (see the module docstring); returns
-    the module."""
+    the module.
+
+    A layer expanded through a basis (its ``expansion_plan`` is not ``None``) draws each weight with
+    :func:`he_std`; an index-map layer with ``sqrt(gain / fan_in)``."""
     weight = getattr(module, "weight", None)
     if not isinstance(weight, torch.Tensor):
         raise TypeError(
             f"generalized_he_init_ needs a groupconv convolution with a weight, got {type(module).__name__}"
         )
-    expansion = getattr(module, "_expansion", None)
+    plan = getattr(module, "expansion_plan", None)
     with torch.no_grad():
-        if expansion is not None:
-            std = torch.as_tensor(expansion.he_std(gain), dtype=weight.dtype, device=weight.device)
+        if plan is not None:
+            std = torch.as_tensor(he_std(plan, gain), dtype=weight.dtype, device=weight.device)
             weight.copy_(torch.randn_like(weight) * std)
         else:
             fan_in = module.in_type.size * module.kernel_size**2
@@ -59,39 +143,28 @@ def generalized_he_init_(module: nn.Module, gain: float = 2.0) -> nn.Module:
     return module
 
 
-def _calibrated_types() -> tuple:
-    from .conv import EquivariantConv2d
-    from .fourier_bessel import FourierBesselConv2d
-    from .fourier_conv import HomogeneousFourierConv
-
-    return (
-        EquivariantConv2d,
-        FourierBesselConv2d,
-        HomogeneousFourierConv,
-        nn.modules.conv._ConvNd,
-        nn.Linear,
-    )
+def _calibrated(module: nn.Module) -> bool:
+    """Whether :func:`lsuv_init_` calibrates ``module`` by default: the groupconv convolutions (those
+    that state the field of each weight, ``weight_fields()``, and the Fourier-domain convolution), the
+    torch convolutions and linear layers."""
+    kinds = (HomogeneousFourierConv, nn.modules.conv._ConvNd, nn.Linear)
+    return isinstance(module, kinds) or callable(getattr(module, "weight_fields", None))
 
 
 def _field_map(layer: nn.Module, channels: int) -> tuple[torch.Tensor | None, torch.Tensor | None]:
     """For per-field scaling: the field of each of the ``channels`` output channels and the field of each
     entry of ``layer.weight``; ``(None, None)`` for a layer without output fields (one scale)."""
-    from .conv import EquivariantConv2d
-    from .fourier_bessel import FourierBesselConv2d
-
-    weight = layer.weight
-    # index-map, Fourier-Bessel, torch convolutions and linear layers: the first weight axis is the field
-    leading = torch.arange(weight.shape[0]).reshape((-1,) + (1,) * (weight.dim() - 1)).expand(weight.shape)
-    if isinstance(layer, EquivariantConv2d):
-        dims = [r.dim for r in layer.out_type.representations]
-        channel = torch.repeat_interleave(torch.arange(len(dims)), torch.as_tensor(dims))
-        expansion = getattr(layer, "_expansion", None)
-        if expansion is not None:
-            return channel, torch.as_tensor(expansion.parameter_fields())
-        return channel, leading
-    if isinstance(layer, (FourierBesselConv2d, nn.modules.conv._ConvNd, nn.Linear)):
+    fields = getattr(layer, "weight_fields", None)
+    if callable(fields):
+        return fields()
+    if isinstance(layer, (nn.modules.conv._ConvNd, nn.Linear)):
         if isinstance(layer, nn.modules.conv._ConvNd) and layer.transposed:
             return None, None
+        weight = layer.weight
+        # torch convolutions and linear layers: the first weight axis is the field
+        leading = (
+            torch.arange(weight.shape[0]).reshape((-1,) + (1,) * (weight.dim() - 1)).expand(weight.shape)
+        )
         return torch.arange(channels), leading
     return None, None
 
@@ -162,7 +235,7 @@ def lsuv_init_(
     >>> _ = torch.manual_seed(0)
     >>> G = Dihedral(8)
     >>> reg = FieldType(G, [regular(G)] * 4)
-    >>> model = nn.Sequential(LiftingConv2d(G, 1, 4, 5, padding=2), ReLU(reg), SteerableConv2d(reg, reg, 5, padding=2))
+    >>> model = nn.Sequential(LiftingConv2d.from_channels(G, 1, 4, 5, padding=2), ReLU(reg), SteerableConv2d(reg, reg, 5, padding=2))
     >>> report = lsuv_init_(model, torch.randn(8, 1, 32, 32))
     >>> list(report)
     ['0', '2']
@@ -184,8 +257,7 @@ def lsuv_init_(
     # each module's name in the report: its name in the model, the class name for the model itself
     names = {m: n or type(m).__name__ for n, m in model.named_modules()}
     if layers is None:
-        kinds = _calibrated_types()
-        chosen = [m for m in model.modules() if isinstance(m, kinds)]
+        chosen = [m for m in model.modules() if _calibrated(m)]
         if not chosen:
             raise ValueError(f"no convolution or linear layer to calibrate in {type(model).__name__}")
     else:

@@ -36,20 +36,20 @@ def regular_network(width: int = 2) -> EquivariantSequential:
     reg = lambda n: FieldType(G, [regular(G)] * n)  # noqa: E731
     torch.manual_seed(0)
     return EquivariantSequential(
-        LiftingConv2d(G, 1, width, 5, padding=2),
+        LiftingConv2d.from_channels(G, 1, width, 5, padding=2),
         FieldBatchNorm(reg(width)),
         ReLU(reg(width)),
-        GroupConv2d(G, width, width, 3, padding=1),
+        GroupConv2d.from_channels(G, width, width, 3, padding=1),
         FieldBatchNorm(reg(width)),
         ReLU(reg(width)),
         MaxPool2d(reg(width)),
-        GroupConv2d(G, width, 2 * width, 3, padding=1),
+        GroupConv2d.from_channels(G, width, 2 * width, 3, padding=1),
         FieldBatchNorm(reg(2 * width)),
         ReLU(reg(2 * width)),
         AvgPool2d(reg(2 * width)),
-        GroupConv2d(G, 2 * width, 2 * width, 3, padding=1),
+        GroupConv2d.from_channels(G, 2 * width, 2 * width, 3, padding=1),
         ReLU(reg(2 * width)),
-        GroupConv2d(G, 2 * width, 2 * width, 3, padding=1),
+        GroupConv2d.from_channels(G, 2 * width, 2 * width, 3, padding=1),
         GroupPooling(reg(2 * width)),
         GlobalPool2d(FieldType(G, [trivial(G)] * 2 * width)),
     )
