@@ -6,6 +6,10 @@
 - :func:`saliency`, :func:`deconvnet`, :func:`guided_backprop` -- backpropagation-based visualizations
   (Nie, Zhang & Patel, ICML 2018).
 - :mod:`groupconv.analysis.train` -- a small (optionally data-parallel) training loop.
+
+>>> from groupconv.analysis import linear_regions
+>>> linear_regions.upper_bound(1, [3, 3])  # one input, two hidden layers of width 3
+16
 """
 
 from __future__ import annotations

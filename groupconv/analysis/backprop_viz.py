@@ -20,6 +20,20 @@ The rules are swapped for the duration of one call by forward hooks on the model
 that route their output through an autograd function with the chosen backward rule; the hooks are
 removed afterwards, so the user's model is unchanged. Activations written as ``torch.relu`` /
 ``F.relu`` calls inside ``forward`` cannot be intercepted this way: use ``nn.ReLU`` modules.
+
+>>> import torch
+>>> from torch import nn
+>>> _ = torch.manual_seed(0)
+>>> model = nn.Sequential(nn.Linear(3, 5), nn.ReLU(), nn.Linear(5, 2))
+>>> x = torch.randn(4, 3)
+>>> maps = {rule: backprop_map(model, x, rule=rule) for rule in ("saliency", "deconvnet", "guided")}
+>>> [tuple(m.shape) for m in maps.values()]
+[(4, 3), (4, 3), (4, 3)]
+>>> # saliency is the true gradient of the arg-max class score
+>>> k = model(x).argmax(1)
+>>> grad = torch.autograd.grad(model(x.requires_grad_()).gather(1, k[:, None]).sum(), x)[0]
+>>> torch.allclose(maps["saliency"], grad)
+True
 """
 
 from __future__ import annotations

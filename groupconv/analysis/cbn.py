@@ -20,6 +20,18 @@ needs), each with a small rank. The CBN rank of a layer is the sum of these rank
 threshold; given inputs, it also does so for the activations: the channel covariance of the layer's output
 at each frequency, :math:`\Sigma(\omega) = \frac{1}{B} \sum_b \hat y_b(\omega) \hat y_b(\omega)^*`, whose
 square-rooted eigenvalues are compared to the same threshold.
+
+>>> import torch
+>>> from torch import nn
+>>> conv = nn.Conv2d(2, 3, 3, padding=1, padding_mode="circular", bias=False)
+>>> W = conv_transfer_matrices(conv, (8, 8))
+>>> W.shape  # one C_out x C_in matrix per frequency of the 8 x 8 grid
+torch.Size([8, 8, 3, 2])
+>>> x = torch.randn(1, 2, 8, 8, dtype=torch.float64)
+>>> y = conv.double()(x)
+>>> xf, yf = torch.fft.fft2(x)[0], torch.fft.fft2(y)[0]
+>>> torch.allclose(yf[:, 1, 2], W[1, 2] @ xf[:, 1, 2])
+True
 """
 
 from __future__ import annotations

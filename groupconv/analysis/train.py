@@ -11,6 +11,15 @@ single-process step on the whole batch.
     torchrun --nproc_per_node 2 -m groupconv.cli reproduce cbn
 
 :func:`spawn_local` starts such a group on one machine without a launcher (gloo on CPU).
+
+>>> import torch
+>>> x = torch.linspace(-1, 1, 32)[:, None]
+>>> _ = torch.manual_seed(0)
+>>> model = torch.nn.Linear(1, 1)
+>>> loss = torch.nn.functional.mse_loss
+>>> res = train(model, x, 3 * x - 1, loss, steps=200, lr=0.1, optimizer="sgd", quiet=True)
+>>> [round(p.item(), 3) for p in (model.weight, model.bias)], res.losses[-1] < 1e-6
+([3.0, -1.0], True)
 """
 
 from __future__ import annotations

@@ -13,6 +13,14 @@ listing them costs nothing. To add one (for example ``phase-collapse``):
 
 :func:`run` then writes ``results.md``, ``results.json`` and the figures (when matplotlib is installed)
 to ``options.out``.
+
+>>> "cbn" in available()
+True
+>>> print(markdown_table([{"depth": 2, "regions": 16}, {"depth": 3, "regions": 64}]))
+| depth | regions |
+| --- | --- |
+| 2 | 16 |
+| 3 | 64 |
 """
 
 from __future__ import annotations

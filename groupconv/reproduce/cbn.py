@@ -9,6 +9,14 @@ the lowest nonzero frequencies, y = sum over |k| = 1 of |x^(k)|^2 (translation i
 global average pooling can fit it). The network is a stack of full-size (N x N kernel) circular
 convolutions without bias and ReLUs, then global average pooling and a linear read-out; full-size kernels
 let every frequency have its own channel matrix, as in the paper's analysis.
+
+>>> import torch
+>>> x, y = _task(3, 8, torch.Generator().manual_seed(0))
+>>> x.shape, y.shape
+(torch.Size([3, 1, 8, 8]), torch.Size([3]))
+>>> net = _Net(depth=2, channels=4, kernel=7)
+>>> torch.allclose(net(torch.roll(x, (3, 1), (-2, -1))), net(x), atol=1e-5)  # translation invariant
+True
 """
 
 from __future__ import annotations

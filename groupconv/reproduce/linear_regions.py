@@ -4,6 +4,11 @@ Serra, Tjandraatmadja & Ramalingam, "Bounding and counting linear regions of dee
 ICML 2018: the upper bound (Theorem 1) is below Montúfar's earlier bound, the lower bound (Theorem 8) and
 the upper bound meet at n0 = 1, and exact counts (here by traversal, and by the paper's MILP on the
 smallest networks) stay below the bounds, far below for randomly initialised networks.
+
+>>> from groupconv.analysis import linear_regions as lr
+>>> net = _random_net(1, [3, 3], seed=0)
+>>> lr.count_regions_1d(net, (-20.0, 20.0)).count <= lr.upper_bound(1, [3, 3]) == 16
+True
 """
 
 from __future__ import annotations

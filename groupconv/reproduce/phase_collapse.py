@@ -14,6 +14,13 @@ folder holding CIFAR-10's binary version (``cifar-10-batches-bin``) or an image 
 (``train/<class>/*``, ``test/<class>/*``), the same comparison runs on it with a larger network. CIFAR-10's
 python version is refused: its batches are pickles, and data files are parsed, never unpickled. Every
 non-linearity of :data:`~groupconv.scattering.phase_collapse.NONLINEARITIES` is trained with several seeds.
+
+>>> import torch
+>>> x = torch.zeros(1, 1, 5, 5)
+>>> x[0, 0, 2, 4] = 1.0  # a pixel right of the centre
+>>> y = rotate(x, torch.tensor([torch.pi / 2]))  # a quarter turn moves it above or below the centre
+>>> [int(i) for i in (y[0, 0] > 0.5).nonzero()[0]]
+[0, 2]
 """
 
 from __future__ import annotations

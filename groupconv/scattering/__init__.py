@@ -1,5 +1,14 @@
 """groupconv.scattering: filter banks, Littlewood-Paley sums and frame bounds, translation and
-roto-translation scattering, generalized scattering networks and energy propagation."""
+roto-translation scattering, generalized scattering networks and energy propagation.
+
+>>> import torch
+>>> from groupconv.scattering import Scattering2D, parseval_wavelet_bank
+>>> bank = parseval_wavelet_bank((16, 16), J=2, L=4)
+>>> [round(v, 12) for v in bank.frame_bounds()]  # a tight frame: A = B = 1
+[1.0, 1.0]
+>>> Scattering2D((16, 16), J=2, L=4, filters=bank)(torch.randn(2, 16, 16)).shape
+torch.Size([2, 25, 4, 4])
+"""
 
 from __future__ import annotations
 

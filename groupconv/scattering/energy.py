@@ -22,6 +22,13 @@ at most ``(1 - (1 - R / (a^{N-1} delta))^{2l}) ||f||^2``, so ``W_N f <= eps ||f|
 
 the depth estimate of the paper (Section V, "number of layers needed") that :func:`depth_for_energy`
 reports next to the depth measured on the signal.
+
+>>> import torch
+>>> from groupconv.scattering import Scattering2D
+>>> net = Scattering2D((16, 16), 2, 4, max_order=2, filters="parseval", subsample=False, paths="all")
+>>> p = energy_per_layer(net.double(), torch.randn(3, 16, 16, dtype=torch.float64))
+>>> p.depth, bool(p.identity_defect().abs().max() < 1e-12)  # ||f||^2 = E_0 + E_1 + W_2
+(2, True)
 """
 
 from __future__ import annotations
