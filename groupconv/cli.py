@@ -19,6 +19,7 @@ C3: order 3, 3 conjugacy classes, sum of d^2/e = 3
 from __future__ import annotations
 
 import argparse
+import copy
 import math
 import os
 import re
@@ -250,6 +251,7 @@ def _cmd_demo(args) -> int:
 
 
 def _verification_demo(args) -> int:
+    # loaded when the demo runs, as in _cmd_verify: `groupconv --help` does not import torch
     from ._demo import DEMOS, demo_image
     from .verify import verify_model
 
@@ -365,14 +367,12 @@ def _build_model(obj, target: str, group):
 
 
 def _cmd_verify(args) -> int:
-    import copy
-
+    # torch and the verification stack load when the command runs, so that `groupconv --help` stays instant
     import torch
 
     from .nn import FieldType
     from .reps import trivial
-    from .verify import typed_layers, verify_model
-    from .verify.equivariance import is_typed
+    from .verify import is_typed, typed_layers, verify_model
 
     device = _device(args.device)
     for option, path in (("--json", args.json), ("--markdown", args.markdown)):

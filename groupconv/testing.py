@@ -25,6 +25,7 @@ import torch
 
 from .groups.base import Group, check_same_group
 from .reps.representation import Representation
+from .verify import certify, check_energy, check_equivariance, elements_to_try, resolve_tolerances
 
 __all__ = [
     "EquivarianceResult",
@@ -62,8 +63,6 @@ def test_elements(
 ) -> torch.Tensor:
     """The elements :func:`groupconv.verify.choose_elements` picks for ``group``, stacked: every element
     of a finite group; the grid symmetries and ``n_samples`` Haar samples of a continuous one."""
-    from .verify.equivariance import elements_to_try
-
     return torch.stack([torch.as_tensor(g) for g in elements_to_try(group, n_samples, generator)])
 
 
@@ -140,8 +139,6 @@ def assert_equivariant(
     ``AssertionError`` naming the layer, the tier and the worst element.
     """
     if isinstance(group, torch.Tensor):
-        from .verify.equivariance import check_equivariance
-
         report = check_equivariance(fn, group, atol=atol, rtol=rtol, **kwargs)
         if not report.passed:
             bad = report.first_failure()
@@ -155,8 +152,6 @@ def assert_equivariant(
         return report
     if group is None or in_rep is None or out_rep is None:
         raise TypeError("assert_equivariant(fn, group, in_rep, out_rep) or assert_equivariant(module, x)")
-    from .verify.equivariance import resolve_tolerances
-
     atol, rtol = resolve_tolerances(torch.float64, atol, rtol)
     g, err, scale = equivariance_errors(fn, group, in_rep, out_rep, x, **kwargs)
     i = int(torch.argmax(err))
@@ -178,8 +173,6 @@ def assert_equivariant(
 def assert_energy_conserved(model, x: torch.Tensor, rtol: float = 1e-6, **kwargs):
     """Assert that every layer of ``model`` with known frame bounds keeps its energy ratio
     ``||L u||^2 / ||u||^2`` within them (see :func:`groupconv.verify.check_energy`); returns the report."""
-    from .verify.energy import check_energy
-
     report = check_energy(model, x, rtol=rtol, **kwargs)
     if not report.passed:
         bad = report.first_failure()
@@ -193,8 +186,6 @@ def assert_energy_conserved(model, x: torch.Tensor, rtol: float = 1e-6, **kwargs
 def assert_certified(model, strict: bool = False, **kwargs):
     """Assert that no layer's exact certificate failed (``strict=True``: every layer is ``proved``);
     returns the report (see :func:`groupconv.verify.certify`)."""
-    from .verify.certify import certify
-
     report = certify(model, **kwargs)
     bad = [r for r in report.rows if r.status == "failed" or (strict and r.status != "proved")]
     if bad:

@@ -1,11 +1,23 @@
+"""The assertion helpers of groupconv.testing: on functions between representation spaces and on modules."""
+
 from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
 from groupconv.groups import O2, SO2, Cyclic, Dihedral
+from groupconv.nn import FieldType, ReLU
 from groupconv.reps import irrep, regular, standard, tensor_product, trivial
-from groupconv.testing import assert_equivariant, equivariance_errors, test_elements
+from groupconv.testing import (
+    EquivarianceResult,
+    assert_certified,
+    assert_energy_conserved,
+    assert_equivariant,
+    assert_torch_compile,
+    equivariance_errors,
+    test_elements,
+)
 
 
 def test_equivariant_maps_pass():
@@ -62,3 +74,78 @@ def test_bad_arguments():
         assert_equivariant(lambda x: x, G, regular(Cyclic(3)), regular(G))
     with pytest.raises(ValueError, match="last dimension 4"):
         assert_equivariant(lambda x: x[..., :2], G, regular(G), regular(G))
+
+
+D4 = Dihedral(4)
+REG = FieldType(D4, [regular(D4)])
+
+
+class GroupMean(nn.Module):
+    def __init__(self, weighted: bool = False):
+        super().__init__()
+        self.in_type, self.out_type = REG, REG
+        self.weighted = weighted
+
+    def forward(self, x):
+        if self.weighted:
+            return x * torch.arange(1.0, 9.0, dtype=x.dtype, device=x.device)[None, :, None, None]
+        return x.mean(1, keepdim=True).expand_as(x)
+
+
+def test_assert_equivariant_on_a_module_passes_and_names_the_failing_layer():
+    x = torch.randn(2, 8, 5, 5)
+    report = assert_equivariant(nn.Sequential(GroupMean(), nn.ReLU()), x)
+    assert report.passed
+    with pytest.raises(AssertionError, match="layer '1'"):
+        assert_equivariant(nn.Sequential(GroupMean(), GroupMean(weighted=True)), x)
+
+
+def test_assert_energy_conserved_catches_an_expanding_layer():
+    x = torch.randn(3, 8, 5, 5)
+    assert_energy_conserved(nn.Sequential(nn.ReLU(), nn.Identity()), x)
+
+    class Doubler(nn.Module):
+        def frame_bounds(self):
+            return (1.0, 1.0)
+
+        def forward(self, u):
+            return 2 * u
+
+    with pytest.raises(AssertionError, match="frame bounds"):
+        assert_energy_conserved(nn.Sequential(nn.ReLU(), Doubler()), x)
+
+
+def test_assert_torch_compile_matches_eager():
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU())
+    out = assert_torch_compile(module, torch.randn(2, 3, 6, 6))
+    assert out.shape == (2, 4, 6, 6)
+
+
+def test_assert_certified_passes_proved_layers_and_fails_a_failed_one():
+    relu = ReLU(REG)
+    report = assert_certified(nn.Sequential(relu))
+    assert [r.status for r in report.rows] == ["proved"]
+    assert_certified(nn.Sequential(relu, GroupMean()))  # not applicable is no failure
+    with pytest.raises(AssertionError, match="not applicable"):
+        assert_certified(nn.Sequential(relu, GroupMean()), strict=True)
+
+    class Refuted(GroupMean):
+        def certificate(self):
+            return ("failed", "the constraint is violated for g=1")
+
+    with pytest.raises(AssertionError, match="is failed: the constraint is violated"):
+        assert_certified(nn.Sequential(relu, Refuted()))
+
+
+def test_the_result_of_a_function_check():
+    rho = regular(D4)
+    res = assert_equivariant(lambda x: 2 * x, D4, rho, rho)
+    assert isinstance(res, EquivarianceResult) and res.elements_tried == 8
+    assert res.max_rel_error <= res.max_abs_error / 2 + 1e-15
+    with pytest.raises(TypeError, match="assert_equivariant"):
+        assert_equivariant(lambda x: x, D4)
+    with pytest.raises(AssertionError):
+        assert_equivariant(lambda x: x + 1e-9 * x[..., :1], D4, rho, rho, atol=0, rtol=0)
+    # the same small defect passes a tolerance chosen above it
+    assert_equivariant(lambda x: x + 1e-9 * x[..., :1], D4, rho, rho, atol=1e-6)

@@ -17,13 +17,24 @@ A certificate is a proof by exact computation that holds for every input, not a 
 - entrywise nonlinearities and group pooling commute with fields whose representations permute the
   channels, checked exactly on the generators (:func:`certify_permutation_fields`).
 
-Layers provide their certificate through a ``certificate()`` method returning a
-:class:`~groupconv.verify.report.CertificateRow` (or a ``(status, reason, residual)`` tuple), or through a
-certifier registered with :func:`register_certifier`.
+The exact computations live in :mod:`groupconv.proofs`; layers state their own certificate through
+``certificate()`` (a :class:`~groupconv.nn.module.Certificate`), and :func:`certify` collects them. A
+class that cannot have the method (a third-party module) gets a certifier with :func:`register_certifier`;
+a certifier may also return a :class:`~groupconv.verify.report.CertificateRow` or a
+``(status, reason[, residual])`` tuple.
+
+>>> from torch import nn
+>>> from groupconv.groups import Dihedral
+>>> from groupconv.nn import FieldType, ReLU
+>>> from groupconv.reps import regular
+>>> t = FieldType(Dihedral(4), [regular(Dihedral(4))])
+>>> [(row.layer, row.status) for row in certify(nn.Sequential(ReLU(t), nn.Flatten())).rows]
+[('0', 'proved')]
 """
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Sequence
 
@@ -38,7 +49,7 @@ from ..proofs import (
     certify_permutation_fields,
     span_residual,
 )
-from .equivariance import typed_layers
+from .actions import typed_layers
 from .report import CertificateRow, Report
 
 __all__ = [
@@ -52,28 +63,42 @@ __all__ = [
     "certify_permutation_fields",
 ]
 
-_CERTIFIERS: dict[type, Callable[[nn.Module], CertificateRow | tuple]] = {}
+Certifier = Callable[[nn.Module], "Certificate | CertificateRow | tuple"]
 
 
-def register_certifier(module_type: type, fn: Callable[[nn.Module], CertificateRow | tuple]) -> None:
-    """Register a certifier ``module -> CertificateRow or (status, reason, residual)`` for a class."""
-    _CERTIFIERS[module_type] = fn
+@functools.singledispatch
+def _registered_certifier(module: nn.Module) -> Certifier | None:
+    """The certifier registered for the class of ``module`` or its nearest registered base, else None."""
+    return None
 
 
-def _certify_permutation_layer(module: nn.Module) -> tuple[str, str]:
-    ok, reason = certify_permutation_fields(module.in_type)
-    return ("proved" if ok else "failed", reason)
+def register_certifier(module_type: type, fn: Certifier) -> None:
+    """Register a certifier ``module -> Certificate`` (or a ``CertificateRow``, or a ``(status, reason,
+    residual)`` tuple) for a class and its subclasses, for classes that cannot define ``certificate()``
+    themselves. A layer's own ``certificate()`` takes precedence.
+
+    >>> class Frozen(nn.Identity):
+    ...     pass
+    >>> register_certifier(Frozen, lambda m: Certificate("proved", "the identity commutes with every action"))
+    >>> certify(nn.Sequential(Frozen()), layers=["0"]).rows[0].status
+    'proved'
+    """
+    if not isinstance(module_type, type):
+        raise TypeError(f"register_certifier takes a class, got {module_type!r}")
+    if not callable(fn):
+        raise TypeError(f"register_certifier takes a callable module -> Certificate, got {type(fn).__name__}")
+    _registered_certifier.register(module_type, lambda module, fn=fn: fn)
 
 
-def _register_library_certifiers() -> None:
-    from ..nn.nonlinearities import PointwiseNonlinearity
-    from ..nn.pooling import GroupPooling
-    from ..scattering.scattering2d import Scattering2D
-    from .scattering_certificates import certify_scattering
+def _has_registered_certifier(module: nn.Module) -> bool:
+    return type(module) in _registered_certifier.registry
 
-    for cls in (PointwiseNonlinearity, GroupPooling):
-        _CERTIFIERS.setdefault(cls, _certify_permutation_layer)
-    _CERTIFIERS.setdefault(Scattering2D, certify_scattering)
+
+def _own_certificate(module: nn.Module) -> Callable[[], object] | None:
+    """The module's ``certificate`` method, unless it is the base class's "not applicable"."""
+    if getattr(type(module), "certificate", None) is EquivariantModule.certificate:
+        return None
+    return getattr(module, "certificate", None)
 
 
 def _as_row(name: str, module: nn.Module, value, seconds: float) -> CertificateRow:
@@ -98,15 +123,14 @@ def certify(model: nn.Module, layers: Sequence[str] | None = None) -> Report:
     with the reason and, where the weights are checked against a basis, the numeric residual."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"certify takes an nn.Module, got {type(model).__name__}")
-    _register_library_certifiers()
     named = dict(model.named_modules())
     if layers is None:
         names = [n for n, *_ in typed_layers(model)]
         for n, m in named.items():
-            if n and n not in names and (hasattr(m, "certificate") or type(m) in _CERTIFIERS):
+            if n and n not in names and (hasattr(m, "certificate") or _has_registered_certifier(m)):
                 if not any(n.startswith(c + ".") for c in names):
                     names.append(n)
-        if not names and (hasattr(model, "certificate") or type(model) in _CERTIFIERS):
+        if not names and (hasattr(model, "certificate") or _has_registered_certifier(model)):
             names = [""]
     else:
         missing = [n for n in layers if n not in named]
@@ -117,14 +141,10 @@ def certify(model: nn.Module, layers: Sequence[str] | None = None) -> Report:
     for name in names:
         module = named[name]
         t0 = time.perf_counter()
-        fn = getattr(module, "certificate", None)
-        if getattr(type(module), "certificate", None) is EquivariantModule.certificate:
-            fn = None  # the base class's "not applicable": a registered certifier knows more
+        fn = _own_certificate(module)
         if fn is None:
-            for cls in type(module).__mro__:
-                if cls in _CERTIFIERS:
-                    fn = lambda m=module, c=cls: _CERTIFIERS[c](m)  # noqa: E731
-                    break
+            registered = _registered_certifier(module)
+            fn = None if registered is None else (lambda m=module, c=registered: c(m))
         if fn is None:
             value = (
                 "not applicable",

@@ -32,6 +32,7 @@ which is the identity for Parseval layers.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +40,8 @@ import torch
 from torch import nn
 
 from ..proofs import conv2d_frame_bounds
-from .equivariance import _model_device, typed_layers
+from .actions import typed_layers
+from .equivariance import _model_device
 from .report import EnergyRow, Report
 
 __all__ = [
@@ -50,61 +52,68 @@ __all__ = [
     "split_energy_per_layer",
 ]
 
-_BOUNDS: dict[type, Callable[[nn.Module], tuple[float | None, float | None]]] = {
-    nn.ReLU: lambda m: (0.0, 1.0),
-    nn.Tanh: lambda m: (0.0, 1.0),
-    nn.Identity: lambda m: (1.0, 1.0),
-    nn.Dropout: lambda m: (1.0, 1.0),
-    nn.LeakyReLU: lambda m: (
-        (min(1.0, m.negative_slope**2), 1.0) if 0 <= m.negative_slope <= 1 else (None, None)
-    ),
-}
+Bounds = tuple[float | None, float | None]
 
 
-def register_frame_bounds(
-    module_type: type, fn: Callable[[nn.Module], tuple[float | None, float | None]]
-) -> None:
-    """Register how to compute the frame bounds ``(A, B)`` of a module class (``None`` = unknown)."""
-    _BOUNDS[module_type] = fn
+@functools.singledispatch
+def _registered_bounds(module: nn.Module) -> Bounds:
+    """The frame bounds registered for the class of ``module`` or its nearest registered base; ``(None,
+    None)`` when none is."""
+    return None, None
 
 
-def _equivariant_conv_bounds(module: nn.Module) -> tuple[float | None, float | None]:
-    # an affine map (bias) or a strided one has no frame bounds of this form
-    if module.bias is not None or tuple(module.stride) != (1, 1) or module.groups != 1:
-        return None, None
-    with torch.no_grad():
-        w, _ = module.expand_filter()
-    return None, conv2d_frame_bounds(w)[1]
+def register_frame_bounds(module_type: type, fn: Callable[[nn.Module], Bounds]) -> None:
+    """Register how to compute the frame bounds ``(A, B)`` of a module class and its subclasses (``None`` =
+    unknown), for classes that cannot define ``frame_bounds()`` themselves.
+
+    >>> class Halve(nn.Module):
+    ...     def forward(self, x):
+    ...         return x / 2
+    >>> register_frame_bounds(Halve, lambda m: (0.25, 0.25))
+    >>> layer_frame_bounds(Halve())
+    (0.25, 0.25)
+    """
+    if not isinstance(module_type, type):
+        raise TypeError(f"register_frame_bounds takes a class, got {module_type!r}")
+    if not callable(fn):
+        raise TypeError(f"register_frame_bounds takes a callable module -> (A, B), got {type(fn).__name__}")
+    _registered_bounds.register(module_type, fn)
 
 
-def _register_library_bounds() -> None:
-    from ..nn.conv import EquivariantConv2d
+# the contractions and isometries of torch itself
+register_frame_bounds(nn.ReLU, lambda m: (0.0, 1.0))
+register_frame_bounds(nn.Tanh, lambda m: (0.0, 1.0))
+register_frame_bounds(nn.Identity, lambda m: (1.0, 1.0))
+register_frame_bounds(nn.Dropout, lambda m: (1.0, 1.0))
+register_frame_bounds(
+    nn.LeakyReLU,
+    lambda m: (min(1.0, m.negative_slope**2), 1.0) if 0 <= m.negative_slope <= 1 else (None, None),
+)
 
-    _BOUNDS.setdefault(EquivariantConv2d, _equivariant_conv_bounds)
+
+@_registered_bounds.register
+def _conv2d_bounds(module: nn.Conv2d) -> Bounds:
+    # a plain convolution without bias, groups or stride has the upper bound of its filter
+    if module.bias is None and module.groups == 1 and module.stride == (1, 1):
+        return None, conv2d_frame_bounds(module.weight)[1]
+    return None, None
 
 
-def layer_frame_bounds(module: nn.Module) -> tuple[float | None, float | None]:
-    """The frame bounds of a layer, ``(None, None)`` when unknown.
+def layer_frame_bounds(module: nn.Module) -> Bounds:
+    """The frame bounds of a layer, ``(None, None)`` when unknown: the layer's own ``frame_bounds()``
+    (the equivariant convolutions of :mod:`groupconv.nn` without bias and with stride 1 give the upper
+    bound of their expanded filter, :func:`~groupconv.proofs.conv2d_frame_bounds`), else the bounds
+    registered for its class (:func:`register_frame_bounds`; torch's ReLU, tanh, leaky ReLU, identity,
+    dropout and bias-free stride-1 ``nn.Conv2d`` are known).
 
-    Equivariant convolutions of :mod:`groupconv.nn` without bias and with stride 1 get the upper bound
-    of their expanded filter (:func:`conv2d_frame_bounds`)."""
-    _register_library_bounds()
+    >>> layer_frame_bounds(nn.ReLU()), layer_frame_bounds(nn.Sigmoid())
+    ((0.0, 1.0), (None, None))
+    """
     fb = getattr(module, "frame_bounds", None)
     if fb is not None:
         a, b = fb() if callable(fb) else fb
         return (None if a is None else float(a), None if b is None else float(b))
-    for cls in type(module).__mro__:
-        if cls in _BOUNDS:
-            return _BOUNDS[cls](module)
-    if (
-        isinstance(module, nn.Conv2d)
-        and module.bias is None
-        and module.groups == 1
-        and module.stride == (1, 1)
-    ):
-        _, upper = conv2d_frame_bounds(module.weight)
-        return None, upper
-    return None, None
+    return _registered_bounds(module)
 
 
 def _per_sample(v: Any, batch: int) -> torch.Tensor:

@@ -9,6 +9,7 @@ import warnings
 import pytest
 import torch
 import torch.nn.functional as F
+from _verify_models import TRIV, Blur, Mix, Planted, real_network
 from torch import nn
 
 from groupconv.groups import O2, SO2, Cyclic, Dihedral
@@ -16,6 +17,7 @@ from groupconv.nn import (
     BlurPool2d,
     FieldType,
     GroupPooling,
+    HomogeneousFourierConv,
     MaxPool2d,
     NormNonlinearity,
     NormPooling,
@@ -23,7 +25,7 @@ from groupconv.nn import (
     SteerableConv2d,
 )
 from groupconv.reps import irrep, regular
-from groupconv.verify import check_equivariance, default_tolerances
+from groupconv.verify import certify, check_equivariance, default_tolerances
 
 GROUPS = {"C4": Cyclic(4), "C8": Cyclic(8), "C16": Cyclic(16), "D8": Dihedral(8), "SO2": SO2(), "O2": O2()}
 
@@ -230,8 +232,8 @@ def test_a_correct_lifting_layer_passes_in_float32_with_default_arguments():
 
     G = Dihedral(4)
     torch.manual_seed(0)
-    lift = LiftingConv2d(G, 1, 4, 5, padding=2)
-    net = nn.Sequential(lift, ReLU(lift.out_type), GroupConv2d(G, 4, 4, 3, padding=1))
+    lift = LiftingConv2d.from_channels(G, 1, 4, 5, padding=2)
+    net = nn.Sequential(lift, ReLU(lift.out_type), GroupConv2d.from_channels(G, 4, 4, 3, padding=1))
     report = check_equivariance(net, torch.randn(2, 1, 17, 17), dtype=torch.float32)
     assert report.passed and all(0 < r.max_rel_error < 1e-5 for r in report.rows if r.layer != "1")
 
@@ -267,3 +269,146 @@ def test_untyped_layers_inside_a_typed_model_are_covered_by_the_model_rows():
         warnings.simplefilter("error")
         report = check_equivariance(Typed(), torch.randn(1, 8, 7, 7))
     assert report.passed and [r.layer for r in report.rows] == ["(model)"]
+
+
+def test_planted_layer_is_reported_at_that_layer_only():
+    net = nn.Sequential(Mix(), Blur(), Planted(), Mix(), Blur())
+    report = check_equivariance(net, torch.randn(2, 8, 7, 7))
+    assert [r.passed for r in report.rows] == [True, True, False, True, True]
+    assert report.first_failure().layer == "2"
+    assert all(r.elements_tried == 8 for r in report.rows)
+    assert report.rows[0].max_abs_error < 1e-12 and report.rows[2].max_rel_error > 0.1
+    assert "worst element" in report.rows[2].note
+
+
+def test_plain_torch_modules_with_given_types():
+    net = nn.Sequential(nn.Conv2d(1, 1, 3, padding=1, bias=False), nn.ReLU())
+    with torch.no_grad():
+        net[0].weight.copy_(torch.tensor([[0.0, 1.0, 0.0], [1.0, 2.0, 1.0], [0.0, 1.0, 0.0]]))
+    report = check_equivariance(net, torch.randn(2, 1, 6, 6), types={"0": (TRIV, TRIV), "1": (TRIV, TRIV)})
+    assert report.passed and len(report.rows) == 2
+    with torch.no_grad():
+        net[0].weight[0, 0, 0, 0] = 0.3  # breaks the D4 symmetry of the stencil
+    report = check_equivariance(net, torch.randn(2, 1, 6, 6), types={"0": (TRIV, TRIV), "1": (TRIV, TRIV)})
+    assert [r.passed for r in report.rows] == [False, True]
+    with pytest.raises(ValueError, match="no layer with in_type"):
+        check_equivariance(net, torch.randn(2, 1, 6, 6))
+    with pytest.raises(ValueError, match="does not have"):
+        check_equivariance(net, torch.randn(2, 1, 6, 6), types={"7": (TRIV, TRIV)})
+
+
+def test_float32_model_is_checked_in_float64_without_changing_it():
+    net = nn.Sequential(Mix(), Blur())
+    check_equivariance(net, torch.randn(1, 8, 5, 5))
+    assert net[0].scale.dtype == torch.float32
+
+
+def test_so2_layer_on_a_plain_module_with_representation_types():
+    G = SO2()
+    rho = irrep(G, 1)
+
+    class Rotor(nn.Module):
+        # a linear map on R^2 commuting with rotations: a R(phi), complex multiplication
+        def forward(self, x):
+            return torch.stack([2 * x[..., 0] - x[..., 1], x[..., 0] + 2 * x[..., 1]], -1)
+
+    class Skew(nn.Module):
+        def forward(self, x):
+            return x * torch.tensor([1.0, 2.0], dtype=x.dtype)
+
+    net = nn.Sequential(Rotor(), Skew())
+    x = torch.randn(5, 2)
+    report = check_equivariance(net, x, types={"0": (rho, rho), "1": (rho, rho)})
+    assert [r.passed for r in report.rows] == [True, False]
+    assert report.rows[0].elements_tried == 24 and report.rows[0].max_abs_error < 1e-12
+    assert report.rows[0].group == "SO2"
+    f32 = check_equivariance(net, x, types={"0": (rho, rho)}, dtype=torch.float32, atol=0, rtol=1e-5)
+    assert f32.passed and f32.rows[0].max_rel_error < 1e-5 and f32.info["dtype"] == "float32"
+
+
+def test_equivariance_check_is_silent_off_a_terminal(capsys):
+    G = Dihedral(4)
+    reg = FieldType(G, [regular(G)])
+
+    class Id(nn.Module):
+        in_type = out_type = reg
+
+        def forward(self, x):
+            return x
+
+    check_equivariance(Id(), torch.randn(1, 8, 3, 3))
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.cuda
+def test_equivariance_check_on_cuda_matches_cpu():
+    G = Dihedral(4)
+    reg = FieldType(G, [regular(G)])
+
+    class Mean(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.in_type = self.out_type = reg
+            self.w = nn.Parameter(torch.tensor(0.5))
+
+        def forward(self, x):
+            return x + self.w * x.mean(1, keepdim=True)
+
+    x = torch.randn(2, 8, 5, 5)
+    cpu = check_equivariance(Mean(), x)
+    gpu = check_equivariance(Mean().cuda(), x)
+    assert gpu.info["device"].startswith("cuda") and gpu.passed and cpu.passed
+
+
+def test_planted_layer_among_real_layers_is_reported_there_only():
+    x = torch.randn(2, 1, 9, 9)
+    good = check_equivariance(real_network(False), x)
+    assert good.passed and max(r.max_abs_error for r in good.rows) < 1e-10
+    bad = check_equivariance(real_network(True), x)
+    assert [r.passed for r in bad.rows] == [True, True, True, False, True]
+    assert bad.first_failure().layer == "3" and bad.first_failure().kind == "PlantedMixer"
+    f32 = check_equivariance(real_network(False), x, dtype=torch.float32, atol=0, rtol=1e-5)
+    assert f32.passed and max(r.max_rel_error for r in f32.rows) < 1e-5
+
+
+def test_fourier_domain_group_convolutions_are_checked_and_certified():
+    G3 = Dihedral(3)
+    torch.manual_seed(0)
+    a, b = HomogeneousFourierConv(G3, 2, 3), HomogeneousFourierConv(G3, 3, 1)
+
+    class Shift(nn.Module):
+        """Claims functions on D3 in and out, but shifts the element axis (not a left action)."""
+
+        def __init__(self, t):
+            super().__init__()
+            self.in_type = self.out_type = t
+
+        def forward(self, x):
+            return torch.roll(x, 1, dims=-1)
+
+    net = nn.Sequential(a, Shift(a.out_type), b)
+    x = torch.randn(4, 2, G3.order)
+    report = check_equivariance(net, x)
+    assert [r.passed for r in report.rows] == [True, False, True]
+    assert report.rows[0].elements_tried == 6 and report.rows[0].max_abs_error < 1e-12
+    cert = certify(net)
+    assert [r.status for r in cert.rows] == ["proved", "not applicable", "proved"]
+
+
+def test_so2_steerable_conv_rows_show_the_exact_and_the_approximate_tier():
+    G2 = SO2()
+    t_in = FieldType(G2, [irrep(G2, 0)])
+    t_out = FieldType(G2, [irrep(G2, 0), irrep(G2, 1)])
+    torch.manual_seed(0)
+    conv = SteerableConv2d(t_in, t_out, 5, padding=2)
+    x = torch.randn(1, 1, 17, 17, generator=torch.Generator().manual_seed(0))
+    report = check_equivariance(nn.Sequential(conv), x)  # default arguments
+    exact, approx = report.rows
+    # rotations by 90 degrees permute the grid: rounding only, at the float64 tolerance
+    assert exact.tier == "exact" and exact.elements_tried == 4 and exact.passed
+    assert exact.max_rel_error < 1e-12 and "float64 floor" in exact.reason
+    # the 20 Haar samples interpolate: band-limited input, calibrated tolerance
+    assert approx.tier == "approximate" and approx.elements_tried == 20 and approx.passed is True
+    assert approx.group == "SO2" and approx.reason.startswith("calibrated: 8 x the action's own error")
+    # conclusive: the calibrated tolerance stays below half the output's maximum
+    assert 1e-12 < approx.max_rel_error <= approx.tolerance < 0.5

@@ -8,70 +8,30 @@ import json
 
 import pytest
 import torch
+from _verify_models import REG2, Mix, Planted, scale_network
 from torch import nn
 
-from groupconv.groups import Dihedral
-from groupconv.nn import FieldType
-from groupconv.reps import regular
 from groupconv.verify import (
     CertificateRow,
     Report,
     VerificationReport,
-    certify,
     check_energy,
     check_equivariance,
     verify_model,
 )
 
-G = Dihedral(4)
-REG = FieldType(G, [regular(G)] * 2)
-
-
-class Scale(nn.Module):
-    """Equivariant, with known frame bounds (gain^2, gain^2)."""
-
-    def __init__(self, gain: float):
-        super().__init__()
-        self.in_type = self.out_type = REG
-        self.gain = gain
-
-    def frame_bounds(self):
-        return self.gain**2, self.gain**2
-
-    def forward(self, x):
-        return self.gain * x
-
-    def certificate(self):
-        return ("proved", "a multiple of the identity commutes with every rho(g)", 0.0)
-
-
-class Weighted(nn.Module):
-    """Not equivariant: weights the group axis of each regular field."""
-
-    def __init__(self):
-        super().__init__()
-        self.in_type = self.out_type = REG
-
-    def forward(self, x):
-        w = torch.arange(1.0, 17.0, dtype=x.dtype, device=x.device)
-        return x * w[None, :, None, None]
-
-
-def _net():
-    return nn.Sequential(Scale(0.5), nn.ReLU(), Weighted(), Scale(2.0))
-
 
 def test_rows_agree_with_direct_computation():
     torch.manual_seed(0)
     x = torch.randn(3, 16, 6, 6, dtype=torch.float64)
-    net = _net()
+    net = scale_network()
     with pytest.warns(UserWarning, match="layer '1' \\(ReLU\\) has no in_type/out_type"):
         report = check_equivariance(net, x)
     # layer 2 sees relu(0.5 x); its error is max_g |L(g.u) - g.L(u)| computed by hand
     u = torch.relu(0.5 * x)
     layer = net[2]
     direct = max(
-        float((layer(REG.transform(u, g)) - REG.transform(layer(u), g)).abs().max()) for g in range(8)
+        float((layer(REG2.transform(u, g)) - REG2.transform(layer(u), g)).abs().max()) for g in range(8)
     )
     # the untyped ReLU is a row that says it was not checked
     assert [r.layer for r in report.rows] == ["0", "1", "2", "3"]
@@ -79,7 +39,7 @@ def test_rows_agree_with_direct_computation():
     assert "no type" in report.rows[1].reason
     row = report.rows[2]
     assert row.layer == "2" and row.kind == "Weighted" and row.group == "D4"
-    assert row.in_type == repr(REG) and row.out_type == repr(REG) and row.elements_tried == 8
+    assert row.in_type == repr(REG2) and row.out_type == repr(REG2) and row.elements_tried == 8
     assert row.max_abs_error == pytest.approx(direct, rel=1e-12)
     assert row.max_rel_error == pytest.approx(direct / float(layer(u).abs().max()), rel=1e-12)
     assert row.tier == "exact" and row.tolerance == pytest.approx(1e-12 / float(layer(u).abs().max()) + 1e-10)
@@ -95,22 +55,8 @@ def test_rows_agree_with_direct_computation():
     assert by_name["1"].lower_bound == 0.0 and by_name["1"].upper_bound == 1.0
 
 
-def test_verify_model_collects_the_three_reports():
-    x = torch.randn(2, 16, 5, 5)
-    report = verify_model(_net(), x)
-    assert isinstance(report, VerificationReport)
-    assert report.equivariance.first_failure().layer == "2"
-    assert report.energy.passed and report.certificates.passed
-    assert not report.passed
-    assert [r.status for r in report.certificates.rows] == ["proved", "not applicable", "proved"]
-    good = verify_model(nn.Sequential(Scale(0.5), nn.ReLU()), x)
-    assert good.passed and good.info["input shape"] == "2x16x5x5"
-    only = verify_model(_net(), x, energy=False, certificates=False)
-    assert only.energy is None and only.certificates is None and len(only.reports()) == 1
-
-
 def test_text_markdown_and_terminal_rendering():
-    report = verify_model(_net(), torch.randn(1, 16, 5, 5))
+    report = verify_model(scale_network(), torch.randn(1, 16, 5, 5))
     text = report.to_text()
     assert "equivariance" in text and "certificate" in text and "verification: FAIL" in text
     assert "seconds" not in text  # timings stay in the JSON only
@@ -125,7 +71,7 @@ def test_text_markdown_and_terminal_rendering():
 
 def test_rich_rendering():
     pytest.importorskip("rich")
-    report = check_equivariance(_net(), torch.randn(1, 16, 5, 5))
+    report = check_equivariance(scale_network(), torch.randn(1, 16, 5, 5))
     buf = io.StringIO()
     report.show(file=buf, use_rich=True)
     text = buf.getvalue()
@@ -134,7 +80,7 @@ def test_rich_rendering():
 
 def test_json_round_trip_of_every_report_kind(tmp_path):
     x = torch.randn(2, 16, 5, 5)
-    report = verify_model(_net(), x)
+    report = verify_model(scale_network(), x)
     for part in report.reports():
         back = Report.from_json(part.to_json())
         assert back.rows == part.rows and back.title == part.title and back.passed == part.passed
@@ -170,7 +116,7 @@ def test_plots():
     import matplotlib
 
     matplotlib.use("Agg")
-    report = verify_model(_net(), torch.randn(1, 16, 5, 5))
+    report = verify_model(scale_network(), torch.randn(1, 16, 5, 5))
     axes = report.plot()
     assert len(axes) == 3 and [a.get_title() for a in axes] == ["equivariance", "energy", "certificate"]
     import matplotlib.pyplot as plt
@@ -178,6 +124,15 @@ def test_plots():
     plt.close("all")
 
 
-def test_certify_on_a_model_without_descriptions():
-    report = certify(nn.Sequential(Weighted()))
-    assert report.rows[0].status == "not applicable" and report.passed
+def test_report_rendering_and_json_round_trip(tmp_path):
+    net = nn.Sequential(Mix(), Planted())
+    report = check_equivariance(net, torch.randn(1, 8, 5, 5))
+    text = report.to_text()
+    assert "FAIL" in text and "Planted" in text
+    md = report.to_markdown()
+    assert md.count("\n|") >= 3
+    path = tmp_path / "r.json"
+    report.to_json(str(path))
+    back = Report.from_json(path.read_text())
+    assert back.rows == report.rows and back.passed is False
+    assert json.loads(report.to_json())["row_type"] == "EquivarianceRow"

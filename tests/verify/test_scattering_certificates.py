@@ -1,7 +1,10 @@
-"""Exact Littlewood-Paley certificates of Parseval scattering networks."""
+"""Exact Littlewood-Paley certificates of Parseval scattering networks, collected by certify."""
 
 from __future__ import annotations
 
+import pytest
+
+from groupconv.nn.module import Certificate
 from groupconv.scattering import Scattering2D
 from groupconv.verify import certify
 from groupconv.verify.scattering_certificates import certify_scattering
@@ -19,5 +22,19 @@ def test_certificate_fails_when_the_discrete_bank_is_not_tight():
     net = Scattering2D((32, 32), J=2, L=4, max_order=1, filters="parseval", subsample=False)
     a, b = net.bank_frame_bounds()
     net._frame_bounds = (a, b * 1.01)
-    status, reason, *_ = certify_scattering(net)
-    assert status == "failed" and "frame bounds" in reason
+    row = certify(net).rows[0]
+    assert row.status == "failed" and "frame bounds" in row.reason
+
+
+def test_certify_scattering_is_deprecated_and_returns_the_networks_certificate():
+    net = Scattering2D((32, 32), J=2, L=4, max_order=1, filters="parseval", subsample=False)
+    with pytest.warns(DeprecationWarning, match="certificate"):
+        cert = certify_scattering(net)
+    assert isinstance(cert, Certificate) and cert == net.certificate() and cert.status == "proved"
+    a, b = net.bank_frame_bounds()
+    net._frame_bounds = (a, b * (1 + 1e-9))
+    with pytest.warns(DeprecationWarning):
+        assert certify_scattering(net, atol=1e-6).status == "proved"
+    with pytest.warns(DeprecationWarning):
+        loose = certify_scattering(net)
+    assert loose.status == "failed" and "frame bounds" in loose.reason
