@@ -53,7 +53,8 @@ def sampled_grid(kernel_size: int, spatial_dims: int = 2) -> tuple[np.ndarray, n
     """The coordinates ``(d, k, ..., k)`` and radii ``(k, ..., k)`` (float64) of the pixels of a kernel.
 
     In the plane pixel ``(i, j)`` is at ``x = j - c``, ``y = c - i`` (``c = (k-1)/2``: rows go down, ``y``
-    goes up); in space pixel ``(l, i, j)`` is at ``(j - c, c - i, l - c)``.
+    goes up); in space voxel ``(l, i, j)`` (depth, height, width) is at ``(j - c, c - i, c - l)``, the
+    convention of the grid actions of :mod:`groupconv.groups.actions`.
 
     Examples
     --------
@@ -69,7 +70,7 @@ def sampled_grid(kernel_size: int, spatial_dims: int = 2) -> tuple[np.ndarray, n
         coords = [j - c, c - i]
     else:
         depth, i, j = idx
-        coords = [j - c, c - i, depth - c]
+        coords = [j - c, c - i, c - depth]
     coords = np.stack(coords).astype(np.float64)
     return coords, np.sqrt(sum(x * x for x in coords))
 

@@ -188,10 +188,17 @@ def presolve(
 def presolve_angular(
     rep_pairs: Sequence[tuple[Representation, Representation]], kernel_size: int, basis: str, **band
 ) -> None:
-    """Solve, in one batch, the angular parts of every pair of irreps met by the ``(rho_in, rho_out)``
-    pairs of ``rep_pairs`` for the band limit ``band`` (options of :class:`~groupconv.kernels.KernelSpec`),
-    so that the :func:`harmonic_kernel_basis` calls that follow find them cached;
-    :func:`~groupconv.kernels.kernel_bases` does this and builds the bases."""
+    """Deprecated: :func:`~groupconv.kernels.kernel_bases` solves the angular parts of many pairs in one
+    batch and builds their bases. Solves, in one batch, the angular parts of every pair of irreps met by
+    the ``(rho_in, rho_out)`` pairs of ``rep_pairs`` for the band limit ``band`` (options of
+    :class:`~groupconv.kernels.KernelSpec`), so that the :func:`harmonic_kernel_basis` calls that follow
+    find them cached."""
+    warnings.warn(
+        "presolve_angular is deprecated: kernel_bases(pairs, kernel_size, spec) solves the angular parts of "
+        "all the pairs in one batch and builds their bases",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     presolve(rep_pairs, kernel_size, KernelSpec.from_options(basis, **band), 2)
 
 

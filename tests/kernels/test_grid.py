@@ -41,6 +41,7 @@ def test_plane_coordinates():
 def test_space_coordinates():
     coords, r = sampled_grid(3, spatial_dims=3)
     assert coords.shape == (3, 3, 3, 3) and coords.dtype == np.float64
-    # pixel (l, i, j) sits at (j - 1, 1 - i, l - 1)
-    assert coords[:, 0, 0, 2].tolist() == [1.0, 1.0, -1.0]
+    # voxel (l, i, j) (depth, height, width) sits at (j - 1, 1 - i, 1 - l)
+    assert coords[:, 0, 0, 2].tolist() == [1.0, 1.0, 1.0]
+    assert coords[:, 2, 1, 0].tolist() == [-1.0, 0.0, -1.0]
     assert r[1, 1, 1] == 0 and np.isclose(r.max() ** 2, 3.0)

@@ -90,3 +90,17 @@ def test_sigma_still_sets_the_ring_width_with_a_deprecation_warning():
 def test_space_has_no_harmonic_basis_yet():
     with pytest.raises(NotImplementedError, match="3D kernel bases for SO2 do not exist"):
         harmonic_kernel_basis(trivial(SO2()), trivial(SO2()), 3, spatial_dims=3)
+
+
+def test_presolve_angular_is_deprecated_and_still_fills_the_solution_cache():
+    from groupconv.kernels import angular, presolve_angular
+
+    G = Dihedral(5)
+    angular._SOLUTIONS.clear()
+    with pytest.warns(DeprecationWarning, match="kernel_bases"):
+        presolve_angular([(regular(G), irrep(G, 1, 1)), (irrep(G, 1, 1), irrep(G, 1, 2))], 5, "gaussian")
+    assert len(angular._SOLUTIONS) > 0
+    solved = set(angular._SOLUTIONS)
+    harmonic_kernel_basis(irrep(G, 1, 1), irrep(G, 1, 2), 5, warn=False)
+    # the basis found every solution it needed in the cache
+    assert set(angular._SOLUTIONS) == solved
