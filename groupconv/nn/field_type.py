@@ -4,13 +4,24 @@ A feature map of type ``FieldType(G, [rho_1, ..., rho_k])`` is a tensor ``(batch
 ``C = sum_i dim(rho_i)``, the fields contiguous and in the declared order. The group acts by
 
 .. math::  (g \\cdot f)(x) = \\rho(g) \\, f(g^{-1} x),  \\qquad \\rho = \\bigoplus_i \\rho_i .
+
+>>> import torch
+>>> from groupconv.groups import Cyclic
+>>> from groupconv.reps import irrep, regular
+>>> C4 = Cyclic(4)
+>>> t = FieldType(C4, [regular(C4), irrep(C4, 1)])
+>>> t, t.size, len(t)
+(C4[regular + irrep(1)], 6, 2)
+>>> x = torch.randn(1, 6, 3, 3)
+>>> torch.equal(t.transform(t.transform(x, 1), 3), x)  # a quarter turn and its inverse
+True
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -47,7 +58,8 @@ class FieldType:
 
     @property
     def dim(self) -> int:
-        """Number of channels."""
+        """Deprecated: the number of channels, :attr:`size`."""
+        warnings.warn("FieldType.dim is deprecated, use FieldType.size", DeprecationWarning, stacklevel=2)
         return self.size
 
     def __len__(self) -> int:
@@ -90,11 +102,6 @@ class FieldType:
                 f"{name} of type {self!r} must have shape (batch, {self.size}, H, W), got {tuple(x.shape)}"
             )
         return x
-
-    def representation_matrix(self, g: torch.Tensor, dtype=torch.float64, device=None) -> torch.Tensor:
-        """``rho(g)`` as a ``(C, C)`` (or batched) matrix."""
-        m = self.representation(g, dtype=dtype)
-        return m if device is None else m.to(device)
 
     def transform(self, x: torch.Tensor, g: int | torch.Tensor) -> torch.Tensor:
         """``g . x`` for a feature map on a pixel grid, exactly (groups acting on the grid only)."""
@@ -197,10 +204,6 @@ class FieldType:
         flat = F.conv2d(flat, k.view(1, 1, 1, -1), padding=(0, half))
         flat = F.conv2d(flat, k.view(1, 1, -1, 1), padding=(half, 0))
         return flat.reshape(x.shape)
-
-    def fiber_action(self, g: torch.Tensor) -> np.ndarray:
-        """``rho(g)`` as a float64 numpy array."""
-        return self.representation(torch.as_tensor(g), dtype=torch.float64).numpy()
 
 
 def _signed_permutation(m: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None] | None:

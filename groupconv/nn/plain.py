@@ -3,20 +3,19 @@ field-wise maps that the layers and these modules share.
 
 The modules here hold no group, representation or field type, only index buffers (a
 :class:`~groupconv.nn._fields.FieldGroups` of the channels of each field) and plain settings, so that an
-exported network depends on torch alone and scripts with ``torch.jit.script``. Each is the inference
-form of a layer:
+exported network depends on torch alone. Each is the inference form of a layer:
 
-======================  ===============================================================
-module                  exported from
-======================  ===============================================================
-:class:`Elementwise`    :class:`~groupconv.nn.PointwiseNonlinearity` with a Python callable
-:class:`NormActivation` :class:`~groupconv.nn.NormNonlinearity`
-:class:`Gate`           :class:`~groupconv.nn.GatedNonlinearity`
-:class:`FieldNorms`     :class:`~groupconv.nn.ModulusNonlinearity`
-:class:`GlobalPool`     :class:`~groupconv.nn.GlobalPool2d`
-:class:`FieldReduce`    :class:`~groupconv.nn.GroupPooling`
+=========================  ===================================================================
+module                     exported from
+=========================  ===================================================================
+:class:`Elementwise`       :class:`~groupconv.nn.PointwiseNonlinearity` with a Python callable
+:class:`NormActivation`    :class:`~groupconv.nn.NormNonlinearity`
+:class:`Gate`              :class:`~groupconv.nn.GatedNonlinearity`
+:class:`FieldNorms`        :class:`~groupconv.nn.ModulusNonlinearity`
+:class:`GlobalPool`        :class:`~groupconv.nn.GlobalPool2d`
+:class:`FieldReduce`       :class:`~groupconv.nn.GroupPooling`
 :class:`PooledFieldNorms`  :class:`~groupconv.nn.NormPooling`
-======================  ===============================================================
+=========================  ===================================================================
 
 >>> import torch
 >>> pool = GlobalPool("max")

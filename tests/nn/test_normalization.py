@@ -1,11 +1,23 @@
 """FieldBatchNorm on fused kernels (F.batch_norm on a view for permutation fields, one statistic pass
-for fields without trivial component) against the field-by-field definition, nn.BatchNorm3d, and in
-float32 / float64, train and eval, with gradients."""
+for fields without trivial component) against the field-by-field definition, nn.BatchNorm2d / 3d, and in
+float32 / float64, train and eval, with gradients; exact equivariance on the pixel grid (C_4, D_4) and of
+the fibers for SO(2) / O(2); bad input."""
 
 from __future__ import annotations
 
 import pytest
 import torch
+from _layer_cases import (
+    FIBER_NORMALIZATION,
+    GROUPS,
+    NORMALIZATION,
+    assert_exact_grid_equivariance,
+    assert_fiber_equivariance,
+    assert_gradcheck,
+    layer_input,
+    mixed_type,
+    with_bias,
+)
 from torch import nn
 
 from groupconv.groups import SO2, Cyclic, Dihedral
@@ -204,3 +216,64 @@ def test_mixed_types_compile_without_graph_breaks():
 
     bn = _randomised(FieldBatchNorm(TYPES["mixed"])).train()
     assert_torch_compile(bn, torch.randn(2, TYPES["mixed"].size, 5, 5), fullgraph=True)
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+@pytest.mark.parametrize("name", sorted(NORMALIZATION))
+def test_exact_grid_equivariance_every_element(name, group):
+    assert_exact_grid_equivariance(NORMALIZATION[name], name, group)
+
+
+@pytest.mark.parametrize("group", ["SO2", "O2"])
+@pytest.mark.parametrize("name", sorted(FIBER_NORMALIZATION))
+def test_fiber_equivariance_continuous_groups(name, group):
+    assert_fiber_equivariance(FIBER_NORMALIZATION[name], name, group)
+
+
+def test_gradcheck():
+    assert_gradcheck(NORMALIZATION["batchnorm"])
+
+
+@pytest.mark.parametrize("momentum", [0.3, None])
+def test_batchnorm_matches_torch_on_trivial_fields_and_normalises_regular_fields(momentum):
+    G = GROUPS["D4"]
+    t = FieldType(G, [trivial(G)] * 3)
+    ours = FieldBatchNorm(t, momentum=momentum).double()
+    ref = nn.BatchNorm2d(3, momentum=momentum).double()
+    with_bias(ours)
+    with torch.no_grad():
+        ref.weight.copy_(ours.weight)
+        ref.bias.copy_(ours.bias)
+    for seed in range(3):
+        x = layer_input(ours, seed=seed) * 3 + 1
+        torch.testing.assert_close(ours(x), ref(x), atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(ours.running_mean, ref.running_mean, atol=1e-12, rtol=1e-12)
+    torch.testing.assert_close(ours.running_var, ref.running_var, atol=1e-12, rtol=1e-12)
+    ours.eval(), ref.eval()
+    torch.testing.assert_close(ours(x), ref(x), atol=1e-12, rtol=1e-12)
+
+    mixed = mixed_type(G)
+    bn = FieldBatchNorm(mixed, eps=1e-14).double()
+    x = layer_input(bn, batch=4) * 2 + 5
+    with torch.no_grad():
+        y = bn(x)
+    for r, s in zip(mixed.representations, mixed.field_slices()):
+        f = y[:, s]
+        assert abs(float(f.pow(2).sum(1).mean()) / r.dim - 1.0) < 1e-10
+        if r == regular(G) or r.is_trivial():
+            assert float(f.mean().abs()) < 1e-12
+        else:
+            # no centring of non-trivial fields: the mean survives (only rescaled)
+            assert float(f.mean((0, 2, 3)).abs().max()) > 1e-3
+
+
+def test_bad_input_errors():
+    t = mixed_type(GROUPS["D4"])
+    with pytest.raises(TypeError, match="does not match the layer's dtype torch.float32"):
+        FieldBatchNorm(t)(torch.randn(2, t.size, 3, 3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="momentum"):
+        FieldBatchNorm(t, momentum=2.0)
+    with pytest.raises(ValueError, match="momentum"):
+        FieldBatchNorm(t, momentum=True)
+    with pytest.raises(ValueError, match="more than one value"):
+        FieldBatchNorm(t).train()(torch.randn(1, t.size, 1, 1))

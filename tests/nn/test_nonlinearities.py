@@ -1,0 +1,138 @@
+"""Nonlinearities (pointwise, norm, gated, modulus): exact equivariance on the pixel grid (C_4, D_4), fiber
+equivariance for SO(2) / O(2), gradients (the norm nonlinearity's own backward to first and second order),
+certificates and bad input."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from _layer_cases import (
+    FIBER_NONLINEARITIES,
+    GROUPS,
+    NONLINEARITIES,
+    assert_exact_grid_equivariance,
+    assert_fiber_equivariance,
+    assert_gradcheck,
+    mixed_type,
+    perm_type,
+)
+from torch import nn
+
+from groupconv.groups import SO2, Dihedral
+from groupconv.nn import (
+    ELU,
+    Certificate,
+    FieldType,
+    GatedNonlinearity,
+    ModulusNonlinearity,
+    NormNonlinearity,
+    PointwiseNonlinearity,
+    ReLU,
+)
+from groupconv.reps import irrep, regular, trivial
+from groupconv.verify import certify
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+@pytest.mark.parametrize("name", sorted(NONLINEARITIES))
+def test_exact_grid_equivariance_every_element(name, group):
+    assert_exact_grid_equivariance(NONLINEARITIES[name], name, group)
+
+
+@pytest.mark.parametrize("group", ["SO2", "O2"])
+@pytest.mark.parametrize("name", sorted(FIBER_NONLINEARITIES))
+def test_fiber_equivariance_continuous_groups(name, group):
+    assert_fiber_equivariance(FIBER_NONLINEARITIES[name], name, group)
+
+
+@pytest.mark.parametrize("name", ["norm_relu", "norm_squash", "gated", "modulus", "relu"])
+def test_gradcheck(name):
+    assert_gradcheck(NONLINEARITIES[name])
+
+
+def test_pointwise_layers_certify_permutation_fields():
+    G = GROUPS["D4"]
+    for layer in (ReLU(perm_type(G)), ELU(perm_type(G)), PointwiseNonlinearity(perm_type(G), torch.tanh)):
+        cert = layer.certificate()
+        assert isinstance(cert, Certificate) and cert.status == "proved", cert
+        assert "permutation matrices" in cert.reason
+        assert certify(layer).rows[0].status == "proved"
+    # fields of a continuous group are not permutation representations: the exact check cannot pass
+    so2 = FieldType(SO2(), [trivial(SO2())] * 2)
+    assert ReLU(so2).certificate().status == "failed"
+    # the norm-based layers have no exact description
+    assert NormNonlinearity(mixed_type(G)).certificate().status == "not applicable"
+
+
+def test_frame_bounds():
+    G = GROUPS["D4"]
+    assert ReLU(perm_type(G)).frame_bounds() == (0.0, 1.0)
+    assert PointwiseNonlinearity(perm_type(G), nn.LeakyReLU(0.5)).frame_bounds() == (0.25, 1.0)
+    assert PointwiseNonlinearity(perm_type(G), "gelu").frame_bounds() == (None, None)
+    norm = NormNonlinearity(mixed_type(G))
+    assert norm.frame_bounds() == (0.0, 1.0)
+    with torch.no_grad():
+        norm.bias.fill_(0.1)
+    assert norm.frame_bounds() == (0.0, None)
+    assert NormNonlinearity(mixed_type(G), "sigmoid").frame_bounds() == (None, None)
+    assert GatedNonlinearity(mixed_type(G)).frame_bounds() == (0.0, 1.0)
+    assert ModulusNonlinearity(mixed_type(G)).frame_bounds() == (1.0, 1.0)
+
+
+def test_bad_input_errors():
+    G = GROUPS["D4"]
+    t, p = mixed_type(G), perm_type(G)
+    with pytest.raises(ValueError, match=r"shape \(batch, 17, H, W\), got \(2, 16, 5, 5\)"):
+        ReLU(p)(torch.randn(2, 16, 5, 5))
+    with pytest.raises(ValueError, match="got \\(17, 5, 5\\)"):
+        ReLU(p)(torch.randn(17, 5, 5))
+    with pytest.raises(TypeError, match="floating point"):
+        ReLU(p)(torch.ones(1, 17, 3, 3, dtype=torch.long))
+    with pytest.raises(TypeError, match="torch.Tensor"):
+        ReLU(p)([1, 2])
+    with pytest.raises(TypeError, match="FieldType"):
+        ReLU([regular(G)])
+    with pytest.raises(ValueError, match=r"field 1: D4\[irrep\(1,1\)\].*NormNonlinearity"):
+        ReLU(t)
+    with pytest.raises(ValueError, match="unknown pointwise function"):
+        PointwiseNonlinearity(p, "swish3")
+    with pytest.raises(ValueError, match="per-channel parameters"):
+        PointwiseNonlinearity(p, nn.PReLU(17))
+    with pytest.raises(ValueError, match="unknown norm function"):
+        NormNonlinearity(t, "abs")
+
+
+# -- the norm nonlinearity's own backward ----------------------------------------------------------------
+D4 = Dihedral(4)
+MIXED = FieldType(D4, [regular(D4), irrep(D4, 1, 1), trivial(D4), irrep(D4, 1, 0), irrep(D4, 1, 1)])
+SO2_TYPE = FieldType(SO2(), [trivial(SO2())] * 2 + [irrep(SO2(), 1), irrep(SO2(), 2)])
+
+
+@pytest.mark.parametrize("ftype", [MIXED, SO2_TYPE], ids=["mixed", "so2"])
+@pytest.mark.parametrize("function", ["relu", "sigmoid", "squash"])
+@pytest.mark.parametrize("scale", [1.0, 6.0], ids=["unit", "large"])
+def test_norm_nonlinearity_gradients_first_and_second_order(ftype, function, scale):
+    layer = NormNonlinearity(ftype, function, bias=True).double()
+    with torch.no_grad():
+        layer.bias.copy_(torch.linspace(-0.4, 0.3, len(ftype), dtype=torch.float64))
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(2, ftype.size, 2, 2, generator=gen, dtype=torch.float64) * scale
+    x.requires_grad_(True)
+    bias = layer.bias.detach().clone().requires_grad_(True)
+
+    def f(a, b):
+        return torch.func.functional_call(layer, {"bias": b}, (a,))
+
+    assert torch.autograd.gradcheck(f, (x, bias), eps=1e-6, atol=1e-6, fast_mode=True)
+    assert torch.autograd.gradgradcheck(f, (x, bias), eps=1e-6, atol=1e-6, fast_mode=True)
+
+
+def test_modulus_gradient_and_zero_gradient_at_a_zero_field():
+    layer = ModulusNonlinearity(MIXED)
+    x = torch.randn(2, MIXED.size, 3, 3, dtype=torch.float64)
+    x[0, MIXED.field_slices()[1], 0, 0] = 0.0
+    x.requires_grad_(True)
+    assert torch.autograd.gradcheck(layer, (x,), eps=1e-6, atol=1e-6, nondet_tol=0.0)
+    layer(x).sum().backward()
+    assert torch.isfinite(x.grad).all()
+    assert (x.grad[0, MIXED.field_slices()[1], 0, 0] == 0).all()

@@ -1,0 +1,85 @@
+"""The plain torch modules of groupconv.nn.plain: what each layer exports to, with no groupconv types, the
+same outputs as the layer, and importable from the layers' modules."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from _layer_cases import GROUPS, layer_input, mixed_type, perm_type, with_bias
+from torch import nn
+
+import groupconv.nn.nonlinearities as nonlinearities
+import groupconv.nn.pooling as pooling
+from groupconv.nn import (
+    FieldType,
+    GatedNonlinearity,
+    GlobalPool2d,
+    GroupPooling,
+    ModulusNonlinearity,
+    NormNonlinearity,
+    NormPooling,
+    PointwiseNonlinearity,
+    plain,
+)
+from groupconv.nn._fields import FieldGroups
+from groupconv.reps import Representation
+
+EXPORTS = {
+    "Elementwise": lambda G: PointwiseNonlinearity(perm_type(G), torch.tanh),
+    "NormActivation": lambda G: with_bias(NormNonlinearity(mixed_type(G))),
+    "Gate": lambda G: GatedNonlinearity(mixed_type(G), "tanh"),
+    "FieldNorms": lambda G: ModulusNonlinearity(mixed_type(G)),
+    "GlobalPool": lambda G: GlobalPool2d(perm_type(G), "max"),
+    "FieldReduce": lambda G: GroupPooling(perm_type(G), "mean"),
+    "PooledFieldNorms": lambda G: NormPooling(mixed_type(G), "avg", 3, 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_each_layer_exports_to_its_plain_module(name):
+    layer = EXPORTS[name](GROUPS["D4"]).double()
+    exported = layer.export()
+    assert type(exported) is getattr(plain, name)
+    assert not isinstance(exported, nonlinearities.EquivariantModule)
+    x = layer_input(layer)
+    assert torch.equal(exported(x), layer(x))
+
+
+@pytest.mark.parametrize("name", sorted(EXPORTS))
+def test_plain_modules_hold_no_groupconv_objects(name):
+    exported = EXPORTS[name](GROUPS["D4"]).export()
+    for sub in exported.modules():
+        assert all(not isinstance(v, (FieldType, Representation)) for v in vars(sub).values())
+        assert not hasattr(sub, "in_type")
+
+
+def test_still_importable_from_the_layers_modules():
+    for name in ("Elementwise", "NormActivation", "Gate", "FieldNorms", "field_norm", "field_norms"):
+        assert getattr(nonlinearities, name) is getattr(plain, name)
+    for name in ("GlobalPool", "FieldReduce", "PooledFieldNorms"):
+        assert getattr(pooling, name) is getattr(plain, name)
+
+
+def test_field_norm_is_scaled_and_has_a_zero_gradient_at_zero():
+    big = torch.tensor([[[3e30], [4e30]]], dtype=torch.float32).view(1, 1, 2, 1)
+    assert plain.field_norm(big).item() == pytest.approx(5e30)
+    zero = torch.zeros(1, 1, 3, 1, dtype=torch.float64, requires_grad=True)
+    plain.field_norm(zero).sum().backward()
+    assert torch.equal(zero.grad, torch.zeros_like(zero))
+    t = mixed_type(GROUPS["C4"])
+    x = torch.randn(2, t.size, 3, 3, dtype=torch.float64)
+    norms = plain.field_norms(x, FieldGroups(t))
+    expected = torch.stack([x[:, s].norm(dim=1) for s in t.field_slices()], 1)
+    torch.testing.assert_close(norms, expected, atol=1e-14, rtol=1e-14)
+
+
+def test_elementwise_and_global_pool():
+    e = plain.Elementwise(torch.tanh)
+    x = torch.randn(2, 3)
+    assert torch.equal(e(x), torch.tanh(x)) and e.extra_repr() == "tanh"
+    with pytest.raises(TypeError, match="Elementwise takes a callable, got int"):
+        plain.Elementwise(3)
+    x = torch.randn(2, 3, 4, 5)
+    assert torch.equal(plain.GlobalPool("avg")(x), x.mean((-2, -1), keepdim=True))
+    assert torch.equal(plain.GlobalPool("max")(x), x.amax((-2, -1), keepdim=True))
+    assert isinstance(plain.GlobalPool(), nn.Module)
