@@ -17,6 +17,21 @@ module                        accepts                              map at each p
 
 Norm-based and gated maps commute with every orthogonal ``rho(g)``, so they are equivariant for continuous
 groups (SO(2), O(2)) as well as finite ones.
+
+>>> import torch
+>>> from groupconv.groups import Dihedral
+>>> from groupconv.nn import FieldType
+>>> from groupconv.reps import irrep
+>>> D4 = Dihedral(4)
+>>> t = FieldType(D4, [irrep(D4, 1, 1)] * 3)
+>>> norm_relu = NormNonlinearity(t)
+>>> x = torch.randn(2, 6, 5, 5)
+>>> torch.allclose(norm_relu(t.transform(x, 3)), t.transform(norm_relu(x), 3))
+True
+>>> ReLU(t)
+Traceback (most recent call last):
+...
+ValueError: ReLU needs fields whose representation permutes the channels (regular, quotient, permutation or trivial), so that it commutes with entrywise maps; 3 field(s) of D4[3 x irrep(1,1)] are not (field 0: D4[irrep(1,1)], field 1: D4[irrep(1,1)], field 2: D4[irrep(1,1)]); use NormNonlinearity or GatedNonlinearity for them
 """
 
 from __future__ import annotations

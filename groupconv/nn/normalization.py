@@ -1,4 +1,17 @@
-"""Equivariant batch normalization of feature fields."""
+"""Equivariant batch normalization of feature fields.
+
+>>> import torch
+>>> from groupconv.groups import Dihedral
+>>> from groupconv.nn import FieldType
+>>> from groupconv.reps import irrep, regular
+>>> D4 = Dihedral(4)
+>>> bn = FieldBatchNorm(FieldType(D4, [regular(D4), irrep(D4, 1, 1)]))
+>>> y = bn(torch.randn(4, 10, 5, 5) + 3).detach()
+>>> abs(float(y[:, :8].mean())) < 1e-6  # the regular field's group mean is removed
+True
+>>> bn.running_var.shape  # one variance per field
+torch.Size([2])
+"""
 
 from __future__ import annotations
 

@@ -13,6 +13,20 @@ Antialiasing (Zhang, ICML 2019, "Making Convolutional Networks Shift-Invariant A
 a binomial filter before subsampling; the outer product of binomial coefficients is ``D_4``-symmetric, so
 it keeps the exactness above and makes the output change smoothly under the translations that
 subsampling does not keep.
+
+>>> import torch
+>>> from groupconv.groups import Cyclic
+>>> from groupconv.nn import FieldType
+>>> from groupconv.reps import regular
+>>> t = FieldType(Cyclic(4), [regular(Cyclic(4))] * 2)
+>>> pool = MaxPool2d(t, stride=2)  # 9 -> 5: (9 - 1) % 2 == 0, exact under C4
+>>> x = torch.randn(1, 8, 9, 9)
+>>> pool(x).shape
+torch.Size([1, 8, 5, 5])
+>>> torch.allclose(pool(t.transform(x, 1)), t.transform(pool(x), 1))
+True
+>>> GroupPooling(t).out_type
+C4[2 x irrep(0)]
 """
 
 from __future__ import annotations

@@ -16,6 +16,17 @@ block of a function on ``SO(3)``. The left factor carries the rotation, ``\\rho_
 ``y(g . x) = g . y(x)`` exactly. Per degree the products of all channel pairs are one matrix product
 ``(batch (2l+1), C_in (2l+1)) @ (C_in (2l+1), C_out (2l+1))``: memory ``O(C_in C_out sum_l (2l+1)^2)`` for the
 filters, ``O(batch C sum_l (2l+1)^2)`` for the activations, no expansion over all degrees.
+
+>>> import torch
+>>> net = torch.nn.Sequential(
+...     S2Conv(1, 4, bandwidth_in=4), GridNonlinearity(SO3GridType(4, 4)), SO3Integral(SO3GridType(4, 4))
+... )
+>>> x = torch.randn(2, *SphereType(1, 4).shape)
+>>> net(x).shape
+torch.Size([2, 4])
+>>> turn = SO3GridType(4, 4).exact_elements()[1]  # one grid step about the polar axis
+>>> torch.allclose(net(SphereType(1, 4).transform(x, turn)), net(x), atol=1e-5)
+True
 """
 
 from __future__ import annotations
