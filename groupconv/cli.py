@@ -20,15 +20,22 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib
+import importlib.util
+import inspect
 import math
 import os
 import re
 import stat
 import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
+
+# torch and every subpackage of groupconv (which import torch) are imported inside the commands that use
+# them, so that `groupconv --help` and argument errors answer at once
 
 __all__ = ["main", "character_table", "UsageError"]
 
@@ -149,8 +156,6 @@ def _check_writable_file(path: str, option: str) -> None:
 
 def _check_out_dir(path: Path) -> None:
     """Create the output folder ``path`` if needed and check that a file can be written in it."""
-    import tempfile
-
     if path.exists() and not path.is_dir():
         raise UsageError(f"--out {path}: exists and is not a folder")
     try:
@@ -271,8 +276,6 @@ def _verification_demo(args) -> int:
 
 def _load_file(mod_name: str):
     """Run the Python file ``mod_name`` as a module (this executes its code)."""
-    import importlib.util
-
     path = Path(mod_name)
     if not path.is_file():
         raise UsageError(f"no such file: {mod_name}")
@@ -296,8 +299,6 @@ def _load_file(mod_name: str):
 def _load_target(target: str):
     """``package.module:NAME`` or ``path/to/file.py:NAME`` -> the object ``NAME`` (importing the module or
     running the file executes its code)."""
-    import importlib
-
     mod_name, sep, attr = target.rpartition(":")
     if not sep or not mod_name or not attr:
         raise UsageError(f"expected PACKAGE.MODULE:FACTORY or path/to/file.py:FACTORY, got {target!r}")
@@ -322,8 +323,6 @@ def _load_target(target: str):
 def _build_model(obj, target: str, group):
     """The ``nn.Module`` named by the target: the object itself, or what the factory returns (called with
     ``group=`` when it takes that argument and ``--group`` is given)."""
-    import inspect
-
     from torch import nn
 
     if isinstance(obj, nn.Module):

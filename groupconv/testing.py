@@ -25,6 +25,7 @@ import torch
 
 from .groups.base import Group, check_same_group
 from .reps.representation import Representation
+from .utils.deprecation import renamed_keywords
 from .verify import certify, check_energy, check_equivariance, elements_to_try, resolve_tolerances
 
 __all__ = [
@@ -69,11 +70,12 @@ def test_elements(
 test_elements.__test__ = False  # not a pytest test
 
 
+@renamed_keywords(in_rep="rho_in", out_rep="rho_out")
 def equivariance_errors(
     fn: Callable[[torch.Tensor], torch.Tensor],
     group: Group,
-    in_rep: Representation,
-    out_rep: Representation,
+    rho_in: Representation,
+    rho_out: Representation,
     x: torch.Tensor | None = None,
     elements: torch.Tensor | None = None,
     n_samples: int = 20,
@@ -85,37 +87,38 @@ def equivariance_errors(
 
     Returns ``(elements, abs_errors, scale)`` where ``scale = max |fn(x)|``.
     """
-    for rep, what in ((in_rep, "in_rep"), (out_rep, "out_rep")):
+    for rep, what in ((rho_in, "rho_in"), (rho_out, "rho_out")):
         if not isinstance(rep, Representation):
             raise TypeError(f"{what} must be a Representation, got {type(rep).__name__}")
         check_same_group(group, rep.group, what)
     gen = generator if generator is not None else torch.Generator().manual_seed(0)
     if x is None:
-        x = torch.randn(batch, in_rep.dim, generator=gen, dtype=torch.float64)
+        x = torch.randn(batch, rho_in.dim, generator=gen, dtype=torch.float64)
     x = x.to(torch.float64)
-    if x.shape[-1] != in_rep.dim:
-        raise ValueError(f"x must have last dimension {in_rep.dim} (in_rep {in_rep!r}), got {tuple(x.shape)}")
+    if x.shape[-1] != rho_in.dim:
+        raise ValueError(f"x must have last dimension {rho_in.dim} (rho_in {rho_in!r}), got {tuple(x.shape)}")
     g = elements if elements is not None else test_elements(group, n_samples, gen)
     y = fn(x)
-    if y.shape[-1] != out_rep.dim:
+    if y.shape[-1] != rho_out.dim:
         raise ValueError(
-            f"fn must return last dimension {out_rep.dim} (out_rep {out_rep!r}), got {tuple(y.shape)}"
+            f"fn must return last dimension {rho_out.dim} (rho_out {rho_out!r}), got {tuple(y.shape)}"
         )
-    rin = in_rep(g).to(x.device)
-    rout = out_rep(g).to(x.device)
+    rin = rho_in(g).to(x.device)
+    rout = rho_out(g).to(x.device)
     # (n, batch, d): transform inputs by every element at once
     gx = torch.einsum("nij,...j->n...i", rin, x)
-    lhs = fn(gx.reshape(-1, in_rep.dim)).reshape(gx.shape[:-1] + (out_rep.dim,))
+    lhs = fn(gx.reshape(-1, rho_in.dim)).reshape(gx.shape[:-1] + (rho_out.dim,))
     rhs = torch.einsum("nij,...j->n...i", rout, y)
     err = (lhs - rhs).abs().reshape(g.shape[0] if g.dim() else 1, -1).amax(-1)
     return g, err, y.abs().max()
 
 
+@renamed_keywords(in_rep="rho_in", out_rep="rho_out")
 def assert_equivariant(
     fn,
     group=None,
-    in_rep: Representation | None = None,
-    out_rep: Representation | None = None,
+    rho_in: Representation | None = None,
+    rho_out: Representation | None = None,
     x: torch.Tensor | None = None,
     atol: float | None = None,
     rtol: float | None = None,
@@ -125,8 +128,8 @@ def assert_equivariant(
 
     Two forms:
 
-    - ``assert_equivariant(fn, group, in_rep, out_rep)``: ``fn`` maps ``(batch, in_rep.dim) ->
-      (batch, out_rep.dim)`` and ``fn(rho_in(g) x) = rho_out(g) fn(x)`` must hold for every tested
+    - ``assert_equivariant(fn, group, rho_in, rho_out)``: ``fn`` maps ``(batch, rho_in.dim) ->
+      (batch, rho_out.dim)`` and ``fn(rho_in(g) x) = rho_out(g) fn(x)`` must hold for every tested
       element; returns an :class:`EquivarianceResult`. Keyword arguments go to
       :func:`equivariance_errors`.
     - ``assert_equivariant(module, x, ...)``: every typed layer of the ``nn.Module`` (and the module
@@ -150,10 +153,10 @@ def assert_equivariant(
                 f"{bad.note}\n{report.to_text()}"
             )
         return report
-    if group is None or in_rep is None or out_rep is None:
-        raise TypeError("assert_equivariant(fn, group, in_rep, out_rep) or assert_equivariant(module, x)")
+    if group is None or rho_in is None or rho_out is None:
+        raise TypeError("assert_equivariant(fn, group, rho_in, rho_out) or assert_equivariant(module, x)")
     atol, rtol = resolve_tolerances(torch.float64, atol, rtol)
-    g, err, scale = equivariance_errors(fn, group, in_rep, out_rep, x, **kwargs)
+    g, err, scale = equivariance_errors(fn, group, rho_in, rho_out, x, **kwargs)
     i = int(torch.argmax(err))
     result = EquivarianceResult(
         max_abs_error=float(err[i]),
@@ -165,7 +168,7 @@ def assert_equivariant(
         raise AssertionError(
             f"not equivariant under {group}: max abs error {result.max_abs_error:.3e} "
             f"(rel {result.max_rel_error:.3e}) at element {g[i].tolist()} over {result.elements_tried} "
-            f"elements; tolerance atol={atol:g}, rtol={rtol:g}; in {in_rep!r}, out {out_rep!r}"
+            f"elements; tolerance atol={atol:g}, rtol={rtol:g}; in {rho_in!r}, out {rho_out!r}"
         )
     return result
 

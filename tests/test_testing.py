@@ -68,7 +68,7 @@ def test_standard_action_map():
 
 def test_bad_arguments():
     G = Cyclic(4)
-    with pytest.raises(TypeError, match="in_rep"):
+    with pytest.raises(TypeError, match="rho_in must be a Representation"):
         assert_equivariant(lambda x: x, G, "regular", regular(G))
     with pytest.raises(TypeError, match="C4"):
         assert_equivariant(lambda x: x, G, regular(Cyclic(3)), regular(G))
@@ -149,3 +149,13 @@ def test_the_result_of_a_function_check():
         assert_equivariant(lambda x: x + 1e-9 * x[..., :1], D4, rho, rho, atol=0, rtol=0)
     # the same small defect passes a tolerance chosen above it
     assert_equivariant(lambda x: x + 1e-9 * x[..., :1], D4, rho, rho, atol=1e-6)
+
+
+def test_the_old_keywords_in_rep_and_out_rep_warn_and_still_work():
+    rho = regular(D4)
+    with pytest.warns(DeprecationWarning, match="'in_rep' is deprecated, use 'rho_in'"):
+        res = assert_equivariant(lambda x: x, D4, in_rep=rho, out_rep=rho)
+    assert res.elements_tried == 8
+    with pytest.warns(DeprecationWarning, match="'out_rep' is deprecated, use 'rho_out'"):
+        g, err, _ = equivariance_errors(lambda x: x, D4, rho_in=rho, out_rep=rho)
+    assert float(err.max()) == 0.0

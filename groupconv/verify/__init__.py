@@ -6,6 +6,19 @@
 - :func:`check_energy` -- one row per layer with known frame bounds, and the scattering energy identity.
 - :func:`certify` -- exact (sympy) certificates: proved, not applicable or failed, with the reason.
 - :func:`verify_model` -- the three at once, as a :class:`VerificationReport`.
+
+The exact proofs themselves live in :mod:`groupconv.proofs` (re-exported here); the choice of elements and
+tolerances in :mod:`groupconv.verify.elements`, the actions on typed features in
+:mod:`groupconv.verify.actions`.
+
+>>> import torch
+>>> from torch import nn
+>>> from groupconv.groups import Cyclic
+>>> from groupconv.nn import FieldType, ReLU
+>>> from groupconv.reps import regular
+>>> t = FieldType(Cyclic(4), [regular(Cyclic(4))])
+>>> verify_model(nn.Sequential(ReLU(t)), torch.randn(1, 4, 6, 6), progress=False).passed
+True
 """
 
 from __future__ import annotations

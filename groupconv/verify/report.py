@@ -3,6 +3,13 @@
 :class:`Report` holds the rows of one check (equivariance, energy or certificate);
 :class:`VerificationReport` holds the three reports of :func:`groupconv.verify.verify_model`. Terminal
 tables use ``rich`` when it is installed and plain text otherwise; plots need matplotlib.
+
+>>> rows = [CertificateRow("0", "ReLU", "proved", "permutation fields"), CertificateRow("1", "Mix", "failed", "g=1")]
+>>> report = Report(title="certificate", rows=rows)
+>>> report.passed, report.first_failure().layer
+(False, '1')
+>>> Report.from_json(report.to_json()).rows == rows
+True
 """
 
 from __future__ import annotations
@@ -147,6 +154,7 @@ class Report:
 
     def to_rich(self):
         """A ``rich.table.Table`` (needs ``rich``); failing cells are shown in red."""
+        # rich is an optional extra: imported only when a rich table is asked for
         from rich.markup import escape
         from rich.table import Table
 
@@ -215,7 +223,7 @@ class Report:
     def plot(self, ax=None):
         """Bar plot of the per-layer errors (equivariance), ratios (energy) or statuses (certificate).
         Needs matplotlib (``pip install groupconv[plot]``)."""
-        try:
+        try:  # matplotlib is an optional extra
             import matplotlib.pyplot as plt
         except ImportError as e:  # pragma: no cover - depends on the environment
             raise ImportError("plotting needs matplotlib: pip install groupconv[plot]") from e
@@ -247,6 +255,7 @@ def _dump_json(data: dict, path: str | None) -> str:
 
 
 def _rich_available() -> bool:
+    # rich and matplotlib are optional extras: every import of them waits until they are used
     try:
         import rich  # noqa: F401
     except ImportError:
@@ -259,7 +268,7 @@ def _show(reports: list[Report], file: TextIO | None, use_rich: bool | None) -> 
     if use_rich is None:
         use_rich = _rich_available()
     if use_rich:
-        from rich.console import Console
+        from rich.console import Console  # the optional extra, present: _rich_available
 
         probe = Console(file=file)
         console = Console(file=file, width=probe.width if probe.is_terminal else 200)
@@ -365,7 +374,7 @@ class VerificationReport:
         """One panel per report (see :meth:`Report.plot`); needs matplotlib. Returns the axes."""
         reports = self.reports()
         if axes is None:
-            try:
+            try:  # matplotlib is an optional extra
                 import matplotlib.pyplot as plt
             except ImportError as e:  # pragma: no cover - depends on the environment
                 raise ImportError("plotting needs matplotlib: pip install groupconv[plot]") from e
