@@ -48,6 +48,7 @@ __all__ = [
     "angular_solutions",
     "circular_harmonics",
     "SOLUTION_CACHE_SIZE",
+    "ANGULAR_BASES",
 ]
 
 # (irrep pair, frequencies) entries of the angular solutions kept: a layer meets a few hundred
@@ -111,12 +112,15 @@ class AngularBasis:
     spatial_dims:
         Dimension of the space.
     pad:
-        Size every irrep and harmonic block is padded to, so that all (pair, frequency) items of a batch
-        share one product; at least the largest irrep dimension and multiplicity the basis meets.
+        Smallest size every irrep and harmonic block of a batch is padded to (more when a batch meets a
+        larger irrep or multiplicity), so that all (pair, frequency) items of a batch share one product.
+    max_irrep_dim:
+        The largest irrep dimension of the groups the basis supports (``None``: no bound).
     """
 
     spatial_dims: int
-    pad: int
+    pad: int = 1
+    max_irrep_dim: int | None = None
 
     def supports(self, group: Group) -> bool:
         raise NotImplementedError
@@ -158,13 +162,13 @@ class AngularBasis:
         ks = tuple(int(k) for k in ks)
         out: list = []
         for so, si in pairs:
-            hit = _SOLUTIONS.get((self.spatial_dims, so, si, ks))
+            hit = _SOLUTIONS.get((self, so, si, ks))
             if hit is None:
-                flipped = _SOLUTIONS.get((self.spatial_dims, si, so, ks))
+                flipped = _SOLUTIONS.get((self, si, so, ks))
                 if flipped is not None:
                     # real irreps are orthogonal: T solves (si, so) iff its transpose solves (so, si)
                     hit = {k: t.transpose(0, 2, 1, 3) for k, t in flipped.items()}
-                    _SOLUTIONS[(self.spatial_dims, so, si, ks)] = hit
+                    _SOLUTIONS[(self, so, si, ks)] = hit
             out.append(hit)
         todo = [n for n, r in enumerate(out) if r is None]
         if not todo:
@@ -175,10 +179,9 @@ class AngularBasis:
             so, si = pairs[n]
             check_same_group(group, so.group, "irrep")
             check_same_group(group, si.group, "irrep")
-            if max(so.dim, si.dim) > self.pad:
+            if self.max_irrep_dim is not None and max(so.dim, si.dim) > self.max_irrep_dim:
                 raise ValueError(
-                    f"the irreps of the kernel constraint in {self.spatial_dims}D have dimension at most "
-                    f"{self.pad}, got {so!r} and {si!r}"
+                    f"the irreps of {group} have dimension at most {self.max_irrep_dim}, got {so!r} and {si!r}"
                 )
             out[n] = {}
             for k in ks:
@@ -189,14 +192,13 @@ class AngularBasis:
             for (n, k), t in zip(items, sols):
                 out[n][k] = t
         for n in todo:
-            _SOLUTIONS[(self.spatial_dims, pairs[n][0], pairs[n][1], ks)] = out[n]
+            _SOLUTIONS[(self, pairs[n][0], pairs[n][1], ks)] = out[n]
         return out
 
     def _solve_items(self, group: Group, degree: int, items: list) -> list[np.ndarray]:
         """Angular solutions ``T`` ``(m, d_out, d_in, a)`` of every ``(sigma_out, sigma_in, k)`` of
         ``items``, averaging over the elements of degree ``degree``."""
         w = self.weights(group, degree)
-        d = self.pad
         irreps, index = [], {}  # by identity: equal irreps met as distinct objects only repeat a table row
         for so, si, _ in items:
             for ir in (so, si):
@@ -204,6 +206,7 @@ class AngularBasis:
                     index[id(ir)] = len(irreps)
                     irreps.append(ir)
         freqs = sorted({k for _, _, k in items})
+        d = max([self.pad] + [ir.dim for ir in irreps] + [self.multiplicity(k) for k in freqs])
         kidx = {k: j for j, k in enumerate(freqs)}
         tab = np.zeros((len(irreps), len(w), d, d))
         for j, ir in enumerate(irreps):
@@ -279,7 +282,9 @@ class CircularHarmonics(AngularBasis):
     """
 
     spatial_dims = 2
+    # every planar irrep and frequency space has dimension 1 or 2: one padded size for every batch
     pad = 2
+    max_irrep_dim = 2
     groups = (Cyclic, Dihedral, SO2, O2)
 
     def supports(self, group: Group) -> bool:
@@ -327,6 +332,10 @@ class CircularHarmonics(AngularBasis):
 
 
 CIRCULAR = CircularHarmonics()
+
+# the angular bases of each dimension, tried in order: a group none of them supports has no kernel bases
+# in that dimension (space gets its spherical harmonics here)
+ANGULAR_BASES: dict[int, tuple[AngularBasis, ...]] = {2: (CIRCULAR,), 3: ()}
 
 
 @lru_cache(maxsize=256)
@@ -387,16 +396,17 @@ def angular_basis(group: Group, spatial_dims: int = 2) -> AngularBasis:
     2
     """
     spatial_dims = check_spatial_dims(spatial_dims)
+    for basis in ANGULAR_BASES[spatial_dims]:
+        if basis.supports(group):
+            return basis
     if spatial_dims == 3:
         raise NotImplementedError(
             f"3D kernel bases for {group} do not exist: the radial x spherical-harmonic bases of R^3 are not "
             "implemented yet (use spatial_dims=2)"
         )
-    if not CIRCULAR.supports(group):
-        raise TypeError(
-            f"kernel bases on the plane exist for C_n, D_n, SO(2), O(2); got representations of {group}"
-        )
-    return CIRCULAR
+    raise TypeError(
+        f"kernel bases on the plane exist for C_n, D_n, SO(2), O(2); got representations of {group}"
+    )
 
 
 @lru_cache(maxsize=4096)

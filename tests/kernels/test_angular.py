@@ -128,7 +128,7 @@ def test_the_solution_cache_is_bounded_and_keeps_the_recent_entries():
         # the newest pairs are served from the cache: the same arrays come back
         last = CIRCULAR.solutions([pairs[-1]], (0, 1, 2))[0]
         assert CIRCULAR.solutions([pairs[-1]], (0, 1, 2))[0] is last
-        assert (2, *pairs[0], (0, 1, 2)) not in cache
+        assert (CIRCULAR, *pairs[0], (0, 1, 2)) not in cache
     finally:
         cache.maxsize = saved
         cache.clear()
@@ -160,3 +160,21 @@ def test_circular_harmonics_rotate_exactly_on_the_grid():
         c, s = {0: (1, 0), 1: (0, 1), 2: (-1, 0), 3: (0, -1)}[k % 4]
         assert np.array_equal(rotated[k, 0], c * h[k, 0] - s * h[k, 1])
         assert np.array_equal(rotated[k, 1], s * h[k, 0] + c * h[k, 1])
+
+
+def test_the_solver_is_generic_in_the_padded_block_size():
+    """An angular basis that pads every block further (as a basis of space with larger irreps and harmonic
+    spaces does) gets the same solutions from the shared solver."""
+
+    class Padded(CircularHarmonics):
+        pad = 3
+
+    padded = Padded()
+    for G in [Dihedral(6), O2()]:
+        ir = irreps(G, max_degree=2) if not G.is_finite else irreps(G)
+        pairs = [(so, si) for so in ir for si in ir]
+        ks = tuple(range(5))
+        for ours, theirs in zip(padded.solutions(pairs, ks), CIRCULAR.solutions(pairs, ks)):
+            for k in ks:
+                assert ours[k].shape == theirs[k].shape
+                assert np.allclose(ours[k], theirs[k], rtol=0, atol=1e-12)
