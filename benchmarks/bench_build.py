@@ -30,7 +30,7 @@ def main() -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     G = Dihedral(8)
     reg = FieldType(G, [regular(G)] * 16)
-    layers = [LiftingConv2d(G, 1, 16, 5, padding=2)]
+    layers = [LiftingConv2d.from_channels(G, 1, 16, 5, padding=2)]
     for _ in range(9):
         layers += [nn.ReLU(), SteerableConv2d(reg, reg, 5, padding=2)]
     net = nn.Sequential(*layers)

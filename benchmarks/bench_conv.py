@@ -77,9 +77,14 @@ def main() -> None:
     batch, size, repeats, fields = (2, 16, 3, 4) if args.quick else (8, 32, 15, 16)
     cases = []
     for G in (Cyclic(4), Dihedral(4), Cyclic(8)):
-        cases.append((f"LiftingConv2d {G} 3->{fields}, 5x5", LiftingConv2d(G, 3, fields, 5, padding=2)))
         cases.append(
-            (f"GroupConv2d {G} {fields}->{fields}, 3x3", GroupConv2d(G, fields, fields, 3, padding=1))
+            (f"LiftingConv2d {G} 3->{fields}, 5x5", LiftingConv2d.from_channels(G, 3, fields, 5, padding=2))
+        )
+        cases.append(
+            (
+                f"GroupConv2d {G} {fields}->{fields}, 3x3",
+                GroupConv2d.from_channels(G, fields, fields, 3, padding=1),
+            )
         )
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, batch {batch}, {size}x{size}")
     print("| layer | expanded channels | expansion | ours (ms) | conv2d (ms) | ratio |")

@@ -40,7 +40,7 @@ def main() -> None:
             logs, cpu = [], 0.0
             for seed in range(args.draws):
                 torch.manual_seed(seed)
-                layers = [LiftingConv2d(G, 1, 8, 5, padding=2)]
+                layers = [LiftingConv2d.from_channels(G, 1, 8, 5, padding=2)]
                 for _ in range(5):
                     layers += [ReLU(reg), SteerableConv2d(reg, reg, 5, padding=2, bias=False)]
                 model = nn.Sequential(*layers)

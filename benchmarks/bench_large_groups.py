@@ -45,9 +45,9 @@ def _case(name: str) -> dict:
             rep = regular(G)
             return decompose(G, rep._matrices, rep.dim)
         if kind == "lifting":
-            return LiftingConv2d(G, 1, 2, 3, padding=1)
+            return LiftingConv2d.from_channels(G, 1, 2, 3, padding=1)
         if kind == "groupconv2d":
-            return GroupConv2d(G, 1, 1, 3, padding=1)
+            return GroupConv2d.from_channels(G, 1, 1, 3, padding=1)
         if kind == "fourier":
             return HomogeneousFourierConv(G, 2, 2)
         if kind == "steerable101":

@@ -110,15 +110,15 @@ def regular_network(G) -> nn.Sequential:
 
     t8, t16 = reg(8), reg(16)
     return nn.Sequential(
-        LiftingConv2d(G, 1, 8, 5, padding=2),
+        LiftingConv2d.from_channels(G, 1, 8, 5, padding=2),
         FieldBatchNorm(t8),
         ReLU(t8),
         BlurPool2d(t8),
-        GroupConv2d(G, 8, 16, 5, padding=2),
+        GroupConv2d.from_channels(G, 8, 16, 5, padding=2),
         FieldBatchNorm(t16),
         ReLU(t16),
         BlurPool2d(t16),
-        GroupConv2d(G, 16, 16, 5, padding=2),
+        GroupConv2d.from_channels(G, 16, 16, 5, padding=2),
         FieldBatchNorm(t16),
         ReLU(t16),
         GroupPooling(t16),

@@ -75,15 +75,15 @@ def d4_network(widths=(4, 8, 16)) -> nn.Sequential:
     a, b, c = widths
     reg = lambda n: FieldType(G, [regular(G)] * n)  # noqa: E731
     body = EquivariantSequential(
-        LiftingConv2d(G, 1, a, 5, padding=2),
+        LiftingConv2d.from_channels(G, 1, a, 5, padding=2),
         FieldBatchNorm(reg(a)),
         ReLU(reg(a)),
         MaxPool2d(reg(a)),
-        GroupConv2d(G, a, b, 3, padding=1),
+        GroupConv2d.from_channels(G, a, b, 3, padding=1),
         FieldBatchNorm(reg(b)),
         ReLU(reg(b)),
         MaxPool2d(reg(b)),
-        GroupConv2d(G, b, c, 3, padding=1),
+        GroupConv2d.from_channels(G, b, c, 3, padding=1),
         FieldBatchNorm(reg(c)),
         ReLU(reg(c)),
         GroupPooling(reg(c)),

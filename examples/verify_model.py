@@ -40,8 +40,8 @@ class Net(EquivariantSequential):
     """Lifting convolution, ReLU, group convolution, ReLU, group max pooling (Cohen & Welling, ICML 2016)."""
 
     def __init__(self, broken: bool = False):
-        lift = LiftingConv2d(G, 1, 4, 5, padding=2, bias=False)
-        conv = GroupConv2d(G, 4, 4, 3, padding=1, bias=False)
+        lift = LiftingConv2d.from_channels(G, 1, 4, 5, padding=2, bias=False)
+        conv = GroupConv2d.from_channels(G, 4, 4, 3, padding=1, bias=False)
         layers = [
             lift,
             ReLU(lift.out_type),

@@ -44,8 +44,8 @@ def d4_network(channels: int = 4, kernel_size: int = 5, seed: int = 0) -> Equiva
     feature extractor (Cohen & Welling, ICML 2016)."""
     torch.manual_seed(seed)
     G = Dihedral(4)
-    lift = LiftingConv2d(G, 1, channels, kernel_size, padding=kernel_size // 2, bias=False)
-    conv = GroupConv2d(G, channels, channels, 3, padding=1, bias=False)
+    lift = LiftingConv2d.from_channels(G, 1, channels, kernel_size, padding=kernel_size // 2, bias=False)
+    conv = GroupConv2d.from_channels(G, channels, channels, 3, padding=1, bias=False)
     return EquivariantSequential(
         lift, ReLU(lift.out_type), conv, ReLU(conv.out_type), GroupPooling(conv.out_type, mode="max")
     )

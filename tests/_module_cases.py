@@ -134,8 +134,12 @@ def _cases() -> dict[str, Case]:
     cases: dict[str, Case] = {}
     # the grid groups expand by a gather, the others (C8, D3) by the lifted regular basis
     for g in ("C4", "C8", "D3", "D4"):
-        cases[f"LiftingConv2d-{g}"] = _fields(lambda g=g: LiftingConv2d(_groups_of(g), 2, 2, 3, padding=1))
-        cases[f"GroupConv2d-{g}"] = _fields(lambda g=g: GroupConv2d(_groups_of(g), 2, 2, 3, padding=1))
+        cases[f"LiftingConv2d-{g}"] = _fields(
+            lambda g=g: LiftingConv2d.from_channels(_groups_of(g), 2, 2, 3, padding=1)
+        )
+        cases[f"GroupConv2d-{g}"] = _fields(
+            lambda g=g: GroupConv2d.from_channels(_groups_of(g), 2, 2, 3, padding=1)
+        )
     for g in ("C4", "C8", "D4", "SO2", "O2"):
         cases[f"SteerableConv2d-{g}"] = _fields(
             lambda g=g: SteerableConv2d(
@@ -169,10 +173,10 @@ def _cases() -> dict[str, Case]:
         cases[f"GlobalPool2d-{g}-max"] = _fields(lambda reg=reg: GlobalPool2d(reg(), "max"))
         cases[f"EquivariantSequential-{g}"] = Case(
             lambda g=g, reg=reg: EquivariantSequential(
-                LiftingConv2d(_groups_of(g), 1, 2, 3, padding=1),
+                LiftingConv2d.from_channels(_groups_of(g), 1, 2, 3, padding=1),
                 FieldBatchNorm(reg()),
                 ReLU(reg()),
-                GroupConv2d(_groups_of(g), 2, 2, 3),
+                GroupConv2d.from_channels(_groups_of(g), 2, 2, 3),
                 MaxPool2d(reg()),
                 GroupPooling(reg()),
             ),

@@ -100,7 +100,7 @@ def test_verify_untyped_layers_warn_by_default_and_fail_with_the_option(tmp_path
         "from groupconv.groups import Dihedral\n"
         "from groupconv.nn import LiftingConv2d, GroupPooling\n"
         "def build():\n"
-        "    lift = LiftingConv2d(Dihedral(4), 1, 2, 3, padding=1)\n"
+        "    lift = LiftingConv2d.from_channels(Dihedral(4), 1, 2, 3, padding=1)\n"
         "    return nn.Sequential(lift, GroupPooling(lift.out_type), nn.Conv2d(2, 2, 3, padding=1))\n"
         "def example_input():\n"
         "    return torch.randn(1, 1, 9, 9)\n"

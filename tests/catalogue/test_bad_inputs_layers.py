@@ -24,7 +24,7 @@ REG3 = FieldType(C4, [regular(C4)] * 3)
 
 
 def _group_conv(**kwargs):
-    return GroupConv2d(C4, 1, 1, 3, **kwargs)
+    return GroupConv2d.from_channels(C4, 1, 1, 3, **kwargs)
 
 
 # -- construction ----------------------------------------------------------------------------------------
@@ -51,9 +51,9 @@ def _group_conv(**kwargs):
         (lambda: _group_conv(padding="same", stride=2), "padding='same' needs stride 1"),
         (lambda: _group_conv(dilation=0), "dilation must be at least 1, got 0"),
         (lambda: _group_conv(dilation=1.5), "dilation must be an int or a pair of ints, got 1.5"),
-        (lambda: GroupConv2d(C4, 1, 1, 0), "kernel_size must be a positive odd int, got 0"),
-        (lambda: GroupConv2d(C4, 1, 1, 4), "kernel_size must be odd"),
-        (lambda: GroupConv2d(C4, 0, 1, 3), "in_channels must be a positive int, got 0"),
+        (lambda: GroupConv2d.from_channels(C4, 1, 1, 0), "kernel_size must be a positive odd int, got 0"),
+        (lambda: GroupConv2d.from_channels(C4, 1, 1, 4), "kernel_size must be odd"),
+        (lambda: GroupConv2d.from_channels(C4, 0, 1, 3), "in_channels must be a positive int, got 0"),
         (lambda: SteerableConv2d(REG3, REG3, 3, groups=2), "3 fields, not divisible by groups=2"),
         (lambda: SteerableConv2d(REG3, REG3, 3, groups=True), "groups must be a positive int, got True"),
         (lambda: SteerableConv2d(REG3, REG3, 3, basis="fourier"), "basis must be 'gaussian', 'bessel'"),
@@ -75,7 +75,7 @@ def test_construction_is_refused(build, match):
     "build, match",
     [
         (
-            lambda: GroupConv2d(C4, 1, 1, 3, sigma=0.5),
+            lambda: GroupConv2d.from_channels(C4, 1, 1, 3, sigma=0.5),
             r"basis='index' takes no options; got unexpected options \['sigma'\]",
         ),
         (
@@ -105,7 +105,7 @@ def _layers():
         warnings.simplefilter("ignore")
         return {
             "group": _group_conv(padding=1),
-            "lift": LiftingConv2d(C4, 4, 1, 3, padding=1),
+            "lift": LiftingConv2d.from_channels(C4, 4, 1, 3, padding=1),
             "steer": SteerableConv2d(
                 FieldType(D4, [irrep(D4, 1, 1)] * 2), FieldType(D4, [regular(D4)]), 3, padding=1
             ),

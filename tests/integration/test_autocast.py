@@ -189,10 +189,10 @@ def test_training_step_of_a_network_under_autocast(group):
     reg = FieldType(G, [regular(G)] * 2)
     torch.manual_seed(0)
     net = EquivariantSequential(
-        LiftingConv2d(G, 1, 2, 3, padding=1),
+        LiftingConv2d.from_channels(G, 1, 2, 3, padding=1),
         FieldBatchNorm(reg),
         NormNonlinearity(reg),
-        GroupConv2d(G, 2, 2, 3, padding=1),
+        GroupConv2d.from_channels(G, 2, 2, 3, padding=1),
         AvgPool2d(reg, 3, 2),
         GroupPooling(reg, "mean"),
     )
@@ -258,7 +258,7 @@ def test_equivariance_check_in_bfloat16_names_a_planted_defect_above_its_resolut
     the layer; a 0.1 % one is below the bfloat16 tolerance and is caught by the float64 check."""
     torch.manual_seed(0)
     x = torch.randn(2, 16, 9, 9, generator=torch.Generator().manual_seed(0))
-    model = nn.Sequential(GroupConv2d(Dihedral(4), 2, 2, 3, padding=1), _Perturbed(0.3)).eval()
+    model = nn.Sequential(GroupConv2d.from_channels(Dihedral(4), 2, 2, 3, padding=1), _Perturbed(0.3)).eval()
     report = check_equivariance(model, x, dtype=torch.bfloat16)
     assert not report.passed
     assert [row.layer for row in report.rows if row.passed is False] == ["1"]

@@ -28,10 +28,10 @@ def small_network(seed: int) -> nn.Sequential:
     torch.manual_seed(seed)
     reg = FieldType(G, [regular(G)] * 2)
     body = EquivariantSequential(
-        LiftingConv2d(G, 1, 2, 3, padding=1),
+        LiftingConv2d.from_channels(G, 1, 2, 3, padding=1),
         FieldBatchNorm(reg),
         ReLU(reg),
-        GroupConv2d(G, 2, 2, 3, padding=1),
+        GroupConv2d.from_channels(G, 2, 2, 3, padding=1),
         NormNonlinearity(reg, bias_init=-0.1),
         GroupPooling(reg),
         GlobalPool2d(FieldType(G, [trivial(G)] * 2)),

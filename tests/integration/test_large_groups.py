@@ -170,7 +170,7 @@ def test_symmetric_groups_refuse_the_cayley_table_but_invert_without_it():
 def test_lifting_convolution_of_order_1000_builds_and_is_equivariant_under_quarter_turns(G):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        conv = LiftingConv2d(G, 1, 2, 3, padding=1).double()
+        conv = LiftingConv2d.from_channels(G, 1, 2, 3, padding=1).double()
     x = torch.randn(1, 1, 7, 7, dtype=torch.float64)
     y = conv(x)
     assert y.shape == (1, 2 * G.order, 7, 7)
@@ -189,7 +189,7 @@ def test_group_convolution_of_order_1000_refuses_at_once(G):
         with pytest.raises(
             MemoryBudgetError, match=r"kernel basis .*regular.* -> .*regular.*GiB.*kernel_size"
         ):
-            GroupConv2d(G, 1, 1, 3, padding=1)
+            GroupConv2d.from_channels(G, 1, 1, 3, padding=1)
 
 
 def test_fourier_convolution_of_s9_refuses_at_once():

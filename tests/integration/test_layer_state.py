@@ -41,9 +41,9 @@ def _conv_layers() -> dict[str, nn.Module]:
     o2 = FieldType(O2(), [irrep(O2(), 0, 0), irrep(O2(), 1, 1)])
     mixed = FieldType(D4, [regular(D4), irrep(D4, 1, 1), trivial(D4)])
     return {
-        "lift-C4": LiftingConv2d(C4, 1, 2, 3, padding=1),
-        "group-D4": GroupConv2d(D4, 1, 2, 3, padding=1),
-        "group-C8": GroupConv2d(C8, 1, 1, 3, padding=1),
+        "lift-C4": LiftingConv2d.from_channels(C4, 1, 2, 3, padding=1),
+        "group-D4": GroupConv2d.from_channels(D4, 1, 2, 3, padding=1),
+        "group-C8": GroupConv2d.from_channels(C8, 1, 1, 3, padding=1),
         "steer-D8": SteerableConv2d(_regular_type(D8), _regular_type(D8), 3, padding=1),
         "steer-D4-mixed": SteerableConv2d(mixed, mixed, 3, padding=1),
         "steer-SO2": SteerableConv2d(so2, so2, 3, padding=1),
@@ -182,7 +182,9 @@ def test_state_dict_of_other_types_kernel_or_basis_refuses_to_load():
     with pytest.raises(RuntimeError, match="num_bases: saved 6, this layer 8"):
         FourierBesselConv2d(2, 2, 5, num_bases=8).load_state_dict(fb.state_dict(), strict=False)
     with pytest.raises(RuntimeError, match="layer: saved 'GroupConv2d', this layer 'LiftingConv2d'"):
-        LiftingConv2d(D4, 1, 1, 3).load_state_dict(GroupConv2d(D4, 1, 1, 3).state_dict(), strict=False)
+        LiftingConv2d.from_channels(D4, 1, 1, 3).load_state_dict(
+            GroupConv2d.from_channels(D4, 1, 1, 3).state_dict(), strict=False
+        )
 
 
 def test_same_layer_state_dict_loads_with_weights_only_and_older_state_dicts_load():
@@ -267,7 +269,7 @@ def test_jit_script_gives_one_clear_error_and_trace_matches():
         assert torch.equal(traced(x), layer(x)), name
         other = _input(layer, batch=3)
         assert torch.equal(traced(other), layer(other)), name
-    net = nn.Sequential(nn.Identity(), GroupConv2d(Cyclic(4), 1, 1, 3))
+    net = nn.Sequential(nn.Identity(), GroupConv2d.from_channels(Cyclic(4), 1, 1, 3))
     with pytest.raises(TypeError, match="GroupConv2d cannot be compiled by torch.jit.script"):
         torch.jit.script(net)
     # the exported plain module scripts
