@@ -7,7 +7,7 @@ import pytest
 import torch
 from _layer_cases import GROUPS, mixed_type
 
-from groupconv.groups import SO2, Cyclic
+from groupconv.groups import O2, SO2, Cyclic, Dihedral
 from groupconv.groups.actions import transform_grid
 from groupconv.nn import FieldType
 from groupconv.reps import irrep, regular, trivial
@@ -71,3 +71,24 @@ def test_field_transform_gather_matches_dense_action(name):
     for g in range(G.order):
         rho = reg.representation(torch.as_tensor(g), dtype=torch.float32)
         assert torch.equal(reg.transform(x, g), torch.einsum("cd,bdhw->bchw", rho, transform_grid(x, G, g)))
+
+
+def test_the_grid_protocol_of_a_field_type():
+    C8 = Cyclic(8)
+    t = FieldType(C8, [regular(C8)])
+    # exact: the elements that map pixel centres onto pixel centres
+    assert [g for g in range(8) if t.is_exact(g)] == [0, 2, 4, 6]
+    assert t.is_exact(1, shape=(1, 8, 1, 1))  # one pixel: every rotation fixes it
+    d4 = FieldType(Dihedral(4), [regular(Dihedral(4))])
+    assert d4.is_exact(1) and not d4.is_exact(1, shape=(3, 5)) and d4.is_exact(4, shape=(3, 5))
+    s = FieldType(SO2(), [irrep(SO2(), 1)])
+    turns = s.exact_elements()
+    assert len(turns) == 4 and all(s.is_exact(g) for g in turns)
+    assert not s.is_exact(torch.tensor(0.3, dtype=torch.float64))
+    assert len(FieldType(O2(), [trivial(O2())]).exact_elements()) == 8
+    assert [int(g) for g in t.exact_elements()] == [0]  # a finite group: the identity
+    # band_limit: same shape, zero outside the inscribed disc, wider blur with a larger scale
+    x = torch.randn(2, 2, 31, 31, dtype=torch.float64)
+    y = s.band_limit(x)
+    assert y.shape == x.shape and float(y[..., 0, 0].abs().max()) < 1e-6 * float(x.abs().max())
+    assert float(s.band_limit(x, scale=2.0).diff(dim=-1).abs().max()) < float(y.diff(dim=-1).abs().max())
