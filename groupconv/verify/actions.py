@@ -37,9 +37,9 @@ class Action:
     """A group action on plain tensors, to type a layer that has no FieldType: ``Action(group, fn)``
     with ``fn(x, g) = g . x``.
 
-    ``exact`` says which elements act without interpolation (see :func:`~groupconv.verify.is_exact`): ``True`` (the
-    default, every element is checked at the dtype's tight tolerance), ``False``, or a callable
-    ``exact(g) -> bool``.
+    ``exact`` says which elements act without interpolation (see :func:`~groupconv.verify.is_exact`):
+    ``True`` (the default, every element is checked at the dtype's tight tolerance), ``False``, or a
+    callable ``exact(g) -> bool``.
 
     Example: images ``(..., H, W)`` under ``C_4`` rotate with
     ``Action(Cyclic(4), lambda x, g: transform_grid(x, Cyclic(4), g), "C4 on images")``.
@@ -64,9 +64,11 @@ class Action:
         self.name = name or f"{group} action"
 
     def transform(self, x: torch.Tensor, g: Any) -> torch.Tensor:
+        """``g . x``."""
         return self.fn(x, g)
 
     def is_exact(self, g: Any) -> bool:
+        """Whether ``g`` acts without interpolation (the grid protocol of :mod:`groupconv.verify.elements`)."""
         return self._exact if isinstance(self._exact, bool) else bool(self._exact(g))
 
     def __repr__(self) -> str:
