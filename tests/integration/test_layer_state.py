@@ -172,7 +172,7 @@ def test_state_dict_of_other_types_kernel_or_basis_refuses_to_load():
             FieldType(D4, [irrep(D4, 1, 1)]), FieldType(D4, [irrep(D4, 1, 1)]), 5, basis="bessel"
         ),
         "basis_options": SteerableConv2d(
-            FieldType(D4, [irrep(D4, 1, 1)]), FieldType(D4, [irrep(D4, 1, 1)]), 5, sigma=0.5
+            FieldType(D4, [irrep(D4, 1, 1)]), FieldType(D4, [irrep(D4, 1, 1)]), 5, width=0.5
         ),
     }
     for what, other in cases.items():
