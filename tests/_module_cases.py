@@ -269,13 +269,17 @@ def build(name: str, dtype: torch.dtype = torch.float32) -> tuple[nn.Module, tor
     return module, x
 
 
+#: Deprecated names of public modules, covered by the cases of the class they build.
+DEPRECATED_ALIASES = {gnn.GroupConvolution: gnn.HomogeneousFourierConv}
+
+
 def public_module_classes() -> set[type]:
     found = set()
     for package in (gnn, gscat, gfourier):
         for name in package.__all__:
             obj = getattr(package, name)
             if inspect.isclass(obj) and issubclass(obj, nn.Module):
-                found.add(obj)
+                found.add(DEPRECATED_ALIASES.get(obj, obj))
     return found
 
 
