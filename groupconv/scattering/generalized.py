@@ -41,7 +41,7 @@ from .filters import FilterBank
 __all__ = ["GeneralizedScattering", "ScatteringLayer", "Modulus", "RealReLU", "SoftModulus", "Pooling"]
 
 
-class _Pointwise(EquivariantModule):
+class _TensorMap(EquivariantModule):
     """A map of tensors of any shape, real or complex, without field types (module docstring)."""
 
     in_type = None
@@ -57,7 +57,7 @@ class _Pointwise(EquivariantModule):
         return ""
 
 
-class Modulus(_Pointwise):
+class Modulus(_TensorMap):
     """``M(z) = |z|``: Lipschitz 1 and ``|M(z)| = |z|``, so energy bounds ``(1, 1)``.
 
     >>> Modulus()(torch.tensor([3 + 4j, -2 + 0j]))
@@ -70,7 +70,7 @@ class Modulus(_Pointwise):
         return self.check_input(z).abs()
 
 
-class RealReLU(_Pointwise):
+class RealReLU(_TensorMap):
     """``M(z) = max(Re z, 0)``: Lipschitz 1, ``0 <= |M(z)| <= |z|``, energy bounds ``(0, 1)``.
 
     >>> RealReLU()(torch.tensor([3 + 4j, -2 + 1j]))
@@ -84,7 +84,7 @@ class RealReLU(_Pointwise):
         return torch.relu(z.real if torch.is_complex(z) else z)
 
 
-class SoftModulus(_Pointwise):
+class SoftModulus(_TensorMap):
     """``M(z) = max(|z| - t, 0)``, the modulus of complex soft-thresholding: Lipschitz 1, bounds ``(0, 1)``.
 
     >>> SoftModulus(1.0)(torch.tensor([3 + 4j, 0.5 + 0j]))
@@ -106,7 +106,7 @@ class SoftModulus(_Pointwise):
         return f"threshold={self.threshold}"
 
 
-class Pooling(_Pointwise):
+class Pooling(_TensorMap):
     """Pooling ``P(f) = S^{d/2} P'(f)(S .)`` with ``d = 2`` (Wiatowski & Bolcskei 2018, Eq. (9)):
     ``"subsample"`` (``f[::S, ::S]``) or ``"average"`` (mean over ``S x S`` blocks), times ``S``, of the
     last two axes of a tensor ``(..., M, N)``.
