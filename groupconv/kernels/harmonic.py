@@ -134,7 +134,7 @@ def _sampled(band: tuple, kernel_size: int, spatial_dims: int, angular: AngularB
     kmax = max((k for k, _, _ in profiles), default=0)
     coords, _ = sampled_grid(kernel_size, spatial_dims)
     harmonics = angular.harmonics(coords, kmax)
-    return profiles, harmonics, _pixel_functions(profiles, harmonics)
+    return profiles, harmonics, _pixel_functions(profiles, harmonics, angular)
 
 
 def sampled_parts(spec: KernelSpec, kernel_size: int, spatial_dims: int, angular: AngularBasis):
@@ -143,13 +143,14 @@ def sampled_parts(spec: KernelSpec, kernel_size: int, spatial_dims: int, angular
     return _sampled(_band(spec), kernel_size, spatial_dims, angular)
 
 
-def _pixel_functions(profiles: list, harmonics: np.ndarray) -> list:
+def _pixel_functions(profiles: list, harmonics: np.ndarray, angular: AngularBasis) -> list:
     """The profiles grouped by frequency: ``(k, positions, P)`` with ``P`` of shape ``(a, n_k k^d)``, the
-    pixel functions ``(cos k theta, sin k theta) phi_j`` of the ``n_k`` profiles of frequency ``k``."""
+    pixel functions (the ``a`` harmonics of frequency ``k`` times ``phi_j``, ``(cos k theta, sin k theta)
+    phi_j`` in the plane) of the ``n_k`` profiles of frequency ``k``."""
     out = []
     for k in sorted({k for k, _, _ in profiles}):
         pos = [n for n, (kk, _, _) in enumerate(profiles) if kk == k]
-        a = 1 if k == 0 else 2
+        a = angular.multiplicity(k)
         pix = np.stack([harmonics[k, :a] * profiles[n][2] for n in pos], 1)  # (a, n_k, *grid)
         out.append((k, pos, pix.reshape(a, -1)))
     return out
