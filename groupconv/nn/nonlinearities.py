@@ -245,7 +245,7 @@ class NormNonlinearity(DescribedState, EquivariantModule):
         return _norm_activation(self.check_input(x), self.groups, self.bias, self.function)
 
     def state_description(self) -> dict[str, object]:
-        """What the biases mean (see :class:`~groupconv.nn._fields.DescribedState`): one per field of the
+        """What the biases mean (see :class:`~groupconv.nn.DescribedState`): one per field of the
         type, added to the norm before ``function``."""
         return {"group": repr(self.in_type.group), "in_type": repr(self.in_type), "function": self.function}
 

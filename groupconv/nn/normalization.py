@@ -194,7 +194,7 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
         self.register_buffer("channel_field", channel_field, persistent=False)
 
     def state_description(self) -> dict[str, object]:
-        """What the parameters and statistics mean (see :class:`~groupconv.nn._fields.DescribedState`):
+        """What the parameters and statistics mean (see :class:`~groupconv.nn.DescribedState`):
         one weight per field and one bias / mean per trivial component of the field type."""
         return {"group": repr(self.in_type.group), "in_type": repr(self.in_type)}
 
