@@ -1,14 +1,14 @@
 """Band-limited Fourier analysis on SO(3) and on the sphere ``S^2 = SO(3)/SO(2)``, separable.
 
-Grid (exact for bandwidth ``L``): ZYZ Euler angles ``R = R_z(alpha) R_y(beta) R_z(gamma)`` with
-``alpha_a = 2 pi a / N``, ``gamma_c = 2 pi c / N`` (``N = 2L + 1``) and ``beta_j = arccos(x_j)`` for the
-``L + 1`` Gauss-Legendre nodes ``x_j`` (ascending ``x_j``, so descending ``beta``), weights
-``w_j / (2 N^2)``: the grid of ``SO3().quadrature(2L)``, in its order. The product of two
-functions of bandwidth ``L`` has frequencies ``<= 2L`` in ``alpha`` and ``gamma`` (integrated exactly
-by ``N`` uniform points) and, for matching frequencies, is a polynomial of degree ``<= 2L`` in
-``cos beta`` (integrated exactly by ``L + 1`` Gauss-Legendre nodes). A function on SO(3) is stored as
-``(..., N * (L+1) * N)``, flat index ``(a (L+1) + j) N + c``; on the sphere as ``(..., (L+1) * N)``,
-flat index ``j N + a``, the point ``R_z(alpha_a) R_y(beta_j) e_z``.
+Grid (exact for bandwidth ``L``, :func:`~groupconv.fourier.grids.so3_grid`): ZYZ Euler angles
+``R = R_z(alpha) R_y(beta) R_z(gamma)`` with ``alpha_a = 2 pi a / N``, ``gamma_c = 2 pi c / N``
+(``N = 2L + 1``) and ``beta_j = arccos(x_j)`` for the ``L + 1`` Gauss-Legendre nodes ``x_j`` (ascending
+``x_j``, so descending ``beta``), weights ``w_j / (2 N^2)``: the grid of ``SO3().quadrature(2L)``, in its
+order. The product of two functions of bandwidth ``L`` has frequencies ``<= 2L`` in ``alpha`` and
+``gamma`` (integrated exactly by ``N`` uniform points) and, for matching frequencies, is a polynomial of
+degree ``<= 2L`` in ``cos beta`` (integrated exactly by ``L + 1`` Gauss-Legendre nodes). A function on
+SO(3) is stored as ``(..., N * (L+1) * N)``, flat index ``(a (L+1) + j) N + c``; on the sphere as
+``(..., (L+1) * N)``, flat index ``j N + a``, the point ``R_z(alpha_a) R_y(beta_j) e_z``.
 
 Separable transform (Kondor & Trivedi, ICML 2018, section 5; the classical SO(3) FFT of Kostelec &
 Rockmore, J. Fourier Anal. Appl. 14, 2008): in the real basis of ``rho_l``, ``R_z(t)`` acts as

@@ -190,7 +190,8 @@ def _resolve(group, bandwidth, grid_size) -> FunctionSpace:
         return function_space(group, bandwidth)
     if not isinstance(group, Group):
         raise TypeError(
-            f"expected a groupconv Group or FunctionSpace (e.g. a HomogeneousSpace), got {type(group).__name__}"
+            "expected a groupconv Group or FunctionSpace (e.g. a HomogeneousSpace), "
+            f"got {type(group).__name__}"
         )
     return function_space(group, bandwidth, grid_size)
 
