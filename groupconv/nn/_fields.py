@@ -1,4 +1,4 @@
-"""Shared machinery of the field-wise layers: the typed module base class, grouping of fields by
+"""Shared machinery of the field-wise layers: the check of a layer's field type, grouping of fields by
 dimension (so that a layer treats all fields of one dimension with a single reshape), and the
 representation tests (permutation representations, trivial subspaces)."""
 
@@ -13,15 +13,6 @@ from torch import nn
 from ..groups.base import FiniteGroup
 from ..reps.representation import Representation
 from .field_type import FieldType
-from .module import (  # noqa: F401  (the layers of nn import them from here)
-    DescribedState,
-    EquivariantModule,
-    LegacyStateWarning,
-    autocast_dtype,
-    check_tensor,
-    plain_data,
-    refuse_script,
-)
 
 __all__ = [
     "FieldGroups",

@@ -44,15 +44,9 @@ from torch import nn
 
 from ..proofs import certify_permutation_fields
 from ..reps.operations import trivial
-from ._fields import (
-    DescribedState,
-    EquivariantModule,
-    FieldGroups,
-    check_field_type,
-    is_permutation_representation,
-)
+from ._fields import FieldGroups, check_field_type, is_permutation_representation
 from .field_type import FieldType
-from .module import Certificate
+from .module import Certificate, DescribedState, EquivariantModule
 from .plain import (
     _GATE_FUNCTIONS,
     _NORM_FUNCTIONS,

@@ -21,8 +21,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
-from ._fields import DescribedState, EquivariantModule, check_field_type, trivial_subspace
+from ._fields import check_field_type, trivial_subspace
 from .field_type import FieldType
+from .module import DescribedState, EquivariantModule
 
 __all__ = ["FieldBatchNorm"]
 

@@ -41,9 +41,9 @@ from scipy.signal import convolve2d
 from torch import nn
 
 from ..reps.operations import trivial
-from ._fields import EquivariantModule, FieldGroups, check_field_type
+from ._fields import FieldGroups, check_field_type
 from .field_type import FieldType
-from .module import Certificate
+from .module import Certificate, EquivariantModule
 from .nonlinearities import permutation_certificate, require_permutation_fields
 from .plain import FieldReduce, GlobalPool, PooledFieldNorms, _field_reduce, _global_pool, _norm_pool
 
