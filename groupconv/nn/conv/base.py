@@ -213,13 +213,13 @@ class EquivariantConv2d(DescribedState, EquivariantModule):
             w, _ = self.filter()
         w = w.detach().to(torch.float64).cpu()
         j = self.groups
-        k = self.kernel_size
-        wj = w.reshape(j, w.shape[0] // j, w.shape[1], k * k)
+        grid = (self.kernel_size,) * self.spatial_dims
+        wj = w.reshape(j, w.shape[0] // j, w.shape[1], -1)
         ri_type = FieldType(group, self.in_type.representations[: len(self.in_type) // j])
         ro_type = FieldType(group, self.out_type.representations[: len(self.out_type) // j])
         g = group.elements()
         ro, ri = ro_type.representation(g), ri_type.representation(g)
-        perms = torch.as_tensor(np.stack([grid_permutation(group, e, k, k) for e in g.tolist()]))
+        perms = torch.as_tensor(np.stack([grid_permutation(group, e, *grid) for e in g.tolist()]))
         # mean over g of rho_out(g) K(g^-1 x) rho_in(g)^T
         moved = torch.einsum("noa,jabnp,nib->joip", ro, wj[..., perms], ri) / len(g)
         return float((moved - wj).norm() / wj.norm().clamp_min(1e-300))
