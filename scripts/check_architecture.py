@@ -118,6 +118,20 @@ def private_crossings():
                     psub = p[1] if len(p) > 1 and (PKG / p[1]).is_dir() else ""
                     if p[0] == "groupconv" and psub != sub and any(_is_private(x) for x in p[1:]):
                         out.append(f"{rel}:{node.lineno}: imports private module {alias.name}")
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) in ("getattr", "hasattr", "setattr")
+                and len(node.args) >= 2
+                and isinstance(node.args[1], ast.Constant)
+                and isinstance(node.args[1].value, str)
+                and _is_private(node.args[1].value)
+                and not (isinstance(node.args[0], ast.Name) and node.args[0].id in ("self", "cls"))
+            ):
+                name = node.args[1].value
+                subs = owners.get(name, set())
+                if sub not in subs and subs:
+                    where = ", ".join(sorted(s or "top level" for s in subs))
+                    out.append(f"{rel}:{node.lineno}: {node.func.id}(..., {name!r}) (defined in {where})")
             elif isinstance(node, ast.Attribute) and _is_private(node.attr):
                 if isinstance(node.value, ast.Name) and node.value.id in ("self", "cls", "super"):
                     continue

@@ -366,7 +366,7 @@ def _irrep_table(sigma: Irrep, degree: int) -> np.ndarray:
         # every element, in index order: the irrep's own table
         return table
     phi, s, _, g = _elements(sigma.group, degree)
-    numpy_matrix = getattr(sigma, "_matrix_np", None)
+    numpy_matrix = getattr(sigma, "matrix_np", None)
     if numpy_matrix is not None:
         # the irrep's closed form in numpy (SO(2), O(2)), without torch calls
         return numpy_matrix(phi, s)

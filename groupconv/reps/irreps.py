@@ -290,8 +290,9 @@ class SO2Irrep(Irrep):
             return torch.ones(g.shape + (1, 1), dtype=dtype, device=g.device)
         return rotation_matrix(self.k * g.to(dtype))
 
-    def _matrix_np(self, theta: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """:meth:`_matrix` in numpy on angles ``theta`` (``s``, the reflection flags, are all 0)."""
+    def matrix_np(self, theta: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """The matrices in numpy (float64) at angles ``theta``, without torch (``s``, the reflection flags,
+        are all 0 for SO(2)): the closed form that kernel solvers evaluate on many angles at once."""
         return _planar_np(self.k, theta, np.zeros_like(theta), 1.0)
 
     def _exact(self, g):
@@ -331,8 +332,9 @@ class O2Irrep(Irrep):
         flip = torch.stack([torch.stack([one, zero], -1), torch.stack([zero, 1 - 2 * s], -1)], -2)
         return rotation_matrix(self.k * theta) @ flip
 
-    def _matrix_np(self, theta: np.ndarray, s: np.ndarray) -> np.ndarray:
-        """:meth:`_matrix` in numpy on elements ``(theta, s)``."""
+    def matrix_np(self, theta: np.ndarray, s: np.ndarray) -> np.ndarray:
+        """The matrices in numpy (float64) at elements ``(theta, s)`` (angles and reflection flags), without
+        torch: the closed form that kernel solvers evaluate on many elements at once."""
         return _planar_np(self.k, theta, s, 1.0 if self.j == 0 else -1.0)
 
     def _exact(self, g):
