@@ -55,7 +55,14 @@ def certify_permutation_fields(fields: Any) -> tuple[bool, str]:
     group = getattr(fields, "group", reps[0].group)
     described = repr(fields) if hasattr(fields, "representations") else f"[{', '.join(map(repr, reps))}]"
     if not isinstance(group, FiniteGroup):
-        return False, f"{group} is not finite: its fields are not permutation representations"
+        # a trivial field is fixed by every element, rho(g) = identity, of any group
+        for i, rep in enumerate(reps):
+            if not rep.is_trivial():
+                return False, (
+                    f"field {i} ({rep!r}) of the continuous group {group} is not trivial, so not a "
+                    "permutation representation"
+                )
+        return True, f"every field of {described} is trivial: rho(g) is the identity for every g"
     gens = group.generators() if hasattr(group, "generators") else list(range(group.order))
     for i, rep in enumerate(reps):
         for g in gens:

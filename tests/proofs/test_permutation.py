@@ -31,8 +31,11 @@ def test_a_list_of_representations_is_accepted():
 
 def test_continuous_groups_and_bad_arguments():
     S = SO2()
-    ok, reason = certify_permutation_fields([irrep(S, 1)])
-    assert not ok and "not finite" in reason
+    ok, reason = certify_permutation_fields([trivial(S), irrep(S, 1)])
+    assert not ok and "field 1" in reason and "continuous" in reason
+    # trivial fields are fixed by every rotation: entrywise maps commute with them on SO(2) too
+    ok, reason = certify_permutation_fields(FieldType(S, [trivial(S)] * 3))
+    assert ok and "trivial" in reason
     with pytest.raises(TypeError, match="Representations"):
         certify_permutation_fields("regular")
     with pytest.raises(ValueError, match="no field representations"):
