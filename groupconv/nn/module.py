@@ -134,8 +134,9 @@ def refuse_script(module: nn.Module) -> nn.Module:
     raise TypeError(
         f"{type(module).__name__} cannot be compiled by torch.jit.script (groupconv layers hold group and "
         "representation objects and check their inputs in Python, which TorchScript cannot type); use "
-        "torch.jit.trace(model, example_input) or torch.compile(model), or script "
-        "groupconv.nn.export(model), a plain torch module with the same outputs"
+        "torch.jit.trace(model, example_input) or torch.compile(model); groupconv.nn.export(model) gives a "
+        "plain torch module with the same outputs, which torch.jit.trace takes (its convolutions, batch norms "
+        "and pointwise nonlinearities are torch's own modules)"
     )
 
 
