@@ -37,14 +37,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..fourier.sphere import (
-    S2FFT,
-    SO3FFT,
-    beta_rule,
-    check_bandwidth,
-    check_grid,
-    so3_coefficient_offsets,
-)
+from ..fourier.grids import beta_rule, check_bandwidth, check_grid
+from ..fourier.sphere import S2FFT, SO3FFT, so3_coefficient_offsets
 from ..groups.spatial import SO3
 from ..reps.spatial import wigner_D
 from .module import EquivariantModule, autocast_dtype
