@@ -6,6 +6,10 @@ from pathlib import Path
 import pytest
 import torch
 
+# groupconv's pytest plugin, as a user's own conftest.py loads it (its fixtures are tested in
+# tests/test_pytest_plugin.py); a root conftest is where pytest accepts pytest_plugins
+pytest_plugins = ["groupconv.pytest_plugin"]
+
 
 def pytest_collection_modifyitems(config, items):
     if torch.cuda.is_available():

@@ -6,8 +6,6 @@ import torch
 
 from groupconv.verify import default_tolerances
 
-pytest_plugins = ["groupconv.pytest_plugin"]
-
 
 def test_plugin_fixtures(float_dtype, equivariance_tolerance, device):
     atol, rtol = equivariance_tolerance
