@@ -69,7 +69,9 @@ def test_choose_elements_classifies_the_grid_symmetries_of_a_field_type():
     s = FieldType(SO2(), [irrep(SO2(), 1)])
     chosen = choose_elements(s, n_samples=5)
     assert [exact for _, exact in chosen] == [True] * 4 + [False] * 5
-    assert torch.allclose(torch.stack([g for g, _ in chosen[:4]]), torch.arange(4, dtype=torch.float64) * torch.pi / 2)
+    assert torch.allclose(
+        torch.stack([g for g, _ in chosen[:4]]), torch.arange(4, dtype=torch.float64) * torch.pi / 2
+    )
     o = FieldType(O2(), [trivial(O2())])
     assert len([g for g, exact in choose_elements(o, n_samples=0) if exact]) == 8
     # given elements are still classified
