@@ -50,11 +50,8 @@ class DirectProduct(Group):
     parametrizations); see :mod:`groupconv.groups.product`. Its name is ``"<G>x<H>"`` (e.g. ``"C4xC2"``),
     with parentheses around a factor that is itself a product.
 
-    Parameters
-    ----------
-    first, second:
-        The factors ``G`` and ``H`` (kept as the attributes :attr:`G` and :attr:`H`). The keywords ``G=``
-        and ``H=`` are deprecated names of ``first=`` and ``second=``.
+    The factors ``first`` and ``second`` are kept as the attributes :attr:`G` and :attr:`H`; the keywords
+    ``G=`` and ``H=`` are deprecated names of ``first=`` and ``second=``.
 
     Examples
     --------
