@@ -1,6 +1,6 @@
 """A container for Fourier coefficients: one matrix per irrep.
 
-Conventions (Kondor & Trivedi, ICML 2018, section 3; DESIGN.md section 2): for a function ``f`` on a
+Conventions (Kondor & Trivedi, ICML 2018, section 3): for a function ``f`` on a
 compact group ``G`` with normalized Haar measure,
 
 .. math::  \\hat f(\\rho) = \\int_G f(u)\\, \\rho(u)\\, du \\in \\mathbb{R}^{d_\\rho \\times d_\\rho},

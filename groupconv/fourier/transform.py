@@ -1,6 +1,6 @@
 """Fourier transform and inverse on compact groups and homogeneous spaces.
 
-Conventions (Kondor & Trivedi, ICML 2018, eq. (2)-(3); DESIGN.md section 2), real orthogonal irreps,
+Conventions (Kondor & Trivedi, ICML 2018, eq. (2)-(3)), real orthogonal irreps,
 Haar measure of mass 1, ``e_rho = dim End(rho)``:
 
 .. math::  \\hat f(\\rho) = \\int_G f(u)\\, \\rho(u)\\, du, \\qquad

@@ -10,7 +10,7 @@ Elements are batched tensors with a parametrization documented by each group:
 - :class:`~groupconv.groups.SO3` / :class:`~groupconv.groups.O3`: rotation (orthogonal) matrices of
   shape ``batch + (3, 3)``.
 
-Conventions (DESIGN.md section 2): groups act on the left, ``(g . f)(x) = f(g^{-1} x)``, and the Haar
+Conventions: groups act on the left, ``(g . f)(x) = f(g^{-1} x)``, and the Haar
 measure is normalized to total mass 1.
 
 Examples
