@@ -57,8 +57,8 @@ def child_network(bandwidth: int, batch: int, channels: int, grid: str, steps: i
     torch.set_num_threads(1)
     base = _rss_mb()
     t0 = time.process_time()
-    s2 = S2Conv(1, channels, bandwidth, grid=grid)
-    so3 = SO3Conv(channels, channels, bandwidth, grid=grid)
+    s2 = S2Conv.from_channels(1, channels, bandwidth, grid=grid)
+    so3 = SO3Conv.from_channels(channels, channels, bandwidth, grid=grid)
     model = nn.Sequential(
         s2,
         GridNonlinearity(s2.out_type),

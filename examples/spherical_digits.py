@@ -85,9 +85,9 @@ def load_data(bandwidth: int, seed: int, n_train: int | None, n_test: int | None
 class SphericalCNN(nn.Module):
     def __init__(self, bandwidth: int, c1: int = 8, c2: int = 16, b1: int = 8, b2: int = 4):
         super().__init__()
-        self.conv1 = S2Conv(1, c1, bandwidth, b1)
+        self.conv1 = S2Conv.from_channels(1, c1, bandwidth, b1)
         self.act1 = GridNonlinearity(self.conv1.out_type, torch.relu)
-        self.conv2 = SO3Conv(c1, c2, b1, b2)
+        self.conv2 = SO3Conv.from_channels(c1, c2, b1, b2)
         self.act2 = GridNonlinearity(self.conv2.out_type, torch.relu)
         self.pool = SO3Integral(self.conv2.out_type)
         self.linear = nn.Linear(c2, 10)

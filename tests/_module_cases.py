@@ -208,8 +208,12 @@ def _cases() -> dict[str, Case]:
     }.items():
         cases[f"HomogeneousFourierConv-{name}"] = Case(build, _function_input)
     for grid in ("dh", "gl"):
-        cases[f"S2Conv-{grid}"] = Case(lambda grid=grid: S2Conv(2, 3, 4, grid=grid), _grid_input)
-        cases[f"SO3Conv-{grid}"] = Case(lambda grid=grid: SO3Conv(2, 2, 4, 3, grid=grid), _grid_input)
+        cases[f"S2Conv-{grid}"] = Case(
+            lambda grid=grid: S2Conv.from_channels(2, 3, 4, grid=grid), _grid_input
+        )
+        cases[f"SO3Conv-{grid}"] = Case(
+            lambda grid=grid: SO3Conv.from_channels(2, 2, 4, 3, grid=grid), _grid_input
+        )
         cases[f"S2FFT-{grid}"] = Case(lambda grid=grid: S2FFT(4, grid), _transform_input)
         cases[f"SO3FFT-{grid}"] = Case(lambda grid=grid: SO3FFT(3, grid), _transform_input)
     cases["GridNonlinearity-sphere"] = Case(lambda: GridNonlinearity(SphereType(2, 4)), _grid_input)

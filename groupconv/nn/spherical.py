@@ -19,7 +19,9 @@ filters, ``O(batch C sum_l (2l+1)^2)`` for the activations, no expansion over al
 
 >>> import torch
 >>> net = torch.nn.Sequential(
-...     S2Conv(1, 4, bandwidth_in=4), GridNonlinearity(SO3GridType(4, 4)), SO3Integral(SO3GridType(4, 4))
+...     S2Conv(SphereType(1, 4), SO3GridType(4, 4)),
+...     GridNonlinearity(SO3GridType(4, 4)),
+...     SO3Integral(SO3GridType(4, 4)),
 ... )
 >>> x = torch.randn(2, *SphereType(1, 4).shape)
 >>> net(x).shape
@@ -31,7 +33,10 @@ True
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
+import warnings
 
 import numpy as np
 import torch
@@ -231,6 +236,60 @@ def _check_channels(name: str, c) -> int:
     return int(c)
 
 
+def _legacy_channel_arguments(
+    in_channels,
+    out_channels,
+    bandwidth_in,
+    bandwidth_out=None,
+    filter_bandwidth=None,
+    grid="dh",
+    bias=True,
+    generator=None,
+):
+    """The arguments of the spherical convolutions before they took types (bound, never called)."""
+
+
+_CHANNELS = inspect.signature(_legacy_channel_arguments)
+
+
+def _accepts_channel_counts(init):
+    """Let ``__init__(in_type, out_type, ...)`` still take the channel-count call of groupconv 0.2,
+    ``(in_channels, out_channels, bandwidth_in, ...)``, with a ``DeprecationWarning`` naming
+    ``from_channels``."""
+
+    @functools.wraps(init)
+    def wrapper(self, *args, **kwargs):
+        first = args[0] if args else kwargs.get("in_type", kwargs.get("in_channels"))
+        if isinstance(first, _GridType) or not (
+            isinstance(first, (int, np.integer)) or "in_channels" in kwargs or "bandwidth_in" in kwargs
+        ):
+            return init(self, *args, **kwargs)
+        name = type(self).__name__
+        warnings.warn(
+            f"{name}(in_channels, out_channels, bandwidth_in, ...) is deprecated: use "
+            f"{name}.from_channels(in_channels, out_channels, bandwidth_in, ...) (the same arguments) or "
+            f"{name}(in_type, out_type, ...) with feature types",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        a = _CHANNELS.bind(*args, **kwargs)
+        a.apply_defaults()
+        a = a.arguments
+        in_type, out_type = type(self)._types(
+            a["in_channels"], a["out_channels"], a["bandwidth_in"], a["bandwidth_out"], a["grid"]
+        )
+        return init(
+            self,
+            in_type,
+            out_type,
+            filter_bandwidth=a["filter_bandwidth"],
+            bias=a["bias"],
+            generator=a["generator"],
+        )
+
+    return wrapper
+
+
 class _SphericalConv(EquivariantModule):
     """Shared parts of :class:`S2Conv` and :class:`SO3Conv`."""
 
@@ -239,8 +298,38 @@ class _SphericalConv(EquivariantModule):
     _in_type_cls: type
     _fft_cls: type
 
+    @_accepts_channel_counts
     def __init__(
         self,
+        in_type: SphereType | SO3GridType,
+        out_type: SO3GridType,
+        filter_bandwidth: int | None = None,
+        bias: bool = True,
+        generator: torch.Generator | None = None,
+    ):
+        """Checks the arguments, then the transforms, weight and bias, in the default dtype."""
+        super().__init__()
+        self._setup(in_type, out_type, filter_bandwidth, bias)
+        self.fft = self._fft_cls(self.bandwidth_in, self.grid)
+        self.inverse_fft = SO3FFT(self.bandwidth_out, self.grid)
+        self._init_weight(self._sizes(), generator)
+        self.bias = nn.Parameter(torch.zeros(self.out_channels)) if bias else None
+        self.to(torch.get_default_dtype())
+
+    @classmethod
+    def _types(cls, in_channels, out_channels, bandwidth_in, bandwidth_out, grid):
+        in_channels = _check_channels("in_channels", in_channels)
+        out_channels = _check_channels("out_channels", out_channels)
+        bandwidth_in = check_bandwidth(bandwidth_in)
+        bandwidth_out = bandwidth_in if bandwidth_out is None else check_bandwidth(bandwidth_out)
+        grid = check_grid(grid)
+        return cls._in_type_cls(in_channels, bandwidth_in, grid), SO3GridType(
+            out_channels, bandwidth_out, grid
+        )
+
+    @classmethod
+    def from_channels(
+        cls,
         in_channels: int,
         out_channels: int,
         bandwidth_in: int,
@@ -249,23 +338,30 @@ class _SphericalConv(EquivariantModule):
         grid: str = "dh",
         bias: bool = True,
         generator: torch.Generator | None = None,
-    ):
-        """Checks the arguments, then the feature types, transforms, weight and bias, in the default dtype."""
-        super().__init__()
-        self._setup(in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias)
-        self.in_type = self._in_type_cls(self.in_channels, self.bandwidth_in, self.grid)
-        self.out_type = SO3GridType(self.out_channels, self.bandwidth_out, self.grid)
-        self.fft = self._fft_cls(self.bandwidth_in, self.grid)
-        self.inverse_fft = SO3FFT(self.bandwidth_out, self.grid)
-        self._init_weight(self._sizes(), generator)
-        self.bias = nn.Parameter(torch.zeros(self.out_channels)) if bias else None
-        self.to(torch.get_default_dtype())
+    ) -> _SphericalConv:
+        """The layer from channel counts and bandwidths: ``in_channels`` input features of bandwidth
+        ``bandwidth_in`` to ``out_channels`` functions on ``SO(3)`` of bandwidth ``bandwidth_out`` (default
+        ``bandwidth_in``), both on ``grid``; the other arguments as for the constructor."""
+        in_type, out_type = cls._types(in_channels, out_channels, bandwidth_in, bandwidth_out, grid)
+        return cls(in_type, out_type, filter_bandwidth=filter_bandwidth, bias=bias, generator=generator)
 
-    def _setup(self, in_channels, out_channels, bandwidth_in, bandwidth_out, filter_bandwidth, grid, bias):
-        self.in_channels = _check_channels("in_channels", in_channels)
-        self.out_channels = _check_channels("out_channels", out_channels)
-        self.bandwidth_in = check_bandwidth(bandwidth_in)
-        self.bandwidth_out = self.bandwidth_in if bandwidth_out is None else check_bandwidth(bandwidth_out)
+    def _setup(self, in_type, out_type, filter_bandwidth, bias):
+        if not isinstance(in_type, self._in_type_cls):
+            raise TypeError(
+                f"{self._name} takes an input type {self._in_type_cls.__name__}, got {type(in_type).__name__}; "
+                f"{self._name}.from_channels builds the layer from channel counts and bandwidths"
+            )
+        if not isinstance(out_type, SO3GridType):
+            raise TypeError(f"{self._name} takes an output type SO3GridType, got {type(out_type).__name__}")
+        if in_type.grid != out_type.grid:
+            raise ValueError(
+                f"{self._name}: the input and output types must use one grid, got {in_type.grid!r} and "
+                f"{out_type.grid!r}"
+            )
+        self.in_type, self.out_type = in_type, out_type
+        self.in_channels, self.out_channels = in_type.channels, out_type.channels
+        self.bandwidth_in, self.bandwidth_out = in_type.bandwidth, out_type.bandwidth
+        self.grid = in_type.grid
         top = min(self.bandwidth_in, self.bandwidth_out)
         self.filter_bandwidth = top if filter_bandwidth is None else check_bandwidth(filter_bandwidth)
         if self.filter_bandwidth > top:
@@ -273,7 +369,6 @@ class _SphericalConv(EquivariantModule):
                 f"filter_bandwidth {self.filter_bandwidth} exceeds the degrees both sides carry "
                 f"(min(bandwidth_in, bandwidth_out) = {top})"
             )
-        self.grid = check_grid(grid)
         if not isinstance(bias, bool):
             raise TypeError(f"bias must be a bool, got {type(bias).__name__}")
 
@@ -352,17 +447,14 @@ class S2Conv(_SphericalConv):
 
     Parameters
     ----------
-    in_channels, out_channels:
-        Numbers of input functions on the sphere and of output functions on ``SO(3)``.
-    bandwidth_in, bandwidth_out:
-        Bandwidths ``B`` of the input and output grids (degrees ``l < B``; ``bandwidth_out`` defaults to
-        ``bandwidth_in``). Output degrees ``>= bandwidth_in`` are zero; input degrees ``>=
-        bandwidth_out`` are dropped.
+    in_type, out_type:
+        A :class:`SphereType` (``C_in`` functions on the sphere of bandwidth ``B_in``) and an
+        :class:`SO3GridType` (``C_out`` functions on ``SO(3)`` of bandwidth ``B_out``) on the same grid
+        (degrees ``l < B``). Output degrees ``>= B_in`` are zero; input degrees ``>= B_out`` are dropped.
+        :meth:`from_channels` builds the layer from channel counts, bandwidths and the grid instead.
     filter_bandwidth:
         Degrees ``l < filter_bandwidth`` carry learned coefficients (the others are zero: smoother, more
         localized filters). Default: all degrees both sides carry.
-    grid:
-        ``"dh"`` (Driscoll-Healy) or ``"gl"`` (Gauss-Legendre), for both sides.
     bias:
         A learned constant added to each output function (the only equivariant bias).
     generator:
@@ -395,7 +487,7 @@ class SO3Conv(_SphericalConv):
     ``k(g) = h(g^{-1})``).
     Per degree, one matrix product ``(batch (2l+1), C_in (2l+1)) @ (C_in (2l+1), C_out (2l+1))``.
 
-    Parameters as :class:`S2Conv`, with ``SO(3)`` input ``(batch, C_in, 2 B_in, n_beta, 2 B_in)``;
+    Parameters as :class:`S2Conv`, with an :class:`SO3GridType` input ``(batch, C_in, 2 B_in, n_beta, 2 B_in)``;
     ``weight``: ``(C_in, C_out, sum_{l < filter_bandwidth} (2l+1)^2)``, the blocks ``h_{io}(l)`` packed by
     degree (row-major).
     """

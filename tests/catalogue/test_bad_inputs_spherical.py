@@ -86,25 +86,25 @@ def test_wigner_inputs():
 @pytest.mark.parametrize("channels", [0, -1, 1.5, True])
 def test_layer_channels(channels):
     with pytest.raises(ValueError, match="in_channels must be an int >= 1"):
-        S2Conv(channels, 2, 4)
+        S2Conv.from_channels(channels, 2, 4)
     with pytest.raises(ValueError, match="out_channels must be an int >= 1"):
-        SO3Conv(2, channels, 4)
+        SO3Conv.from_channels(2, channels, 4)
 
 
 def test_filter_bandwidth_above_what_both_sides_carry():
     with pytest.raises(
         ValueError, match=r"filter_bandwidth 7 exceeds .*min\(bandwidth_in, bandwidth_out\) = 5"
     ):
-        SO3Conv(1, 1, 6, 5, filter_bandwidth=7)
+        SO3Conv.from_channels(1, 1, 6, 5, filter_bandwidth=7)
 
 
 def test_bias_must_be_a_bool():
     with pytest.raises(TypeError, match="bias must be a bool, got str"):
-        S2Conv(1, 1, 4, bias="yes")
+        S2Conv.from_channels(1, 1, 4, bias="yes")
 
 
 def test_layer_input_of_another_bandwidth():
-    conv = SO3Conv(2, 2, 4)
+    conv = SO3Conv.from_channels(2, 2, 4)
     wrong = torch.zeros(1, 2, 10, 10, 10)
     with pytest.raises(
         ValueError,
@@ -114,13 +114,13 @@ def test_layer_input_of_another_bandwidth():
 
 
 def test_layer_input_without_a_batch_dimension():
-    conv = S2Conv(1, 2, 4)
+    conv = S2Conv.from_channels(1, 2, 4)
     with pytest.raises(ValueError, match=r"shape \(batch, 1, 8, 8\), got \(1, 8, 8\)"):
         conv(torch.zeros(1, 8, 8))
 
 
 def test_layer_dtype_mismatch():
-    conv = S2Conv(1, 2, 4).double()
+    conv = S2Conv.from_channels(1, 2, 4).double()
     with pytest.raises(
         TypeError, match="input dtype torch.float32 does not match the layer's dtype torch.float64"
     ):

@@ -32,8 +32,8 @@ def _band_limited(ftype, batch: int = 2, seed: int = 0, dtype=torch.float64) -> 
 @pytest.mark.parametrize("grid", ["dh", "gl"])
 def test_convolutions_equivariant_under_20_sampled_and_the_grid_rotations(grid):
     torch.manual_seed(0)
-    s2 = S2Conv(2, 3, 5, grid=grid, generator=gen(1)).double()
-    so3 = SO3Conv(3, 2, 5, 4, grid=grid, generator=gen(2)).double()
+    s2 = S2Conv.from_channels(2, 3, 5, grid=grid, generator=gen(1)).double()
+    so3 = SO3Conv.from_channels(3, 2, 5, 4, grid=grid, generator=gen(2)).double()
     x = _band_limited(s2.in_type)
     y = s2(x)
     z = so3(y)
@@ -45,8 +45,8 @@ def test_convolutions_equivariant_under_20_sampled_and_the_grid_rotations(grid):
 
 
 def test_float32_equivariance():
-    s2 = S2Conv(1, 4, 6, generator=gen(3)).float()
-    so3 = SO3Conv(4, 4, 6, generator=gen(4)).float()
+    s2 = S2Conv.from_channels(1, 4, 6, generator=gen(3)).float()
+    so3 = SO3Conv.from_channels(4, 4, 6, generator=gen(4)).float()
     x = _band_limited(s2.in_type, dtype=torch.float32)
     y = so3(s2(x))
     for g in _rotations(5, seed=5):
@@ -97,7 +97,7 @@ def test_integrals_are_invariant():
 class _Net(nn.Module):
     def __init__(self, defect: bool = False):
         super().__init__()
-        self.conv1 = S2Conv(1, 3, 6, generator=gen(11))
+        self.conv1 = S2Conv.from_channels(1, 3, 6, generator=gen(11))
         act = torch.relu
         if defect:
             # a nonlinearity whose threshold depends on the longitude: not equivariant
@@ -107,7 +107,7 @@ class _Net(nn.Module):
                 return torch.relu(x - ramp.to(x)[:, None, None])
 
         self.act1 = GridNonlinearity(self.conv1.out_type, act)
-        self.conv2 = SO3Conv(3, 2, 6, generator=gen(12))
+        self.conv2 = SO3Conv.from_channels(3, 2, 6, generator=gen(12))
         self.act2 = GridNonlinearity(self.conv2.out_type, torch.nn.functional.softplus)
         self.read = SO3Integral(self.conv2.out_type)
 
@@ -145,7 +145,7 @@ def test_check_equivariance_names_a_planted_defect():
 def test_s2conv_is_the_blockwise_product():
     """The layer computes ``\\hat y_o(l) = \\sum_i \\hat x_i(l) e_l h_{io}(l)``: rebuilt here from the
     transforms and the packed weight, degree by degree."""
-    conv = S2Conv(2, 3, 4, bias=False, generator=gen(15)).double()
+    conv = S2Conv.from_channels(2, 3, 4, bias=False, generator=gen(15)).double()
     x = _band_limited(conv.in_type, seed=16)
     a = conv.fft(x)
     blocks = []
@@ -158,7 +158,7 @@ def test_s2conv_is_the_blockwise_product():
 
 
 def test_so3conv_is_the_blockwise_product_with_bias():
-    conv = SO3Conv(2, 2, 4, generator=gen(17)).double()
+    conv = SO3Conv.from_channels(2, 2, 4, generator=gen(17)).double()
     with torch.no_grad():
         conv.bias.copy_(torch.tensor([0.5, -1.0]))
     x = _band_limited(conv.in_type, seed=18)
@@ -174,22 +174,22 @@ def test_so3conv_is_the_blockwise_product_with_bias():
 
 
 def test_bandwidth_changes_and_filter_bandwidth():
-    conv = SO3Conv(1, 1, 6, 4, filter_bandwidth=3, bias=False, generator=gen(19)).double()
+    conv = SO3Conv.from_channels(1, 1, 6, 4, filter_bandwidth=3, bias=False, generator=gen(19)).double()
     assert conv.weight.shape == (1, 1, 1 + 9 + 25)
     y = conv(_band_limited(conv.in_type, batch=1, seed=20))
     assert y.shape == (1, 1, 8, 8, 8)
     coeffs = conv.inverse_fft(y)
     # degrees >= filter_bandwidth carry nothing
     assert coeffs[..., int(so3_coefficient_offsets(3)[-1]) :].abs().max() < 1e-13
-    up = S2Conv(1, 2, 3, 5, generator=gen(21)).double()
+    up = S2Conv.from_channels(1, 2, 3, 5, generator=gen(21)).double()
     assert up(_band_limited(up.in_type, batch=1)).shape == (1, 2, 10, 10, 10)
 
 
 def test_state_dict_dtypes_devices_and_empty_batches():
-    conv = SO3Conv(2, 3, 4, grid="gl", generator=gen(22))
+    conv = SO3Conv.from_channels(2, 3, 4, grid="gl", generator=gen(22))
     assert list(conv.state_dict()) == ["weight", "bias"]
     assert conv.weight.dtype == torch.get_default_dtype()
-    fresh = SO3Conv(2, 3, 4, grid="gl", generator=gen(99))
+    fresh = SO3Conv.from_channels(2, 3, 4, grid="gl", generator=gen(99))
     fresh.load_state_dict(conv.state_dict())
     x = torch.randn((3,) + conv.in_type.shape, generator=gen(23))
     assert torch.equal(fresh(x), conv(x))
@@ -201,13 +201,13 @@ def test_state_dict_dtypes_devices_and_empty_batches():
     xb = _band_limited(d.in_type, seed=24)
     assert torch.allclose(d.fft.inverse(d.fft(xb)), xb, atol=1e-13)
     assert d(torch.zeros((0,) + d.in_type.shape, dtype=torch.float64)).shape == (0, 3, 8, 4, 8)
-    s2 = S2Conv(1, 2, 4)
+    s2 = S2Conv.from_channels(1, 2, 4)
     assert s2(torch.zeros((0,) + s2.in_type.shape)).shape == (0, 2, 8, 8, 8)
 
 
 def test_gradients_reach_every_parameter():
-    s2 = S2Conv(1, 2, 4, generator=gen(25)).double()
-    so3 = SO3Conv(2, 2, 4, generator=gen(26)).double()
+    s2 = S2Conv.from_channels(1, 2, 4, generator=gen(25)).double()
+    so3 = SO3Conv.from_channels(2, 2, 4, generator=gen(26)).double()
     read = SO3Integral(so3.out_type).double()
     x = torch.randn((2,) + s2.in_type.shape, dtype=torch.float64, generator=gen(27))
     read(torch.relu(so3(torch.relu(s2(x))))).pow(2).sum().backward()
@@ -219,7 +219,7 @@ def test_memory_is_per_degree():
     """Filters ``C_in C_out sum_l (2l+1)^2``, tables ``~ B^3 n_beta / 3`` per transform: nothing of the size
     ``(sum_l (2l+1)^2)^2`` of a dense expansion over all degrees (45,761^2 at bandwidth 32)."""
     B, C = 32, 16
-    conv = SO3Conv(C, C, B, grid="gl", generator=gen(28))
+    conv = SO3Conv.from_channels(C, C, B, grid="gl", generator=gen(28))
     p = sum((2 * l + 1) ** 2 for l in range(B))
     assert conv.weight.numel() == C * C * p
     buffers = sum(b.numel() for b in conv.buffers())
@@ -230,11 +230,11 @@ def test_memory_is_per_degree():
 
 @pytest.mark.cuda
 def test_layers_on_cuda():
-    s2 = S2Conv(1, 2, 6).to("cuda", torch.float64)
-    so3 = SO3Conv(2, 2, 6).to("cuda", torch.float64)
+    s2 = S2Conv.from_channels(1, 2, 6).to("cuda", torch.float64)
+    so3 = SO3Conv.from_channels(2, 2, 6).to("cuda", torch.float64)
     x = torch.randn((2,) + s2.in_type.shape, dtype=torch.float64, device="cuda")
     y = so3(s2(x))
-    ref = SO3Conv(2, 2, 6).double()
+    ref = SO3Conv.from_channels(2, 2, 6).double()
     ref.load_state_dict({k: v.cpu() for k, v in so3.state_dict().items()})
     assert torch.allclose(ref(s2.cpu()(x.cpu())), y.cpu(), atol=1e-12)
 
@@ -248,3 +248,28 @@ def test_docs_page_examples_run():
     assert len(blocks) == 2
     for code in blocks:
         exec(compile(code, str(page), "exec"), {"__name__": "__docs__"})
+
+
+def test_type_style_constructor_equals_from_channels_and_the_deprecated_call():
+    types = (SphereType(1, 5, "gl"), SO3GridType(3, 4, "gl"))
+    by_types = S2Conv(*types, filter_bandwidth=3, generator=gen(40)).double()
+    by_counts = S2Conv.from_channels(1, 3, 5, 4, filter_bandwidth=3, grid="gl", generator=gen(40)).double()
+    with pytest.warns(DeprecationWarning, match=r"S2Conv.from_channels"):
+        legacy = S2Conv(1, 3, 5, 4, filter_bandwidth=3, grid="gl", generator=gen(40)).double()
+    assert by_types.in_type == by_counts.in_type == legacy.in_type == types[0]
+    assert by_types.out_type == by_counts.out_type == legacy.out_type == types[1]
+    x = torch.randn(2, *types[0].shape, dtype=torch.float64, generator=gen(41))
+    assert torch.equal(by_types(x), by_counts(x)) and torch.equal(by_types(x), legacy(x))
+    # a state_dict saved from the channel-count layer loads into the type-style one
+    by_types.load_state_dict(legacy.state_dict())
+    so3 = SO3Conv(SO3GridType(2, 4), SO3GridType(2, 3))
+    assert (so3.in_channels, so3.bandwidth_in, so3.bandwidth_out) == (2, 4, 3)
+
+
+def test_type_style_constructor_refuses_wrong_types():
+    with pytest.raises(TypeError, match=r"S2Conv takes an input type SphereType, got SO3GridType"):
+        S2Conv(SO3GridType(1, 4), SO3GridType(2, 4))
+    with pytest.raises(TypeError, match=r"SO3Conv takes an output type SO3GridType, got SphereType"):
+        SO3Conv(SO3GridType(1, 4), SphereType(2, 4))
+    with pytest.raises(ValueError, match=r"one grid, got 'dh' and 'gl'"):
+        S2Conv(SphereType(1, 4, "dh"), SO3GridType(2, 4, "gl"))
