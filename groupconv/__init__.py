@@ -29,6 +29,6 @@ from __future__ import annotations
 
 from .utils.memory import MemoryBudgetError, get_memory_budget, memory_budget
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = ["__version__", "MemoryBudgetError", "get_memory_budget", "memory_budget"]
