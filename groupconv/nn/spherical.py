@@ -33,10 +33,7 @@ True
 
 from __future__ import annotations
 
-import functools
-import inspect
 import math
-import warnings
 
 import numpy as np
 import torch
@@ -46,6 +43,7 @@ from ..fourier.grids import beta_rule, check_bandwidth, check_grid
 from ..fourier.sphere import S2FFT, SO3FFT, so3_coefficient_offsets
 from ..groups.spatial import SO3
 from ..reps.spatial import wigner_D
+from ..utils.deprecation import accepts_channel_counts
 from .module import EquivariantModule, autocast_dtype
 
 __all__ = [
@@ -249,45 +247,16 @@ def _legacy_channel_arguments(
     """The arguments of the spherical convolutions before they took types (bound, never called)."""
 
 
-_CHANNELS = inspect.signature(_legacy_channel_arguments)
+def _is_channel_call(args: tuple, kwargs: dict) -> bool:
+    first = args[0] if args else kwargs.get("in_type", kwargs.get("in_channels"))
+    if isinstance(first, _GridType):
+        return False
+    return isinstance(first, (int, np.integer)) or "in_channels" in kwargs or "bandwidth_in" in kwargs
 
 
-def _accepts_channel_counts(init):
-    """Let ``__init__(in_type, out_type, ...)`` still take the channel-count call of groupconv 0.2,
-    ``(in_channels, out_channels, bandwidth_in, ...)``, with a ``DeprecationWarning`` naming
-    ``from_channels``."""
-
-    @functools.wraps(init)
-    def wrapper(self, *args, **kwargs):
-        first = args[0] if args else kwargs.get("in_type", kwargs.get("in_channels"))
-        if isinstance(first, _GridType) or not (
-            isinstance(first, (int, np.integer)) or "in_channels" in kwargs or "bandwidth_in" in kwargs
-        ):
-            return init(self, *args, **kwargs)
-        name = type(self).__name__
-        warnings.warn(
-            f"{name}(in_channels, out_channels, bandwidth_in, ...) is deprecated: use "
-            f"{name}.from_channels(in_channels, out_channels, bandwidth_in, ...) (the same arguments) or "
-            f"{name}(in_type, out_type, ...) with feature types",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        a = _CHANNELS.bind(*args, **kwargs)
-        a.apply_defaults()
-        a = a.arguments
-        in_type, out_type = type(self)._types(
-            a["in_channels"], a["out_channels"], a["bandwidth_in"], a["bandwidth_out"], a["grid"]
-        )
-        return init(
-            self,
-            in_type,
-            out_type,
-            filter_bandwidth=a["filter_bandwidth"],
-            bias=a["bias"],
-            generator=a["generator"],
-        )
-
-    return wrapper
+def _from_channel_call(cls, a: dict) -> tuple[tuple, dict]:
+    types = cls._types(a["in_channels"], a["out_channels"], a["bandwidth_in"], a["bandwidth_out"], a["grid"])
+    return types, {key: a[key] for key in ("filter_bandwidth", "bias", "generator")}
 
 
 class _SphericalConv(EquivariantModule):
@@ -298,7 +267,7 @@ class _SphericalConv(EquivariantModule):
     _in_type_cls: type
     _fft_cls: type
 
-    @_accepts_channel_counts
+    @accepts_channel_counts(_legacy_channel_arguments, _is_channel_call, _from_channel_call)
     def __init__(
         self,
         in_type: SphereType | SO3GridType,

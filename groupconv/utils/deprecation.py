@@ -1,8 +1,10 @@
-"""Renamed keyword parameters that keep working for one release.
+"""Renamed keyword parameters and replaced constructor calls that keep working for one release.
 
 :func:`renamed_keywords` wraps a function (or method) whose parameters were renamed: a call with an old
 keyword name is forwarded to the new one with a :class:`DeprecationWarning` naming both, and
-``inspect.signature`` of the wrapped function shows only the new names.
+``inspect.signature`` of the wrapped function shows only the new names. :func:`accepts_channel_counts`
+wraps the constructor of a layer built from field types so that the channel-count call it replaced still
+builds the same layer, with a :class:`DeprecationWarning` naming ``from_channels``.
 
 Examples
 --------
@@ -28,7 +30,7 @@ import warnings
 from collections.abc import Callable
 from typing import TypeVar
 
-__all__ = ["renamed_keywords"]
+__all__ = ["accepts_channel_counts", "renamed_keywords"]
 
 F = TypeVar("F", bound=Callable)
 
@@ -85,6 +87,39 @@ def renamed_keywords(**renames: str) -> Callable[[F], F]:
                     )
                     kwargs[new] = kwargs.pop(old)
             return fn(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def accepts_channel_counts(
+    legacy: Callable, is_legacy: Callable[[tuple, dict], bool], convert: Callable[[type, dict], tuple]
+) -> Callable[[F], F]:
+    """Decorator for the ``__init__(in_type, out_type, ...)`` of a layer whose constructor took channel
+    counts before: a call that ``is_legacy(args, kwargs)`` recognizes is bound to the signature of
+    ``legacy`` (a function standing for the old constructor, never called), turned into the new call by
+    ``convert(cls, arguments) -> (args, kwargs)``, and warned about with a :class:`DeprecationWarning`
+    naming ``from_channels``, which takes the old arguments. ``inspect.signature`` shows the new one."""
+    old = inspect.signature(legacy)
+    shown = ", ".join(list(old.parameters)[:3]) + ", ..."
+
+    def decorate(init: F) -> F:
+        @functools.wraps(init)
+        def wrapper(self, *args, **kwargs):
+            if not is_legacy(args, kwargs):
+                return init(self, *args, **kwargs)
+            name = type(self).__name__
+            warnings.warn(
+                f"{name}({shown}) is deprecated; use {name}.from_channels({shown}) (the same arguments) or "
+                f"{name}(in_type, out_type, ...)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            bound = old.bind(*args, **kwargs)
+            bound.apply_defaults()
+            new_args, new_kwargs = convert(type(self), bound.arguments)
+            return init(self, *new_args, **new_kwargs)
 
         return wrapper  # type: ignore[return-value]
 

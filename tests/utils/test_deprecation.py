@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from groupconv.utils.deprecation import renamed_keywords
+from groupconv.utils.deprecation import accepts_channel_counts, renamed_keywords
 
 
 @renamed_keywords(G="group", rep="rho")
@@ -73,3 +73,27 @@ def test_decoration_checks_the_names():
 
     with pytest.raises(TypeError, match="maps old names to new parameter names"):
         renamed_keywords(G="not a name")
+
+
+def test_accepts_channel_counts_converts_the_old_call_and_warns():
+    def old_signature(size, scale=1.0):
+        """The old constructor (bound, never called)."""
+
+    def is_old(args, kwargs):
+        return bool(args) and isinstance(args[0], int)
+
+    def convert(cls, a):
+        return (f"{a['size']} fields",), {"scale": a["scale"]}
+
+    class Layer:
+        @accepts_channel_counts(old_signature, is_old, convert)
+        def __init__(self, in_type, scale=1.0):
+            self.in_type, self.scale = in_type, scale
+
+    assert list(inspect.signature(Layer.__init__).parameters) == ["self", "in_type", "scale"]
+    new = Layer("3 fields", scale=2.0)
+    with pytest.warns(
+        DeprecationWarning, match=r"Layer\(size, scale, \.\.\.\) is deprecated; use Layer.from_channels"
+    ):
+        old = Layer(3, 2.0)
+    assert (old.in_type, old.scale) == (new.in_type, new.scale)

@@ -18,10 +18,6 @@ torch.Size([1, 12, 6, 6])
 
 from __future__ import annotations
 
-import functools
-import inspect
-import warnings
-
 import numpy as np
 import torch
 from torch import nn
@@ -32,6 +28,7 @@ from ...groups.planar import Cyclic, Dihedral
 from ...kernels import KernelSpec
 from ...proofs import certify_index_map
 from ...reps.operations import regular, trivial
+from ...utils.deprecation import accepts_channel_counts
 from ...utils.memory import check_memory
 from ..field_type import FieldType
 from ..module import Certificate
@@ -68,33 +65,15 @@ def _channels_signature(
     """The constructor signature of groupconv 0.2, deprecated: ``(group, in_channels, out_channels, ...)``."""
 
 
-_CHANNELS = inspect.signature(_channels_signature)
+def _is_channel_call(args: tuple, kwargs: dict) -> bool:
+    first = args[0] if args else kwargs.get("in_type")
+    return isinstance(first, Group) or "group" in kwargs or "in_channels" in kwargs
 
 
-def _accepts_channels(init):
-    """Let ``__init__(in_type, out_type, ...)`` also take the deprecated channel-count arguments
-    ``(group, in_channels, out_channels, ...)``, with a ``DeprecationWarning`` naming ``from_channels``."""
-
-    @functools.wraps(init)
-    def wrapper(self, *args, **kwargs):
-        first = args[0] if args else kwargs.get("in_type")
-        if not (isinstance(first, Group) or "group" in kwargs or "in_channels" in kwargs):
-            return init(self, *args, **kwargs)
-        name = type(self).__name__
-        warnings.warn(
-            f"{name}(group, in_channels, out_channels, ...) is deprecated; use "
-            f"{name}.from_channels(group, in_channels, out_channels, ...) or {name}(in_type, out_type, ...)",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        bound = _CHANNELS.bind(*args, **kwargs)
-        bound.apply_defaults()
-        a = bound.arguments
-        in_type, out_type = type(self)._types(a["group"], a["in_channels"], a["out_channels"])
-        geometry = {key: a[key] for key in ("stride", "padding", "dilation", "bias", "basis")}
-        return init(self, in_type, out_type, a["kernel_size"], **geometry, **a["basis_options"])
-
-    return wrapper
+def _from_channel_call(cls, a: dict) -> tuple[tuple, dict]:
+    in_type, out_type = cls._types(a["group"], a["in_channels"], a["out_channels"])
+    geometry = {key: a[key] for key in ("stride", "padding", "dilation", "bias", "basis")}
+    return (in_type, out_type, a["kernel_size"]), {**geometry, **a["basis_options"]}
 
 
 class _RegularConv(EquivariantConv2d):
@@ -102,7 +81,7 @@ class _RegularConv(EquivariantConv2d):
 
     lifting: bool
 
-    @_accepts_channels
+    @accepts_channel_counts(_channels_signature, _is_channel_call, _from_channel_call)
     def __init__(
         self,
         in_type: FieldType,
