@@ -35,6 +35,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from ..groups.actions import acts_on_grid
 from ..groups.base import Group
 from .field_type import FieldType
 
@@ -75,7 +76,7 @@ _SPATIAL, _TAPS = "uhw", "abc"
 def source_points(shape: tuple[int, ...], matrix: torch.Tensor, device) -> list[torch.Tensor]:
     """Fractional grid indices of ``A^{-1} p`` for every point ``p`` of a grid of ``shape`` (``(H, W)``
     pixels or ``(D, H, W)`` voxels, ``A`` of size ``len(shape)``): one tensor of ``shape`` per tensor
-    axis, in axis order."""
+    axis, in axis order; ``(batch, *shape)`` for a batch of matrices ``(batch, d, d)``."""
     d = len(shape)
     inv = torch.linalg.inv(matrix.to(torch.float64)).to(device)
     index = torch.meshgrid(
@@ -83,7 +84,9 @@ def source_points(shape: tuple[int, ...], matrix: torch.Tensor, device) -> list[
     )
     # coordinate a runs along tensor axis d - 1 - a
     coords = [AXIS_SIGNS[a] * (index[d - 1 - a] - (shape[d - 1 - a] - 1) / 2) for a in range(d)]
-    source = [sum(inv[a, b] * coords[b] for b in range(d)) for a in range(d)]
+    # a batch of matrices (batch, d, d) gives points (batch, *shape)
+    lead = inv.shape[:-2] + (1,) * d
+    source = [sum(inv[..., a, b].reshape(lead) * coords[b] for b in range(d)) for a in range(d)]
     return [AXIS_SIGNS[d - 1 - t] * source[d - 1 - t] + (shape[t] - 1) / 2 for t in range(d)]
 
 
@@ -97,7 +100,8 @@ def source_coordinates(h: int, w: int, matrix: torch.Tensor, device) -> tuple[to
 def resample_grid(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") -> torch.Tensor:
     """``f(A^{-1} p)`` for fields ``(batch, C, *spatial)`` on a grid of ``d`` axes and a ``d x d`` matrix
     ``A`` acting on ``(x, y)`` (``d = 2``, images) or ``(x, y, z)`` (``d = 3``, volumes); ``d`` is read
-    from ``A``.
+    from ``A``. A batch of matrices ``(batch, d, d)`` resamples each field under its own matrix, in one
+    call.
 
     ``mode="cubic"``: Keys' cubic convolution (``a = -1/2``, Keys, IEEE TASSP 1981, eq. 15) along every
     axis, which is third-order accurate, as ``4^d`` gathers; ``"bilinear"``: ``grid_sample`` (linear
@@ -113,8 +117,11 @@ def resample_grid(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") ->
     if mode not in ("cubic", "bicubic", "bilinear"):
         raise ValueError(f"mode must be 'cubic', 'bicubic' or 'bilinear', got {mode!r}")
     d = matrix.shape[-1]
-    if matrix.shape != (d, d) or d not in (2, 3):
-        raise ValueError(f"the matrix must be 2 x 2 (images) or 3 x 3 (volumes), got {tuple(matrix.shape)}")
+    if matrix.dim() not in (2, 3) or matrix.shape[-2:] != (d, d) or d not in (2, 3):
+        raise ValueError(
+            f"the matrix must be 2 x 2 (images) or 3 x 3 (volumes), got {tuple(matrix.shape)}; a batch "
+            f"of matrices is (batch, d, d)"
+        )
     if x.dim() != d + 2:
         raise ValueError(
             f"a {d} x {d} matrix resamples fields (batch, C, {', '.join(_SPATIAL[-d:].upper())}), got "
@@ -122,7 +129,13 @@ def resample_grid(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") ->
         )
     if mode == "bicubic" and d != 2:
         raise ValueError("mode 'bicubic' resamples images only; use 'cubic' or 'bilinear' for volumes")
+    if matrix.dim() == 3 and matrix.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"a batch of {matrix.shape[0]} matrices needs {matrix.shape[0]} fields, got a batch of {x.shape[0]}"
+        )
     shape = tuple(x.shape[-d:])
+    if matrix.dim() == 3:
+        return _resample_batched(x, matrix, mode)
     points = source_points(shape, matrix, x.device)
     if mode == "cubic":
         # round first so that integer source positions (grid symmetries) take the exact pixel
@@ -153,6 +166,38 @@ def resample_grid(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") ->
     return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=True)
 
 
+def _resample_batched(x: torch.Tensor, matrix: torch.Tensor, mode: str) -> torch.Tensor:
+    """:func:`resample_grid` with one matrix per field: ``matrix`` is ``(batch, d, d)``."""
+    d = matrix.shape[-1]
+    shape = tuple(x.shape[-d:])
+    batch = x.shape[0]
+    points = source_points(shape, matrix, x.device)  # (batch, *shape) each
+    if mode == "cubic":
+        points = [torch.where((p - p.round()).abs() < 1e-9, p.round(), p) for p in points]
+        floors = [torch.floor(p) for p in points]
+        weights = [keys_weights(p - f).to(x.dtype) for p, f in zip(points, floors)]  # (batch, *shape, 4)
+        pad = 2
+        xp = F.pad(x, (pad,) * (2 * d))
+        padded = [n + 2 * pad for n in shape]
+        taps = torch.arange(-1, 3, device=x.device, dtype=torch.float64)
+        flat = None
+        for t, (f, n) in enumerate(zip(floors, padded)):
+            r = (f[..., None] + taps + pad).clamp(0, n - 1).long()
+            r = r.reshape((batch,) + shape + (1,) * t + (4,) + (1,) * (d - 1 - t))
+            flat = r if flat is None else flat * n + r
+        index = flat.reshape(batch, 1, -1).expand(batch, x.shape[1], -1)
+        vals = torch.gather(xp.reshape(batch, x.shape[1], math.prod(padded)), 2, index)
+        vals = vals.reshape(x.shape[:2] + shape + (4,) * d)
+        spatial, tap = _SPATIAL[-d:], _TAPS[:d]
+        operands = ",".join("z" + spatial + tap[t] for t in range(d))
+        return torch.einsum(f"zy{spatial}{tap},{operands}->zy{spatial}", vals, *weights)
+    normalized = [
+        (p - (n - 1) / 2) / ((n - 1) / 2) if n > 1 else torch.zeros_like(p) for p, n in zip(points, shape)
+    ]
+    grid = torch.stack(normalized[::-1], -1).to(x.dtype)
+    return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=True)
+
+
 def rotate_plane(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") -> torch.Tensor:
     """``f(A^{-1} x)`` for images ``(batch, C, H, W)`` and a ``2 x 2`` matrix ``A`` acting on ``(x, y)``:
     :func:`resample_grid` on the plane."""
@@ -172,18 +217,63 @@ def rotate_field(x: torch.Tensor, field_type: FieldType, g, mode: str = "cubic")
     field_type:
         Its :class:`~groupconv.nn.FieldType`.
     g:
-        An element of the field type's group (an int for finite groups, an angle for SO(2), a
-        ``(theta, s)`` tensor for O(2)).
+        One element of the field type's group (an int for finite groups, an angle for SO(2), a
+        ``(theta, s)`` tensor for O(2)), applied to every sample, or a batch of elements, one per sample:
+        a tensor whose leading dimension is ``batch`` (``(batch,)`` ints for finite groups, ``(batch,)``
+        angles for SO(2), ``(batch, 2)`` for O(2)).
     mode:
         ``"cubic"`` (Keys, third order), ``"bicubic"`` or ``"bilinear"`` (see :func:`rotate_plane`).
+
+    Returns
+    -------
+    torch.Tensor
+        ``g . x``, of the shape of ``x``. For a batch of elements of a group acting on the pixel grid
+        (``C_1``, ``C_2``, ``C_4``, ``D_1``, ``D_2``, ``D_4``) every sample is permuted exactly
+        (:meth:`FieldType.transform <groupconv.nn.FieldType.transform>`, once per distinct element; on
+        a non-square grid quarter turns are interpolated, as for one element); otherwise the whole batch is resampled in one interpolation call.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from groupconv.groups import Cyclic
+    >>> from groupconv.nn import FieldType
+    >>> from groupconv.reps import regular
+    >>> t = FieldType(Cyclic(4), [regular(Cyclic(4))])
+    >>> x = torch.randn(3, 4, 6, 6)
+    >>> y = rotate_field(x, t, torch.tensor([0, 1, 3]))  # one element per sample
+    >>> all(torch.equal(y[i : i + 1], rotate_field(x[i : i + 1], t, k)) for i, k in enumerate([0, 1, 3]))
+    True
     """
     if not isinstance(field_type, FieldType):
         raise TypeError(f"rotate_field needs a FieldType, got {type(field_type).__name__}")
     field_type.check(x)
     group = field_type.group
     g = _as_element(group, g)
+    batch_shape = group.batch_shape(group.check_element(g))
+    if len(batch_shape) > 1:
+        raise ValueError(
+            f"rotate_field takes one element of {group} or a batch of elements (batch,), got elements of "
+            f"batch shape {batch_shape}"
+        )
+    if batch_shape and batch_shape[0] != x.shape[0]:
+        raise ValueError(
+            f"rotate_field takes one element per sample: got {batch_shape[0]} elements for a batch of "
+            f"{x.shape[0]} samples"
+        )
+    if batch_shape and group.is_finite and acts_on_grid(group) and not (g.is_meta or x.is_meta):
+        out = torch.empty_like(x)
+        g = g.to(x.device)
+        for k in torch.unique(g).tolist():
+            idx = (g == k).nonzero().flatten()
+            if field_type.is_exact(k, tuple(x.shape[-2:])):
+                out[idx] = field_type.transform(x[idx], k)
+            else:
+                out[idx] = rotate_field(x[idx], field_type, k, mode)
+        return out
     a = group.action_matrix(g, dtype=torch.float64)
     y = resample_grid(x, a, mode)
     rho = field_type.representation(g, dtype=torch.float64).to(device=x.device, dtype=x.dtype)
     spatial = _SPATIAL[-a.shape[-1] :]
+    if batch_shape:
+        return torch.einsum(f"bcd,bd{spatial}->bc{spatial}", rho, y)
     return torch.einsum(f"cd,bd{spatial}->bc{spatial}", rho, y)

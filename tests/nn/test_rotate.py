@@ -1,6 +1,6 @@
 """Rotation of feature fields by any angle (groupconv.nn.rotate): accuracy on band-limited fields, exact
 quarter turns, and agreement with the exact grid action of D_4; the same resampling of volumes (exact
-voxel permutations, accuracy on smooth volumes) and bad input."""
+voxel permutations, accuracy on smooth volumes); batches of elements, one per sample; and bad input."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pytest
 import torch
 from _conv_cases import disc, identity, smooth_field
 
-from groupconv.groups import SO2, Dihedral
+from groupconv.groups import O2, SO2, Cyclic, Dihedral
 from groupconv.nn import FieldType, rotate_field
 from groupconv.nn.rotate import AXIS_SIGNS, resample_grid, rotate_plane, source_coordinates, source_points
-from groupconv.reps import irrep, regular
+from groupconv.reps import irrep, regular, trivial
 
 
 def test_rotate_field_accuracy_and_exact_quarter_turns():
@@ -113,3 +113,66 @@ def test_bad_input():
         rotate_plane(torch.randn(1, 1, 3, 3, 3), torch.eye(3))
     with pytest.raises(TypeError, match="rotate_field needs a FieldType"):
         rotate_field(x, "D4", 0)
+
+
+def _per_sample(x, ft, g, mode="cubic"):
+    return torch.cat([rotate_field(x[i : i + 1], ft, g[i], mode) for i in range(x.shape[0])])
+
+
+def test_batch_of_elements_equals_per_sample_calls():
+    torch.manual_seed(1)
+    S, O, C8, D4 = SO2(), O2(), Cyclic(8), Dihedral(4)
+    cases = [
+        (FieldType(S, [irrep(S, 0), irrep(S, 1), irrep(S, 2)]), torch.rand(5, dtype=torch.float64) * 7),
+        (FieldType(O, [irrep(O, 0), irrep(O, 1), irrep(O, 2)]), O.sample(5)),
+        (FieldType(C8, [regular(C8)]), torch.tensor([0, 3, 3, 7, 1])),
+        (FieldType(D4, [regular(D4), irrep(D4, 2)]), torch.tensor([5, 0, 7, 5, 2])),
+    ]
+    for ft, g in cases:
+        x = torch.randn(5, ft.size, 9, 8, dtype=torch.float64)
+        for mode in ("cubic", "bilinear", "bicubic"):
+            y = rotate_field(x, ft, g, mode)
+            assert (y - _per_sample(x, ft, g, mode)).abs().max() < 1e-12, (ft, mode)
+        # a continuous batch is not one element applied to all: samples differ from the first one's action
+        assert (y[1:] - rotate_field(x[1:], ft, g[0], "bicubic")).abs().max() > 1e-3
+    # volumes: a batch of 3 x 3 matrices, one per field
+    v = torch.randn(3, 2, 5, 6, 7, dtype=torch.float64)
+    mats = torch.stack([torch.linalg.qr(torch.randn(3, 3, dtype=torch.float64))[0] for _ in range(3)])
+    for mode in ("cubic", "bilinear"):
+        batched = resample_grid(v, mats, mode)
+        single = torch.cat([resample_grid(v[i : i + 1], mats[i], mode) for i in range(3)])
+        assert (batched - single).abs().max() < 1e-12
+
+
+def test_batch_of_grid_elements_is_an_exact_permutation():
+    C4, D4 = Cyclic(4), Dihedral(4)
+    x = torch.randn(6, 4, 7, 7)
+    k = torch.tensor([0, 1, 2, 3, 1, 2])
+    y = rotate_field(x, FieldType(C4, [regular(C4)]), k)
+    for i in range(6):
+        # the regular representation of C4 shifts the channels by k
+        expected = torch.roll(torch.rot90(x[i], int(k[i]), dims=(-2, -1)), int(k[i]), dims=0)
+        assert torch.equal(y[i], expected)
+    t = FieldType(D4, [trivial(D4)])
+    z = torch.randn(4, 1, 5, 5)
+    g = torch.tensor([4, 0, 5, 1])  # f, e, r f, r
+    y = rotate_field(z, t, g)
+    flip = torch.flip(z, dims=(-2,))  # F = diag(1, -1) flips y, i.e. the rows
+    assert torch.equal(y[0], flip[0]) and torch.equal(y[1], z[1])
+    assert torch.equal(y[2], torch.rot90(flip[2], 1, dims=(-2, -1)))
+    assert torch.equal(y[3], torch.rot90(z[3], 1, dims=(-2, -1)))
+
+
+def test_batch_of_elements_bad_input():
+    S = SO2()
+    ft = FieldType(S, [irrep(S, 1)])
+    x = torch.randn(3, 2, 5, 5, dtype=torch.float64)
+    with pytest.raises(ValueError, match="got 2 elements for a batch of 3 samples"):
+        rotate_field(x, ft, torch.zeros(2, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"or a batch of elements \(batch,\), got elements of batch shape"):
+        rotate_field(x, ft, torch.zeros(3, 1, dtype=torch.float64))
+    C4 = Cyclic(4)
+    with pytest.raises(ValueError, match="got 4 elements for a batch of 3 samples"):
+        rotate_field(torch.randn(3, 1, 5, 5), FieldType(C4, [trivial(C4)]), torch.tensor([0, 1, 2, 3]))
+    with pytest.raises(ValueError, match=r"a batch of 2 matrices needs 2 fields, got a batch of 3"):
+        resample_grid(x, torch.eye(2, dtype=torch.float64).expand(2, 2, 2))
