@@ -21,6 +21,9 @@ that route their output through an autograd function with the chosen backward ru
 removed afterwards, so the user's model is unchanged. Activations written as ``torch.relu`` /
 ``F.relu`` calls inside ``forward`` cannot be intercepted this way: use ``nn.ReLU`` modules.
 
+Examples
+--------
+
 >>> import torch
 >>> from torch import nn
 >>> _ = torch.manual_seed(0)

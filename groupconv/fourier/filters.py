@@ -16,6 +16,9 @@ dimension 2), so the kept blocks range over ``V^{H T} span(rho(G)) V^K``, of whi
 On ``C_4`` the convolutions ``L^2(C_4) -> L^2(C_4)`` have ``|C_4| = 4`` parameters: one for each
 one-dimensional irrep and two (``a I + b J``) for the rotation by a quarter turn, of complex type:
 
+Examples
+--------
+
 >>> from groupconv.fourier import function_space
 >>> from groupconv.groups import Cyclic
 >>> X = function_space(Cyclic(4))

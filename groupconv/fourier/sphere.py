@@ -369,6 +369,8 @@ class SO3FFT(_Transform):
     grid:
         ``"dh"`` (Driscoll-Healy, ``2B x 2B x 2B``) or ``"gl"`` (Gauss-Legendre, ``2B x B x 2B``).
 
+    Notes
+    -----
     ``forward(f)``: ``(..., 2B, n_beta, 2B)`` -> packed ``(..., sum_l (2l+1)^2)``; ``inverse(c)``: back.
     Exact (to rounding) on functions of bandwidth ``B``: ``inverse(forward(f)) = f`` for them, and
     ``forward(inverse(c)) = c`` for every ``c``. The Wigner tables are stored for the fundamental pairs only

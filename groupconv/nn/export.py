@@ -1,5 +1,8 @@
 """Export of groupconv networks to plain torch modules.
 
+Examples
+--------
+
 >>> import torch
 >>> from groupconv.groups import Dihedral
 >>> from groupconv.nn import EquivariantSequential, FieldBatchNorm, FieldType, GroupPooling, ReLU

@@ -130,6 +130,8 @@ class HomogeneousFourierConv(DescribedState, EquivariantModule):
         Random generator for the initial weights: the coefficients of the kept filter blocks in an
         orthonormal basis, i.i.d. normal with variance ``1 / in_channels``.
 
+    Notes
+    -----
     ``in_type`` and ``out_type`` are the :class:`FunctionType` of the input and output. Input
     ``(batch..., in_channels, X.num_points)``, output ``(batch..., out_channels, Y.num_points)``.
     Costs per sample: the transforms (see :func:`~groupconv.fourier.fourier_transform`) plus

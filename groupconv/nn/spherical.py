@@ -430,6 +430,8 @@ class S2Conv(_SphericalConv):
         Random generator of the initial filters: i.i.d. normal coefficients of variance
         ``1 / (C_in (2l+1))`` at degree ``l``, so each degree keeps its expected energy.
 
+    Notes
+    -----
     Input ``(batch, C_in, n_beta, 2 B_in)``, output ``(batch, C_out, 2 B_out, n_beta', 2 B_out)``.
     ``weight``: ``(C_in, C_out, filter_bandwidth^2)``, the rows ``h_{io}(l)`` packed by degree.
     """

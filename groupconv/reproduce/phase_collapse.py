@@ -15,6 +15,9 @@ folder holding CIFAR-10's binary version (``cifar-10-batches-bin``) or an image 
 python version is refused: its batches are pickles, and data files are parsed, never unpickled. Every
 non-linearity of :data:`~groupconv.scattering.phase_collapse.NONLINEARITIES` is trained with several seeds.
 
+Examples
+--------
+
 >>> import torch
 >>> x = torch.zeros(1, 1, 5, 5)
 >>> x[0, 0, 2, 4] = 1.0  # a pixel right of the centre

@@ -18,6 +18,9 @@ For a real signal ``f`` (every layer input of a modulus scattering network is re
 the Littlewood-Paley sum ``A``; its extrema are the frame bounds (Mallat, "Group invariant
 scattering", CPAM 2012, Eq. (2.7)). ``-omega`` is the discrete mirror ``k -> -k mod M``.
 
+Examples
+--------
+
 >>> bank = morlet_bank((32, 32), J=3, L=8)
 >>> len(bank), bank.psi.shape
 (24, torch.Size([24, 32, 32]))

@@ -228,6 +228,8 @@ class GeneralizedScattering(EquivariantModule):
     pooling:
         ``None``, one :class:`Pooling` (or an int factor, subsampling) for all layers, or one per layer.
 
+    Notes
+    -----
     ``forward(x)`` returns the list ``[Phi^0 f, ..., Phi^N f]``, ``Phi^n f`` of shape
     ``(B, |Lambda|^n, M_n, N_n)``; :meth:`energies` the per-layer ``W_n`` and ``|||Phi^n f|||^2``.
     No field types (module docstring).

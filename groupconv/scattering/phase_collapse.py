@@ -94,6 +94,8 @@ class PhaseNonlinearity(EquivariantModule):
     threshold:
         Initial threshold of ``"soft-threshold"`` (the authors' CIFAR runs start at 0.1).
 
+    Notes
+    -----
     No field types (module docstring).
     """
 
@@ -312,6 +314,8 @@ class PhaseCollapseNet(EquivariantModule):
     full_circle:
         Angles in ``[0, 2 pi)`` instead of ``[0, pi)``.
 
+    Notes
+    -----
     The classifier standardizes the real and imaginary parts of the last block (no affine) and applies
     a linear map. Shapes: ``(B, in_channels, M, N) -> (B, num_classes)``. No field types (module
     docstring): the learned projections mix filter responses, and the classifier is not invariant.

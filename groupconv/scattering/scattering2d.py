@@ -12,6 +12,9 @@ order), never over filters, orientations or paths.
 :class:`RotoTranslationScattering` (:mod:`groupconv.scattering.rototranslation`) and :func:`periodize`
 (:mod:`groupconv.scattering.fft`) are importable from here too.
 
+Examples
+--------
+
 >>> import torch
 >>> from groupconv.scattering import Scattering2D
 >>> s = Scattering2D((32, 32), J=2, L=4, max_order=2)

@@ -172,6 +172,8 @@ def load_arrays(
     validate
         The caller's mathematical check of the arrays: ``None`` if they are right, else the reason.
 
+    Notes
+    -----
     A missing entry, or no usable cache directory, gives ``None`` silently; an invalid one gives
     ``None`` and a :class:`CacheWarning` naming the file and the reason.
     """

@@ -23,6 +23,9 @@ class that cannot have the method (a third-party module) gets a certifier with :
 a certifier may also return a :class:`~groupconv.verify.report.CertificateRow` or a
 ``(status, reason[, residual])`` tuple.
 
+Examples
+--------
+
 >>> from torch import nn
 >>> from groupconv.groups import Dihedral
 >>> from groupconv.nn import FieldType, ReLU

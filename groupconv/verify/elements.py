@@ -12,6 +12,9 @@ elements of a continuous group that act exactly) and ``band_limit(x)`` (a band-l
 interpolated actions are accurate; a type that can blur more for a subsampling layer takes the keyword
 ``scale``). :class:`~groupconv.nn.FieldType` and the spherical types implement it.
 
+Examples
+--------
+
 >>> import torch
 >>> from groupconv.groups import Cyclic
 >>> from groupconv.nn import FieldType
@@ -176,6 +179,8 @@ def choose_elements(
     reflections for O(2)), the 24 rotations of the cube for SO(3) (48 with the inversion for O(3)),
     the identity for other groups.
 
+    Examples
+    --------
     >>> from groupconv.groups import SO2
     >>> [exact for _, exact in choose_elements(SO2(), n_samples=2)]
     [True, True, True, True, True, True]

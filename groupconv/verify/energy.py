@@ -28,6 +28,9 @@ total by ``E_n + W_{n+1} - W_n in [(A_n - 1) W_n, (B_n - 1) W_n]``, so the row c
 
 which is the identity for Parseval layers.
 
+Examples
+--------
+
 >>> import torch
 >>> report = check_energy(nn.Sequential(nn.ReLU()), torch.randn(2, 3, 4, 4))
 >>> [(row.layer, row.lower_bound, row.upper_bound, row.passed) for row in report.rows]

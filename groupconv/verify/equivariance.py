@@ -11,6 +11,9 @@ at that layer and no other. Finite groups use every element; continuous groups u
 exact grid symmetries they contain and ``n_samples`` Haar samples. Computations run in float64 on a copy
 of the model, on the model's device.
 
+Examples
+--------
+
 >>> import torch
 >>> from torch import nn
 >>> from groupconv.groups import Cyclic
