@@ -64,6 +64,8 @@ class Certificate:
         Where learned weights are checked against an exact basis, the numeric distance of the weights
         from its span (``None`` otherwise).
 
+    Examples
+    --------
     >>> Certificate("proved", "index map satisfies the constraint").passed
     True
     """

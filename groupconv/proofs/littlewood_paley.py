@@ -149,6 +149,8 @@ def certify_parseval_bank(
     (proved, reason, deviation)
         ``deviation`` is ``max(|A - 1|, |B - 1|)`` (``None`` when the identity itself fails).
 
+    Examples
+    --------
     >>> certify_parseval_bank(2, 4, (1.0, 1.0))[0]
     True
     >>> certify_parseval_bank(2, 4, (0.5, 1.0))[0]
