@@ -195,6 +195,7 @@ def parameters_named_G():
 NOT_LAYERS = {
     "groupconv.fourier.sphere.S2FFT": "a transform between grid samples and Fourier coefficients",
     "groupconv.fourier.sphere.SO3FFT": "a transform between grid samples and Fourier coefficients",
+    "groupconv.nn.augment.RandomGroupAction": "data augmentation: random group elements act on the input",
 }
 # Modules whose torch modules are plain torch: what ``export()`` returns, with no groupconv types.
 PLAIN_MODULES = {"groupconv.nn.plain"}

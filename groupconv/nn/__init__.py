@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .augment import RandomGroupAction
 from .conv import EquivariantConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
 from .export import export
 from .field_type import FieldType
@@ -53,6 +54,7 @@ __all__ = [
     "generalized_he_init_",
     "lsuv_init_",
     "rotate_field",
+    "RandomGroupAction",
     "HomogeneousFourierConv",
     "GroupConvolution",
     "FunctionType",
