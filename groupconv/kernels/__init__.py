@@ -1,6 +1,7 @@
 """Equivariant kernel bases.
 
 - :class:`KernelSpec`: the radial profile and frequency band of a basis (a frozen, hashable value);
+- :class:`ZeroBlockWarning`: some irrep blocks of a basis are forced to zero by its band;
 - :func:`kernel_basis` / :func:`kernel_bases`: the basis of one pair of representations, or of many
   at once, choosing the construction below;
 - :func:`harmonic_kernel_basis`: circular harmonics times Gaussian-ring or Fourier-Bessel radial profiles,
@@ -33,7 +34,7 @@ from .basis import kernel_bases, kernel_basis
 from .exact import character_dimension, grid_kernel_basis, signed_permutation, verify_grid_basis
 from .fourier_bessel import bessel_zeros_dcf, fourier_bessel_basis, fourier_bessel_indices
 from .grid import check_kernel_size, check_spatial_dims, polar_grid, sampled_grid
-from .harmonic import KernelBasis, harmonic_kernel_basis, presolve_angular
+from .harmonic import KernelBasis, ZeroBlockWarning, harmonic_kernel_basis, presolve_angular
 from .radial import gaussian_rings
 from .regular import lifts_to_regular, regular_action, regular_kernel_basis
 from .spec import KernelSpec
@@ -41,6 +42,7 @@ from .spec import KernelSpec
 __all__ = [
     "KernelSpec",
     "KernelBasis",
+    "ZeroBlockWarning",
     "kernel_basis",
     "kernel_bases",
     "harmonic_kernel_basis",

@@ -44,9 +44,13 @@ from .grid import check_kernel_size, check_spatial_dims, sampled_grid
 from .radial import radial_profiles
 from .spec import KernelSpec
 
-__all__ = ["KernelBasis", "harmonic_kernel_basis", "presolve_angular"]
+__all__ = ["KernelBasis", "ZeroBlockWarning", "harmonic_kernel_basis", "presolve_angular"]
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# the groupconv package: the zero-block warning points at the first frame outside it
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+# pixel functions below this fraction of the largest one of their band are numerically zero
+_ZERO_TOL = 1e-12
 
 
 @dataclass
@@ -134,6 +138,11 @@ def _sampled(band: tuple, kernel_size: int, spatial_dims: int, angular: AngularB
     kmax = max((k for k, _, _ in profiles), default=0)
     coords, _ = sampled_grid(kernel_size, spatial_dims)
     harmonics = angular.harmonics(coords, kmax)
+    # a profile whose pixel functions vanish on the grid (a narrow ring at the centre with a frequency k > 0,
+    # whose harmonics are zero there) would add basis elements that are identically zero
+    peaks = [np.abs(harmonics[k, : angular.multiplicity(k)] * phi).max() for k, _, phi in profiles]
+    tol = _ZERO_TOL * max(peaks, default=0.0)
+    profiles = [p for p, peak in zip(profiles, peaks) if peak > tol]
     return profiles, harmonics, _pixel_functions(profiles, harmonics, angular)
 
 
@@ -248,18 +257,53 @@ def _transposed(pair: tuple) -> tuple:
     )
 
 
-def warn_zero_blocks(rho_in, rho_out, kernel_size: int, profile: str, zero: list) -> None:
-    """The warning of a basis some of whose irrep blocks are forced to zero, pointing at the caller of the
-    first code outside this package (the code that asked for the basis or built the layer)."""
+class ZeroBlockWarning(UserWarning):
+    """Some irrep blocks of a kernel basis are forced to zero: no equivariant kernel between the two irreps
+    exists within the kernel size and frequency band, so the layer never connects them.
+
+    Emitted once per process for each distinct cause (group, kernel size, band and pair of irreps),
+    pointing at the line that built the basis or the layer. Silence it with
+    ``warnings.filterwarnings("ignore", category=ZeroBlockWarning)`` or ``KernelSpec(warn=False)``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from groupconv.groups import Cyclic
+    >>> from groupconv.kernels import KernelSpec, ZeroBlockWarning, kernel_basis
+    >>> from groupconv.reps import regular
+    >>> C8 = Cyclic(8)
+    >>> with warnings.catch_warnings():
+    ...     warnings.filterwarnings("ignore", category=ZeroBlockWarning)
+    ...     basis = kernel_basis(regular(C8), regular(C8), 5, KernelSpec(max_frequency=2))
+    >>> ("irrep(4)", "irrep(0)") in basis.zero_blocks
+    True
+    """
+
+
+# the causes (group, kernel size, band, irrep pair) already reported in this process
+_REPORTED: set = set()
+
+
+def warn_zero_blocks(rho_in, rho_out, kernel_size: int, spec: KernelSpec, zero: list) -> None:
+    """Warn (:class:`ZeroBlockWarning`) about the irrep pairs of ``zero`` not reported before for this
+    group, kernel size and band, pointing at the first frame outside the package (the code that asked for
+    the basis or built the layer)."""
+    band = (repr(rho_in.group), kernel_size, _band(spec))
+    new = [pair for pair in zero if (band, pair) not in _REPORTED]
+    if not new:
+        return
+    _REPORTED.update((band, pair) for pair in new)
     # a large group has hundreds of such pairs: the first few name the pattern, the count the extent
-    shown = f"{zero}" if len(zero) <= 12 else f"{zero[:12]} and {len(zero) - 12} more ({len(zero)} in all)"
+    shown = ", ".join(f"{i} -> {o}" for o, i in new[:8]) + (
+        f" and {len(new) - 8} more" if len(new) > 8 else ""
+    )
     frame, level = sys._getframe(1), 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     warnings.warn(
-        f"kernel basis {rho_in!r} -> {rho_out!r} ({kernel_size}x{kernel_size}, {profile}): the blocks "
-        "between the irrep pairs (out, in) " + shown + " are forced to zero (no solution within the kernel "
-        "size and frequency band)",
+        f"{rho_in.group} {kernel_size}x{kernel_size} {spec.profile} kernels: the blocks {shown} (in -> out "
+        "irreps) are forced to zero, no equivariant kernel maps them within the frequency band",
+        ZeroBlockWarning,
         stacklevel=level + 1,
     )
 
@@ -385,7 +429,7 @@ def build_harmonic(
             "use a larger kernel, a higher max_frequency / frequency_cutoff, or other representations"
         )
     if zero and spec.warn:
-        warn_zero_blocks(rho_in, rho_out, kernel_size, spec.profile, zero)
+        warn_zero_blocks(rho_in, rho_out, kernel_size, spec, zero)
     if blocks:
         tensor = _change_basis(
             rho_out.change_of_basis, out_slots, rho_in.change_of_basis, in_slots, blocks, dtype

@@ -9,6 +9,7 @@ import pytest
 from groupconv.groups import O2, SO2, Cyclic, Dihedral
 from groupconv.kernels import (
     KernelSpec,
+    ZeroBlockWarning,
     harmonic_kernel_basis,
     kernel_bases,
     kernel_basis,
@@ -57,7 +58,7 @@ def test_kernel_bases_is_kernel_basis_of_every_pair(G):
 
 def test_the_default_spec_warns_and_refuses_empty_bases():
     G = Dihedral(8)
-    with pytest.warns(UserWarning, match="forced to zero"):
+    with pytest.warns(ZeroBlockWarning, match="forced to zero"):
         kernel_basis(regular(G), regular(G), 5)
     with pytest.raises(ValueError, match="empty kernel basis"):
         kernel_basis(irrep(SO2(), 0), irrep(SO2(), 4), 3)

@@ -10,7 +10,7 @@ import pytest
 from _kernel_helpers import constraint_error
 
 from groupconv.groups import SO2, Cyclic, Dihedral
-from groupconv.kernels import KernelSpec, grid_kernel_basis, harmonic_kernel_basis
+from groupconv.kernels import KernelSpec, ZeroBlockWarning, grid_kernel_basis, harmonic_kernel_basis
 from groupconv.reps import irrep, irreps, regular, trivial
 
 
@@ -46,7 +46,7 @@ def test_empty_basis_and_zero_blocks_are_reported():
     with pytest.raises(ValueError, match="empty kernel basis"):
         harmonic_kernel_basis(irrep(G, 0), irrep(G, 4), 3)
     D = Dihedral(8)
-    with pytest.warns(UserWarning, match=r"irrep\(0,0\)', 'irrep\(1,0\)"):
+    with pytest.warns(ZeroBlockWarning, match=r"irrep\(1,0\) -> irrep\(0,0\)"):
         b = harmonic_kernel_basis(regular(D), regular(D), 5)
     assert ("irrep(0,0)", "irrep(1,0)") in b.zero_blocks
 
@@ -105,3 +105,54 @@ def test_presolve_angular_is_deprecated_and_still_fills_the_solution_cache():
     # the basis solved nothing: every entry it added is the transpose of a presolved pair
     added = set(angular._SOLUTIONS) - solved
     assert all((d, si, so, ks) in solved for d, so, si, ks in added)
+
+
+def test_the_zero_block_warning_is_given_once_per_cause_at_the_callers_line():
+    C8 = Cyclic(8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        harmonic_kernel_basis(regular(C8), regular(C8), 5)
+        harmonic_kernel_basis(regular(C8), regular(C8), 5)
+        harmonic_kernel_basis(regular(C8) + regular(C8), regular(C8), 5)
+    assert [w.category for w in caught] == [ZeroBlockWarning]
+    assert caught[0].filename == __file__
+    assert "irrep(3) -> irrep(0)" in str(caught[0].message) and len(str(caught[0].message)) < 300
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # another band is another cause; the pairs from trivial fields were reported with the regular ones
+        harmonic_kernel_basis(regular(C8), regular(C8), 5, max_frequency=2)
+        harmonic_kernel_basis(trivial(C8), regular(C8), 5)
+    assert len(caught) == 1 and caught[0].category is ZeroBlockWarning and caught[0].filename == __file__
+
+
+def test_the_zero_block_warning_can_be_silenced():
+    D = Dihedral(4)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        b = harmonic_kernel_basis(regular(D), regular(D), 3, warn=False)
+        assert b.zero_blocks and not caught
+        warnings.filterwarnings("ignore", category=ZeroBlockWarning)
+        harmonic_kernel_basis(regular(D), regular(D), 3)
+    assert not caught
+    assert issubclass(ZeroBlockWarning, UserWarning)
+
+
+def test_a_narrow_centre_ring_adds_no_zero_elements():
+    """Frequencies k > 0 on a ring at the centre narrower than a pixel vanish on the grid: they add no
+    element, and the basis is the one without them."""
+    G = SO2()
+    narrow = dict(rings=(0, 1, 2), width=(0.05, 0.6, 0.6))
+    for rho_in, rho_out in [
+        (irrep(G, 0), irrep(G, 1)),
+        (irrep(G, 1), irrep(G, 2)),
+        (irrep(G, 1), irrep(G, 1)),
+    ]:
+        b = harmonic_kernel_basis(rho_in, rho_out, 5, frequency_cutoff=(2, 2, 2), **narrow)
+        assert len(b) > 0
+        assert np.abs(b.tensor).reshape(len(b), -1).max(1).min() > 1e-3
+        ref = harmonic_kernel_basis(rho_in, rho_out, 5, frequency_cutoff=(0, 2, 2), **narrow)
+        assert np.array_equal(b.tensor, ref.tensor) and b.info == ref.info
+    # a centre ring as wide as a pixel keeps its frequency-1 elements, which are not zero
+    wide = harmonic_kernel_basis(irrep(G, 0), irrep(G, 1), 5, rings=(0, 1, 2), frequency_cutoff=(1, 1, 2))
+    assert {(d["frequency"], d["radial"]) for d in wide.info} == {(1, 0), (1, 1), (1, 2)}
+    assert np.abs(wide.tensor).reshape(len(wide), -1).max(1).min() > 1e-3

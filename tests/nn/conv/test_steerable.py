@@ -11,7 +11,7 @@ from _conv_cases import all_layers, disc, equivariance_error, grid_layers, ident
 from torch import nn
 
 from groupconv.groups import O2, SO2, Cyclic, Dihedral
-from groupconv.kernels import KernelSpec
+from groupconv.kernels import KernelSpec, ZeroBlockWarning
 from groupconv.nn import Certificate, FieldType, GroupConv2d, LiftingConv2d, SteerableConv2d, rotate_field
 from groupconv.reps import irrep, regular, trivial
 from groupconv.verify.certify import certify
@@ -157,3 +157,47 @@ def test_a_kernel_spec_builds_the_layer_its_keywords_build():
         SteerableConv2d(t_in, t_out, 5, basis=spec, max_frequency=1)
     with pytest.raises(ValueError, match="basis must be 'gaussian', 'bessel', 'exact' or a KernelSpec"):
         SteerableConv2d(t_in, t_out, 5, basis="fourier")
+
+
+def test_a_c8_network_reports_each_zero_block_once_at_the_users_line():
+    C8 = Cyclic(8)
+    t0, reg = FieldType(C8, [trivial(C8)]), FieldType(C8, [regular(C8)] * 16)
+    # a band of its own, so that no basis is cached from another test
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SteerableConv2d(t0, reg, 5, padding=2, width=0.57)
+        SteerableConv2d(reg, reg, 5, padding=2, width=0.57)
+        SteerableConv2d(reg, reg, 5, padding=2, width=0.57)
+    assert [w.category for w in caught] == [ZeroBlockWarning, ZeroBlockWarning]
+    assert all(w.filename == __file__ for w in caught)
+    assert "irrep(0) -> irrep(3)" in str(caught[0].message)
+    assert "irrep(3) -> irrep(0)" in str(caught[1].message) and "irrep(0) -> irrep(3)" not in str(
+        caught[1].message
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SteerableConv2d(reg, reg, 5, padding=2, width=0.58, warn=False)
+        SteerableConv2d(reg, reg, 5, padding=2, basis=KernelSpec(width=0.59, warn=False))
+    assert not caught
+
+
+def test_list_valued_basis_options_build_the_layer_of_the_tuples():
+    C8 = Cyclic(8)
+    ft = FieldType(C8, [regular(C8)] * 2)
+    ref = SteerableConv2d(
+        ft, ft, 5, rings=(0, 1, 2), width=(0.6, 0.6, 0.4), frequency_cutoff=(0, 1, 1), warn=False
+    )
+    conv = SteerableConv2d(
+        ft, ft, 5, rings=[0, 1, 2], width=[0.6, 0.6, 0.4], frequency_cutoff=[0, 1, 1], warn=False
+    )
+    assert conv.weight.numel() == ref.weight.numel()
+    torch.manual_seed(0)
+    conv.weight.data.normal_()
+    ref.weight.data.copy_(conv.weight.data)
+    assert torch.equal(conv.expand_filter()[0], ref.expand_filter()[0])
+    with pytest.warns(DeprecationWarning, match="sigma"):
+        old = SteerableConv2d(ft, ft, 5, sigma=[0.6, 0.6, 0.4], warn=False)
+    assert old.weight.numel() == SteerableConv2d(ft, ft, 5, width=(0.6, 0.6, 0.4), warn=False).weight.numel()
+    assert KernelSpec(rings=[0, 1, 2], width=[0.6, 0.6, 0.4], frequency_cutoff=[0, 1, 1]) == KernelSpec(
+        rings=(0.0, 1.0, 2.0), width=(0.6, 0.6, 0.4), frequency_cutoff=(0, 1, 1)
+    )
