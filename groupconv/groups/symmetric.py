@@ -148,24 +148,58 @@ class Symmetric(FiniteGroup):
         inversions = ((p[..., :, None] > p[..., None, :]) & upper).sum((-2, -1))
         return 1 - 2 * (inversions % 2)
 
-    def cycle_type(self, g: int) -> tuple[int, ...]:
-        """The cycle type of the element ``g`` as a partition of ``n`` (non-increasing tuple)."""
-        g = int(g)
-        if not 0 <= g < self.order:
-            raise ValueError(f"element indices of {self} lie in [0, {self.order}), got {g}")
-        p = self.permutations_np[g]
-        seen = np.zeros(self.n, dtype=bool)
-        lengths = []
-        for i in range(self.n):
-            if seen[i]:
-                continue
-            k, j = 0, i
-            while not seen[j]:
-                seen[j] = True
-                j = int(p[j])
-                k += 1
-            lengths.append(k)
-        return tuple(sorted(lengths, reverse=True))
+    def cycle_type(self, g) -> tuple[int, ...] | torch.Tensor:
+        """The cycle type of each element: the lengths of its cycles, a partition of ``n``.
+
+        Parameters
+        ----------
+        g:
+            One element (a Python or numpy int, or a 0-dimensional tensor), or a batch of elements (a
+            tensor, array or list of shape ``batch``).
+
+        Returns
+        -------
+        tuple of int or torch.Tensor
+            For one element, the partition as a non-increasing tuple (fixed points count as cycles of
+            length 1); for a batch, a ``long`` tensor ``batch + (n,)`` whose rows are these partitions
+            padded with zeros to length ``n``.
+
+        Examples
+        --------
+        >>> import torch
+        >>> S4 = Symmetric(4)
+        >>> S4.cycle_type(S4.index_of(torch.tensor([1, 0, 3, 2])))
+        (2, 2)
+        >>> S4.cycle_type(torch.tensor([0, 1, 9])).tolist()  # 9 is (1, 2, 3, 0), one 4-cycle
+        [[1, 1, 1, 1], [2, 1, 1, 0], [4, 0, 0, 0]]
+        """
+        if isinstance(g, (int, np.integer)) and not isinstance(g, (bool, np.bool_)):
+            g = int(g)
+            if not 0 <= g < self.order:
+                raise ValueError(f"element indices of {self} lie in [0, {self.order}), got {g}")
+            row = self._cycle_types(torch.tensor([g]))[0]
+            return tuple(int(c) for c in row if c > 0)
+        g = self.check_element(torch.as_tensor(g))
+        if g.dim() == 0:
+            return self.cycle_type(int(g))
+        return self._cycle_types(g)
+
+    def _cycle_types(self, g: torch.Tensor) -> torch.Tensor:
+        """The cycle types of a batch of elements, ``batch + (n,)`` padded with zeros."""
+        p = self._perm_table(g.device)[g]
+        points = torch.arange(self.n, device=g.device).expand_as(p)
+        # the length of the cycle through each point: the first k with p^k(i) = i
+        length = torch.zeros_like(p)
+        q = points
+        for k in range(1, self.n + 1):
+            q = torch.gather(p, -1, q)
+            length = torch.where((length == 0) & (q == points), k, length)
+        # the points sorted by cycle length, longest first: a cycle of length L is a run of L equal
+        # lengths, and each run of equal lengths starts a cycle every L points
+        s = length.sort(-1, descending=True).values
+        first = (s[..., None, :] > s[..., :, None]).sum(-1)
+        start = (torch.arange(self.n, device=g.device) - first) % s == 0
+        return torch.where(start, s, 0).sort(-1, descending=True).values
 
     # -- group law ----------------------------------------------------------------------------------
     def compose_indices(self, a, b):

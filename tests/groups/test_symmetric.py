@@ -220,3 +220,23 @@ def test_cuda_matches_cpu():
     for ir in irreps(G):
         for dtype in (torch.float32, torch.float64):
             assert torch.equal(ir(a.to(dev), dtype).cpu(), ir(a, dtype))
+
+
+def test_cycle_type_is_batched():
+    G = Symmetric(4)
+    perms = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2], [1, 2, 0, 3], [1, 2, 3, 0], [1, 0, 2, 3]])
+    g = G.index_of(perms)
+    expected = [[1, 1, 1, 1], [2, 2, 0, 0], [3, 1, 0, 0], [4, 0, 0, 0], [2, 1, 1, 0]]
+    assert G.cycle_type(g).tolist() == expected
+    assert G.cycle_type(g).dtype == torch.long
+    assert G.cycle_type(g.reshape(5, 1)).shape == (5, 1, 4)
+    assert G.cycle_type(g[:0]).shape == (0, 4)
+    # one element, as an int or a 0-dimensional tensor: a tuple without the padding
+    assert G.cycle_type(g[1]) == G.cycle_type(int(g[1])) == (2, 2)
+    # every row agrees with the single-element form
+    rows = G.cycle_type(G.elements())
+    assert all(tuple(c for c in row if c) == G.cycle_type(i) for i, row in enumerate(rows.tolist()))
+    with pytest.raises(ValueError, match=r"lie in \[0, 24\)"):
+        G.cycle_type(torch.tensor([0, 24]))
+    with pytest.raises(TypeError, match="integer index tensors"):
+        G.cycle_type(torch.tensor([0.0]))
