@@ -23,12 +23,13 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 
 from ..reps.representation import Representation
 from .grid import check_spatial_dims
-from .harmonic import KernelBasis, build_harmonic, presolve
+from .harmonic import KernelBasis, build_harmonic, presolve, warn_zero_blocks
 from .regular import build_regular, lifts_to_regular
 from .spec import KernelSpec
 
@@ -100,7 +101,13 @@ def kernel_bases(
     harmonic = [p for p, lift in zip(pairs, lifted) if not lift]
     if len(harmonic) > 1:
         presolve(harmonic, kernel_size, spec, spatial_dims)
-    return [
-        (build_regular if lift else build_harmonic)(ri, ro, kernel_size, spec, spatial_dims, dtype)
+    # the blocks forced to zero are reported once for all the pairs (one warning for a layer's bases)
+    quiet = replace(spec, warn=False)
+    bases = [
+        (build_regular if lift else build_harmonic)(ri, ro, kernel_size, quiet, spatial_dims, dtype)
         for (ri, ro), lift in zip(pairs, lifted)
     ]
+    zero = list(dict.fromkeys(pair for basis in bases for pair in basis.zero_blocks))
+    if spec.warn and zero:
+        warn_zero_blocks(bases[0].rho_in.group, bases[0].kernel_size, spec, zero)
+    return bases

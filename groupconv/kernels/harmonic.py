@@ -284,11 +284,11 @@ class ZeroBlockWarning(UserWarning):
 _REPORTED: set = set()
 
 
-def warn_zero_blocks(rho_in, rho_out, kernel_size: int, spec: KernelSpec, zero: list) -> None:
-    """Warn (:class:`ZeroBlockWarning`) about the irrep pairs of ``zero`` not reported before for this
-    group, kernel size and band, pointing at the first frame outside the package (the code that asked for
-    the basis or built the layer)."""
-    band = (repr(rho_in.group), kernel_size, _band(spec))
+def warn_zero_blocks(group, kernel_size: int, spec: KernelSpec, zero: list) -> None:
+    """Warn (:class:`ZeroBlockWarning`) about the irrep pairs ``(out, in)`` of ``zero`` not reported before
+    for this group, kernel size and band, pointing at the first frame outside the package (the code that
+    asked for the basis or built the layer)."""
+    band = (repr(group), kernel_size, _band(spec))
     new = [pair for pair in zero if (band, pair) not in _REPORTED]
     if not new:
         return
@@ -301,7 +301,7 @@ def warn_zero_blocks(rho_in, rho_out, kernel_size: int, spec: KernelSpec, zero: 
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     warnings.warn(
-        f"{rho_in.group} {kernel_size}x{kernel_size} {spec.profile} kernels: the blocks {shown} (in -> out "
+        f"{group} {kernel_size}x{kernel_size} {spec.profile} kernels: the blocks {shown} (in -> out "
         "irreps) are forced to zero, no equivariant kernel maps them within the frequency band",
         ZeroBlockWarning,
         stacklevel=level + 1,
@@ -429,7 +429,7 @@ def build_harmonic(
             "use a larger kernel, a higher max_frequency / frequency_cutoff, or other representations"
         )
     if zero and spec.warn:
-        warn_zero_blocks(rho_in, rho_out, kernel_size, spec, zero)
+        warn_zero_blocks(rho_in.group, kernel_size, spec, zero)
     if blocks:
         tensor = _change_basis(
             rho_out.change_of_basis, out_slots, rho_in.change_of_basis, in_slots, blocks, dtype

@@ -128,7 +128,7 @@ def build_regular(
         )
     zero = _forced_zero_pairs(angular, rho_in, rho_out, sorted({k for k, _, _ in profiles}))
     if zero and spec.warn:
-        warn_zero_blocks(rho_in, rho_out, kernel_size, spec, zero)
+        warn_zero_blocks(rho_in.group, kernel_size, spec, zero)
     if both:
         # g_a: the element taking the first basis vector of rho_out to the a-th
         g_row = np.argsort(p_out[:, 0])

@@ -3,6 +3,8 @@ is kernel_basis of every pair, and space (3D) is refused clearly."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,15 @@ def test_space_raises_that_3d_bases_do_not_exist(G):
             kernel_basis(rho_in, rho_out, 3, spatial_dims=3)
         with pytest.raises(NotImplementedError, match="3D kernel bases"):
             kernel_bases([(rho_in, rho_out)], 3, spatial_dims=3)
+
+
+def test_kernel_bases_report_the_zero_blocks_of_all_pairs_in_one_warning():
+    C8 = Cyclic(8)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        bases = kernel_bases([(trivial(C8), regular(C8)), (regular(C8), trivial(C8))], 5, KernelSpec())
+    assert [w.category for w in caught] == [ZeroBlockWarning] and caught[0].filename == __file__
+    text = str(caught[0].message)
+    for basis in bases:
+        assert basis.zero_blocks
+        assert all(f"{i} -> {o}" in text for o, i in basis.zero_blocks)

@@ -174,6 +174,15 @@ def test_a_c8_network_reports_each_zero_block_once_at_the_users_line():
     assert "irrep(3) -> irrep(0)" in str(caught[1].message) and "irrep(0) -> irrep(3)" not in str(
         caught[1].message
     )
+    # the bases of all the pairs of fields of one layer give one warning
+    mixed = FieldType(C8, [trivial(C8), regular(C8)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        SteerableConv2d(mixed, reg, 5, padding=2, width=0.56)
+    assert len(caught) == 1 and caught[0].filename == __file__
+    assert "irrep(0) -> irrep(3)" in str(caught[0].message) and "irrep(3) -> irrep(0)" in str(
+        caught[0].message
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         SteerableConv2d(reg, reg, 5, padding=2, width=0.58, warn=False)
