@@ -5,13 +5,17 @@ the arguments are unusable, ``3`` an internal error. Errors are reported on one 
 (after the subcommand) shows their traceback instead. Everything that can be checked before the work runs
 is checked first: the device, the output files and folders, the group, the target.
 
->>> status = main(["irreps", "C3"])
-   irrep  dim  type  g=0 (x1)  g=1 (x1)  g=2 (x1)
--------------------------------------------------
-irrep(0)    1     R         1         1         1
-irrep(1)    2     C         2        -1        -1
+>>> status = main(["irreps", "C3"])  # doctest: +NORMALIZE_WHITESPACE
+   irrep  dim  type  e (x1)  r (x1)  r^2 (x1)
+---------------------------------------------
+irrep(0)    1     R       1       1         1
+irrep(1)    2     C       2      -1        -1
 <BLANKLINE>
 C3: order 3, 3 conjugacy classes, sum of d^2/e = 3
+type: R real, C complex (a complex irrep of dimension d/2 written as real), H quaternionic
+e = 1, 2, 4 for R, C, H: the dimension of the matrices that commute with the irrep
+sum of d^2/e over the irreps = |G| = 3; (xN): the class size
+classes: r^k the rotation by 2 pi k/3
 >>> status
 0
 """
@@ -77,6 +81,10 @@ def _order_text(order: int) -> str:
 def _group_arg(name: str):
     from .groups.registry import group_from_name
 
+    # case variants and parentheses around the degree: so3, SO(3), s4, D(4)
+    name = re.sub(
+        r"(?i)(so|o|c|d|s)\s*(?:\(\s*(\d+)\s*\)|(\d+))", lambda m: m[1].upper() + (m[2] or m[3]), name
+    )
     for n in re.findall(r"S(\d+)", name):
         if len(n) > 6 or int(n) > MAX_SYMMETRIC_DEGREE:
             raise argparse.ArgumentTypeError(
@@ -168,29 +176,13 @@ def _check_out_dir(path: Path) -> None:
 
 
 def character_table(group) -> str:
-    """The real character table of a finite group as text: one row per irrep, one column per
-    conjugacy class (a representative and the class size)."""
-    import numpy as np
-    import torch
+    """The character table of a finite group as text, as ``groupconv irreps`` prints it: the table of
+    :func:`groupconv.reps.character_table` (exact values up to order 60), its summary and the legend of
+    the irrep types."""
+    from .reps import character_table as table_of
 
-    from .reps import irreps
-
-    classes = group.conjugacy_classes
-    reps_ = torch.as_tensor([int(c[0]) for c in classes])
-    head = ["irrep", "dim", "type"] + [f"g={int(c[0])} (x{len(c)})" for c in classes]
-    rows = []
-    for ir in irreps(group):
-        chi = ir.character(reps_).numpy()
-        rows.append([ir.name, str(ir.dim), ir.type] + [f"{v:.4g}" if abs(v) > 1e-12 else "0" for v in chi])
-    widths = [max(len(r[i]) for r in [head] + rows) for i in range(len(head))]
-    lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [head] + rows]
-    lines.insert(1, "-" * len(lines[0]))
-    total = sum(ir.dim**2 / (2 if ir.type == "C" else 1) for ir in irreps(group))
-    lines.append(
-        f"\n{group}: order {group.order}, {len(classes)} conjugacy classes, "
-        f"sum of d^2/e = {np.round(total, 10):g}"
-    )
-    return "\n".join(lines)
+    table = table_of(group, exact=group.order <= 60)
+    return f"{table}\n\n{table.summary()}\n{table.legend()}"
 
 
 def _irrep_count_bound(group, max_degree: int) -> int:
@@ -233,10 +225,9 @@ def _cmd_irreps(args) -> int:
     if group.is_finite:
         print(character_table(group))
     else:
-        from .reps import irreps
+        from .reps import irrep_listing
 
-        for ir in irreps(group, max_degree=args.max_degree):
-            print(f"{ir.name}: dim {ir.dim}, degree {ir.degree}, type {ir.type}")
+        print(irrep_listing(group, args.max_degree))
     return EXIT_OK
 
 

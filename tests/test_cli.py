@@ -23,20 +23,50 @@ def test_irreps_command(capsys):
     assert main(["irreps", "D4"]) == 0
     out = capsys.readouterr().out
     assert "irrep(1,1)" in out and "order 8, 5 conjugacy classes, sum of d^2/e = 8" in out
+    header = out.splitlines()[0].split()
+    assert header[3:] == ["e", "(x1)", "r", "(x2)", "r^2", "(x1)", "f", "(x2)", "r", "f", "(x2)"]
+    assert "R real, C complex" in out and "H quaternionic" in out and "sum of d^2/e over the irreps" in out
+
+
+def test_irreps_symmetric_cycle_types(capsys):
+    assert main(["irreps", "S4"]) == 0
+    out = capsys.readouterr().out
+    for label in ("(1,1,1,1) (x1)", "(2,1,1) (x6)", "(2,2) (x3)", "(3,1) (x8)", "(4) (x6)"):
+        assert label in out
+
+
+def test_irreps_continuous_groups(capsys):
     assert main(["irreps", "SO2", "--max-degree", "2"]) == 0
-    assert "irrep(2): dim 2" in capsys.readouterr().out
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["irrep", "degree", "dim", "type", "e"]
+    assert lines[4].split() == ["irrep(2)", "2", "2", "C", "2"]
+    assert main(["irreps", "SO3"]) == 0
+    out = capsys.readouterr().out
+    assert len(out.splitlines()) > 4 and "irrep(3)" in out and "sin((2l+1) t/2)" in out
+
+
+@pytest.mark.parametrize(
+    "name, first", [("so3", "SO3"), ("SO(3)", "SO3"), ("s4", "S4"), ("D(4)", "D4"), ("o(2)", "O2")]
+)
+def test_irreps_group_name_variants(capsys, name, first):
+    assert main(["irreps", name]) == 0
+    out = capsys.readouterr().out
+    assert f"{first}: " in out
 
 
 def test_bad_group_name(capsys):
     assert main(["irreps", "Q8"]) == 2
     assert "cannot parse group name" in capsys.readouterr().err
+    assert main(["irreps", "SO(3"]) == 2
+    assert "cannot parse group name" in capsys.readouterr().err
 
 
 def test_character_table_rows():
     table = character_table(Dihedral(3)).splitlines()
-    # header, rule, three irreps, blank, summary
-    assert len(table) == 7
+    # header, rule, three irreps, blank, summary, four lines of legend
+    assert len(table) == 11
     assert table[4].split()[:3] == ["irrep(1,1)", "2", "R"]
+    assert table[0].split()[3:] == ["e", "(x1)", "r", "(x2)", "f", "(x3)"]
 
 
 def test_console_entry_point_runs():

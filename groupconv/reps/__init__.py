@@ -12,6 +12,7 @@ Examples
 
 from __future__ import annotations
 
+from .characters import CharacterTable, character_table, irrep_listing
 from .clebsch_gordan_continuous import (
     complex_to_real,
     so3_clebsch_gordan,
@@ -52,6 +53,9 @@ from .symmetric import SymmetricIrrep, partitions, standard_tableaux
 __all__ = [
     "Representation",
     "Irrep",
+    "CharacterTable",
+    "character_table",
+    "irrep_listing",
     "TableIrrep",
     "SO2Irrep",
     "O2Irrep",
