@@ -54,6 +54,9 @@ TYPE_LEGEND = (
 )
 
 
+_MAX_EXACT_WIDTH = 16
+
+
 @dataclass(frozen=True)
 class CharacterTable:
     """The real character table of a finite group.
@@ -75,6 +78,9 @@ class CharacterTable:
         table was built with ``exact=False`` or an irrep has no exact form.
     values:
         the characters as a float64 array of shape ``(len(irreps), len(classes))`` (read-only).
+
+    ``str(table)`` aligns the table; it prints an exact value when it has at most 16 characters and the
+    numeric value (4 significant digits) otherwise.
     """
 
     group: FiniteGroup
@@ -118,7 +124,8 @@ class CharacterTable:
         return "\n".join(lines)
 
     def _cell(self, i: int, j: int) -> str:
-        if self.exact is not None:
+        # exact values are printed when they are short; longer radicals as their numeric value
+        if self.exact is not None and len(str(self.exact[i][j])) <= _MAX_EXACT_WIDTH:
             return str(self.exact[i][j])
         v = float(self.values[i, j])
         return f"{v:.4g}" if abs(v) > 1e-12 else "0"

@@ -84,3 +84,12 @@ def test_irrep_listing_so3():
     assert [r.split()[:3] for r in rows] == [[f"irrep({l})", str(l), str(2 * l + 1)] for l in range(5)]
     assert any("sin((2l+1) t/2)" in line for line in text)
     assert any("H quaternionic" in line for line in text)
+
+
+def test_str_prints_long_radicals_numerically():
+    t = character_table(Cyclic(30))
+    k1 = [ir.name for ir in t.irreps].index("irrep(1)")
+    assert len(str(t.exact[k1][1])) > 16
+    row = str(t).splitlines()[2 + k1].split()
+    assert row[4] == f"{2 * np.cos(2 * np.pi / 30):.4g}"
+    assert row[3] == "2"
