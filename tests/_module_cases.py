@@ -41,6 +41,7 @@ from groupconv.nn import (
     NormNonlinearity,
     NormPooling,
     PointwiseNonlinearity,
+    RandomGroupAction,
     ReLU,
     S2Conv,
     S2Integral,
@@ -282,7 +283,8 @@ def public_module_classes() -> set[type]:
     for package in (gnn, gscat, gfourier):
         for name in package.__all__:
             obj = getattr(package, name)
-            if inspect.isclass(obj) and issubclass(obj, nn.Module):
+            # RandomGroupAction is a data augmentation, not a layer (tests/nn/test_augment.py covers it)
+            if inspect.isclass(obj) and issubclass(obj, nn.Module) and obj is not RandomGroupAction:
                 found.add(DEPRECATED_ALIASES.get(obj, obj))
     return found
 
