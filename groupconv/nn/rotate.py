@@ -247,6 +247,11 @@ def rotate_field(x: torch.Tensor, field_type: FieldType, g, mode: str = "cubic")
     if not isinstance(field_type, FieldType):
         raise TypeError(f"rotate_field needs a FieldType, got {type(field_type).__name__}")
     field_type.check(x)
+    if not x.is_floating_point():
+        raise TypeError(
+            f"rotate_field takes a floating point tensor (it interpolates and mixes channels with rho(g)), got "
+            f"dtype {x.dtype}; cast it first (nothing is rounded silently)"
+        )
     group = field_type.group
     g = _as_element(group, g)
     batch_shape = group.batch_shape(group.check_element(g))
@@ -260,6 +265,8 @@ def rotate_field(x: torch.Tensor, field_type: FieldType, g, mode: str = "cubic")
             f"rotate_field takes one element per sample: got {batch_shape[0]} elements for a batch of "
             f"{x.shape[0]} samples"
         )
+    if x.shape[0] == 0:
+        return x.clone()
     if batch_shape and group.is_finite and acts_on_grid(group) and not (g.is_meta or x.is_meta):
         out = torch.empty_like(x)
         g = g.to(x.device)

@@ -130,3 +130,14 @@ def test_bad_input():
         augment.sample(-1)
     with pytest.raises(ValueError, match=r"must have shape \(batch, 1, H, W\)"):
         augment(torch.randn(2, 3, 5, 5))
+
+
+def test_an_empty_batch_passes_through():
+    from groupconv.groups import Cyclic
+    from groupconv.nn import FieldType, RandomGroupAction
+    from groupconv.reps import regular
+
+    aug = RandomGroupAction(
+        FieldType(Cyclic(8), [regular(Cyclic(8))]), generator=torch.Generator().manual_seed(0)
+    )
+    assert aug(torch.randn(0, 8, 9, 9)).shape == (0, 8, 9, 9)

@@ -176,3 +176,17 @@ def test_batch_of_elements_bad_input():
         rotate_field(torch.randn(3, 1, 5, 5), FieldType(C4, [trivial(C4)]), torch.tensor([0, 1, 2, 3]))
     with pytest.raises(ValueError, match=r"a batch of 2 matrices needs 2 fields, got a batch of 3"):
         resample_grid(x, torch.eye(2, dtype=torch.float64).expand(2, 2, 2))
+
+
+def test_empty_batches_and_integer_inputs():
+    from groupconv.groups import Cyclic
+    from groupconv.nn import FieldType, rotate_field
+    from groupconv.reps import regular
+
+    t = FieldType(Cyclic(8), [regular(Cyclic(8))])
+    empty = torch.randn(0, 8, 9, 9)
+    assert rotate_field(empty, t, torch.zeros(0, dtype=torch.long)).shape == (0, 8, 9, 9)
+    assert rotate_field(empty, t, 3).shape == (0, 8, 9, 9)
+    # interpolation would round integer samples: refused, not truncated
+    with pytest.raises(TypeError, match="floating point tensor.*int64"):
+        rotate_field(torch.ones(1, 8, 9, 9, dtype=torch.int64), t, 1)
