@@ -134,68 +134,55 @@ def resample_grid(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") ->
             f"a batch of {matrix.shape[0]} matrices needs {matrix.shape[0]} fields, got a batch of {x.shape[0]}"
         )
     shape = tuple(x.shape[-d:])
-    if matrix.dim() == 3:
-        return _resample_batched(x, matrix, mode)
+    # a batch of matrices gives points (batch, *shape), one matrix points of shape
+    lead = tuple(matrix.shape[:-2])
     points = source_points(shape, matrix, x.device)
     if mode == "cubic":
-        # round first so that integer source positions (grid symmetries) take the exact pixel
-        points = [torch.where((p - p.round()).abs() < 1e-9, p.round(), p) for p in points]
-        floors = [torch.floor(p) for p in points]
-        weights = [keys_weights(p - f).to(x.dtype) for p, f in zip(points, floors)]  # shape + (4,)
-        pad = 2
-        xp = F.pad(x, (pad,) * (2 * d))
-        padded = [n + 2 * pad for n in shape]
-        taps = torch.arange(-1, 3, device=x.device, dtype=torch.float64)
-        flat = None
-        for t, (f, n) in enumerate(zip(floors, padded)):
-            # taps clamped to the padded border read zeros, as points outside the grid should
-            r = (f[..., None] + taps + pad).clamp(0, n - 1).long()  # shape + (4,)
-            r = r.reshape(shape + (1,) * t + (4,) + (1,) * (d - 1 - t))
-            flat = r if flat is None else flat * n + r
-        vals = xp.reshape(x.shape[:-d] + (math.prod(padded),))[..., flat.reshape(-1)]
-        vals = vals.reshape(x.shape[:-d] + shape + (4,) * d)
+        xp, flat, weights = _keys_taps(x, points, shape, lead)
         spatial, tap = _SPATIAL[-d:], _TAPS[:d]
-        operands = ",".join(spatial + tap[t] for t in range(d))
-        return torch.einsum(f"...{spatial}{tap},{operands}->...{spatial}", vals, *weights)
-    normalized = [
-        (p - (n - 1) / 2) / ((n - 1) / 2) if n > 1 else torch.zeros_like(p) for p, n in zip(points, shape)
-    ]
-    # grid_sample with align_corners=True: -1 and 1 are the centres of the first and last points; its
-    # grid lists the coordinates from the last tensor axis to the first
-    grid = torch.stack(normalized[::-1], -1).to(x.dtype)[None].expand((x.shape[0],) + shape + (d,))
-    return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=True)
-
-
-def _resample_batched(x: torch.Tensor, matrix: torch.Tensor, mode: str) -> torch.Tensor:
-    """:func:`resample_grid` with one matrix per field: ``matrix`` is ``(batch, d, d)``."""
-    d = matrix.shape[-1]
-    shape = tuple(x.shape[-d:])
-    batch = x.shape[0]
-    points = source_points(shape, matrix, x.device)  # (batch, *shape) each
-    if mode == "cubic":
-        points = [torch.where((p - p.round()).abs() < 1e-9, p.round(), p) for p in points]
-        floors = [torch.floor(p) for p in points]
-        weights = [keys_weights(p - f).to(x.dtype) for p, f in zip(points, floors)]  # (batch, *shape, 4)
-        pad = 2
-        xp = F.pad(x, (pad,) * (2 * d))
-        padded = [n + 2 * pad for n in shape]
-        taps = torch.arange(-1, 3, device=x.device, dtype=torch.float64)
-        flat = None
-        for t, (f, n) in enumerate(zip(floors, padded)):
-            r = (f[..., None] + taps + pad).clamp(0, n - 1).long()
-            r = r.reshape((batch,) + shape + (1,) * t + (4,) + (1,) * (d - 1 - t))
-            flat = r if flat is None else flat * n + r
-        index = flat.reshape(batch, 1, -1).expand(batch, x.shape[1], -1)
-        vals = torch.gather(xp.reshape(batch, x.shape[1], math.prod(padded)), 2, index)
-        vals = vals.reshape(x.shape[:2] + shape + (4,) * d)
-        spatial, tap = _SPATIAL[-d:], _TAPS[:d]
+        if not lead:
+            # one set of source indices for every field: a single index_select
+            vals = xp[..., flat.reshape(-1)].reshape(x.shape[:-d] + shape + (4,) * d)
+            operands = ",".join(spatial + tap[t] for t in range(d))
+            return torch.einsum(f"...{spatial}{tap},{operands}->...{spatial}", vals, *weights)
+        index = flat.reshape(lead[0], 1, -1).expand(lead[0], x.shape[1], -1)
+        vals = torch.gather(xp, 2, index).reshape(x.shape[:2] + shape + (4,) * d)
         operands = ",".join("z" + spatial + tap[t] for t in range(d))
         return torch.einsum(f"zy{spatial}{tap},{operands}->zy{spatial}", vals, *weights)
     normalized = [
         (p - (n - 1) / 2) / ((n - 1) / 2) if n > 1 else torch.zeros_like(p) for p, n in zip(points, shape)
     ]
+    # grid_sample with align_corners=True: -1 and 1 are the centres of the first and last points; its
+    # grid lists the coordinates from the last tensor axis to the first
     grid = torch.stack(normalized[::-1], -1).to(x.dtype)
+    if not lead:
+        grid = grid[None].expand((x.shape[0],) + shape + (d,))
     return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=True)
+
+
+def _keys_taps(
+    x: torch.Tensor, points: list[torch.Tensor], shape: tuple[int, ...], lead: tuple[int, ...]
+) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+    """The parts of Keys' cubic interpolation of ``x`` at the source ``points`` (each ``lead + shape``):
+    the zero-padded fields flattened over their grid ``(batch, C, prod(padded))``, the flat indices of the
+    ``4^d`` taps of every point ``(lead + shape + (4,) * d)``, and the tap weights along each axis
+    (``lead + shape + (4,)``)."""
+    d = len(shape)
+    # round first so that integer source positions (grid symmetries) take the exact pixel
+    points = [torch.where((p - p.round()).abs() < 1e-9, p.round(), p) for p in points]
+    floors = [torch.floor(p) for p in points]
+    weights = [keys_weights(p - f).to(x.dtype) for p, f in zip(points, floors)]
+    pad = 2
+    xp = F.pad(x, (pad,) * (2 * d))
+    padded = [n + 2 * pad for n in shape]
+    taps = torch.arange(-1, 3, device=x.device, dtype=torch.float64)
+    flat = None
+    for t, (f, n) in enumerate(zip(floors, padded)):
+        # taps clamped to the padded border read zeros, as points outside the grid should
+        r = (f[..., None] + taps + pad).clamp(0, n - 1).long()  # lead + shape + (4,)
+        r = r.reshape(lead + shape + (1,) * t + (4,) + (1,) * (d - 1 - t))
+        flat = r if flat is None else flat * n + r
+    return xp.reshape(x.shape[:-d] + (math.prod(padded),)), flat, weights
 
 
 def rotate_plane(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") -> torch.Tensor:
