@@ -3,32 +3,15 @@ correlations in [-1, 1]; the correlation is Pearson's."""
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import torch
+from _reproduce_helpers import smoke_run
 
-from groupconv.cli import main
 from groupconv.reproduce.backprop import _correlation
 
 
-def _smoke_run(tmp_path, capsys, name="backprop"):
-    """``groupconv reproduce backprop --smoke`` writes its table; returns its results.json."""
-    out = tmp_path / name
-    assert main(["reproduce", name, "--smoke", "--out", str(out), "--quiet"]) == 0
-    printed = capsys.readouterr().out
-    assert "| ---" in printed and str(out) in printed
-    md = (out / "results.md").read_text()
-    data = json.loads((out / "results.json").read_text())
-    assert data["name"] == name and data["settings"]["smoke"] is True
-    (rows,) = list(data["tables"].values())[:1]
-    assert rows and all(set(r) == set(rows[0]) for r in rows)
-    assert "| ---" in md
-    return data
-
-
 def test_smoke_run_writes_table(tmp_path, capsys):
-    data = _smoke_run(tmp_path, capsys)
+    data = smoke_run(tmp_path, capsys, "backprop")
     (rows,) = data["tables"].values()
     corr = [v for r in rows for k, v in r.items() if "corr" in k and isinstance(v, float)]
     assert corr and all(-1 - 1e-9 <= v <= 1 + 1e-9 for v in corr)

@@ -3,32 +3,15 @@ the energy of the lowest frequencies, and the full-size circular CNN is translat
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import torch
+from _reproduce_helpers import smoke_run
 
-from groupconv.cli import main
 from groupconv.reproduce.cbn import TASK_FREQUENCIES, _Net, _task
 
 
-def _smoke_run(tmp_path, capsys, name="cbn"):
-    """``groupconv reproduce cbn --smoke`` writes its table; returns its results.json."""
-    out = tmp_path / name
-    assert main(["reproduce", name, "--smoke", "--out", str(out), "--quiet"]) == 0
-    printed = capsys.readouterr().out
-    assert "| ---" in printed and str(out) in printed
-    md = (out / "results.md").read_text()
-    data = json.loads((out / "results.json").read_text())
-    assert data["name"] == name and data["settings"]["smoke"] is True
-    (rows,) = list(data["tables"].values())[:1]
-    assert rows and all(set(r) == set(rows[0]) for r in rows)
-    assert "| ---" in md
-    return data
-
-
 def test_smoke_run_writes_table(tmp_path, capsys):
-    data = _smoke_run(tmp_path, capsys)
+    data = smoke_run(tmp_path, capsys, "cbn")
     (rows,) = data["tables"].values()
     depth = data["settings"]["depth"]
     total = data["settings"]["size"] ** 2

@@ -3,13 +3,10 @@ deformations, and the smoke run."""
 
 from __future__ import annotations
 
-import json
-import math
-
 import pytest
 import torch
+from _reproduce_helpers import check_accuracy_table
 
-from groupconv.cli import main
 from groupconv.reproduce.dcfnet import _RandomBasisConv2d, conv_parameters, deform, make_cnn
 
 
@@ -29,18 +26,7 @@ def test_dcfnet_variants_and_control():
 
 @pytest.mark.parametrize("name", ["dcfnet"])
 def test_smoke_reproduction_writes_table(name, tmp_path):
-    out = tmp_path / name
-    assert main(["reproduce", name, "--smoke", "--out", str(out), "--quiet"]) == 0
-    data = json.loads((out / "results.json").read_text())
-    (rows,) = list(data["tables"].values())
-    assert data["name"] == name and data["settings"]["smoke"] is True and len(rows) == 5
-    assert all(set(r) == set(rows[0]) for r in rows)
-    assert "| ---" in (out / "results.md").read_text()
-    for r in rows:
-        for k, v in r.items():
-            if k.endswith("test") or k.startswith("test_acc"):
-                mean = float(str(v).split(" ")[0])
-                assert 0 <= mean <= 100 and not math.isnan(mean)
+    check_accuracy_table(tmp_path, name)
 
 
 def test_the_control_is_private_to_the_reproduction():

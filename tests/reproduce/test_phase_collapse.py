@@ -3,29 +3,16 @@ and reading CIFAR-10 binary batches."""
 
 from __future__ import annotations
 
-import json
-import math
-
 import pytest
 import torch
+from _reproduce_helpers import check_accuracy_table
 
 from groupconv.cli import main
 
 
 @pytest.mark.parametrize("name", ["phase-collapse"])
 def test_smoke_reproduction_writes_table(name, tmp_path):
-    out = tmp_path / name
-    assert main(["reproduce", name, "--smoke", "--out", str(out), "--quiet"]) == 0
-    data = json.loads((out / "results.json").read_text())
-    (rows,) = list(data["tables"].values())
-    assert data["name"] == name and data["settings"]["smoke"] is True and len(rows) == 5
-    assert all(set(r) == set(rows[0]) for r in rows)
-    assert "| ---" in (out / "results.md").read_text()
-    for r in rows:
-        for k, v in r.items():
-            if k.endswith("test") or k.startswith("test_acc"):
-                mean = float(str(v).split(" ")[0])
-                assert 0 <= mean <= 100 and not math.isnan(mean)
+    check_accuracy_table(tmp_path, name)
 
 
 def test_phase_collapse_data_root_errors(tmp_path, monkeypatch):
@@ -42,7 +29,6 @@ def test_phase_collapse_data_root_errors(tmp_path, monkeypatch):
 
 
 def test_phase_collapse_data_root_flag(tmp_path, capsys):
-    from groupconv.cli import main
 
     argv = ["reproduce", "phase-collapse", "--data-root", str(tmp_path / "missing"), "--out", str(tmp_path)]
     assert main(argv) == 2

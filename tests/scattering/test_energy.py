@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
+from _scattering_helpers import identity_error, images
 
 from groupconv.scattering import (
     GeneralizedScattering,
@@ -16,32 +16,15 @@ from groupconv.scattering import (
 )
 
 
-def _images(size: int = 24) -> torch.Tensor:
-    skd = pytest.importorskip("skimage.data")
-    crops = []
-    for name in ("camera", "brick", "grass"):
-        img = getattr(skd, name)().astype(np.float64) / 255.0
-        crops.append(torch.from_numpy(img[200 : 200 + size, 100 : 100 + size].copy()))
-    return torch.stack(crops)
-
-
-def _identity_error(net, x):
-    p = energy_per_layer(net, x)
-    depth = p.depth
-    lhs = p.input_energy
-    rhs = p.output[:depth].sum(0) + p.propagated[depth]
-    return float(((lhs - rhs).abs() / lhs).max()), p
-
-
 @pytest.mark.parametrize("depth", [1, 2, 3, 4])
-def test_parseval_energy_identity_real_images(depth):
-    x = torch.cat([_images(), torch.randn(2, 24, 24, dtype=torch.float64)])
+def test_parseval_energy_identity_realimages(depth):
+    x = torch.cat([images(), torch.randn(2, 24, 24, dtype=torch.float64)])
     bank = parseval_wavelet_bank((24, 24), 2, 2)
     net = Scattering2D((24, 24), 2, 2, max_order=depth, filters=bank, subsample=False, paths="all")
-    err64, p = _identity_error(net.double(), x)
+    err64, p = identity_error(net.double(), x)
     assert err64 < 1e-12
     assert float(p.identity_defect().abs().max()) < 1e-12
-    err32, _ = _identity_error(net.float(), x.float())
+    err32, _ = identity_error(net.float(), x.float())
     assert err32 < 1e-6
 
 
@@ -49,14 +32,14 @@ def test_parseval_energy_identity_real_images(depth):
 def test_generalized_identity_random(bank_fn):
     x = torch.randn(3, 20, 20, dtype=torch.float64)
     net = GeneralizedScattering([bank_fn((20, 20))] * 3).double()
-    err, _ = _identity_error(net, x)
+    err, _ = identity_error(net, x)
     assert err < 1e-12
-    err32, _ = _identity_error(net.float(), x.float())
+    err32, _ = identity_error(net.float(), x.float())
     assert err32 < 1e-6
 
 
 def test_energy_decays_and_depth_estimate():
-    x = _images(32)
+    x = images(32)
     bank = parseval_wavelet_bank((32, 32), 2, 4)
     p = energy_per_layer(GeneralizedScattering([bank] * 4).double(), x)
     w = (p.propagated / p.input_energy).mean(1)

@@ -3,9 +3,9 @@ energy identity and bounds, bad input, devices, and the certificate of its spati
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
+from _scattering_helpers import identity_error, images
 
 from groupconv.scattering import (
     RotoTranslationScattering,
@@ -14,23 +14,6 @@ from groupconv.scattering import (
     morlet_bank,
 )
 from groupconv.verify.energy import check_energy
-
-
-def _images(size: int = 24) -> torch.Tensor:
-    skd = pytest.importorskip("skimage.data")
-    crops = []
-    for name in ("camera", "brick", "grass"):
-        img = getattr(skd, name)().astype(np.float64) / 255.0
-        crops.append(torch.from_numpy(img[200 : 200 + size, 100 : 100 + size].copy()))
-    return torch.stack(crops)
-
-
-def _identity_error(net, x):
-    p = energy_per_layer(net, x)
-    depth = p.depth
-    lhs = p.input_energy
-    rhs = p.output[:depth].sum(0) + p.propagated[depth]
-    return float(((lhs - rhs).abs() / lhs).max()), p
 
 
 @pytest.mark.parametrize("paths", ["increasing", "all"])
@@ -91,14 +74,14 @@ def test_roto_translation_chunks_match_whole_batch():
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3])
-def test_roto_translation_energy_identity_real_images(depth):
+def test_roto_translation_energy_identity_realimages(depth):
     """Every path (paths='all'), Parseval full-circle bank and Parseval angular wavelets: each joint
     layer conserves energy, so ||f||^2 = sum_{n<N} |||Phi^n f|||^2 + W_N f."""
-    x = torch.cat([_images(16), torch.randn(1, 16, 16, dtype=torch.float64)])
+    x = torch.cat([images(16), torch.randn(1, 16, 16, dtype=torch.float64)])
     net = RotoTranslationScattering((16, 16), 2, 4, max_order=depth, subsample=False, paths="all")
-    err64, p = _identity_error(net.double(), x)
+    err64, p = identity_error(net.double(), x)
     assert err64 < 1e-12
-    err32, _ = _identity_error(net.float(), x.float())
+    err32, _ = identity_error(net.float(), x.float())
     assert err32 < 1e-6
     # the frequency-decreasing paths keep less energy, and never more than the input's
     inc = RotoTranslationScattering((16, 16), 2, 4, max_order=depth, subsample=False).double()
