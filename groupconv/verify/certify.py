@@ -94,7 +94,8 @@ def register_certifier(module_type: type, fn: Certifier) -> None:
 
 
 def _has_registered_certifier(module: nn.Module) -> bool:
-    return type(module) in _registered_certifier.registry
+    # the dispatch itself answers, so a subclass of a registered class counts as it does when certified
+    return _registered_certifier(module) is not None
 
 
 def _own_certificate(module: nn.Module) -> Callable[[], object] | None:

@@ -90,6 +90,8 @@ def test_registered_certifiers_reach_subclasses_accept_legacy_tuples_and_yield_t
     assert report.rows[0].residual == 0.0 and report.rows[2].reason == "its own statement"
     # found without naming it: a registered class is a layer with an exact description
     assert [r.layer for r in certify(nn.Sequential(nn.ReLU(), Frozen())).rows] == ["1"]
+    # and so is a subclass of one, as the dispatch treats it
+    assert [r.layer for r in certify(nn.Sequential(nn.ReLU(), FrozenAgain())).rows] == ["1"]
     with pytest.raises(TypeError, match="takes a class"):
         register_certifier(Frozen(), lambda m: None)
     with pytest.raises(TypeError, match="callable"):
