@@ -20,7 +20,8 @@ nonlinearities) and keep ``s^2 = gain / sum_b ||B_b[o]||^2``. This is the closed
 escnn's ``generalized_he_init`` (Weiler & Cesa, NeurIPS 2019, section 2.9), computed from the sampled
 basis, so building a network costs no more than building its bases. For index-map layers (lifting and
 group convolutions on the grid) every filter entry is one weight and ``s^2 = gain / fan_in`` with
-``fan_in`` the number of input channels times ``k^2``.
+``fan_in`` the number of input channels times ``k^2`` (``k^3`` for volumes). The sums run over the pixels
+(voxels) of the sampled basis, so the same formulas hold on the plane and in space.
 
 The closed form assumes inputs independent across pixels. Deeper in a network the inputs are smooth (the
 outputs of band-limited filters), which such filters pass with a larger gain, and each output field's
@@ -138,7 +139,7 @@ def generalized_he_init_(module: nn.Module, gain: float = 2.0) -> nn.Module:
             std = torch.as_tensor(he_std(plan, gain), dtype=weight.dtype, device=weight.device)
             weight.copy_(torch.randn_like(weight) * std)
         else:
-            fan_in = module.in_type.size * module.kernel_size**2
+            fan_in = module.in_type.size * module.kernel_size ** getattr(module, "spatial_dims", 2)
             weight.normal_(0.0, (gain / fan_in) ** 0.5)
     return module
 

@@ -10,7 +10,8 @@ A proof holds for every input, not for samples:
   :func:`prove_parseval_littlewood_paley`, :func:`certify_parseval_bank`);
 - fields that transform by permutation matrices, on which entrywise maps and symmetric reductions are
   equivariant (:func:`certify_permutation_fields`);
-- the frame bounds of a convolution filter (:func:`conv2d_frame_bounds`).
+- the frame bounds of a convolution filter on the plane or in space (:func:`conv2d_frame_bounds`,
+  :func:`conv_frame_bounds`).
 
 Each returns ``(proved, reason)`` (and a deviation where a number is compared); a layer turns it into a
 :class:`~groupconv.nn.module.Certificate`, and :func:`groupconv.verify.certify` collects them. The
@@ -25,7 +26,7 @@ True
 from __future__ import annotations
 
 from .convolution import certify_convolution_theorem
-from .frames import conv2d_frame_bounds
+from .frames import conv2d_frame_bounds, conv_frame_bounds
 from .kernel import certify_index_map, certify_kernel_basis, span_residual
 from .littlewood_paley import certify_littlewood_paley, certify_parseval_bank, prove_parseval_littlewood_paley
 from .permutation import certify_permutation_fields
@@ -40,4 +41,5 @@ __all__ = [
     "certify_parseval_bank",
     "certify_permutation_fields",
     "conv2d_frame_bounds",
+    "conv_frame_bounds",
 ]

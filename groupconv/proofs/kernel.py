@@ -43,7 +43,8 @@ def certify_index_map(
 ) -> tuple[bool, str]:
     """Prove equivariance of a filter built by an index map from ``num_params`` learned weights.
 
-    ``expand(theta)`` maps a weight vector to the full filter ``(C_out, C_in, k, k)``. The filter is
+    ``expand(theta)`` maps a weight vector to the full filter ``(C_out, C_in, k, k)`` (``(C_out, C_in, k,
+    k, k)`` on the voxel grid). The filter is
     evaluated on the distinct integer tags ``theta = 1, 2, ..., num_params`` (float64 represents them
     exactly), and the constraint is checked entry by entry with integer arithmetic. The representations
     must be signed permutation representations (e.g. regular, quotient, trivial), so the constraint only
@@ -53,21 +54,22 @@ def certify_index_map(
     filt = expand(tags).detach().to(torch.float64).cpu().numpy()
     if not np.array_equal(filt, np.rint(filt)):
         return False, "the filter is not an index map of the weights (non-integer entries on integer tags)"
-    c_out, c_in, h, w = filt.shape
+    c_out, c_in, *grid = filt.shape
+    npix = int(np.prod(grid))
     for g in group.generators() if hasattr(group, "generators") else range(group.order):
         ro = rho_out(torch.tensor(g)).numpy()
         ri = rho_in(torch.tensor(int(group.inverse(torch.tensor(g))))).numpy()
         for m in (ro, ri):
             if not np.array_equal(m, np.rint(m)) or not (np.abs(m).sum(0) == 1).all():
                 return False, "the representations are not signed permutations: use certify_kernel_basis"
-        perm = grid_permutation(group, g, h, w)
+        perm = grid_permutation(group, g, *grid)
         moved = np.einsum(
             "oa,abp,bi->oip",
             ro.astype(np.int64),
-            filt.reshape(c_out, c_in, h * w)[:, :, perm].astype(np.int64),
+            filt.reshape(c_out, c_in, npix)[:, :, perm].astype(np.int64),
             ri.astype(np.int64),
         )
-        if not np.array_equal(moved, filt.reshape(c_out, c_in, h * w).astype(np.int64)):
+        if not np.array_equal(moved, filt.reshape(c_out, c_in, npix).astype(np.int64)):
             return False, f"the expanded filter violates the constraint for g={g}"
     return (
         True,

@@ -31,7 +31,7 @@ from torch import nn
 
 from ...groups.actions import grid_permutation
 from ...kernels import check_kernel_size
-from ...proofs import conv2d_frame_bounds
+from ...proofs import conv_frame_bounds
 from ..field_type import FieldType
 from ..init import generalized_he_init_, parameter_fields
 from ..module import DescribedState, EquivariantModule
@@ -83,7 +83,7 @@ class EquivariantConv2d(DescribedState, EquivariantModule):
 
     def _setup(self, in_type, out_type, kernel_size, stride, padding, dilation, groups) -> None:
         self.in_type, self.out_type = in_type, out_type
-        self.kernel_size = check_kernel_size(kernel_size)
+        self.kernel_size = check_kernel_size(kernel_size, self.spatial_dims)
         self.stride, self.padding, self.dilation = conv_geometry(stride, padding, dilation, self.spatial_dims)
         if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
             raise ValueError(f"groups must be a positive int, got {groups!r}")
@@ -196,13 +196,14 @@ class EquivariantConv2d(DescribedState, EquivariantModule):
     # -- bounds and certificates ----------------------------------------------------------------------
     def frame_bounds(self) -> tuple[float | None, float | None]:
         """``(None, B)`` with ``B`` the upper frame bound of the expanded filter
-        (:func:`groupconv.proofs.conv2d_frame_bounds`); ``(None, None)`` for an affine (bias), strided or
-        grouped layer, which has no frame bounds of this form."""
+        (:func:`groupconv.proofs.conv_frame_bounds`, on 64 x 64 frequencies on the plane, 16 x 16 x 16 in
+        space); ``(None, None)`` for an affine (bias), strided or grouped layer, which has no frame bounds
+        of this form."""
         if self.bias is not None or tuple(self.stride) != (1,) * self.spatial_dims or self.groups != 1:
             return None, None
         with torch.no_grad():
             w, _ = self.filter()
-        return None, conv2d_frame_bounds(w)[1]
+        return None, conv_frame_bounds(w)[1]
 
     def projection_residual(self) -> float:
         """``||K - P K|| / ||K||`` for the expanded filter ``K`` (float64), where ``P`` averages the

@@ -40,7 +40,7 @@ __all__ = ["BasisExpansion", "factors_of", "factorize", "lifted_filters"]
 class _LiftedExpansion(torch.autograd.Function):
     """``K = gather(W^T R)`` of :func:`~groupconv.nn.conv.plan.lift_plan` as one autograd node: the
     product of the coefficients ``W`` ``(rows, F, n)`` (read transposed) with the moved pixel functions
-    ``R`` ``(F, n k^2)``, then the permutation ``index`` of the ``(c, a)`` slices into the filter layout.
+    ``R`` ``(F, n k^d)``, then the permutation ``index`` of the ``(c, a)`` slices into the filter layout.
     Its gradient gathers by the inverse permutation (``index_select``'s own backward is a scatter-add,
     several times slower on CPU) and multiplies by ``R^T``."""
 
@@ -177,8 +177,8 @@ class BasisExpansion:
         return torch.cat([weight, weight.new_zeros(1)])[module.weight_index]
 
     def expand(self, module: nn.Module, weight: torch.Tensor) -> torch.Tensor:
-        """The filter ``(groups * C_out / groups, C_in / groups, k, k)`` of the flat parameters
-        ``weight``, from the buffers of ``module``."""
+        """The filter ``(groups * C_out / groups, C_in / groups, k, ..., k)`` (``spatial_dims`` sizes
+        ``k``) of the flat parameters ``weight``, from the buffers of ``module``."""
         g, s_o, u, do, s_i, v, di = self.shape
         lifted = self.lift is not None and module.lift_filters is not None
         if lifted:
@@ -223,5 +223,5 @@ class BasisExpansion:
             k = k.index_select(1, module.row_index)
         if not self.plan.identity_cols:
             k = k.index_select(2, module.col_index)
-        ks = module.kernel_size
-        return k.reshape(g * k.shape[1], k.shape[2], ks, ks)
+        ks = (module.kernel_size,) * self.plan.spatial_dims
+        return k.reshape((g * k.shape[1], k.shape[2]) + ks)

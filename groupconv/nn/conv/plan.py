@@ -106,8 +106,8 @@ class ExpansionPlan:
     ----------
     in_reps, out_reps:
         The representations of the input and output fields of one group of channels.
-    groups, kernel_size:
-        As the layer was built.
+    groups, kernel_size, spatial_dims:
+        As the layer was built (``spatial_dims``: 2 on the plane, 3 in space).
     spec, method:
         The steerable basis (``None``: the exact grid basis, solved by ``method``).
     bases:
@@ -121,7 +121,8 @@ class ExpansionPlan:
     out_type_of, in_type_of, out_position, in_position:
         The type of each field and its position among the fields of its type.
     buf:
-        The padded basis ``(s_o, s_i, b, d_o, d_i, k^2)`` as a numpy array in its storage dtype.
+        The padded basis ``(s_o, s_i, b, d_o, d_i, k^d)`` (``d = spatial_dims``) as a numpy array in its
+        storage dtype.
     basis:
         ``buf`` as a tensor in the layer's dtype (the same memory where the dtypes agree).
     index:
@@ -171,6 +172,7 @@ class ExpansionPlan:
     lift: LiftPlan | None
     factor: FactorPlan | None
     factors: object = None
+    spatial_dims: int = 2
 
 
 # the sampled bases of pairs of field types, shared by the plans that meet them (least recently used first)
@@ -178,19 +180,24 @@ _PAIR_BASES: OrderedDict = OrderedDict()
 _PAIR_BASES_SIZE = 512
 
 
-def _pair_bases(pairs: list, kernel_size: int, spec: KernelSpec | None, method: str, dtype: str) -> list:
+def _pair_bases(
+    pairs: list, kernel_size: int, spec: KernelSpec | None, method: str, dtype: str, spatial_dims: int = 2
+) -> list:
     """The basis of every ``(rho_in, rho_out)`` of ``pairs``: :func:`~groupconv.kernels.kernel_bases` of
-    ``spec`` (the pairs not met before in one batch), or the exact grid basis when ``spec`` is ``None``."""
-    keys = [(ri, ro, kernel_size, spec, method, dtype) for ri, ro in pairs]
+    ``spec`` (the pairs not met before in one batch), or the exact grid basis when ``spec`` is ``None``
+    (on the grid ``group.grid_dims`` says, which the layer checked to be ``spatial_dims``)."""
+    keys = [(ri, ro, kernel_size, spec, method, dtype, spatial_dims) for ri, ro in pairs]
     missing = list(dict.fromkeys(p for p, key in zip(pairs, keys) if key not in _PAIR_BASES))
     if spec is None:
         built = [
             grid_kernel_basis(ri, ro, kernel_size, method=method, allow_empty=True) for ri, ro in missing
         ]
     else:
-        built = kernel_bases(missing, kernel_size, spec, dtype=np.dtype(dtype)) if missing else []
+        built = (
+            kernel_bases(missing, kernel_size, spec, spatial_dims, dtype=np.dtype(dtype)) if missing else []
+        )
     for (ri, ro), basis in zip(missing, built):
-        _PAIR_BASES[(ri, ro, kernel_size, spec, method, dtype)] = basis
+        _PAIR_BASES[(ri, ro, kernel_size, spec, method, dtype, spatial_dims)] = basis
     out = []
     for key in keys:
         _PAIR_BASES.move_to_end(key)
@@ -248,6 +255,7 @@ def expansion_plan(
     spec: KernelSpec | None,
     dtype: torch.dtype,
     method: str = "auto",
+    spatial_dims: int = 2,
 ) -> ExpansionPlan:
     """The :class:`ExpansionPlan` of a layer from fields ``in_reps`` to ``out_reps`` (one group of
     channels), cached: identical layers share it.
@@ -269,13 +277,15 @@ def expansion_plan(
         otherwise.
     method:
         The solver of the exact grid basis (``spec=None``).
+    spatial_dims:
+        2 (kernels ``k x k`` on the plane) or 3 (``k x k x k`` in space).
     """
     store = storage_dtype(dtype)
     ti, tin, pin = unique_fields(in_reps)
     to, tout, pout = unique_fields(out_reps)
     # a pair of field types without kernels is a zero block; the layer refuses only an empty total
     sampled = spec if spec is None or spec.allow_empty else replace(spec, allow_empty=True)
-    flat = _pair_bases([(a, b) for b in to for a in ti], kernel_size, sampled, method, store)
+    flat = _pair_bases([(a, b) for b in to for a in ti], kernel_size, sampled, method, store, spatial_dims)
     bases = tuple(tuple(flat[s * len(ti) : (s + 1) * len(ti)]) for s in range(len(to)))
     nb = np.array([[len(bases[s][t]) for t in range(len(ti))] for s in range(len(to))], dtype=np.int64)
     tin_a, pin_a, tout_a, pout_a = map(np.asarray, (tin, pin, tout, pout))
@@ -284,7 +294,7 @@ def expansion_plan(
     u_max, v_max = int(pout_a.max()) + 1, int(pin_a.max()) + 1
     b_max = int(nb.max())
     do, di = max(r.dim for r in to), max(r.dim for r in ti)
-    buf = _padded_basis(bases, b_max, do, di, kernel_size, store)
+    buf = _padded_basis(bases, b_max, do, di, kernel_size, store, spatial_dims)
     per_group = int(used.sum())
     num_params = per_group * groups
     # flat parameter order: group, output field, input field, basis element
@@ -301,7 +311,11 @@ def expansion_plan(
     lift = None
     if spec is not None and s_o == s_i == 1 and nb[0, 0] > 0 and lifts_to_regular(ti[0], to[0]):
         lift = lift_plan(ti[0], to[0], int(nb[0, 0]), u_max, v_max)
-    factor = None if lift is not None else factor_plan(bases, index, b_max, kernel_size, num_params)
+    # the factorized expansion pairs each (frequency, ring) with the two pixel functions cos, sin of the
+    # plane; in space a degree spans 2l + 1 of them, and the layer expands with the dense basis
+    factor = None
+    if lift is None and spatial_dims == 2:
+        factor = factor_plan(bases, index, b_max, kernel_size, num_params)
     # identical layers share this read-only tensor (until moved or cast) instead of copying it; no copy
     # where the basis was sampled in the layer's dtype
     tensor = torch.from_numpy(buf).to(dtype)
@@ -335,6 +349,7 @@ def expansion_plan(
         identity_cols=bool(cols.size == s_i * v_max * di and np.array_equal(cols, np.arange(cols.size))),
         lift=lift,
         factor=factor,
+        spatial_dims=spatial_dims,
     )
     if lift is None and factor is None:
         return plan
@@ -342,10 +357,12 @@ def expansion_plan(
     return replace(plan, factors=factors_of(plan.basis, lift, factor))
 
 
-def _padded_basis(bases, b_max: int, do: int, di: int, kernel_size: int, dtype: str) -> np.ndarray:
-    """The bases of every pair of field types in one ``(s_o, s_i, b, d_o, d_i, k^2)`` buffer."""
+def _padded_basis(
+    bases, b_max: int, do: int, di: int, kernel_size: int, dtype: str, spatial_dims: int = 2
+) -> np.ndarray:
+    """The bases of every pair of field types in one ``(s_o, s_i, b, d_o, d_i, k^d)`` buffer."""
     s_o, s_i = len(bases), len(bases[0])
-    k2 = kernel_size * kernel_size
+    k2 = kernel_size**spatial_dims
     if s_o == s_i == 1 and b_max > 0 and bases[0][0].tensor.shape[0] == b_max:
         # one type of field on each side: the basis is already the padded buffer
         return bases[0][0].tensor.reshape(1, 1, b_max, do, di, k2)
@@ -353,7 +370,8 @@ def _padded_basis(bases, b_max: int, do: int, di: int, kernel_size: int, dtype: 
     check_memory(
         s_o * s_i * b_max * do * di * k2 * np.dtype(dtype).itemsize
         + sum(b.tensor.nbytes for row in bases for b in row),
-        f"the {kernel_size}x{kernel_size} kernel basis buffer ({s_o} x {s_i} pairs of field types, each "
+        f"the {'x'.join([str(kernel_size)] * spatial_dims)} kernel basis buffer ({s_o} x {s_i} pairs of field "
+        "types, each "
         f"padded to {b_max} elements of {do} x {di} x {k2})",
         "use fewer kinds of fields (e.g. only regular ones), a smaller kernel_size or a lower "
         "max_frequency / frequency_cutoff",

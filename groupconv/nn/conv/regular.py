@@ -38,12 +38,6 @@ from .steerable import build_expansion, certify_expansion, check_basis_options, 
 __all__ = ["LiftingConv2d", "GroupConv2d"]
 
 
-def _check_group(group) -> FiniteGroup:
-    if not isinstance(group, (Cyclic, Dihedral)):
-        raise TypeError(f"lifting and group convolutions are built for C_n and D_n, got {group!r}")
-    return group
-
-
 def _check_channels(v, name):
     if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
         raise ValueError(f"{name} must be a positive int, got {v!r}")
@@ -77,9 +71,15 @@ def _from_channel_call(cls, a: dict) -> tuple[tuple, dict]:
 
 
 class _RegularConv(EquivariantConv2d):
-    """Shared code of :class:`LiftingConv2d` and :class:`GroupConv2d`."""
+    """Shared code of the lifting and group convolutions (:class:`LiftingConv2d`, :class:`GroupConv2d`,
+    and their volumetric counterparts): a subclass sets ``lifting``, ``spatial_dims``, the grid's name
+    for the error messages, the steerable layer of its dimension and :meth:`check_group`."""
 
     lifting: bool
+    #: the grid the index map permutes, named with the groups that permute it (error messages)
+    grid_name = "pixel grid (C1, C2, C4, D1, D2, D4)"
+    #: the layer that takes the other field types
+    steerable_name = "SteerableConv2d"
 
     @accepts_channel_counts(_channels_signature, _is_channel_call, _from_channel_call)
     def __init__(
@@ -100,12 +100,13 @@ class _RegularConv(EquivariantConv2d):
         self._setup(in_type, out_type, kernel_size, stride, padding, dilation, 1)
         self.group = group
         self.in_channels, self.out_channels = len(in_type), len(out_type)
+        on_grid = acts_on_grid(group, self.spatial_dims)
         if basis is None:
-            basis = "index" if acts_on_grid(group) else "gaussian"
-        if basis == "index" and not acts_on_grid(group):
+            basis = "index" if on_grid else "gaussian"
+        if basis == "index" and not on_grid:
             raise ValueError(
-                f"the index-map expansion needs a group permuting the pixel grid (C1, C2, C4, D1, D2, D4), got "
-                f"{group}; use basis='gaussian' or 'bessel'"
+                f"the index-map expansion needs a group permuting the {self.grid_name}, got {group}; use "
+                "basis='gaussian' or 'bessel'"
             )
         if not isinstance(basis, KernelSpec) and basis not in ("index", "gaussian", "bessel", "exact"):
             raise ValueError(
@@ -118,7 +119,8 @@ class _RegularConv(EquivariantConv2d):
             check_basis_options(type(self).__name__, basis, basis_options)
             self.basis_kind, self.basis_options = basis, {}
             self._expansion = None
-            shape = (c_out, c_in, k, k) if self.lifting else (c_out, c_in, n, k, k)
+            grid = (k,) * self.spatial_dims
+            shape = (c_out, c_in) + grid if self.lifting else (c_out, c_in, n) + grid
             self.weight = nn.Parameter(torch.empty(shape))
             self.register_buffer("weight_index", torch.as_tensor(self._index_map()), persistent=False)
         else:
@@ -138,14 +140,22 @@ class _RegularConv(EquivariantConv2d):
         cls, group: Group, in_channels: int, out_channels: int, kernel_size, *args, **kwargs
     ) -> _RegularConv:
         """The layer from ``in_channels`` trivial (lifting) or regular (group convolution) fields of
-        ``group`` (``C_n`` or ``D_n``) to ``out_channels`` regular fields; the other arguments as for the
-        constructor (``stride``, ``padding``, ``dilation``, ``bias``, ``basis``, basis options)."""
+        ``group`` (``C_n`` or ``D_n`` on the plane) to ``out_channels`` regular fields; the other arguments
+        as for the constructor (``stride``, ``padding``, ``dilation``, ``bias``, ``basis``, basis
+        options)."""
         in_type, out_type = cls._types(group, in_channels, out_channels)
         return cls(in_type, out_type, kernel_size, *args, **kwargs)
 
     @classmethod
+    def check_group(cls, group) -> FiniteGroup:
+        """``group`` if the layer is built for it, else a ``TypeError`` naming the groups it takes."""
+        if not isinstance(group, (Cyclic, Dihedral)):
+            raise TypeError(f"lifting and group convolutions are built for C_n and D_n, got {group!r}")
+        return group
+
+    @classmethod
     def _types(cls, group, in_channels, out_channels) -> tuple[FieldType, FieldType]:
-        group = _check_group(group)
+        group = cls.check_group(group)
         in_channels = _check_channels(in_channels, "in_channels")
         out_channels = _check_channels(out_channels, "out_channels")
         reg = regular(group)
@@ -154,32 +164,34 @@ class _RegularConv(EquivariantConv2d):
 
     def _check_regular_types(self, in_type: FieldType, out_type: FieldType) -> None:
         check_types(in_type, out_type)
-        group = _check_group(in_type.group)
+        group = self.check_group(in_type.group)
         name = type(self).__name__
         want = "trivial" if self.lifting else "regular"
         rep_in = trivial(group) if self.lifting else regular(group)
         if any(not (r == rep_in) for r in in_type.representations):
             raise ValueError(
                 f"{name} maps {want} fields to regular fields: in_type must hold only {want} fields of {group}, "
-                f"got {in_type!r} (use SteerableConv2d for other representations)"
+                f"got {in_type!r} (use {self.steerable_name} for other representations)"
             )
         if any(not (r == regular(group)) for r in out_type.representations):
             raise ValueError(
                 f"{name} maps {want} fields to regular fields: out_type must hold only regular fields of "
-                f"{group}, got {out_type!r} (use SteerableConv2d for other representations)"
+                f"{group}, got {out_type!r} (use {self.steerable_name} for other representations)"
             )
 
     def _index_map(self) -> np.ndarray:
         group, k = self.group, self.kernel_size
         n, c_in, c_out = group.order, self.in_channels, self.out_channels
-        k2 = k * k
+        grid = (k,) * self.spatial_dims
+        k2 = k**self.spatial_dims
         # int64 indices of every filter entry, and the broadcast temporaries of the same size
         check_memory(
             24 * c_out * n * c_in * (1 if self.lifting else n) * k2,
-            f"the index map of a {k}x{k} {type(self).__name__} on {group} with {c_in} -> {c_out} channels",
+            f"the index map of a {'x'.join(map(str, grid))} {type(self).__name__} on {group} with {c_in} -> "
+            f"{c_out} channels",
             "use fewer channels or a smaller kernel_size",
         )
-        perms = np.stack([grid_permutation(group, g, k, k) for g in range(n)])  # (n, k2)
+        perms = np.stack([grid_permutation(group, g, *grid) for g in range(n)])  # (n, k^d)
         c = np.arange(c_out)[:, None, None, None, None]
         g = np.arange(n)[None, :, None, None, None]
         d = np.arange(c_in)[None, None, :, None, None]
@@ -187,14 +199,14 @@ class _RegularConv(EquivariantConv2d):
         if self.lifting:
             # W[c, g, d, p] = theta[c, d, g^-1 p]
             idx = (c * c_in + d) * k2 + p
-            return idx[:, :, :, 0].reshape(c_out * n, c_in, k, k)
+            return idx[:, :, :, 0].reshape((c_out * n, c_in) + grid)
         inv = group.inverse_table_np
         table = group.cayley_table_np
         h = np.arange(n)[None, None, None, :, None]
         # W[c, g, d, h, p] = theta[c, d, g^-1 h, g^-1 p]
         rel = table[inv[np.arange(n)][:, None], np.arange(n)[None, :]]  # (g, h) -> g^-1 h
         idx = ((c * c_in + d) * n + rel[g[..., 0], h[..., 0]][..., None]) * k2 + p
-        return idx.reshape(c_out * n, c_in * n, k, k)
+        return idx.reshape((c_out * n, c_in * n) + grid)
 
     def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         if self._expansion is None:

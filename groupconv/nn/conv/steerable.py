@@ -107,11 +107,12 @@ def build_expansion(module: EquivariantConv2d, spec: KernelSpec | None, method: 
         spec,
         torch.get_default_dtype(),
         method,
+        module.spatial_dims,
     )
     if plan.num_params == 0:
-        k = module.kernel_size
+        k = "x".join([str(module.kernel_size)] * module.spatial_dims)
         raise ValueError(
-            f"empty kernel basis: no {k}x{k} kernel maps {in_type!r} to {out_type!r} equivariantly "
+            f"empty kernel basis: no {k} kernel maps {in_type!r} to {out_type!r} equivariantly "
             f"(basis={module.basis_kind!r}); use a larger kernel, a higher frequency band or other field types"
         )
     return BasisExpansion(module, plan)
@@ -174,6 +175,9 @@ class SteerableConv2d(EquivariantConv2d):
     torch.Size([2, 64, 16, 16])
     """
 
+    #: the grid an exact basis lives on, and the groups that permute it (for the error messages)
+    grid_name = "pixel grid (C1, C2, C4, D1, D2, D4)"
+
     def __init__(
         self,
         in_type: FieldType,
@@ -192,13 +196,12 @@ class SteerableConv2d(EquivariantConv2d):
         if not isinstance(basis, KernelSpec) and basis not in ("gaussian", "bessel", "exact"):
             raise ValueError(f"basis must be 'gaussian', 'bessel', 'exact' or a KernelSpec, got {basis!r}")
         group = in_type.group
-        if basis == "exact" and not acts_on_grid(group):
+        if basis == "exact" and not acts_on_grid(group, self.spatial_dims):
             raise ValueError(
-                f"basis='exact' needs a group permuting the pixel grid (C1, C2, C4, D1, D2, D4), got {group}; "
-                "use 'gaussian' or 'bessel'"
+                f"basis='exact' needs a group permuting the {self.grid_name}, got {group}; use 'gaussian' or "
+                "'bessel'"
             )
-        if not isinstance(group, (Cyclic, Dihedral, SO2, O2)):
-            raise TypeError(f"SteerableConv2d acts with C_n, D_n, SO(2) or O(2), got {group}")
+        self.check_group(group)
         self._setup(in_type, out_type, kernel_size, stride, padding, dilation, groups)
         self.basis_kind, spec, method, self.basis_options = resolve_basis(
             type(self).__name__, basis, basis_options
@@ -212,6 +215,12 @@ class SteerableConv2d(EquivariantConv2d):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    @classmethod
+    def check_group(cls, group) -> None:
+        """Refuse a group this layer has no kernel bases for (a ``TypeError`` naming the supported ones)."""
+        if not isinstance(group, (Cyclic, Dihedral, SO2, O2)):
+            raise TypeError(f"{cls.__name__} acts with C_n, D_n, SO(2) or O(2), got {group}")
 
     def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         w = self._expansion.expand(self, self.weight)
@@ -241,7 +250,7 @@ def certify_expansion(module: EquivariantConv2d) -> Certificate:
             "the factor buffers (lift_filters / factor_templates, factor_pixels) are not those of the basis "
             "buffer: one of them was edited after construction (a move or cast derives them again)",
         )
-    if acts_on_grid(group):
+    if acts_on_grid(group, module.spatial_dims):
         return _certify_on_grid(module)
     templates, lifted, worst = {}, [], 0.0
     # the span residual a lifted basis buffer may show: its rounding
