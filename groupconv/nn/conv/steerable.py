@@ -131,7 +131,65 @@ def _bias_map(out_type: FieldType) -> tuple[np.ndarray, int]:
     return out, n
 
 
-class SteerableConv2d(EquivariantConv2d):
+class _SteerableConv(EquivariantConv2d):
+    """Shared code of the steerable convolutions of every dimension (:class:`SteerableConv2d` and the
+    volumetric one): a subclass sets ``spatial_dims``, the grid's name for the error messages and
+    :meth:`check_group`."""
+
+    #: the grid an exact basis lives on, and the groups that permute it (for the error messages)
+    grid_name = "pixel grid (C1, C2, C4, D1, D2, D4)"
+
+    def __init__(
+        self,
+        in_type: FieldType,
+        out_type: FieldType,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        basis: str = "gaussian",
+        **basis_options,
+    ):
+        super().__init__()
+        check_types(in_type, out_type)
+        if not isinstance(basis, KernelSpec) and basis not in ("gaussian", "bessel", "exact"):
+            raise ValueError(f"basis must be 'gaussian', 'bessel', 'exact' or a KernelSpec, got {basis!r}")
+        group = in_type.group
+        if basis == "exact" and not acts_on_grid(group, self.spatial_dims):
+            raise ValueError(
+                f"basis='exact' needs a group permuting the {self.grid_name}, got {group}; use 'gaussian' or "
+                "'bessel'"
+            )
+        self.check_group(group)
+        self._setup(in_type, out_type, kernel_size, stride, padding, dilation, groups)
+        self.basis_kind, spec, method, self.basis_options = resolve_basis(
+            type(self).__name__, basis, basis_options
+        )
+        self._expansion = build_expansion(self, spec, method)
+        self.weight = nn.Parameter(torch.empty(self._expansion.num_params))
+        bmap, nbias = _bias_map(out_type)
+        if bias and nbias:
+            self.bias = nn.Parameter(torch.zeros(nbias))
+            self.register_derived("bias_map", bmap)
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        w = self._expansion.expand(self, self.weight)
+        b = None
+        if self.bias is not None:
+            b = self.bias_map.to(self.bias.dtype) @ self.bias
+        return w, b
+
+    def certificate(self) -> Certificate:
+        """The exact proof of the layer's basis (:func:`certify_expansion`)."""
+        return certify_expansion(self)
+
+
+class SteerableConv2d(_SteerableConv):
     """Steerable convolution between feature fields of any representations of ``C_n``, ``D_n``,
     ``SO(2)`` or ``O(2)``.
 
@@ -175,63 +233,11 @@ class SteerableConv2d(EquivariantConv2d):
     torch.Size([2, 64, 16, 16])
     """
 
-    #: the grid an exact basis lives on, and the groups that permute it (for the error messages)
-    grid_name = "pixel grid (C1, C2, C4, D1, D2, D4)"
-
-    def __init__(
-        self,
-        in_type: FieldType,
-        out_type: FieldType,
-        kernel_size,
-        stride=1,
-        padding=0,
-        dilation=1,
-        groups: int = 1,
-        bias: bool = True,
-        basis: str = "gaussian",
-        **basis_options,
-    ):
-        super().__init__()
-        check_types(in_type, out_type)
-        if not isinstance(basis, KernelSpec) and basis not in ("gaussian", "bessel", "exact"):
-            raise ValueError(f"basis must be 'gaussian', 'bessel', 'exact' or a KernelSpec, got {basis!r}")
-        group = in_type.group
-        if basis == "exact" and not acts_on_grid(group, self.spatial_dims):
-            raise ValueError(
-                f"basis='exact' needs a group permuting the {self.grid_name}, got {group}; use 'gaussian' or "
-                "'bessel'"
-            )
-        self.check_group(group)
-        self._setup(in_type, out_type, kernel_size, stride, padding, dilation, groups)
-        self.basis_kind, spec, method, self.basis_options = resolve_basis(
-            type(self).__name__, basis, basis_options
-        )
-        self._expansion = build_expansion(self, spec, method)
-        self.weight = nn.Parameter(torch.empty(self._expansion.num_params))
-        bmap, nbias = _bias_map(out_type)
-        if bias and nbias:
-            self.bias = nn.Parameter(torch.zeros(nbias))
-            self.register_derived("bias_map", bmap)
-        else:
-            self.register_parameter("bias", None)
-        self.reset_parameters()
-
     @classmethod
     def check_group(cls, group) -> None:
         """Refuse a group this layer has no kernel bases for (a ``TypeError`` naming the supported ones)."""
         if not isinstance(group, (Cyclic, Dihedral, SO2, O2)):
             raise TypeError(f"{cls.__name__} acts with C_n, D_n, SO(2) or O(2), got {group}")
-
-    def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
-        w = self._expansion.expand(self, self.weight)
-        b = None
-        if self.bias is not None:
-            b = self.bias_map.to(self.bias.dtype) @ self.bias
-        return w, b
-
-    def certificate(self) -> Certificate:
-        """The exact proof of the layer's basis (:func:`certify_expansion`)."""
-        return certify_expansion(self)
 
 
 def certify_expansion(module: EquivariantConv2d) -> Certificate:
