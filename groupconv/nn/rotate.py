@@ -37,7 +37,7 @@ import torch.nn.functional as F
 
 from ..groups.actions import acts_on_grid
 from ..groups.base import Group
-from .field_type import FieldType
+from .field_type import FieldType, grid_exact, spatial_matrix
 
 __all__ = [
     "rotate_field",
@@ -193,31 +193,68 @@ def rotate_plane(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") -> 
     return resample_grid(x, matrix, mode)
 
 
+def _permute_grid(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """``f(A^{-1} p)`` for a matrix (or a batch of matrices, one per sample) that maps the grid of ``x``
+    onto itself (:func:`~groupconv.nn.field_type.grid_exact`): an index permutation, bit-exact."""
+    d = matrix.shape[-1]
+    shape = tuple(x.shape[-d:])
+    flat = None
+    for p, n in zip(source_points(shape, matrix, x.device), shape):
+        r = p.round().long()
+        flat = r if flat is None else flat * n + r
+    xf = x.reshape(x.shape[:2] + (math.prod(shape),))
+    if matrix.dim() == 2:
+        return xf.index_select(2, flat.reshape(-1)).reshape(x.shape)
+    index = flat.reshape(matrix.shape[0], 1, -1).expand(-1, x.shape[1], -1)
+    return torch.gather(xf, 2, index).reshape(x.shape)
+
+
+def _move_grid(x: torch.Tensor, matrix: torch.Tensor, mode: str, exact: torch.Tensor | None) -> torch.Tensor:
+    """``f(A^{-1} p)``: a permutation where ``exact`` (one bool per matrix) says the matrix maps the grid
+    onto itself, interpolation otherwise (``exact`` None: interpolate all)."""
+    if exact is None or not bool(exact.any()):
+        return resample_grid(x, matrix, mode)
+    if matrix.dim() == 2 or bool(exact.all()):
+        return _permute_grid(x, matrix)
+    y = torch.empty_like(x)
+    y[exact] = _permute_grid(x[exact], matrix[exact])
+    y[~exact] = resample_grid(x[~exact], matrix[~exact], mode)
+    return y
+
+
 def rotate_field(x: torch.Tensor, field_type: FieldType, g, mode: str = "cubic") -> torch.Tensor:
-    """``g . x`` for a feature map ``x`` of type ``field_type``, resampling the plane by interpolation
-    (see the module docstring for the accuracy).
+    """``g . x`` for a feature map ``x`` of type ``field_type`` on the plane or in space: the grid is
+    permuted where ``g`` maps it onto itself and resampled by interpolation otherwise (see the module
+    docstring for the accuracy), then ``rho(g)`` acts on the fibers.
 
     Parameters
     ----------
     x:
-        ``(batch, C, H, W)``.
+        ``(batch, C, H, W)`` (images) or ``(batch, C, D, H, W)`` (volumes, axes holding ``(z, y, x)``).
+        Planar groups (``C_n``, ``D_n``, ``SO(2)``, ``O(2)``) act on volumes about the ``z`` axis, on every
+        depth slice as on an image; ``SO(3)``, ``O(3)`` and their finite subgroups act on volumes.
     field_type:
         Its :class:`~groupconv.nn.FieldType`.
     g:
         One element of the field type's group (an int for finite groups, an angle for SO(2), a
-        ``(theta, s)`` tensor for O(2)), applied to every sample, or a batch of elements, one per sample:
-        a tensor whose leading dimension is ``batch`` (``(batch,)`` ints for finite groups, ``(batch,)``
-        angles for SO(2), ``(batch, 2)`` for O(2)).
+        ``(theta, s)`` tensor for O(2), a ``3 x 3`` matrix for SO(3) and O(3)), applied to every sample, or
+        a batch of elements, one per sample: a tensor whose leading dimension is ``batch`` (``(batch,)``
+        ints for finite groups, ``(batch,)`` angles for SO(2), ``(batch, 2)`` for O(2), ``(batch, 3, 3)``
+        for SO(3) and O(3)).
     mode:
-        ``"cubic"`` (Keys, third order), ``"bicubic"`` or ``"bilinear"`` (see :func:`rotate_plane`).
+        ``"cubic"`` (Keys, third order), ``"bicubic"`` (images only) or ``"bilinear"`` (see
+        :func:`resample_grid`).
 
     Returns
     -------
     torch.Tensor
-        ``g . x``, of the shape of ``x``. For a batch of elements of a group acting on the pixel grid
-        (``C_1``, ``C_2``, ``C_4``, ``D_1``, ``D_2``, ``D_4``) every sample is permuted exactly
-        (:meth:`FieldType.transform <groupconv.nn.FieldType.transform>`, once per distinct element; on
-        a non-square grid quarter turns are interpolated, as for one element); otherwise the whole batch is resampled in one interpolation call.
+        ``g . x``, of the shape of ``x``. Elements that map the grid onto itself (:meth:`FieldType.is_exact
+        <groupconv.nn.FieldType.is_exact>`: the rotations by multiples of 90 degrees and the axis
+        reflections on a square grid, the 24 rotations of the cube and their products with the inversion
+        on a cubic grid) act by an index permutation, bit-exactly up to ``rho(g)``; the others resample
+        the grid (a batch of them in one interpolation call). For a finite group acting on the grid
+        (``C_4``, ``D_4``, ``O``, ``O_h``, ...) every sample is permuted exactly
+        (:meth:`FieldType.transform <groupconv.nn.FieldType.transform>`, once per distinct element).
 
     Examples
     --------
@@ -229,6 +266,18 @@ def rotate_field(x: torch.Tensor, field_type: FieldType, g, mode: str = "cubic")
     >>> x = torch.randn(3, 4, 6, 6)
     >>> y = rotate_field(x, t, torch.tensor([0, 1, 3]))  # one element per sample
     >>> all(torch.equal(y[i : i + 1], rotate_field(x[i : i + 1], t, k)) for i, k in enumerate([0, 1, 3]))
+    True
+
+    A vector field in space under a quarter turn about ``z`` (a voxel permutation):
+
+    >>> from groupconv.groups import SO3
+    >>> from groupconv.reps import irrep
+    >>> v = FieldType(SO3(), [irrep(SO3(), 1)])
+    >>> quarter = torch.tensor([[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], dtype=torch.float64)
+    >>> x = torch.randn(1, 3, 4, 5, 5, dtype=torch.float64)
+    >>> y = rotate_field(x, v, quarter)
+    >>> rho = v.representation(quarter)
+    >>> torch.equal(y, torch.einsum("cd,bduhw->bcuhw", rho, torch.rot90(x, 1, dims=(-2, -1))))
     True
     """
     if not isinstance(field_type, FieldType):
@@ -252,22 +301,26 @@ def rotate_field(x: torch.Tensor, field_type: FieldType, g, mode: str = "cubic")
             f"rotate_field takes one element per sample: got {batch_shape[0]} elements for a batch of "
             f"{x.shape[0]} samples"
         )
+    d = field_type.spatial_dims_of(x)
+    a = spatial_matrix(group.action_matrix(g, dtype=torch.float64), d)
+    if a.shape[-1] != d:
+        raise ValueError(
+            f"{group} acts on {a.shape[-1]}-dimensional space, so its fields are volumes (batch, "
+            f"{field_type.size}, D, H, W); got {tuple(x.shape)}"
+        )
     if x.shape[0] == 0:
         return x.clone()
-    if batch_shape and group.is_finite and acts_on_grid(group) and not (g.is_meta or x.is_meta):
+    meta = g.is_meta or x.is_meta
+    if batch_shape and group.is_finite and not meta:
+        # once per distinct element: a permutation of the fibers stays a gather (NaN stays in its channel)
         out = torch.empty_like(x)
         g = g.to(x.device)
         for k in torch.unique(g).tolist():
             idx = (g == k).nonzero().flatten()
-            if field_type.is_exact(k, tuple(x.shape[-2:])):
-                out[idx] = field_type.transform(x[idx], k)
-            else:
-                out[idx] = rotate_field(x[idx], field_type, k, mode)
+            out[idx] = rotate_field(x[idx], field_type, k, mode)
         return out
-    a = group.action_matrix(g, dtype=torch.float64)
-    y = resample_grid(x, a, mode)
-    rho = field_type.representation(g, dtype=torch.float64).to(device=x.device, dtype=x.dtype)
-    spatial = _SPATIAL[-a.shape[-1] :]
-    if batch_shape:
-        return torch.einsum(f"bcd,bd{spatial}->bc{spatial}", rho, y)
-    return torch.einsum(f"cd,bd{spatial}->bc{spatial}", rho, y)
+    rho = field_type.representation(g, dtype=torch.float64)
+    exact = None if meta else grid_exact(a, tuple(x.shape[-d:]))
+    if not batch_shape and group.is_finite and acts_on_grid(group) and bool(exact):
+        return field_type.transform(x, int(g))
+    return field_type.act_on_fibers(_move_grid(x, a, mode, exact), rho)

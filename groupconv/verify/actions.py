@@ -27,7 +27,7 @@ from torch import nn
 from ..groups.actions import acts_on_grid, transform_grid
 from ..groups.base import Group
 from ..nn.field_type import FieldType
-from ..nn.rotate import keys_weights, source_coordinates
+from ..nn.rotate import keys_weights, rotate_field, source_coordinates
 from ..reps.representation import Representation
 
 __all__ = ["Action", "act", "is_typed", "typed_layers"]
@@ -116,11 +116,15 @@ def act(type_obj: Any, x: torch.Tensor, g: Any) -> torch.Tensor:
     """``g . x`` for a feature of type ``type_obj``.
 
     ``type_obj`` is an object with a ``transform(x, g)`` method, a
-    :class:`~groupconv.nn.FieldType` (groups permuting the grid act exactly; other elements resample the
-    plane by Keys cubic interpolation, as :func:`groupconv.nn.rotate_field` does), a
+    :class:`~groupconv.nn.FieldType` (elements permuting the grid act exactly; other elements resample the
+    plane or space by Keys cubic interpolation, as :func:`groupconv.nn.rotate_field` does; images
+    ``(batch, C, H, W)`` and volumes ``(batch, C, D, H, W)``), a
     :class:`~groupconv.reps.Representation` (acting on the last dimension), or a callable ``(x, g)``.
     """
     if isinstance(type_obj, FieldType):
+        if x.dim() == 5:
+            # volumes: voxel permutations for the cube symmetries, Keys cubic interpolation otherwise
+            return rotate_field(x, type_obj, g)
         if not acts_on_grid(type_obj.group):
             return _plane_action(type_obj, x, g)
         type_obj.check(x)

@@ -29,7 +29,6 @@ Examples
 from __future__ import annotations
 
 import inspect
-import itertools
 from typing import Any
 
 import torch
@@ -37,7 +36,7 @@ import torch
 from ..groups.base import Group
 from ..groups.planar import O2, SO2
 from ..groups.spatial import O3, SO3
-from ..nn.field_type import BAND_LIMIT_SIGMA
+from ..nn.field_type import BAND_LIMIT_SIGMA, cube_symmetries
 
 __all__ = [
     "default_tolerances",
@@ -53,17 +52,14 @@ __all__ = [
 
 def cube_rotations(inversion: bool = False) -> torch.Tensor:
     """The 24 rotations of the cube (the signed permutation matrices of determinant 1), float64
-    ``(24, 3, 3)``, identity first; with ``inversion=True`` also their products with ``-I`` (48)."""
-    mats = []
-    for perm in itertools.permutations(range(3)):
-        for signs in itertools.product((1.0, -1.0), repeat=3):
-            m = torch.zeros(3, 3, dtype=torch.float64)
-            for i, (j, s) in enumerate(zip(perm, signs)):
-                m[i, j] = s
-            if torch.linalg.det(m) > 0:
-                mats.append(m)
-    rot = torch.stack(mats)
-    return torch.cat([rot, -rot]) if inversion else rot
+    ``(24, 3, 3)``, identity first; with ``inversion=True`` also their products with ``-I`` (48): the
+    elements of ``SO(3)`` (``O(3)``) that act on a cubic voxel grid exactly
+    (:func:`groupconv.nn.field_type.cube_symmetries`).
+
+    >>> cube_rotations().shape
+    torch.Size([24, 3, 3])
+    """
+    return cube_symmetries(inversion)
 
 
 # -- tolerances -------------------------------------------------------------------------------------------

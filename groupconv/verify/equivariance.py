@@ -219,8 +219,8 @@ def _band_limited_input(p: _Plan) -> torch.Tensor:
     ratio = 1.0
     out_limit = getattr(p.tout, "band_limit", None)
     if callable(out_limit) and _takes_keyword(out_limit, "scale"):
-        if len(p.out_shape) == 4 and min(p.out_shape[-2:]) > 0:
-            ratio = max(1.0, min(p.u.shape[-2:]) / min(p.out_shape[-2:]))
+        if len(p.out_shape) == p.u.dim() in (4, 5) and min(p.out_shape[2:]) > 0:
+            ratio = max(1.0, min(p.u.shape[2:]) / min(p.out_shape[2:]))
     return band_limit(p.tin, p.u, scale=ratio)
 
 

@@ -46,7 +46,10 @@ def test_bad_construction_and_input():
     with pytest.raises(TypeError, match="takes Representations"):
         FieldType(G, [1])
     t = FieldType(G, [regular(G)])
-    with pytest.raises(ValueError, match=r"must have shape \(batch, 8, H, W\), got \(1, 7, 3, 3\)"):
+    with pytest.raises(
+        ValueError,
+        match=r"must have shape \(batch, 8, H, W\) or, on volumes, \(batch, 8, D, H, W\), got \(1, 7, 3, 3\)",
+    ):
         t.check(torch.randn(1, 7, 3, 3))
     with pytest.raises(TypeError, match="must be a torch.Tensor"):
         t.check([0.0])
