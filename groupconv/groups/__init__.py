@@ -15,6 +15,7 @@ from __future__ import annotations
 from .actions import acts_on_grid, grid_action_matrix, grid_permutation, transform_grid
 from .base import ContinuousGroup, FiniteGroup, Group, check_same_group
 from .planar import O2, SO2, Cyclic, Dihedral, rotation_matrix
+from .polyhedral import FullIcosahedral, FullOctahedral, Icosahedral, Octahedral, PolyhedralGroup
 from .product import DirectProduct
 from .registry import group_from_name
 from .spatial import O3, SO3
@@ -33,6 +34,11 @@ __all__ = [
     "rotation_matrix",
     "SO3",
     "O3",
+    "PolyhedralGroup",
+    "Octahedral",
+    "FullOctahedral",
+    "Icosahedral",
+    "FullIcosahedral",
     "Symmetric",
     "DirectProduct",
     "group_from_name",

@@ -16,9 +16,11 @@ A group element acts on an image or volume ``f`` on the left:
 
 Only the elements whose matrix permutes the coordinate axes up to sign map a grid onto itself, and each
 group says with :attr:`~groupconv.groups.Group.grid_dims` which grid it permutes: on the pixel grid the
-groups ``C_1, C_2, C_4`` and ``D_1, D_2, D_4`` (rotations by 90 degrees need a square grid); no group of
-this package acts on the voxel grid by permutation. For ``C_4`` the element ``1`` acts as
-``torch.rot90(f, 1, dims=(-2, -1))``.
+groups ``C_1, C_2, C_4`` and ``D_1, D_2, D_4`` (rotations by 90 degrees need a square grid); on the voxel
+grid the octahedral groups ``O`` (the 24 rotations of the cube) and ``O_h`` (with the inversion, 48), whose
+elements are all signed permutation matrices (elements exchanging two axes need them of equal sizes). For
+``C_4`` the element ``1`` acts as ``torch.rot90(f, 1, dims=(-2, -1))``; for ``O`` the element ``9`` (the
+turn by 90 degrees about z) acts on a volume as ``torch.rot90(f, 1, dims=(-2, -1))`` too.
 
 Examples
 --------
@@ -30,6 +32,10 @@ tensor([[1., 3.],
         [0., 2.]])
 >>> acts_on_grid(Dihedral(4)), acts_on_grid(Cyclic(3)), acts_on_grid(Dihedral(4), spatial_dims=3)
 (True, False, False)
+>>> from groupconv.groups import Octahedral
+>>> v = torch.randn(3, 3, 3)
+>>> torch.equal(transform_grid(v, Octahedral(), 9), torch.rot90(v, 1, dims=(-2, -1)))
+True
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from .base import Group
 __all__ = ["acts_on_grid", "grid_action_matrix", "grid_permutation", "transform_grid"]
 
 #: The groups that permute the grid of each number of axes, for the error messages.
-_GRID_GROUPS = {2: "C1, C2, C4, D1, D2, D4", 3: ""}
+_GRID_GROUPS = {2: "C1, C2, C4, D1, D2, D4", 3: "O, Oh"}
 _GRID_NAMES = {2: "pixel grid", 3: "voxel grid (depth, height, width)"}
 #: Along tensor axis ``-1 - a`` runs coordinate ``a`` (x, y, z), increasing with the index for +1.
 _AXIS_SIGNS = (1, -1, -1)
@@ -74,10 +80,7 @@ def _grid_dims(group: Group, spatial_dims: int | None) -> int:
     if acts_on_grid(group, spatial_dims):
         return group.grid_dims
     d = 2 if spatial_dims is None else spatial_dims
-    if _GRID_GROUPS[d]:
-        msg = f"only {_GRID_GROUPS[d]} act on a {_GRID_NAMES[d]} by permutation, got {group}"
-    else:
-        msg = f"no group acts on a {_GRID_NAMES[d]} by permutation, got {group}"
+    msg = f"only {_GRID_GROUPS[d]} act on a {_GRID_NAMES[d]} by permutation, got {group}"
     dims = group.grid_dims if isinstance(group, Group) else None
     if dims is not None:
         msg += f" (it permutes the {_GRID_NAMES[dims]})"

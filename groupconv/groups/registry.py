@@ -4,6 +4,8 @@
 
 - ``"C<n>"`` cyclic, ``"D<n>"`` dihedral, ``"S<n>"`` symmetric;
 - ``"SO2"``, ``"O2"``, ``"SO3"``, ``"O3"``;
+- the polyhedral groups ``"O"``, ``"Oh"``, ``"I"``, ``"Ih"`` (a letter ``O`` or ``I`` followed by a digit
+  is not one of them: ``"O2"``, ``"O3"`` are the orthogonal groups);
 - products ``"<A>x<B>"`` (also ``"<A>×<B>"``), left-associative, with parentheses for grouping:
   ``"C4xC2xC3"`` is ``(C4 x C2) x C3`` and prints as ``"(C4xC2)xC3"``.
 
@@ -19,13 +21,15 @@ import re
 
 from .base import Group
 from .planar import O2, SO2, Cyclic, Dihedral
+from .polyhedral import FullIcosahedral, FullOctahedral, Icosahedral, Octahedral
 from .product import DirectProduct
 from .spatial import O3, SO3
 from .symmetric import Symmetric
 
 __all__ = ["group_from_name"]
 
-_TOKEN = re.compile(r"\s*(SO3|SO2|O3|O2|[CDS]\d+|[x×()])")
+_TOKEN = re.compile(r"\s*(SO3|SO2|O3|O2|Oh|Ih|O(?!\d)|I(?!\d)|[CDS]\d+|[x×()])")
+_POLYHEDRAL = {"O": Octahedral, "Oh": FullOctahedral, "I": Icosahedral, "Ih": FullIcosahedral}
 
 
 def _atom(tok: str) -> Group:
@@ -37,6 +41,8 @@ def _atom(tok: str) -> Group:
         return SO3()
     if tok == "O3":
         return O3()
+    if tok in _POLYHEDRAL:
+        return _POLYHEDRAL[tok]()
     kind, n = tok[0], int(tok[1:])
     return {"C": Cyclic, "D": Dihedral, "S": Symmetric}[kind](n)
 
@@ -66,7 +72,7 @@ def group_from_name(name: str) -> Group:
         if m is None:
             raise ValueError(
                 f"cannot parse group name {name!r} at position {pos} ({text[pos:]!r}); expected one of "
-                "C<n>, D<n>, S<n>, SO2, O2, SO3, O3, a product A x B, or parentheses"
+                "C<n>, D<n>, S<n>, SO2, O2, SO3, O3, O, Oh, I, Ih, a product A x B, or parentheses"
             )
         tokens.append((m.group(1), m.start(1)))
         pos = m.end()

@@ -78,7 +78,7 @@ def test_grid_action_matrices():
 def test_planar_group_on_a_voxel_grid_errors_clearly():
     x = torch.zeros(2, 4, 4, 4)
     expected = (
-        r"no group acts on a voxel grid \(depth, height, width\) by permutation, got C4 "
+        r"only O, Oh act on a voxel grid \(depth, height, width\) by permutation, got C4 "
         r"\(it permutes the pixel grid\)"
     )
     with pytest.raises(ValueError, match=expected):
