@@ -35,6 +35,7 @@ from .irreps import J2, O2Irrep, SO2Irrep, TableIrrep, irrep, irreps, register_i
 from .operations import induced, restrict, standard, trivial
 from .parse import parse_atom, parse_representation
 from .permutation import PermutationRepresentation, permutation_representation, quotient, regular
+from .polyhedral import IRREP_NAMES, polyhedral_irreps
 from .product import FiniteProductIrrep, ProductIrrep, product_irrep_factors
 from .representation import Irrep, Representation, block_diagonal, directsum
 from .spatial import (
@@ -101,6 +102,8 @@ __all__ = [
     "parse_representation",
     "parse_atom",
     "SymmetricIrrep",
+    "IRREP_NAMES",
+    "polyhedral_irreps",
     "FiniteProductIrrep",
     "ProductIrrep",
     "product_irrep_factors",

@@ -3,7 +3,9 @@
 :func:`character_table` returns a :class:`CharacterTable`: one row per (real) irrep, one column per
 conjugacy class. Classes are labelled by cycle type for ``S_n`` (``"(2,1,1)"``), by the rotation ``r^k``
 (by ``2 pi k / n``) and the reflection ``f`` for ``C_n`` and ``D_n`` (``"r^2"``, ``"r f"``; element
-``r^k f^s`` as in :class:`~groupconv.groups.Dihedral`), and by the index of their smallest element
+``r^k f^s`` as in :class:`~groupconv.groups.Dihedral`), by their Schoenflies symbol and rotation angle for
+the polyhedral groups (``"C4 (90 deg)"``, ``"i"``, ``"S6"``; see
+:meth:`~groupconv.groups.PolyhedralGroup.class_label`), and by the index of their smallest element
 (``"g=5"``) otherwise.
 
 The irreps are real, so a complex-type irrep of dimension ``d`` is the realification of a complex irrep
@@ -37,6 +39,7 @@ import torch
 
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral
+from ..groups.polyhedral import PolyhedralGroup
 from ..groups.spatial import O3, SO3
 from ..groups.symmetric import Symmetric
 from .irreps import irreps as _irreps_of
@@ -119,6 +122,11 @@ class CharacterTable:
             lines.append(f"classes: r^k the rotation by 2 pi k/{n}{f}")
         elif isinstance(self.group, Symmetric):
             lines.append("classes: the cycle type of the permutations")
+        elif isinstance(self.group, PolyhedralGroup):
+            lines.append(
+                "classes: Cn a rotation by 360/n deg (C2' about a 2-fold axis of O), i the inversion -I, "
+                "Sn a rotoreflection, sigma a mirror (sigma_h across a coordinate plane, sigma_d a diagonal one)"
+            )
         else:
             lines.append("classes: g=<index of the smallest element of the class>")
         return "\n".join(lines)
@@ -154,6 +162,8 @@ def _class_label(group: FiniteGroup, g: int) -> str:
     if isinstance(group, Dihedral):
         k, s = g % group.n, g // group.n
         return " ".join(p for p in (_power(k), "f" if s else "") if p) or "e"
+    if isinstance(group, PolyhedralGroup):
+        return group.class_label(g)
     return f"g={g}"
 
 

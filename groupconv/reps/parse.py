@@ -4,6 +4,7 @@ The form is ``GROUP[TERM + TERM + ...]`` with ``TERM = [N x ]ATOM`` and ``ATOM``
 
 - ``trivial``, ``regular``, ``standard``,
 - ``irrep(ID...)``: the irrep with that identifier (``irrep(1,1)`` of ``D4``, ``irrep(3,1)`` of ``S4``),
+- the name of an irrep of a polyhedral group (``T1`` of ``O``, ``T1u`` of ``Oh``, as they print),
 - ``quotient(H)``: the quotient representation on ``G/H`` (``H`` a group name with a standard inclusion),
 - ``induced(H:ATOM)``: induced from an atom of the subgroup ``H``.
 
@@ -22,8 +23,9 @@ from __future__ import annotations
 import ast
 
 from ..groups.base import Group
+from ..groups.polyhedral import PolyhedralGroup
 from ..groups.registry import group_from_name
-from .irreps import irrep
+from .irreps import irrep, irreps
 from .operations import induced, standard, trivial
 from .permutation import quotient, regular
 from .representation import Representation, directsum
@@ -70,9 +72,13 @@ def parse_atom(group: Group, text: str) -> Representation:
             sub, _, atom = inner.partition(":")
             h = group_from_name(sub)
             return induced(group, h, parse_atom(h, atom))
+    if isinstance(group, PolyhedralGroup):
+        named = [ir for ir in irreps(group) if ir.name == t]
+        if named:
+            return named[0]
     raise ValueError(
         f"unknown representation atom {text!r}: expected trivial, regular, standard, irrep(...), "
-        "quotient(H) or induced(H:atom)"
+        "quotient(H), induced(H:atom) or the name of an irrep of a polyhedral group (T1)"
     )
 
 
