@@ -5,15 +5,19 @@
 - :func:`kernel_basis` / :func:`kernel_bases`: the basis of one pair of representations, or of many
   at once, choosing the construction below;
 - :func:`harmonic_kernel_basis`: circular harmonics times Gaussian-ring or Fourier-Bessel radial profiles,
-  for any representations of ``C_n``, ``D_n``, ``SO(2)``, ``O(2)`` (Weiler & Cesa, NeurIPS 2019);
-- :func:`regular_kernel_basis`: the same kernels between regular fields of ``C_n`` / ``D_n`` (and from or to
+  for any representations of ``C_n``, ``D_n``, ``SO(2)``, ``O(2)`` (Weiler & Cesa, NeurIPS 2019); in space
+  (``spatial_dims=3``) spherical harmonics times Gaussian shells, for ``SO(3)``, ``O(3)`` and the finite
+  groups acting on ``R^3`` (``O``, ``Oh``, ``I``, ``Ih``);
+- :func:`regular_kernel_basis`: the same kernels between regular fields of a finite group (and from or to
   trivial ones), lifted from free band-limited filters without a constraint solve;
 - :func:`grid_kernel_basis`: the exact solution of the constraint on the sampled grid for the groups that
-  permute it, with :func:`character_dimension` its dimension;
+  permute it (pixels: ``C_2``, ``C_4``, ``D_2``, ``D_4``; voxels: ``O``, ``Oh``), with
+  :func:`character_dimension` its dimension;
 - :func:`fourier_bessel_basis`: the DCFNet basis (Qiu et al., ICML 2018).
 
 Modules: ``spec`` (the band limit), ``grid`` (kernel size and sampled grid), ``radial`` (profiles and
-frequency cutoffs), ``angular`` (the constraint solver, one angular basis per dimension), ``harmonic`` and
+frequency cutoffs), ``angular`` (the constraint solver, one angular basis per dimension) and ``spherical``
+(the angular basis of space), ``harmonic`` and
 ``regular`` (the two constructions), ``basis`` (the entry points), ``exact``, ``fourier_bessel`` and
 ``symbolic`` (exact certificates of the harmonic templates).
 
@@ -38,6 +42,7 @@ from .harmonic import KernelBasis, ZeroBlockWarning, harmonic_kernel_basis, pres
 from .radial import gaussian_rings
 from .regular import lifts_to_regular, regular_action, regular_kernel_basis
 from .spec import KernelSpec
+from .spherical import SphericalHarmonics, sampled_spherical_harmonics, spherical_action
 
 __all__ = [
     "KernelSpec",
@@ -51,6 +56,9 @@ __all__ = [
     "regular_action",
     "AngularBasis",
     "CircularHarmonics",
+    "SphericalHarmonics",
+    "sampled_spherical_harmonics",
+    "spherical_action",
     "angular_basis",
     "angular_solutions",
     "grid_kernel_basis",

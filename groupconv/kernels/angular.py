@@ -17,7 +17,9 @@ The solver is the same in every dimension; an :class:`AngularBasis` supplies the
 ``C_n``, ``D_n``, ``SO(2)``, ``O(2)``: averaging over every element of ``C_n`` / ``D_n`` and over an
 exact quadrature of ``SO(2)`` / ``O(2)``, the projector finds the selection rules by itself, including the
 aliased frequencies ``k = m +- n' + t N`` of ``C_N`` and ``D_N`` (Weiler & Cesa 2019, appendix F,
-tables 8-11). Space (``spatial_dims=3``, spherical harmonics) has no angular basis yet.
+tables 8-11). In space (``spatial_dims=3``) the harmonics are the real spherical harmonics of
+:class:`~groupconv.kernels.spherical.SphericalHarmonics`, for ``SO(3)``, ``O(3)`` (solved in closed form by
+Clebsch-Gordan coefficients) and the finite groups acting on ``R^3`` (by this solver).
 
 Examples
 --------
@@ -127,6 +129,10 @@ class AngularBasis:
 
     def multiplicity(self, k: int) -> int:
         """Dimension of the space of harmonics of frequency ``k``."""
+        raise NotImplementedError
+
+    def components(self, k: int) -> tuple:
+        """Labels of the ``multiplicity(k)`` harmonics of frequency ``k`` (as in a basis's ``info``)."""
         raise NotImplementedError
 
     def harmonics(self, coords: np.ndarray, max_frequency: int) -> np.ndarray:
@@ -293,6 +299,9 @@ class CircularHarmonics(AngularBasis):
     def multiplicity(self, k: int) -> int:
         return 1 if k == 0 else 2
 
+    def components(self, k: int) -> tuple:
+        return ("cos", "sin")[: self.multiplicity(k)]
+
     def harmonics(self, coords: np.ndarray, max_frequency: int) -> np.ndarray:
         return circular_harmonics(coords[0], coords[1], max_frequency)
 
@@ -334,8 +343,14 @@ class CircularHarmonics(AngularBasis):
 CIRCULAR = CircularHarmonics()
 
 # the angular bases of each dimension, tried in order: a group none of them supports has no kernel bases
-# in that dimension (space gets its spherical harmonics here)
+# in that dimension (groupconv.kernels.spherical registers the spherical harmonics of space)
 ANGULAR_BASES: dict[int, tuple[AngularBasis, ...]] = {2: (CIRCULAR,), 3: ()}
+
+# what each dimension's bases support, for the error naming them
+_SUPPORTED = {
+    2: "C_n, D_n, SO(2), O(2)",
+    3: "SO(3), O(3) and the finite groups acting on R^3 (O, Oh, I, Ih)",
+}
 
 
 @lru_cache(maxsize=256)
@@ -384,34 +399,29 @@ def angular_basis(group: Group, spatial_dims: int = 2) -> AngularBasis:
 
     Raises
     ------
-    NotImplementedError
-        for ``spatial_dims=3``: 3D kernel bases do not exist yet.
     TypeError
-        for a group without planar kernel bases.
+        for a group without kernel bases in that dimension (the message names the supported groups).
 
     Examples
     --------
-    >>> from groupconv.groups import Cyclic
-    >>> angular_basis(Cyclic(4)).spatial_dims
-    2
+    >>> from groupconv.groups import SO3, Cyclic
+    >>> angular_basis(Cyclic(4)).spatial_dims, angular_basis(SO3(), spatial_dims=3).spatial_dims
+    (2, 3)
     """
     spatial_dims = check_spatial_dims(spatial_dims)
     for basis in ANGULAR_BASES[spatial_dims]:
         if basis.supports(group):
             return basis
-    if spatial_dims == 3:
-        raise NotImplementedError(
-            f"3D kernel bases for {group} do not exist: the radial x spherical-harmonic bases of R^3 are not "
-            "implemented yet (use spatial_dims=2)"
-        )
+    space = "on the plane" if spatial_dims == 2 else "in space (spatial_dims=3)"
     raise TypeError(
-        f"kernel bases on the plane exist for C_n, D_n, SO(2), O(2); got representations of {group}"
+        f"kernel bases {space} exist for {_SUPPORTED[spatial_dims]}; got representations of {group}"
     )
 
 
 @lru_cache(maxsize=4096)
 def angular_solutions(sigma_out: Irrep, sigma_in: Irrep, k: int) -> np.ndarray:
-    """Angular parts of frequency ``k`` solving the constraint between two irreps of a planar group.
+    """Angular parts of frequency ``k`` solving the constraint between two irreps of a planar group (of
+    degree ``k`` for a group acting on space: ``a = 2k + 1`` and ``T_b[..., a]`` multiplies ``Y_{k,a}``).
 
     Returns ``T`` of shape ``(m, d_out, d_in, a)`` (``a = 1`` for ``k = 0``, else 2): the kernel
     ``T_b[..., 0] cos k theta + T_b[..., 1] sin k theta`` satisfies
@@ -419,4 +429,6 @@ def angular_solutions(sigma_out: Irrep, sigma_in: Irrep, k: int) -> np.ndarray:
     ``P = mean_g sigma_out(g) (x) sigma_in(g) (x) L(g)^T`` chosen by pivoted Gram-Schmidt (projections
     of canonical basis vectors, so their entries are simple algebraic numbers), scaled to unit norm.
     """
-    return angular_basis(sigma_out.group).solutions([(sigma_out, sigma_in)], (int(k),))[0][int(k)]
+    group = sigma_out.group
+    spatial_dims = 3 if any(b.supports(group) for b in ANGULAR_BASES[3]) else 2
+    return angular_basis(group, spatial_dims).solutions([(sigma_out, sigma_in)], (int(k),))[0][int(k)]

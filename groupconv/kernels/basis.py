@@ -2,8 +2,9 @@
 
 :func:`kernel_basis` builds the steerable kernel basis between two representations from a
 :class:`~groupconv.kernels.KernelSpec`, choosing the construction: the basis lifted from free filters
-between regular fields of ``C_n`` / ``D_n`` (:func:`~groupconv.kernels.regular_kernel_basis`, no constraint
-to solve), the harmonic one otherwise (:func:`~groupconv.kernels.harmonic_kernel_basis`).
+between regular fields of a finite group (:func:`~groupconv.kernels.regular_kernel_basis`, no constraint
+to solve), the harmonic one otherwise (:func:`~groupconv.kernels.harmonic_kernel_basis`), on the plane
+(``spatial_dims=2``) or in space (``spatial_dims=3``).
 :func:`kernel_bases` builds the bases of many pairs, solving the angular constraints of all their irrep
 pairs in one batch first.
 
@@ -47,34 +48,42 @@ def kernel_basis(
     *,
     dtype=np.float64,
 ) -> KernelBasis:
-    """Steerable kernel basis between ``rho_in`` and ``rho_out`` on a ``k x k`` grid.
+    """Steerable kernel basis between ``rho_in`` and ``rho_out`` on a ``k x k`` grid (``k x k x k`` in space).
 
-    Between regular fields of ``C_n`` / ``D_n`` (or a regular and a trivial one) the basis is lifted from
+    Between regular fields of a finite group (or a regular and a trivial one) the basis is lifted from
     free filters (:func:`~groupconv.kernels.regular_kernel_basis`), otherwise it is the harmonic one
     (:func:`~groupconv.kernels.harmonic_kernel_basis`); both span the same kernels.
 
     Parameters
     ----------
     rho_in, rho_out:
-        Representations of one group (``C_n``, ``D_n``, ``SO(2)``, ``O(2)`` in the plane).
+        Representations of one group (``C_n``, ``D_n``, ``SO(2)``, ``O(2)`` on the plane; ``SO(3)``,
+        ``O(3)`` and the finite groups acting on ``R^3``, ``O``, ``Oh``, ``I``, ``Ih``, in space).
     kernel_size:
-        Odd ``k`` (or ``(k, k)``).
+        Odd ``k`` (or ``(k, k)``, ``(k, k, k)`` in space).
     spec:
         The radial profile and frequency band (:class:`~groupconv.kernels.KernelSpec`).
     spatial_dims:
-        Dimension of the space the kernel lives on: 2 (the plane); 3 has no basis yet and raises
-        :class:`NotImplementedError`.
+        Dimension of the space the kernel lives on: 2 (the plane, tensor ``(n, d_out, d_in, k, k)``) or 3
+        (space, ``(n, d_out, d_in, k, k, k)``: Gaussian shells times spherical harmonics,
+        :mod:`~groupconv.kernels.spherical`).
     dtype:
         numpy dtype of the sampled tensor (computed in float64 and rounded once).
 
     Raises
     ------
     TypeError
-        for representations of different groups or a group without planar kernel bases.
+        for representations of different groups or a group without kernel bases in that dimension.
     ValueError
-        for a bad kernel size, or an empty basis unless ``spec.allow_empty``.
-    NotImplementedError
-        for ``spatial_dims=3``.
+        for a bad kernel size, the ``"bessel"`` profile in space, or an empty basis unless
+        ``spec.allow_empty``.
+
+    Examples
+    --------
+    >>> from groupconv.groups import SO3
+    >>> from groupconv.reps import irrep
+    >>> kernel_basis(irrep(SO3(), 1), irrep(SO3(), 1), 5, spatial_dims=3).tensor.shape
+    (6, 3, 3, 5, 5, 5)
     """
     return kernel_bases([(rho_in, rho_out)], kernel_size, spec, spatial_dims, dtype=dtype)[0]
 
@@ -109,5 +118,5 @@ def kernel_bases(
     ]
     zero = list(dict.fromkeys(pair for basis in bases for pair in basis.zero_blocks))
     if spec.warn and zero:
-        warn_zero_blocks(bases[0].rho_in.group, bases[0].kernel_size, spec, zero)
+        warn_zero_blocks(bases[0].rho_in.group, bases[0].kernel_size, spec, zero, spatial_dims)
     return bases

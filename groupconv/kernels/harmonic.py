@@ -11,7 +11,9 @@ times an angular part of a single circular-harmonic frequency ``k``,
 because ``G`` maps each frequency space ``span{cos k theta, sin k theta}`` onto itself. The angular
 coefficients ``(T_c, T_s)`` come from :mod:`~groupconv.kernels.angular`, the radial profiles ``phi`` (Gaussian
 rings or Fourier-Bessel parts) from :mod:`~groupconv.kernels.radial`; this module samples their products on
-the grid and maps them to the bases of the representations.
+the grid and maps them to the bases of the representations. In space (``spatial_dims=3``) the same
+construction runs with the real spherical harmonics ``Y_J`` of degree ``J`` in place of
+``(cos k theta, sin k theta)`` (:mod:`~groupconv.kernels.spherical`), on the ``k x k x k`` voxel grid.
 
 Examples
 --------
@@ -60,9 +62,10 @@ class KernelBasis:
     Attributes
     ----------
     tensor:
-        ``(n, d_out, d_in, k, k)`` array (float64 unless another ``dtype`` was asked for); element ``b``
-        is the kernel ``K_b`` sampled on the ``k x k`` grid (pixel ``(i, j)`` at ``x = j - (k-1)/2``,
-        ``y = (k-1)/2 - i``).
+        ``(n, d_out, d_in, k, k)`` array (``(n, d_out, d_in, k, k, k)`` in space; float64 unless another
+        ``dtype`` was asked for); element ``b`` is the kernel ``K_b`` sampled on the ``k x k`` grid (pixel
+        ``(i, j)`` at ``x = j - (k-1)/2``, ``y = (k-1)/2 - i``; voxel ``(l, i, j)`` at
+        ``(x, y, z = (k-1)/2 - l)``).
     rho_in, rho_out:
         The representations.
     kernel_size:
@@ -78,7 +81,8 @@ class KernelBasis:
     templates:
         For the analytic bases: ``{(sigma_out, sigma_in, k): T}`` (irreps and frequency) with ``T`` of shape
         ``(m, d_out, d_in, a)`` the angular solutions used (``a = 1`` for ``k = 0``, else 2 for
-        ``(cos, sin)``); used by the symbolic certificate.
+        ``(cos, sin)``; ``a = 2k + 1`` spherical harmonics of degree ``k`` in space); used by the symbolic
+        certificate.
     """
 
     tensor: np.ndarray
@@ -155,7 +159,7 @@ def sampled_parts(spec: KernelSpec, kernel_size: int, spatial_dims: int, angular
 def _pixel_functions(profiles: list, harmonics: np.ndarray, angular: AngularBasis) -> list:
     """The profiles grouped by frequency: ``(k, positions, P)`` with ``P`` of shape ``(a, n_k k^d)``, the
     pixel functions (the ``a`` harmonics of frequency ``k`` times ``phi_j``, ``(cos k theta, sin k theta)
-    phi_j`` in the plane) of the ``n_k`` profiles of frequency ``k``."""
+    phi_j`` in the plane, ``Y_k phi_j`` in space) of the ``n_k`` profiles of frequency ``k``."""
     out = []
     for k in sorted({k for k, _, _ in profiles}):
         pos = [n for n, (kk, _, _) in enumerate(profiles) if kk == k]
@@ -251,7 +255,7 @@ def _transposed(pair: tuple) -> tuple:
     """The pair basis of ``(sigma_in, sigma_out)`` from that of ``(sigma_out, sigma_in)``."""
     b, info, templates = pair
     return (
-        b.transpose(0, 2, 1, 3, 4),
+        b.swapaxes(1, 2),
         info,
         {(si, so, k): t.transpose(0, 2, 1, 3) for (so, si, k), t in templates.items()},
     )
@@ -284,11 +288,11 @@ class ZeroBlockWarning(UserWarning):
 _REPORTED: set = set()
 
 
-def warn_zero_blocks(group, kernel_size: int, spec: KernelSpec, zero: list) -> None:
+def warn_zero_blocks(group, kernel_size: int, spec: KernelSpec, zero: list, spatial_dims: int = 2) -> None:
     """Warn (:class:`ZeroBlockWarning`) about the irrep pairs ``(out, in)`` of ``zero`` not reported before
-    for this group, kernel size and band, pointing at the first frame outside the package (the code that
-    asked for the basis or built the layer)."""
-    band = (repr(group), kernel_size, _band(spec))
+    for this group, kernel size (of ``spatial_dims`` axes) and band, pointing at the first frame outside the
+    package (the code that asked for the basis or built the layer)."""
+    band = (repr(group), kernel_size, spatial_dims, _band(spec))
     new = [pair for pair in zero if (band, pair) not in _REPORTED]
     if not new:
         return
@@ -301,7 +305,7 @@ def warn_zero_blocks(group, kernel_size: int, spec: KernelSpec, zero: list) -> N
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     warnings.warn(
-        f"{group} {kernel_size}x{kernel_size} {spec.profile} kernels: the blocks {shown} (in -> out "
+        f"{group} {_size(kernel_size, spatial_dims)} {spec.profile} kernels: the blocks {shown} (in -> out "
         "irreps) are forced to zero, no equivariant kernel maps them within the frequency band",
         ZeroBlockWarning,
         stacklevel=level + 1,
@@ -429,7 +433,7 @@ def build_harmonic(
             "use a larger kernel, a higher max_frequency / frequency_cutoff, or other representations"
         )
     if zero and spec.warn:
-        warn_zero_blocks(rho_in.group, kernel_size, spec, zero)
+        warn_zero_blocks(rho_in.group, kernel_size, spec, zero, spatial_dims)
     if blocks:
         tensor = _change_basis(
             rho_out.change_of_basis, out_slots, rho_in.change_of_basis, in_slots, blocks, dtype
@@ -458,14 +462,18 @@ def harmonic_kernel_basis(
     dtype=np.float64,
     **options,
 ) -> KernelBasis:
-    """Steerable kernel basis between two representations of ``C_n``, ``D_n``, ``SO(2)`` or ``O(2)``.
+    """Steerable kernel basis between two representations of ``C_n``, ``D_n``, ``SO(2)`` or ``O(2)`` on the
+    plane, or of ``SO(3)``, ``O(3)`` or a finite group acting on ``R^3`` (``O``, ``Oh``, ``I``, ``Ih``) in
+    space.
 
     .. math::  K_{p q k j b}(x) = Q_{out}[:, p] \\, \\phi_j(r) \\big(T^{(b)}_c \\cos k\\theta
                + T^{(b)}_s \\sin k\\theta\\big) \\, Q_{in}[:, q]^T
 
     for every pair of irrep slots ``(p, q)`` of ``rho_out = Q_out (+) sigma_p Q_out^T`` and
     ``rho_in = Q_in (+) sigma_q Q_in^T``, every frequency ``k`` and radial profile ``phi_j`` allowed by
-    the band limit, and every angular solution ``T^{(b)}`` (:func:`~groupconv.kernels.angular_solutions`).
+    the band limit, and every angular solution ``T^{(b)}`` (:func:`~groupconv.kernels.angular_solutions`);
+    in space ``sum_a T^{(b)}_a Y_{k,a}(x / r)`` replaces the circular harmonics
+    (:mod:`~groupconv.kernels.spherical`).
     The construction loops over irrep pairs once; the sampling is vectorized over the grid.
     :func:`~groupconv.kernels.kernel_basis` chooses between this construction and the lifted one of
     :func:`~groupconv.kernels.regular_kernel_basis`.
@@ -478,7 +486,8 @@ def harmonic_kernel_basis(
         the spec as keyword ``options`` (``max_frequency``, ``frequency_cutoff``, ``rings``, ``width``,
         ``warn``, ``allow_empty``; ``sigma`` is the deprecated name of ``width``).
     spatial_dims:
-        2; 3 raises :class:`NotImplementedError` (no 3D bases yet).
+        2 (the plane, ``(n, d_out, d_in, k, k)``) or 3 (space, ``(n, d_out, d_in, k, k, k)``; the
+        ``"gaussian"`` profile only).
     dtype:
         numpy dtype of the returned tensor: computed in float64 and rounded once (``np.float32`` for a
         basis stored in single precision, without a float64 copy of the whole tensor).
@@ -486,9 +495,17 @@ def harmonic_kernel_basis(
     Raises
     ------
     TypeError
-        for representations of different groups or of a group without planar kernel bases.
+        for representations of different groups or of a group without kernel bases in that dimension.
     ValueError
         for a bad option, or when the basis is empty (no equivariant kernel of this size and band limit
         exists) unless ``allow_empty``.
+
+    Examples
+    --------
+    >>> from groupconv.groups import O3
+    >>> from groupconv.reps import irrep
+    >>> basis = harmonic_kernel_basis(irrep(O3(), 0, 1), irrep(O3(), 1, -1), 5, spatial_dims=3)
+    >>> basis.tensor.shape, sorted({d["frequency"] for d in basis.info})  # a vector field: degree 1 only
+    ((2, 3, 1, 5, 5, 5), [1])
     """
     return build_harmonic(rho_in, rho_out, kernel_size, as_spec(basis, options), spatial_dims, dtype)

@@ -5,6 +5,18 @@ Gaussian rings (Weiler & Cesa, NeurIPS 2019, section 3.4): ``exp(-(r - r_j)^2 / 
 parts (Qiu, Cheng, Calderbank, Sapiro, *DCFNet*, ICML 2018, section 2.1): ``J_k(z_{k,q} r / R)`` under the
 DCFNet cutoff. Both are functions of the radius only, sampled on the grid of any dimension.
 
+Band limit in space. The Gaussian shells of a ``k x k x k`` kernel sit at the radii of the plane's rings,
+``0, 1, ..., (k-1)/2``, and each keeps the spherical harmonics up to the degree :func:`default_cutoff` gives
+its radius, the plane's rule: 0 at the centre, 1 on the outermost shell, ``floor(2 r)`` in between. A
+harmonic of degree ``L`` oscillates along a great circle of the shell of radius ``r`` with wavelength
+``2 pi r / L``; voxels one unit apart resolve it for ``L <= pi r`` (Nyquist), and ``floor(2 r)`` keeps a
+margin below that, as on the plane. The shell holds about ``4 pi r^2`` voxels (weighted by the Gaussian),
+more than the ``(L + 1)^2 <= (2 r + 1)^2`` harmonics up to that degree, so the sampled functions stay
+linearly independent; the outermost shell is cut by the cube (its voxels leave the ball) and keeps degree 1. ``max_frequency`` and ``frequency_cutoff`` bound the degree of each shell as they
+bound the frequency of each ring. The Fourier-Bessel profile is planar (``J_k`` with the DCFNet cutoff of
+the disc); in space it is refused with a ``ValueError`` (the ball's spherical Bessel functions are not
+offered).
+
 Examples
 --------
 >>> from groupconv.kernels import KernelSpec, gaussian_rings
@@ -63,7 +75,8 @@ def gaussian_rings(
 
 def default_cutoff(r: float, outer: float) -> int:
     """The default largest frequency of a ring of radius ``r`` when the outermost one has radius
-    ``outer``: 0 at the centre, 1 on the outermost ring, ``floor(2 r)`` in between."""
+    ``outer``: 0 at the centre, 1 on the outermost ring, ``floor(2 r)`` in between. The same rule bounds the
+    degree of the spherical harmonics of a shell in space (module docstring)."""
     # a ring of radius r holds about 2 pi r samples: frequencies <= 2 r stay below their Nyquist rate
     # pi r; the outermost ring is cut by the square grid (its samples leave the disc) and keeps only
     # frequency 1, the same policy as escnn's default
@@ -111,7 +124,19 @@ def radial_profiles(
     spec: KernelSpec, kernel_size: int, spatial_dims: int = 2
 ) -> list[tuple[int, int, np.ndarray]]:
     """``(frequency k, radial index, profile)`` triples allowed by the band limit of ``spec``, each profile
-    sampled on the ``k x ... x k`` grid (float64), ordered by radial index, then frequency."""
+    sampled on the ``k x ... x k`` grid (float64), ordered by radial index, then frequency (the degree of
+    the spherical harmonics in space).
+
+    Raises
+    ------
+    ValueError
+        for the ``"bessel"`` profile in space (``spatial_dims=3``), which has only Gaussian shells.
+    """
+    if spec.profile == "bessel" and spatial_dims == 3:
+        raise ValueError(
+            "the Fourier-Bessel profile ('bessel') is planar: kernels in space (spatial_dims=3) take the "
+            "'gaussian' profile (Gaussian shells times spherical harmonics)"
+        )
     _, r = sampled_grid(kernel_size, spatial_dims)
     out = []
     if spec.profile == "gaussian":

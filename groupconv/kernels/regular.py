@@ -1,10 +1,13 @@
-"""Kernel bases between regular fields of ``C_n`` / ``D_n``, lifted from free filters.
+"""Kernel bases between regular fields of a finite group, lifted from free filters.
 
 Between regular representations (or a regular and a trivial one) the kernel constraint has an explicit
 solution: every kernel is a free filter moved by the group elements (the group and lifting convolutions of
 Cohen & Welling, ICML 2016, eqs. 10-11). Sampling each free filter from the pixel functions of the harmonic
 band limit gives a basis spanning the same kernels as :func:`~groupconv.kernels.harmonic_kernel_basis`,
-without a constraint solve.
+without a constraint solve. The groups are those of the harmonic bases that are finite: ``C_n``, ``D_n`` on
+the plane, the octahedral and icosahedral groups (``O``, ``Oh``, ``I``, ``Ih``) in space; a moved pixel
+function is the action ``L_k(g)`` of the angular basis on its harmonics (for the groups that permute the
+grid, the same as permuting its pixels or voxels).
 
 Examples
 --------
@@ -25,11 +28,11 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..groups.planar import Cyclic, Dihedral
+from ..groups.base import Group
 from ..reps.operations import regular
 from ..reps.representation import Representation
 from ..utils.memory import check_memory
-from .angular import CircularHarmonics
+from .angular import ANGULAR_BASES, AngularBasis
 from .harmonic import KernelBasis, as_spec, check_pair, sampled_parts, warn_zero_blocks
 from .spec import KernelSpec
 
@@ -66,10 +69,16 @@ def regular_action(rho: Representation) -> np.ndarray | None:
     return perm
 
 
+def _has_lifted_bases(group: Group) -> bool:
+    """A finite group with harmonic kernel bases in some dimension (``C_n``, ``D_n``, ``O``, ``Oh``, ...)."""
+    return bool(group.is_finite) and any(b.supports(group) for bases in ANGULAR_BASES.values() for b in bases)
+
+
 def lifts_to_regular(rho_in: Representation, rho_out: Representation) -> bool:
-    """Whether :func:`regular_kernel_basis` applies (and :func:`~groupconv.kernels.kernel_basis` uses it): representations of ``C_n`` / ``D_n``, regular to
-    regular, trivial to regular, or regular to trivial."""
-    if not isinstance(rho_out.group, (Cyclic, Dihedral)) or rho_in.group != rho_out.group:
+    """Whether :func:`regular_kernel_basis` applies (and :func:`~groupconv.kernels.kernel_basis` uses it):
+    representations of a finite group with harmonic kernel bases (``C_n``, ``D_n`` on the plane; ``O``,
+    ``Oh``, ``I``, ``Ih`` in space), regular to regular, trivial to regular, or regular to trivial."""
+    if rho_in.group != rho_out.group or not _has_lifted_bases(rho_out.group):
         return False
     reg_out, reg_in = regular_action(rho_out) is not None, regular_action(rho_in) is not None
     triv_out = rho_out.dim == 1 and rho_out.irreps[0].is_trivial()
@@ -84,8 +93,11 @@ def build_regular(
     :func:`regular_kernel_basis` and :func:`~groupconv.kernels.kernel_basis`."""
     angular, kernel_size, spatial_dims = check_pair(rho_in, rho_out, kernel_size, spatial_dims)
     group = rho_out.group
-    if not isinstance(group, (Cyclic, Dihedral)):
-        raise TypeError(f"regular kernel bases exist for C_n and D_n, got representations of {group}")
+    if not group.is_finite:
+        raise TypeError(
+            f"regular kernel bases exist for finite groups (C_n, D_n on the plane; O, Oh, I, Ih in space), got "
+            f"representations of {group}"
+        )
     if not lifts_to_regular(rho_in, rho_out):
         raise ValueError(
             f"regular_kernel_basis maps regular fields to regular ones, or a trivial field to a regular one "
@@ -93,7 +105,8 @@ def build_regular(
         )
     p_out, p_in = regular_action(rho_out), regular_action(rho_in)
     profiles, _, pixels = sampled_parts(spec, kernel_size, spatial_dims, angular)
-    kk = kernel_size * kernel_size
+    kk = kernel_size**spatial_dims
+    size_text = "x".join([str(kernel_size)] * spatial_dims)
     n = group.order
     nf = sum(pix.shape[0] * len(pos) for _, pos, pix in pixels)
     both = p_out is not None and p_in is not None
@@ -101,34 +114,37 @@ def build_regular(
     size = nf * (n * n * n if both else n) * kk * np.dtype(dtype).itemsize
     check_memory(
         8 * n * nf * kk + size,
-        f"the {kernel_size}x{kernel_size} kernel basis {rho_in!r} -> {rho_out!r} ({nf * (n if both else 1)} "
+        f"the {size_text} kernel basis {rho_in!r} -> {rho_out!r} ({nf * (n if both else 1)} "
         f"elements of {rho_out.dim} x {rho_in.dim} x {kk})",
         "use a smaller kernel_size, a lower max_frequency / frequency_cutoff, or a group of smaller order"
         + (" (between two regular fields the basis has |G|^3 entries per pixel function)" if both else ""),
     )
-    phi, s, _, _ = angular.elements(group, 0)
-    # rotated[g, f] = f(g^-1 x) for every pixel function f, ordered by profile, then (cos, sin)
+    # rotated[g, f] = f(g^-1 x) for every pixel function f, ordered by profile, then harmonic ((cos, sin) on
+    # the plane, Y_{k,-k..k} in space)
     funcs, labels = [None] * len(profiles), [None] * len(profiles)
+    degree = angular.averaging_degree(group, 0)
     for k, pos, pix in pixels:
         a = pix.shape[0]
-        lk = angular.action(k, phi, s)
-        # cos / sin of multiples of the grid angles are exact
+        # every element of the finite group, in index order
+        lk = angular.averaging_action(group, degree, k)
+        # the entries that are integers (cos / sin of multiples of the grid angles) are made exact
         near = np.rint(lk)
         lk = np.where(np.abs(lk - near) < 1e-13, near, lk)
         rot = np.einsum("gab,bnp->gnap", lk, pix.reshape(a, len(pos), kk))
         for i, p in enumerate(pos):
             funcs[p] = rot[:, i]
-            labels[p] = [(k, profiles[p][1], c) for c in ("cos", "sin")[:a]]
+            labels[p] = [(k, profiles[p][1], c) for c in angular.components(k)]
     rotated = np.concatenate(funcs, 1) if funcs else np.zeros((n, 0, kk))  # (|G|, F, k^2)
     labels = [lab for row in labels for lab in row]
     if nf == 0 and not spec.allow_empty:
         raise ValueError(
-            f"empty kernel basis: no {kernel_size}x{kernel_size} pixel function within the frequency band "
+            f"empty kernel basis: no {size_text} pixel function within the frequency band "
             f"(basis={spec.profile!r}, max_frequency={spec.max_frequency})"
         )
     zero = _forced_zero_pairs(angular, rho_in, rho_out, sorted({k for k, _, _ in profiles}))
     if zero and spec.warn:
-        warn_zero_blocks(rho_in.group, kernel_size, spec, zero)
+        warn_zero_blocks(rho_in.group, kernel_size, spec, zero, spatial_dims)
+    grid = (kernel_size,) * spatial_dims
     if both:
         # g_a: the element taking the first basis vector of rho_out to the a-th
         g_row = np.argsort(p_out[:, 0])
@@ -138,13 +154,13 @@ def build_regular(
         a = np.arange(n)[None, None, :]
         out[f, c, a, p_in[g_row[a], c]] = rotated[g_row[a], f]
         filters = range(n)
-        tensor = out.reshape(nf * n, n, n, kernel_size, kernel_size)
+        tensor = out.reshape(nf * n, n, n, *grid)
     else:
         # one trivial side: element f at the regular side's a-th vector is f moved by g_a
         g_reg = np.argsort((p_in if p_out is None else p_out)[:, 0])
         filters = range(1)
         tensor = rotated[g_reg].transpose(1, 0, 2).astype(dtype, copy=False)
-        tensor = tensor.reshape(nf, rho_out.dim, rho_in.dim, kernel_size, kernel_size)
+        tensor = tensor.reshape(nf, rho_out.dim, rho_in.dim, *grid)
     info = [
         {"frequency": k, "radial": j, "component": cs, "filter": cc} for k, j, cs in labels for cc in filters
     ]
@@ -169,8 +185,9 @@ def regular_kernel_basis(
     dtype=np.float64,
     **options,
 ) -> KernelBasis:
-    """Steerable kernel basis of ``C_n`` or ``D_n`` between regular fields (or a regular and a trivial
-    one), lifted from unconstrained band-limited filters.
+    """Steerable kernel basis of a finite group (``C_n``, ``D_n`` on the plane; ``O``, ``Oh``, ``I``, ``Ih``
+    in space, ``spatial_dims=3``) between regular fields (or a regular and a trivial one), lifted from
+    unconstrained band-limited filters.
 
     A kernel between regular representations is determined by one row: with ``g_a`` the element
     taking the first basis vector to the ``a``-th, the constraint forces
@@ -181,8 +198,9 @@ def regular_kernel_basis(
     Welling, ICML 2016, eq. 11), and from a trivial to a regular field ``K(x)_a = \\kappa(g_a^{-1} x)``
     (their lifting convolution, eq. 10; the transpose for regular to trivial). Each free filter ranges
     over the pixel functions ``phi_j(r) cos k theta``, ``phi_j(r) sin k theta`` of the band limit of
-    :func:`~groupconv.kernels.harmonic_kernel_basis`, and a rotated pixel function is the rotation ``L(g)`` of its
-    ``(cos, sin)`` pair, so the basis spans the same kernels as :func:`~groupconv.kernels.harmonic_kernel_basis` with the
+    :func:`~groupconv.kernels.harmonic_kernel_basis` (``phi_j(r) Y_{k,m}(x / r)`` in space), and a rotated
+    pixel function is the rotation ``L(g)`` of its ``(cos, sin)`` pair (of its ``2k + 1`` spherical
+    harmonics), so the basis spans the same kernels as :func:`~groupconv.kernels.harmonic_kernel_basis` with the
     same arguments (its dimension is ``|G|`` (or 1) times the number of pixel functions) and costs no
     constraint solve. Element ``(f, c)`` (pixel function ``f``, free filter ``c``) is index
     ``f |G| + c``; ``info`` gives its frequency, radial index, component and filter, and ``zero_blocks``
@@ -206,7 +224,8 @@ def regular_kernel_basis(
     Raises
     ------
     TypeError
-        for a group other than ``C_n`` / ``D_n``, or representations of different groups.
+        for a group without lifted bases (not finite, or without harmonic bases in ``spatial_dims``), or
+        representations of different groups.
     ValueError
         when neither representation is regular, the other is neither regular nor trivial, or the basis is
         empty.
@@ -215,9 +234,9 @@ def regular_kernel_basis(
 
 
 def _forced_zero_pairs(
-    angular: CircularHarmonics, rho_in: Representation, rho_out: Representation, ks: Sequence[int]
+    angular: AngularBasis, rho_in: Representation, rho_out: Representation, ks: Sequence[int]
 ) -> list:
-    """The irrep pairs ``(sigma_out, sigma_in)`` (by name) of two representations of a finite planar group
+    """The irrep pairs ``(sigma_out, sigma_in)`` (by name) of two representations of a finite group
     with no solution at any frequency of ``ks``: the rank of each pair's Reynolds projector is the
     character inner product ``mean_g chi_out(g) chi_in(g) chi_L(g)``, no solve needed."""
     group = rho_out.group

@@ -134,8 +134,10 @@ def test_the_solution_cache_is_bounded_and_keeps_the_recent_entries():
         cache.clear()
 
 
-def test_space_has_no_angular_basis_yet():
-    with pytest.raises(NotImplementedError, match="3D kernel bases for C4 do not exist"):
+def test_planar_groups_have_no_angular_basis_in_space():
+    with pytest.raises(
+        TypeError, match=r"in space \(spatial_dims=3\) exist for SO\(3\), O\(3\).*got .* of C4"
+    ):
         angular_basis(Cyclic(4), spatial_dims=3)
     with pytest.raises(ValueError, match="spatial_dims must be 2"):
         angular_basis(Cyclic(4), spatial_dims=4)

@@ -87,8 +87,8 @@ def test_sigma_still_sets_the_ring_width_with_a_deprecation_warning():
     assert np.array_equal(old.tensor, new.tensor)
 
 
-def test_space_has_no_harmonic_basis_yet():
-    with pytest.raises(NotImplementedError, match="3D kernel bases for SO2 do not exist"):
+def test_planar_groups_have_no_harmonic_basis_in_space():
+    with pytest.raises(TypeError, match=r"in space .* exist for SO\(3\), O\(3\).*got .* of SO2"):
         harmonic_kernel_basis(trivial(SO2()), trivial(SO2()), 3, spatial_dims=3)
 
 

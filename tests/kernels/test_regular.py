@@ -73,7 +73,9 @@ def test_regular_kernel_basis_errors():
     with pytest.warns(ZeroBlockWarning, match=r"irrep\(3\) -> irrep\(0\)"):
         b = regular_kernel_basis(regular(C8), regular(C8), 5)
     assert ("irrep(4)", "irrep(0)") in b.zero_blocks
-    with pytest.raises(TypeError, match="C_n and D_n"):
+    with pytest.raises(
+        TypeError, match=r"finite groups \(C_n, D_n on the plane; O, Oh, I, Ih in space\).*SO2"
+    ):
         regular_kernel_basis(trivial(SO2()), irrep(SO2(), 1), 5)
     with pytest.raises(ValueError, match="regular"):
         regular_kernel_basis(irrep(C8, 1), regular(C8), 5)
@@ -95,9 +97,9 @@ def test_regular_action_finds_the_permutation_of_any_regular_representation():
     assert lifts_to_regular(regular(G), trivial(G)) and not lifts_to_regular(irrep(G, 1, 1), regular(G))
 
 
-def test_space_has_no_lifted_basis_yet():
+def test_planar_groups_have_no_lifted_basis_in_space():
     G = Cyclic(4)
-    with pytest.raises(NotImplementedError, match="3D kernel bases for C4"):
+    with pytest.raises(TypeError, match=r"in space .* exist for SO\(3\), O\(3\).*got .* of C4"):
         regular_kernel_basis(regular(G), regular(G), 3, spatial_dims=3)
 
 
