@@ -57,6 +57,8 @@ from .representation import Irrep
 
 __all__ = ["IRREP_NAMES", "polyhedral_irreps"]
 
+_SQRT5 = sympy.sqrt(5)
+
 #: The names of the irreps ``j = 0 .. 4`` of the rotation groups, by the group's name.
 IRREP_NAMES = {"O": ("A1", "A2", "E", "T1", "T2"), "I": ("A", "T1", "T2", "G", "H")}
 
@@ -75,26 +77,59 @@ def _helmert(n: int) -> sympy.Matrix:
 
 def _conjugated(m: sympy.Matrix) -> sympy.Matrix:
     """The Galois conjugate ``sqrt 5 -> -sqrt 5`` of a matrix with entries in ``Q(sqrt 5)``."""
-    s = sympy.sqrt(5)
-    return m.applyfunc(lambda x: sympy.expand(sympy.expand(x).subs(s, -s)))
+    return m.applyfunc(lambda x: sympy.expand(sympy.expand(x).subs(_SQRT5, -_SQRT5)))
 
 
-def _traceless_basis() -> sympy.Matrix:
-    """The ``9 x 5`` matrix whose columns are the vectorized (row-major) orthonormal basis of the
-    traceless symmetric ``3 x 3`` matrices named in the module docstring."""
-    r2, r6 = sympy.sqrt(2), sympy.sqrt(6)
-    mats = []
-    for i, j in ((0, 1), (1, 2), (2, 0)):
-        m = sympy.zeros(3, 3)
-        m[i, j] = m[j, i] = 1 / r2
-        mats.append(m)
-    mats.append(sympy.diag(1, -1, 0) / r2)
-    mats.append(sympy.diag(1, 1, -2) / r6)
-    return sympy.Matrix.hstack(*[m.reshape(9, 1) for m in mats])
+def _quarter_sqrt5_parts(m: sympy.Matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Integer arrays ``(A, B)`` with ``m = (A + B sqrt 5) / 4``, for the matrices of ``I`` (whose entries
+    are ``0``, ``+-1``, ``+-1/2``, ``+-phi / 2`` and ``+-1 / (2 phi) = +-(sqrt 5 - 1) / 4``)."""
+    a, b = np.zeros((3, 3), dtype=np.int64), np.zeros((3, 3), dtype=np.int64)
+    for i in range(3):
+        for j in range(3):
+            x = sympy.expand(4 * m[i, j])
+            q = x.coeff(_SQRT5)
+            p = sympy.expand(x - q * _SQRT5)
+            if not (p.is_integer and q.is_integer):
+                raise ValueError(f"entry {m[i, j]} is not (a + b sqrt 5) / 4 with integers a, b")
+            a[i, j], b[i, j] = int(p), int(q)
+    return a, b
 
 
-def _simplified(m: sympy.Matrix) -> sympy.ImmutableMatrix:
-    return sympy.ImmutableMatrix(m.applyfunc(sympy.expand))
+#: The traceless symmetric basis of the module docstring, as integer matrices ``C_a`` and the norms
+#: ``|C_a|^2`` (``B_a = C_a / |C_a|``).
+_TRACELESS = np.array(
+    [
+        [[0, 1, 0], [1, 0, 0], [0, 0, 0]],
+        [[0, 0, 0], [0, 0, 1], [0, 1, 0]],
+        [[0, 0, 1], [0, 0, 0], [1, 0, 0]],
+        [[1, 0, 0], [0, -1, 0], [0, 0, 0]],
+        [[1, 0, 0], [0, 1, 0], [0, 0, -2]],
+    ],
+    dtype=np.int64,
+)
+_TRACELESS_NORM2 = (2, 2, 2, 2, 6)
+
+
+def _h_irrep(mats: list[sympy.ImmutableMatrix]) -> list[sympy.ImmutableMatrix]:
+    """``S -> R S R^T`` on the traceless symmetric matrices, ``[a, b] = <B_a, R B_b R^T>``, computed exactly
+    in integers: with ``R = (A + B sqrt 5) / 4``, ``16 <C_a, R C_b R^T> = P + Q sqrt 5`` where
+    ``P = <C_a, A C_b A^T + 5 B C_b B^T>`` and ``Q = <C_a, A C_b B^T + B C_b A^T>``."""
+    parts = [_quarter_sqrt5_parts(m) for m in mats]
+    a = np.stack([x for x, _ in parts])[:, None]  # (n, 1, 3, 3) against the basis axis
+    b = np.stack([y for _, y in parts])[:, None]
+    c = _TRACELESS[None]
+    p_img = a @ c @ a.transpose(0, 1, 3, 2) + 5 * (b @ c @ b.transpose(0, 1, 3, 2))
+    q_img = a @ c @ b.transpose(0, 1, 3, 2) + b @ c @ a.transpose(0, 1, 3, 2)
+    p = np.einsum("aij,nbij->nab", _TRACELESS, p_img)
+    q = np.einsum("aij,nbij->nab", _TRACELESS, q_img)
+    scale = [[sympy.sqrt(na * nb) * 16 for nb in _TRACELESS_NORM2] for na in _TRACELESS_NORM2]
+    out = []
+    for pg, qg in zip(p.tolist(), q.tolist()):
+        entries = [
+            [sympy.expand((x + y * _SQRT5) / z) for x, y, z in zip(*rows)] for rows in zip(pg, qg, scale)
+        ]
+        out.append(sympy.ImmutableMatrix(entries))
+    return out
 
 
 @cache
@@ -125,9 +160,8 @@ def _rotation_irreps_exact(name: str) -> tuple[tuple[sympy.ImmutableMatrix, ...]
         p = sympy.zeros(5, 5)
         for c, x in enumerate(reps):
             p[coset_of[table[g, x]], c] = 1
-        g_irrep.append(_simplified(basis.T * p * basis))
-    sym = _traceless_basis()
-    h_irrep = [_simplified(sym.T * sympy.kronecker_product(m, m) * sym) for m in mats]
+        g_irrep.append(sympy.ImmutableMatrix((basis.T * p * basis).applyfunc(sympy.expand)))
+    h_irrep = _h_irrep(mats)
     return ((one,) * group.order, tuple(mats), tuple(t2), tuple(g_irrep), tuple(h_irrep))
 
 
@@ -136,7 +170,7 @@ def _rotation_tables(name: str) -> tuple[np.ndarray, ...]:
     """The float64 tables of :func:`_rotation_irreps_exact`."""
     out = []
     for mats in _rotation_irreps_exact(name):
-        t = np.array([np.array(m.evalf(20).tolist(), dtype=np.float64) for m in mats])
+        t = np.array([np.array(m.tolist(), dtype=np.float64) for m in mats])
         t.setflags(write=False)
         out.append(t)
     return tuple(out)
@@ -163,13 +197,12 @@ def _polyhedral_get(group: PolyhedralGroup, j=None, p=None) -> Irrep:
     full = group.full
     expected = "irrep(j, p) with j in 0..4 and p in {0, 1}" if full else "irrep(j) with j in 0..4"
     given = f"irrep({j!r})" if p is None else f"irrep({j!r}, {p!r})"
-    ok_j = isinstance(j, (int, np.integer)) and not isinstance(j, bool) and 0 <= j <= 4
-    ok_p = (
-        (p is None)
-        if not full
-        else (isinstance(p, (int, np.integer)) and not isinstance(p, bool) and p in (0, 1))
-    )
-    if not (ok_j and ok_p):
+
+    def is_int(x) -> bool:
+        return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+    ok_p = (is_int(p) and p in (0, 1)) if full else p is None
+    if not (is_int(j) and 0 <= j <= 4 and ok_p):
         raise ValueError(f"irreps of {group} are {expected}, got {given}")
     j, p = int(j), int(p or 0)
     rot = group.rotation_group()
