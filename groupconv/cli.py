@@ -468,7 +468,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     p = sub.add_parser("irreps", parents=[common], help="print the irreps (and character table) of a group")
-    p.add_argument("group", type=_group_arg, help="group name, e.g. C4, D6, S4, SO2, O2, SO3, O3")
+    p.add_argument(
+        "group", type=_group_arg, help="group name, e.g. C4, D6, S4, SO2, O2, SO3, O3, O, Oh, I, Ih"
+    )
     p.add_argument(
         "--max-degree",
         type=int,
