@@ -1,14 +1,24 @@
 """Small typed models shared by the tests of groupconv.verify: toy layers on regular fields of D4 with a
-known verdict, and a network of groupconv's own image layers with an optional planted defect."""
+known verdict, a network of groupconv's own image layers with an optional planted defect, and a network of
+SO(3) fields on 9^3 volumes with an optional planted defect."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from groupconv.groups import Dihedral
-from groupconv.nn import FieldType, GroupConv2d, LiftingConv2d
-from groupconv.reps import regular, trivial
+from groupconv.groups import SO3, Dihedral
+from groupconv.nn import (
+    BlurPool3d,
+    FieldBatchNorm,
+    FieldType,
+    GlobalPool3d,
+    GroupConv2d,
+    LiftingConv2d,
+    NormNonlinearity,
+    NormPooling,
+)
+from groupconv.reps import irrep, regular, trivial
 
 G = Dihedral(4)
 REG = FieldType(G, [regular(G)])
@@ -111,3 +121,60 @@ def real_network(planted: bool):
     conv2 = GroupConv2d.from_channels(G, 2, 2, 3, padding=1, bias=False)
     middle = PlantedMixer(conv1.out_type) if planted else TypedReLU(conv1.out_type)
     return nn.Sequential(lift, TypedReLU(lift.out_type), conv1, middle, conv2)
+
+
+# -- volumes --------------------------------------------------------------------------------------------------
+SO3_GROUP = SO3()
+#: SO(3) fields on volumes: a scalar, a vector (l = 1) and an l = 2 field
+VOLUME_TYPE = FieldType(SO3_GROUP, [irrep(SO3_GROUP, 0), irrep(SO3_GROUP, 1), irrep(SO3_GROUP, 2)])
+
+
+class Stencil3d(nn.Module):
+    """The same 3x3x3 stencil on every channel of an SO(3) field: equivariant under the 24 rotations of the
+    cube (a cube-symmetric binomial stencil); ``planted`` perturbs one entry, which breaks that symmetry."""
+
+    def __init__(self, field_type, planted: bool = False):
+        super().__init__()
+        self.in_type = self.out_type = field_type
+        b = torch.tensor([1.0, 2.0, 1.0], dtype=torch.float64) / 4
+        k = b[:, None, None] * b[None, :, None] * b[None, None, :]
+        if planted:
+            k[0, 0, 1] += 0.05
+        self.register_buffer("k", k.expand(field_type.size, 1, 3, 3, 3).clone(), persistent=False)
+
+    def forward(self, x):
+        return nn.functional.conv3d(x, self.k.to(x.dtype), padding=1, groups=x.shape[1])
+
+
+class CubedVectors(nn.Module):
+    """Every entry cubed: commutes with the signed permutations by which the cube rotations act on
+    vectors, but not with other rotations (a defect only the approximate tier can see)."""
+
+    def __init__(self, field_type):
+        super().__init__()
+        self.in_type = self.out_type = field_type
+
+    def forward(self, x):
+        return x**3
+
+
+def volume_network(planted: bool = False) -> nn.Sequential:
+    """9^3 volumes of SO(3) fields: stencil, batch norm, norm nonlinearity, stencil (layer "3", the planted
+    one when ``planted``), strided blur-pool, norm pooling to invariants, global pooling."""
+    t = VOLUME_TYPE
+    invariants = FieldType(SO3_GROUP, [trivial(SO3_GROUP)] * len(t))
+    return nn.Sequential(
+        Stencil3d(t),
+        FieldBatchNorm(t, spatial_dims=3),
+        NormNonlinearity(t, spatial_dims=3),
+        Stencil3d(t, planted=planted),
+        BlurPool3d(t),
+        NormPooling(t, spatial_dims=3),
+        GlobalPool3d(invariants),
+    )
+
+
+def volume_input(size: int = 9, dtype=torch.float64) -> torch.Tensor:
+    return torch.randn(
+        2, VOLUME_TYPE.size, size, size, size, dtype=dtype, generator=torch.Generator().manual_seed(3)
+    )

@@ -22,10 +22,14 @@ from .nonlinearities import (
 from .normalization import FieldBatchNorm
 from .pooling import (
     AvgPool2d,
+    AvgPool3d,
     BlurPool2d,
+    BlurPool3d,
     GlobalPool2d,
+    GlobalPool3d,
     GroupPooling,
     MaxPool2d,
+    MaxPool3d,
     NormPooling,
     binomial_filter,
 )
@@ -69,6 +73,10 @@ __all__ = [
     "MaxPool2d",
     "AvgPool2d",
     "GlobalPool2d",
+    "BlurPool3d",
+    "MaxPool3d",
+    "AvgPool3d",
+    "GlobalPool3d",
     "GroupPooling",
     "NormPooling",
     "binomial_filter",

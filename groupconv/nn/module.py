@@ -41,6 +41,7 @@ __all__ = [
     "DescribedState",
     "EquivariantModule",
     "LegacyStateWarning",
+    "check_spatial_dims",
     "check_tensor",
     "plain_data",
 ]
@@ -110,6 +111,21 @@ def check_tensor(x: object, ftype: FieldType, layer: str, spatial_dims: int = 2)
             f"got {tuple(x.shape)}"
         )
     return x
+
+
+def check_spatial_dims(value: object, layer: str) -> int:
+    """The ``spatial_dims`` argument of a field-wise layer: 2 (images ``(batch, C, H, W)``) or 3 (volumes
+    ``(batch, C, D, H, W)``).
+
+    >>> check_spatial_dims(3, "ReLU")
+    3
+    """
+    if isinstance(value, bool) or value not in (2, 3):
+        raise ValueError(
+            f"{layer}: spatial_dims must be 2 (images, (batch, C, H, W)) or 3 (volumes, (batch, C, D, H, W)), "
+            f"got {value!r}"
+        )
+    return int(value)
 
 
 def plain_data(value: object) -> object:
@@ -272,6 +288,7 @@ class EquivariantModule(DerivedBuffers, nn.Module):
         )
 
     def extra_repr(self) -> str:
+        dims = "" if self.spatial_dims == 2 else f", spatial_dims={self.spatial_dims}"
         if self.in_type == self.out_type:
-            return f"type={self.in_type!r}"
-        return f"in_type={self.in_type!r}, out_type={self.out_type!r}"
+            return f"type={self.in_type!r}{dims}"
+        return f"in_type={self.in_type!r}, out_type={self.out_type!r}{dims}"

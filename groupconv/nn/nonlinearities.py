@@ -1,4 +1,4 @@
-"""Equivariant nonlinearities for feature fields on the plane.
+"""Equivariant nonlinearities for feature fields on the plane and in space.
 
 A nonlinearity ``sigma`` acting at each pixel is equivariant when it commutes with every fiber action,
 ``sigma(rho(g) f(x)) = rho(g) sigma(f(x))``; the spatial part of the action then commutes with it for
@@ -16,7 +16,9 @@ module                        accepts                              map at each p
 ============================  ===================================  =====================================
 
 Norm-based and gated maps commute with every orthogonal ``rho(g)``, so they are equivariant for continuous
-groups (SO(2), O(2)) as well as finite ones.
+groups (SO(2), O(2), SO(3), O(3)) as well as finite ones. Each acts at every point alike, so the same
+layer acts on volumes ``(batch, C, D, H, W)`` with the keyword ``spatial_dims=3`` (the default, 2, takes
+images ``(batch, C, H, W)``), with the same numerics and the same export.
 
 >>> import torch
 >>> from groupconv.groups import Dihedral
@@ -46,7 +48,7 @@ from ..proofs import certify_permutation_fields
 from ..reps.operations import trivial
 from ._fields import FieldGroups, check_field_type, is_permutation_representation
 from .field_type import FieldType
-from .module import Certificate, DescribedState, EquivariantModule
+from .module import Certificate, DescribedState, EquivariantModule, check_spatial_dims
 from .plain import (
     _GATE_FUNCTIONS,
     _NORM_FUNCTIONS,
@@ -138,13 +140,18 @@ class PointwiseNonlinearity(EquivariantModule):
     function:
         A name (``"relu"``, ``"elu"``, ``"gelu"``, ``"silu"``, ``"tanh"``, ``"sigmoid"``, ``"softplus"``,
         ``"leaky_relu"``), an entrywise ``nn.Module`` without per-channel parameters, or a callable.
+    spatial_dims:
+        2 for images ``(batch, C, H, W)``, 3 for volumes ``(batch, C, D, H, W)``.
     """
 
     accepts = "permutation"
 
-    def __init__(self, in_type: FieldType, function: str | nn.Module | Callable = "relu"):
+    def __init__(
+        self, in_type: FieldType, function: str | nn.Module | Callable = "relu", spatial_dims: int = 2
+    ):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)
+        self.spatial_dims = check_spatial_dims(spatial_dims, type(self).__name__)
         require_permutation_fields(in_type, type(self).__name__, "NormNonlinearity or GatedNonlinearity")
         if isinstance(function, str):
             if function not in _POINTWISE:
@@ -185,15 +192,15 @@ class PointwiseNonlinearity(EquivariantModule):
 class ReLU(PointwiseNonlinearity):
     """Entrywise ReLU on permutation-representation fields (see :class:`PointwiseNonlinearity`)."""
 
-    def __init__(self, in_type: FieldType):
-        super().__init__(in_type, "relu")
+    def __init__(self, in_type: FieldType, spatial_dims: int = 2):
+        super().__init__(in_type, "relu", spatial_dims)
 
 
 class ELU(PointwiseNonlinearity):
     """Entrywise ELU on permutation-representation fields (see :class:`PointwiseNonlinearity`)."""
 
-    def __init__(self, in_type: FieldType, alpha: float = 1.0):
-        super().__init__(in_type, nn.ELU(alpha=alpha))
+    def __init__(self, in_type: FieldType, alpha: float = 1.0, spatial_dims: int = 2):
+        super().__init__(in_type, nn.ELU(alpha=alpha), spatial_dims)
 
 
 class NormNonlinearity(DescribedState, EquivariantModule):
@@ -214,6 +221,8 @@ class NormNonlinearity(DescribedState, EquivariantModule):
         ``"relu"`` (norm-ReLU), ``"squash"`` or ``"sigmoid"``.
     bias:
         Learn ``b`` (initialised to ``bias_init``); default True except for ``"squash"``.
+    spatial_dims:
+        2 for images ``(batch, C, H, W)``, 3 for volumes ``(batch, C, D, H, W)``.
     """
 
     def __init__(
@@ -222,9 +231,11 @@ class NormNonlinearity(DescribedState, EquivariantModule):
         function: str = "relu",
         bias: bool | None = None,
         bias_init: float = 0.0,
+        spatial_dims: int = 2,
     ):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)
+        self.spatial_dims = check_spatial_dims(spatial_dims, type(self).__name__)
         if function not in _NORM_FUNCTIONS:
             raise ValueError(f"unknown norm function {function!r}; known: {sorted(_NORM_FUNCTIONS)}")
         self.function = function
@@ -272,11 +283,14 @@ class GatedNonlinearity(EquivariantModule):
         The gated fields (any representations).
     function:
         ``"sigmoid"`` (default) or ``"tanh"``.
+    spatial_dims:
+        2 for images ``(batch, C, H, W)``, 3 for volumes ``(batch, C, D, H, W)``.
     """
 
-    def __init__(self, gated: FieldType, function: str = "sigmoid"):
+    def __init__(self, gated: FieldType, function: str = "sigmoid", spatial_dims: int = 2):
         super().__init__()
         check_field_type(gated, "gated")
+        self.spatial_dims = check_spatial_dims(spatial_dims, type(self).__name__)
         if function not in _GATE_FUNCTIONS:
             raise ValueError(f"unknown gate function {function!r}; known: {sorted(_GATE_FUNCTIONS)}")
         self.function = function
@@ -306,11 +320,13 @@ class ModulusNonlinearity(EquivariantModule):
     for a 2D field of complex type (a rotation irrep ``R(k theta)``) the complex modulus
     ``|f_1 + i f_2|``, as in the modulus of scattering transforms (Mallat, CPAM 2012, "Group Invariant
     Scattering", Sec. 2.2) and phase-collapse networks. It conserves energy: frame bounds ``(1, 1)``.
+    ``spatial_dims``: 2 for images ``(batch, C, H, W)``, 3 for volumes ``(batch, C, D, H, W)``.
     """
 
-    def __init__(self, in_type: FieldType):
+    def __init__(self, in_type: FieldType, spatial_dims: int = 2):
         super().__init__()
         self.in_type = check_field_type(in_type)
+        self.spatial_dims = check_spatial_dims(spatial_dims, type(self).__name__)
         self.out_type = FieldType(in_type.group, [trivial(in_type.group)] * len(in_type))
         self.groups = FieldGroups(in_type)
 

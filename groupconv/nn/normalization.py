@@ -15,6 +15,8 @@ torch.Size([2])
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -23,9 +25,14 @@ from torch.autograd.function import once_differentiable
 
 from ._fields import check_field_type, trivial_subspace
 from .field_type import FieldType
-from .module import DescribedState, EquivariantModule
+from .module import DescribedState, EquivariantModule, check_spatial_dims
 
 __all__ = ["FieldBatchNorm"]
+
+
+def _channel_view(x: torch.Tensor) -> tuple[int, ...]:
+    """The shape ``(1, -1, 1, ...)`` that broadcasts a per-channel vector over ``x`` ``(N, C, *spatial)``."""
+    return (1, -1) + (1,) * (x.dim() - 2)
 
 
 def _is_constant(basis: np.ndarray) -> bool:
@@ -56,7 +63,8 @@ class _FieldNormalize(torch.autograd.Function):
         ctx.save_for_backward(x, mean_c, var_c, weight, bias, scale)
         ctx.layer = layer
         ctx.mark_non_differentiable(mean, var)
-        return torch.addcmul(shift.view(1, -1, 1, 1), x, scale.view(1, -1, 1, 1)), mean, var
+        view = _channel_view(x)
+        return torch.addcmul(shift.view(view), x, scale.view(view)), mean, var
 
     @staticmethod
     @once_differentiable
@@ -73,8 +81,9 @@ class _FieldNormalize(torch.autograd.Function):
         # d m_c / dx = 1 / count, d v_c / dx = 2 (x - m_c) / count
         alpha = 2 * grad_var / count
         beta = grad_mean / count - alpha * mean_c
-        grad_x = torch.addcmul(beta.view(1, -1, 1, 1), grad, scale.view(1, -1, 1, 1))
-        grad_x.addcmul_(x, alpha.view(1, -1, 1, 1))
+        view = _channel_view(x)
+        grad_x = torch.addcmul(beta.view(view), grad, scale.view(view))
+        grad_x.addcmul_(x, alpha.view(view))
         if bias is None or not ctx.needs_input_grad[2]:
             grad_bias = None
         if weight is None or not ctx.needs_input_grad[1]:
@@ -115,6 +124,10 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
     same in both modes. An empty batch (or map) gives an empty output and leaves the running statistics
     as they are. As in ``nn.BatchNorm2d``, float32 statistics overflow once ``|x|^2`` does (about
     ``|x| > 1e19``); NaN and Inf in a field make that field's output non-finite and no other field's.
+
+    With ``spatial_dims=3`` the layer normalises volumes ``(N, C, D, H, W)``, the expectations over the
+    batch and the voxels (a trivial field: exactly ``nn.BatchNorm3d``); the parameters and statistics are
+    the same, so a state dict moves between the two.
     """
 
     def __init__(
@@ -124,9 +137,11 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
         momentum: float | None = 0.1,
         affine: bool = True,
         track_running_stats: bool = True,
+        spatial_dims: int = 2,
     ):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)
+        self.spatial_dims = check_spatial_dims(spatial_dims, "FieldBatchNorm")
         if momentum is not None and not (
             isinstance(momentum, (int, float)) and not isinstance(momentum, bool) and 0 < momentum <= 1
         ):
@@ -285,7 +300,7 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.check_input(x)
         self._check_statistics(x)
-        n, _, h, w = x.shape
+        n, pixels, view = x.shape[0], math.prod(x.shape[2:]), _channel_view(x)
         use_batch = self.training or not self.track_running_stats
         if x.numel() == 0:
             # an empty batch or map has no statistics: an empty output, as nn.BatchNorm2d, the running
@@ -293,8 +308,8 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
             scale, shift = self.affine_coefficients(
                 x.new_zeros(self.trivial_dim), x.new_ones(len(self.in_type))
             )
-            return x * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1)
-        if use_batch and n * h * w < self.min_pixels:
+            return x * scale.view(view) + shift.view(view)
+        if use_batch and n * pixels < self.min_pixels:
             raise ValueError(
                 f"FieldBatchNorm needs more than one value per trivial component in training, got input "
                 f"shape {tuple(x.shape)}"
@@ -308,11 +323,11 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
             return self._batch_norm_view(x, use_batch, update, momentum)
         if not use_batch:
             scale, shift = self.affine_coefficients()
-            return torch.addcmul(shift.view(1, -1, 1, 1), x, scale.view(1, -1, 1, 1))
+            return torch.addcmul(shift.view(view), x, scale.view(view))
         y, mean, var = _FieldNormalize.apply(x, self.weight, self.bias, self)
         if update:
             with torch.no_grad():
-                count = n * h * w * self.field_dims.to(var.dtype)
+                count = n * pixels * self.field_dims.to(var.dtype)
                 unbiased = var * count / (count - self.field_trivial.to(var.dtype))
                 self.running_mean.lerp_(mean.to(self.running_mean.dtype), momentum)
                 self.running_var.lerp_(unbiased.to(self.running_var.dtype), momentum)
@@ -321,9 +336,10 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
     def _batch_norm_view(
         self, x: torch.Tensor, use_batch: bool, update: bool, momentum: float
     ) -> torch.Tensor:
-        """Permutation fields of one dimension ``d``: ``F.batch_norm`` on ``(N, F, d H, W)`` (its unbiased
-        factor counts the ``n d`` values that share each mean, as the definition above)."""
-        n, c, h, w = x.shape
+        """Permutation fields of one dimension ``d``: ``F.batch_norm`` on ``(N, F, d H, W)`` (``(N, F, d D, H,
+        W)`` on volumes; its unbiased factor counts the ``n d`` values that share each mean, as the
+        definition above)."""
+        n, c = x.shape[:2]
         d = self.field_dim
         root = d**0.5
         mean, bias = self.running_mean, self.bias
@@ -332,7 +348,7 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
             mean = None if mean is None else mean / root
             bias = None if bias is None else bias / root
         y = F.batch_norm(
-            x.reshape(n, c // d, d * h, w),
+            x.reshape((n, c // d, d * x.shape[2]) + x.shape[3:]),
             mean,
             self.running_var,
             self.weight,
@@ -344,20 +360,22 @@ class FieldBatchNorm(DescribedState, EquivariantModule):
         if update and d > 1:
             with torch.no_grad():
                 self.running_mean.copy_(mean * root)
-        return y.reshape(n, c, h, w)
+        return y.reshape(x.shape)
 
     def export(self) -> nn.Module:
-        """The inference-mode map as a depthwise ``1 x 1`` ``nn.Conv2d`` (weight = scale, bias = shift)."""
+        """The inference-mode map as a depthwise ``1 x 1`` ``nn.Conv2d`` (weight = scale, bias = shift); a
+        ``1 x 1 x 1`` ``nn.Conv3d`` on volumes."""
         if not self.track_running_stats:
             raise ValueError("FieldBatchNorm(track_running_stats=False) has no fixed inference map to export")
         with torch.no_grad():
             scale, shift = self.affine_coefficients()
             c = self.in_type.size
-            conv = nn.Conv2d(c, c, 1, groups=c, bias=True)
+            conv = (nn.Conv2d if self.spatial_dims == 2 else nn.Conv3d)(c, c, 1, groups=c, bias=True)
             conv = conv.to(device=scale.device, dtype=scale.dtype)
-            conv.weight.copy_(scale.view(c, 1, 1, 1))
+            conv.weight.copy_(scale.view((c, 1) + (1,) * self.spatial_dims))
             conv.bias.copy_(shift)
         return conv
 
     def extra_repr(self) -> str:
-        return f"type={self.in_type!r}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+        dims = "" if self.spatial_dims == 2 else f", spatial_dims={self.spatial_dims}"
+        return f"type={self.in_type!r}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}{dims}"

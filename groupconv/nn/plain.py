@@ -1,5 +1,6 @@
 """Plain torch modules: what :func:`groupconv.nn.export` turns groupconv layers into, and the
-field-wise maps that the layers and these modules share.
+field-wise maps that the layers and these modules share. They act on images ``(N, C, H, W)`` and on
+volumes ``(N, C, D, H, W)`` alike.
 
 The modules here hold no group, representation or field type, only index buffers (a
 :class:`~groupconv.nn._fields.FieldGroups` of the channels of each field) and plain settings, so that an
@@ -246,13 +247,15 @@ class FieldNorms(nn.Module):
 
 
 def _global_pool(x: torch.Tensor, mode: str) -> torch.Tensor:
+    spatial = tuple(range(2, x.dim()))
     if mode == "max":
-        return x.amax((-2, -1), keepdim=True)
-    return x.mean((-2, -1), keepdim=True)
+        return x.amax(spatial, keepdim=True)
+    return x.mean(spatial, keepdim=True)
 
 
 class GlobalPool(nn.Module):
-    """Plain global spatial pooling ``(N, C, H, W) -> (N, C, 1, 1)`` by max or mean."""
+    """Plain global spatial pooling ``(N, C, H, W) -> (N, C, 1, 1)`` (volumes: ``(N, C, D, H, W) ->
+    (N, C, 1, 1, 1)``) by max or mean."""
 
     def __init__(self, mode: str = "avg"):
         super().__init__()
@@ -280,7 +283,8 @@ class FieldReduce(nn.Module):
 
 
 class PooledFieldNorms(nn.Module):
-    """Plain form of :class:`NormPooling`: field norms, then optional spatial pooling."""
+    """Plain form of :class:`NormPooling`: field norms, then optional spatial pooling (a square window on
+    images, a cubic one on volumes)."""
 
     def __init__(self, groups: FieldGroups, spatial: str | None, kernel_size: int | None, stride: int):
         super().__init__()
@@ -301,6 +305,8 @@ def _norm_pool(
         return n
     if kernel_size is None:
         return _global_pool(n, spatial)
+    volume = n.dim() == 5
     if spatial == "max":
-        return F.max_pool2d(n, kernel_size, stride, kernel_size // 2)
-    return F.avg_pool2d(n, kernel_size, stride, kernel_size // 2, count_include_pad=True)
+        return (F.max_pool3d if volume else F.max_pool2d)(n, kernel_size, stride, kernel_size // 2)
+    average = F.avg_pool3d if volume else F.avg_pool2d
+    return average(n, kernel_size, stride, kernel_size // 2, count_include_pad=True)

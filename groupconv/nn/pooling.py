@@ -14,6 +14,16 @@ a binomial filter before subsampling; the outer product of binomial coefficients
 it keeps the exactness above and makes the output change smoothly under the translations that
 subsampling does not keep.
 
+Volumes
+-------
+:class:`MaxPool3d`, :class:`AvgPool3d`, :class:`BlurPool3d` and :class:`GlobalPool3d` are the same layers
+on volumes ``(batch, C, D, H, W)``: cubic windows, the outer product of three binomial vectors (invariant
+under the 48 symmetries of the cube), and the same rule, axis by axis: a strided layer commutes exactly with
+the cube symmetries (and with the grid symmetries of ``SO(3)``, ``O(3)`` fields) on a ``D x H x W`` grid
+when ``(n - 1) % stride == 0`` for every size ``n`` (9 -> 5 -> 3), and the axes exchanged have equal sizes.
+They export to ``nn.MaxPool3d`` and depthwise ``nn.Conv3d``. :class:`GroupPooling` and :class:`NormPooling`
+act at every point alike and take volumes with ``spatial_dims=3``.
+
 >>> import torch
 >>> from groupconv.groups import Cyclic
 >>> from groupconv.nn import FieldType
@@ -37,13 +47,13 @@ from math import comb
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.signal import convolve2d
+from scipy.signal import convolve, convolve2d
 from torch import nn
 
 from ..reps.operations import trivial
 from ._fields import FieldGroups, check_field_type
 from .field_type import FieldType
-from .module import Certificate, EquivariantModule
+from .module import Certificate, EquivariantModule, check_spatial_dims
 from .nonlinearities import permutation_certificate, require_permutation_fields
 from .plain import FieldReduce, GlobalPool, PooledFieldNorms, _field_reduce, _global_pool, _norm_pool
 
@@ -53,6 +63,10 @@ __all__ = [
     "MaxPool2d",
     "AvgPool2d",
     "GlobalPool2d",
+    "BlurPool3d",
+    "MaxPool3d",
+    "AvgPool3d",
+    "GlobalPool3d",
     "GroupPooling",
     "NormPooling",
     "FieldReduce",
@@ -61,22 +75,32 @@ __all__ = [
 ]
 
 
-def binomial_filter(size: int) -> np.ndarray:
-    """The ``size x size`` binomial blur ``b b^T / (sum b)^2``, ``b_i = binom(size - 1, i)``, in float64.
+def binomial_filter(size: int, spatial_dims: int = 2) -> np.ndarray:
+    """The ``size x size`` binomial blur ``b b^T / (sum b)^2``, ``b_i = binom(size - 1, i)``, in float64
+    (``size x size x size``, the outer product of three ``b``, for ``spatial_dims=3``).
 
-    It is invariant under the eight symmetries of the square (``D_4``)."""
+    It is invariant under the eight symmetries of the square (``D_4``), in 3D under the 48 of the cube.
+
+    >>> binomial_filter(3, spatial_dims=3).shape, float(binomial_filter(3, spatial_dims=3).sum())
+    ((3, 3, 3), 1.0)
+    """
     if not isinstance(size, int) or size < 1:
         raise ValueError(f"the blur size must be a positive int, got {size!r}")
+    if spatial_dims not in (2, 3):
+        raise ValueError(f"spatial_dims must be 2 or 3, got {spatial_dims!r}")
     b = np.array([comb(size - 1, i) for i in range(size)], dtype=np.float64)
-    return np.outer(b, b) / b.sum() ** 2
+    out = np.outer(b, b) / b.sum() ** 2
+    return out if spatial_dims == 2 else np.multiply.outer(out, b / b.sum())
 
 
 def _check_spatial(x: torch.Tensor, layer: str) -> torch.Tensor:
-    """Refuse an empty ``H x W`` map: a window or a global pool over no pixel has no value (torch's own
-    pooling layers raise as well); an empty batch is fine."""
-    if x.shape[-2] == 0 or x.shape[-1] == 0:
+    """Refuse an empty ``H x W`` map (``D x H x W`` volume): a window or a global pool over no pixel has no
+    value (torch's own pooling layers raise as well); an empty batch is fine."""
+    spatial = x.shape[2:]
+    if min(spatial) == 0:
+        grid = "H x W map" if len(spatial) == 2 else "D x H x W volume"
         raise ValueError(
-            f"{layer} pools over space and needs a non-empty H x W map, got input shape {tuple(x.shape)}"
+            f"{layer} pools over space and needs a non-empty {grid}, got input shape {tuple(x.shape)}"
         )
     return x
 
@@ -96,21 +120,23 @@ def _check_stride(s: int) -> int:
     return s
 
 
-def _depthwise(channels: int, kernel: np.ndarray, stride: int) -> nn.Conv2d:
-    k = kernel.shape[-1]
-    conv = nn.Conv2d(channels, channels, k, stride=stride, padding=k // 2, groups=channels, bias=False)
-    w = torch.as_tensor(kernel, dtype=torch.float64).expand(channels, 1, k, k)
+def _depthwise(channels: int, kernel: np.ndarray, stride: int) -> nn.Module:
+    k, d = kernel.shape[-1], kernel.ndim
+    conv_class = nn.Conv2d if d == 2 else nn.Conv3d
+    conv = conv_class(channels, channels, k, stride=stride, padding=k // 2, groups=channels, bias=False)
+    w = torch.as_tensor(kernel, dtype=torch.float64).expand((channels, 1) + kernel.shape)
     conv.weight = nn.Parameter(w.contiguous(), requires_grad=False)
     return conv
 
 
 class _SpatialFilter(EquivariantModule):
-    """Depthwise filtering with a fixed ``D_4``-symmetric kernel, then subsampling."""
+    """Depthwise filtering with a fixed ``D_4``-symmetric kernel (cube-symmetric on volumes), then
+    subsampling."""
 
     def _set_filter(self, kernel: np.ndarray, stride: int) -> None:
         self.stride = stride
-        k = kernel.shape[-1]
-        w = torch.as_tensor(kernel, dtype=torch.float64).expand(self.in_type.size, 1, k, k).contiguous()
+        shape = (self.in_type.size, 1) + kernel.shape
+        w = torch.as_tensor(kernel, dtype=torch.float64).expand(shape).contiguous()
         self.register_derived("filter", w)
 
     def _filter(self, x: torch.Tensor) -> torch.Tensor:
@@ -118,13 +144,14 @@ class _SpatialFilter(EquivariantModule):
         if k == 1 and self.stride == 1:
             return x
         w = self.filter.to(x.dtype)
+        conv = F.conv2d if self.spatial_dims == 2 else F.conv3d
         if x.device.type == "cpu" and x.dtype == torch.float64:
             # CPU float64 grouped convolutions loop over groups; one shared single-channel filter over
             # the batch-times-channels axis computes the same map several times faster
-            n, c, h, wd = x.shape
-            y = F.conv2d(x.reshape(n * c, 1, h, wd), w[:1], stride=self.stride, padding=k // 2)
-            return y.reshape(n, c, y.shape[-2], y.shape[-1])
-        return F.conv2d(x, w, stride=self.stride, padding=k // 2, groups=self.in_type.size)
+            n, c = x.shape[:2]
+            y = conv(x.reshape((n * c, 1) + x.shape[2:]), w[:1], stride=self.stride, padding=k // 2)
+            return y.reshape((n, c) + y.shape[2:])
+        return conv(x, w, stride=self.stride, padding=k // 2, groups=self.in_type.size)
 
     def _export_filter(self) -> nn.Module:
         k = self.filter.shape[-1]
@@ -146,10 +173,11 @@ class BlurPool2d(_SpatialFilter):
     def __init__(self, in_type: FieldType, stride: int = 2, blur_size: int = 3):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)
-        self._set_filter(binomial_filter(_check_odd(blur_size, "blur_size")), _check_stride(stride))
+        blur = binomial_filter(_check_odd(blur_size, "blur_size"), self.spatial_dims)
+        self._set_filter(blur, _check_stride(stride))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._filter(_check_spatial(self.check_input(x), "BlurPool2d"))
+        return self._filter(_check_spatial(self.check_input(x), type(self).__name__))
 
     def frame_bounds(self) -> tuple[float, float]:
         """Upper bound 1: a normalised non-negative filter is a contraction (Young's inequality)."""
@@ -181,22 +209,30 @@ class MaxPool2d(_SpatialFilter):
     ):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)
-        require_permutation_fields(in_type, "MaxPool2d", "AvgPool2d, BlurPool2d or NormPooling")
+        suffix = f"{self.spatial_dims}d"
+        require_permutation_fields(
+            in_type, type(self).__name__, f"AvgPool{suffix}, BlurPool{suffix} or NormPooling"
+        )
         self.kernel_size = _check_odd(kernel_size, "kernel_size")
         self.antialias = bool(antialias)
         stride = _check_stride(stride)
         self.pool_stride = 1 if self.antialias else stride
-        blur = binomial_filter(_check_odd(blur_size, "blur_size")) if self.antialias else np.ones((1, 1))
+        d = self.spatial_dims
+        if self.antialias:
+            blur = binomial_filter(_check_odd(blur_size, "blur_size"), d)
+        else:
+            blur = np.ones((1,) * d)
         self._set_filter(blur, stride if self.antialias else 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k = self.kernel_size
-        y = F.max_pool2d(_check_spatial(self.check_input(x), "MaxPool2d"), k, self.pool_stride, k // 2)
+        pool = F.max_pool2d if self.spatial_dims == 2 else F.max_pool3d
+        y = pool(_check_spatial(self.check_input(x), type(self).__name__), k, self.pool_stride, k // 2)
         return self._filter(y)
 
     def export(self) -> nn.Module:
         k = self.kernel_size
-        pool = nn.MaxPool2d(k, self.pool_stride, k // 2)
+        pool = (nn.MaxPool2d if self.spatial_dims == 2 else nn.MaxPool3d)(k, self.pool_stride, k // 2)
         if not self.antialias:
             return pool
         return nn.Sequential(pool, self._export_filter())
@@ -219,16 +255,17 @@ class AvgPool2d(_SpatialFilter):
     ):
         super().__init__()
         self.in_type = self.out_type = check_field_type(in_type)
-        k = _check_odd(kernel_size, "kernel_size")
-        box = np.full((k, k), 1.0 / k**2)
+        k, d = _check_odd(kernel_size, "kernel_size"), self.spatial_dims
+        box = np.full((k,) * d, 1.0 / k**d)
         if antialias:
-            box = convolve2d(box, binomial_filter(_check_odd(blur_size, "blur_size")))
+            blur = binomial_filter(_check_odd(blur_size, "blur_size"), d)
+            box = convolve2d(box, blur) if d == 2 else convolve(box, blur, method="direct")
         self.kernel_size = k
         self.antialias = bool(antialias)
         self._set_filter(box, _check_stride(stride))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self._filter(_check_spatial(self.check_input(x), "AvgPool2d"))
+        return self._filter(_check_spatial(self.check_input(x), type(self).__name__))
 
     def frame_bounds(self) -> tuple[float, float]:
         """Upper bound 1 (normalised non-negative filter)."""
@@ -245,7 +282,7 @@ def _check_mode(mode: str, allowed: tuple[str, ...], what: str) -> str:
 
 
 class GlobalPool2d(EquivariantModule):
-    """Global spatial pooling, ``(N, C, H, W) -> (N, C, 1, 1)``.
+    """Global spatial pooling, ``(N, C, H, W) -> (N, C, 1, 1)`` (:class:`GlobalPool3d`: volumes).
 
     The spatial action leaves the pooled value unchanged, so the output is a field of the same type at a
     single point: invariant for trivial fields, ``rho(g)``-equivariant otherwise. ``"avg"`` accepts any
@@ -258,10 +295,12 @@ class GlobalPool2d(EquivariantModule):
         self.mode = _check_mode(mode, ("avg", "max"), "mode")
         self.accepts = "permutation" if self.mode == "max" else "any"
         if self.mode == "max":
-            require_permutation_fields(in_type, "GlobalPool2d(mode='max')", "mode='avg' or NormPooling")
+            require_permutation_fields(
+                in_type, f"{type(self).__name__}(mode='max')", "mode='avg' or NormPooling"
+            )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _global_pool(_check_spatial(self.check_input(x), "GlobalPool2d"), self.mode)
+        return _global_pool(_check_spatial(self.check_input(x), type(self).__name__), self.mode)
 
     def export(self) -> nn.Module:
         return GlobalPool(self.mode)
@@ -273,14 +312,16 @@ class GroupPooling(EquivariantModule):
     .. math::  y_i(x) = \\max_{g \\in G} f_i(x)_g \\quad\\text{or}\\quad \\frac{1}{|G|} \\sum_{g} f_i(x)_g
 
     (Cohen & Welling, ICML 2016, Sec. 6.3). ``rho(h)`` permutes the entries of the field, which leaves the
-    maximum and the mean unchanged, so the output is a trivial field.
+    maximum and the mean unchanged, so the output is a trivial field. ``spatial_dims``: 2 for images
+    ``(batch, C, H, W)``, 3 for volumes ``(batch, C, D, H, W)``.
     """
 
     accepts = "permutation"
 
-    def __init__(self, in_type: FieldType, mode: str = "max"):
+    def __init__(self, in_type: FieldType, mode: str = "max", spatial_dims: int = 2):
         super().__init__()
         self.in_type = check_field_type(in_type)
+        self.spatial_dims = check_spatial_dims(spatial_dims, "GroupPooling")
         require_permutation_fields(in_type, "GroupPooling", "NormPooling")
         self.mode = _check_mode(mode, ("max", "mean"), "mode")
         self.out_type = FieldType(in_type.group, [trivial(in_type.group)] * len(in_type))
@@ -321,6 +362,8 @@ class NormPooling(EquivariantModule):
         ``None`` (norms at every pixel), ``"max"`` or ``"avg"``.
     kernel_size, stride:
         Window (odd) and stride of the spatial pooling; ``kernel_size=None`` pools globally.
+    spatial_dims:
+        2 for images ``(batch, C, H, W)``, 3 for volumes ``(batch, C, D, H, W)`` (cubic windows).
     """
 
     def __init__(
@@ -329,9 +372,11 @@ class NormPooling(EquivariantModule):
         spatial: str | None = None,
         kernel_size: int | None = None,
         stride: int | None = None,
+        spatial_dims: int = 2,
     ):
         super().__init__()
         self.in_type = check_field_type(in_type)
+        self.spatial_dims = check_spatial_dims(spatial_dims, "NormPooling")
         if spatial is not None:
             _check_mode(spatial, ("max", "avg"), "spatial")
         self.spatial = spatial
@@ -352,3 +397,42 @@ class NormPooling(EquivariantModule):
 
     def export(self) -> nn.Module:
         return PooledFieldNorms(copy.deepcopy(self.groups), self.spatial, self.kernel_size, self.stride)
+
+
+class BlurPool3d(BlurPool2d):
+    """:class:`BlurPool2d` on volumes ``(batch, C, D, H, W)``: the ``k x k x k`` binomial blur, then every
+    ``stride``-th voxel along each axis; exact under the cube symmetries when ``(n - 1) % stride == 0`` for
+    every size ``n`` of the grid. Exports to a depthwise ``nn.Conv3d``.
+
+    >>> import torch
+    >>> from groupconv.groups import SO3
+    >>> from groupconv.nn import FieldType
+    >>> from groupconv.reps import irrep
+    >>> BlurPool3d(FieldType(SO3(), [irrep(SO3(), 1)]))(torch.randn(2, 3, 9, 9, 9)).shape
+    torch.Size([2, 3, 5, 5, 5])
+    """
+
+    spatial_dims = 3
+
+
+class MaxPool3d(MaxPool2d):
+    """:class:`MaxPool2d` on volumes ``(batch, C, D, H, W)``: a centred ``k x k x k`` window, then the
+    ``3D`` blur-pool when ``antialias``; permutation-representation fields. Exports to ``nn.MaxPool3d``
+    (followed by a depthwise ``nn.Conv3d`` when antialiased)."""
+
+    spatial_dims = 3
+
+
+class AvgPool3d(AvgPool2d):
+    """:class:`AvgPool2d` on volumes ``(batch, C, D, H, W)``: a centred ``k x k x k`` box, blurred by the
+    binomial filter when ``antialias``; one depthwise filter, any field type. Exports to a depthwise
+    ``nn.Conv3d``."""
+
+    spatial_dims = 3
+
+
+class GlobalPool3d(GlobalPool2d):
+    """Global spatial pooling of volumes, ``(N, C, D, H, W) -> (N, C, 1, 1, 1)`` (see
+    :class:`GlobalPool2d`): invariant for trivial fields, ``rho(g)``-equivariant otherwise."""
+
+    spatial_dims = 3

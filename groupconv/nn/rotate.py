@@ -140,6 +140,8 @@ def resample_grid(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") ->
     if mode == "cubic":
         xp, flat, weights = _keys_taps(x, points, shape, lead)
         spatial, tap = _SPATIAL[-d:], _TAPS[:d]
+        if d == 3:
+            return _cubic_volume(x, xp, flat, weights, lead)
         if not lead:
             # one set of source indices for every field: a single index_select
             vals = xp[..., flat.reshape(-1)].reshape(x.shape[:-d] + shape + (4,) * d)
@@ -158,6 +160,27 @@ def resample_grid(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") ->
     if not lead:
         grid = grid[None].expand((x.shape[0],) + shape + (d,))
     return F.grid_sample(x, grid, mode=mode, padding_mode="zeros", align_corners=True)
+
+
+def _cubic_volume(
+    x: torch.Tensor, xp: torch.Tensor, flat: torch.Tensor, weights: list[torch.Tensor], lead: tuple[int, ...]
+) -> torch.Tensor:
+    """Keys' cubic interpolation of volumes from the parts of :func:`_keys_taps`: the 64 tap weights of
+    every voxel as one product, the taps gathered as rows of all channels at once (voxel-major), then one
+    batched product of weights and taps (a gather of single entries and an einsum of three weight
+    operands are an order of magnitude slower on volumes)."""
+    a, b, c = weights
+    taps = (a[..., :, None, None] * b[..., None, :, None] * c[..., None, None, :]).reshape(-1, 1, 64)
+    n, padded = math.prod(x.shape[2:]), xp.shape[-1]
+    if not lead:
+        rows = xp.reshape(-1, padded).T  # (padded voxels, batch * C)
+        vals = rows.index_select(0, flat.reshape(-1)).view(n, 64, -1)
+        return torch.bmm(taps, vals).view(n, -1).T.reshape(x.shape)
+    batch, channels = x.shape[:2]
+    rows = xp.transpose(1, 2).reshape(batch * padded, channels)  # (batch x padded voxels, C)
+    offsets = torch.arange(batch, device=x.device).view((batch,) + (1,) * (flat.dim() - 1)) * padded
+    vals = rows.index_select(0, (flat + offsets).reshape(-1)).view(batch * n, 64, channels)
+    return torch.bmm(taps, vals).view(batch, n, channels).transpose(1, 2).reshape(x.shape)
 
 
 def _keys_taps(
