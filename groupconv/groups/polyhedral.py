@@ -49,7 +49,7 @@ Examples
 from __future__ import annotations
 
 import itertools
-from functools import cached_property
+from functools import cache, cached_property
 
 import numpy as np
 import sympy
@@ -108,6 +108,28 @@ def _icosahedral_matrices() -> list[sympy.ImmutableMatrix]:
     return out
 
 
+@cache
+def _exact_matrices(rotations: int, full: bool) -> tuple[sympy.ImmutableMatrix, ...]:
+    rot = _octahedral_matrices() if rotations == 24 else _icosahedral_matrices()
+    return tuple(rot + [-m for m in rot]) if full else tuple(rot)
+
+
+@cache
+def _float_matrices(rotations: int, full: bool) -> np.ndarray:
+    exact = _exact_matrices(rotations, full)
+    m = np.array([[[float(v) for v in row] for row in mat.tolist()] for mat in exact])
+    m.setflags(write=False)
+    return m
+
+
+@cache
+def _group_tables(rotations: int, full: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The Cayley table and the inverses, by matching the products and the transposes of the matrices."""
+    m = _float_matrices(rotations, full)
+    what = f"the polyhedral group of order {len(m)}"
+    return _match(m[:, None] @ m[None, :], m, what), _match(m.transpose(0, 2, 1), m, what)
+
+
 def _match(products: np.ndarray, matrices: np.ndarray, what: str) -> np.ndarray:
     """The index of each orthogonal matrix of ``products`` (``(..., 3, 3)``) in ``matrices``
     (``(n, 3, 3)``): two orthogonal matrices ``A``, ``B`` are equal iff ``<A, B>_F = 3``, and differ by
@@ -142,22 +164,15 @@ class PolyhedralGroup(FiniteGroup):
     def order(self) -> int:
         return self._rotations * (2 if self.full else 1)
 
-    def _rotation_matrices(self) -> list[sympy.ImmutableMatrix]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    @cached_property
+    @property
     def _exact(self) -> tuple[sympy.ImmutableMatrix, ...]:
-        rot = self._rotation_matrices()
-        if self.full:
-            rot = rot + [-m for m in rot]
-        return tuple(rot)
+        return _exact_matrices(self._rotations, self.full)
 
-    @cached_property
+    @property
     def matrices_np(self) -> np.ndarray:
-        """The matrices of all elements as a read-only float64 array ``(order, 3, 3)``, in element order."""
-        m = np.array([[[float(v) for v in row] for row in mat.tolist()] for mat in self._exact])
-        m.setflags(write=False)
-        return m
+        """The matrices of all elements as a read-only float64 array ``(order, 3, 3)``, in element order
+        (shared by all instances of the group)."""
+        return _float_matrices(self._rotations, self.full)
 
     def exact_matrix(self, g) -> sympy.ImmutableMatrix:
         """The exact matrix of the element ``g`` (an int or a 0-d tensor) as a sympy matrix: integers for
@@ -203,10 +218,16 @@ class PolyhedralGroup(FiniteGroup):
         m = self.matrices_np
         return _match(m[a] @ m[b], m, str(self))
 
-    @cached_property
+    @property
+    def cayley_table_np(self) -> np.ndarray:
+        """``table[a, b] = index of a b``, ``(order, order)``, built once per process for each of the four
+        groups and shared by their instances (read-only by convention)."""
+        return _group_tables(self._rotations, self.full)[0]
+
+    @property
     def inverse_table_np(self) -> np.ndarray:
-        # the inverse of an orthogonal matrix is its transpose
-        return _match(self.matrices_np.transpose(0, 2, 1), self.matrices_np, str(self))
+        """``inv[g] = index of g^{-1}`` (the transposed matrix), shared like :attr:`cayley_table_np`."""
+        return _group_tables(self._rotations, self.full)[1]
 
     def generators(self) -> list[int]:
         """Rotations that generate the rotation group (the turn by 90 degrees about z and the turn
@@ -277,6 +298,11 @@ class PolyhedralGroup(FiniteGroup):
     def action_dim(self) -> int:
         return 3
 
+    @property
+    def grid_dims(self) -> int | None:
+        # the elements of O and Oh are signed permutation matrices, those of I and Ih are not
+        return 3 if self._rotations == 24 else None
+
     def action_matrix(self, g: torch.Tensor, dtype=torch.float64) -> torch.Tensor:
         """The orthogonal matrices ``(..., 3, 3)`` of the elements ``g`` acting on ``(x, y, z)``."""
         g = self.check_element(torch.as_tensor(g))
@@ -306,15 +332,8 @@ class Octahedral(PolyhedralGroup):
     def name(self) -> str:
         return "O"
 
-    @property
-    def grid_dims(self) -> int | None:
-        return 3
 
-    def _rotation_matrices(self):
-        return _octahedral_matrices()
-
-
-class FullOctahedral(Octahedral):
+class FullOctahedral(PolyhedralGroup):
     """The full octahedral group ``O_h = O x {I, -I}`` of order 48: element ``g + 24 s`` is
     ``(-I)^s R_g`` with ``R_g`` the element ``g`` of :class:`Octahedral`; it permutes the voxel grid.
 
@@ -325,6 +344,7 @@ class FullOctahedral(Octahedral):
     ('Oh', 48, 1)
     """
 
+    _rotations = 24
     full = True
 
     @property
@@ -350,11 +370,8 @@ class Icosahedral(PolyhedralGroup):
     def name(self) -> str:
         return "I"
 
-    def _rotation_matrices(self):
-        return _icosahedral_matrices()
 
-
-class FullIcosahedral(Icosahedral):
+class FullIcosahedral(PolyhedralGroup):
     """The full icosahedral group ``I_h = I x {I, -I}`` of order 120: element ``g + 60 s`` is
     ``(-I)^s R_g`` with ``R_g`` the element ``g`` of :class:`Icosahedral`.
 
@@ -365,6 +382,7 @@ class FullIcosahedral(Icosahedral):
     ('Ih', 120, 'i')
     """
 
+    _rotations = 60
     full = True
 
     @property

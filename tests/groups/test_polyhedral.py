@@ -45,7 +45,8 @@ def test_group_axioms_on_the_cayley_table(group):
     assert np.array_equal(left, right)
     inv = group.inverse_table_np
     assert np.array_equal(table[e, inv], np.zeros(n)) and np.array_equal(table[inv, e], np.zeros(n))
-    # the table is the product of the matrices
+    # the table is the product of the matrices, and compose_indices agrees with it
+    assert np.array_equal(group.compose_indices(e[:, None], e[None, :]), table)
     m = group.matrices_np
     assert np.allclose(m[:, None] @ m[None, :], m[table], atol=1e-12)
 
