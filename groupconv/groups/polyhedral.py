@@ -206,9 +206,10 @@ class PolyhedralGroup(FiniteGroup):
         if m.dim() < 2 or tuple(m.shape[-2:]) != (3, 3):
             raise ValueError(f"index_of takes matrices of shape (..., 3, 3), got {tuple(m.shape)}")
         flat = m.detach().cpu().to(torch.float64).numpy().reshape(m.shape[:-2] + (9,))
-        dist = np.abs(flat[..., None, :] - self.matrices_np.reshape(-1, 9)).max(-1)
-        idx = np.argmin(dist, axis=-1)
-        if dist.size and not np.all(np.take_along_axis(dist, idx[..., None], -1) <= atol):
+        ours = self.matrices_np.reshape(-1, 9)
+        # the nearest element: |A - M|^2 = |A|^2 - 2 <A, M> + 3, without a (batch, order, 9) temporary
+        idx = np.argmax(flat @ ours.T, axis=-1)
+        if flat.size and not np.abs(flat - ours[idx]).max() <= atol:
             raise ValueError(f"a matrix is not an element of {self} (to {atol:g})")
         return torch.as_tensor(idx, dtype=torch.long, device=m.device)
 
@@ -414,10 +415,11 @@ def _cyclic_dihedral_images(group: PolyhedralGroup, n: int, dihedral: bool) -> n
     if not dihedral:
         return np.array(powers, dtype=np.int64)
     inv = group.inverse_table_np
+    # the first half-turn outside C_n that inverts r
     f = next(
         h
         for h in range(1, group._rotations)
-        if table[h, h] == 0 and table[table[h, r], h] == inv[r] and (n > 1 or h != r)
+        if h not in powers and table[h, h] == 0 and table[table[h, r], h] == inv[r]
     )
     return np.array(powers + [int(table[p, f]) for p in powers], dtype=np.int64)
 
