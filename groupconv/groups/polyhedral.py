@@ -96,7 +96,7 @@ def _five_fold_turn() -> sympy.Matrix:
 def _icosahedral_matrices() -> list[sympy.ImmutableMatrix]:
     """The 60 rotations of the icosahedron in the canonical order of :class:`Icosahedral`."""
     octa = _octahedral_matrices()
-    # the even permutations (x, y, z), (y, z, x), (z, x, y) are the permutation indices 0, 3, 4
+    # T: the powers of the turn x -> y -> z -> x times the diagonal rotations (elements 0 .. 3 of O)
     cyclic = sympy.Matrix([[0, 0, 1], [1, 0, 0], [0, 1, 0]])
     tetra = [cyclic**c * octa[b] for c in range(3) for b in range(4)]
     r = _five_fold_turn()
@@ -132,8 +132,8 @@ def _group_tables(rotations: int, full: bool) -> tuple[np.ndarray, np.ndarray]:
 
 def _match(products: np.ndarray, matrices: np.ndarray, what: str) -> np.ndarray:
     """The index of each orthogonal matrix of ``products`` (``(..., 3, 3)``) in ``matrices``
-    (``(n, 3, 3)``): two orthogonal matrices ``A``, ``B`` are equal iff ``<A, B>_F = 3``, and differ by
-    at least ``0.3`` in it for the elements of these groups."""
+    (``(n, 3, 3)``): two orthogonal matrices ``A``, ``B`` are equal iff ``<A, B>_F = tr(A^T B) = 3``; two
+    distinct elements of these groups have ``tr(A^T B) = 1 + 2 cos t <= 1 + 2 cos 72 deg < 1.7``."""
     flat = products.reshape(products.shape[:-2] + (9,))
     scores = flat @ matrices.reshape(-1, 9).T
     idx = np.argmax(scores, axis=-1)
