@@ -313,3 +313,23 @@ def test_inclusions_into_the_orthogonal_and_full_groups():
     for H, G in [(FullOctahedral(), SO3()), (Icosahedral(), FullOctahedral()), (Octahedral(), Icosahedral())]:
         with pytest.raises(ValueError, match=f"{H} is not a known subgroup of {G}"):
             inclusion(H, G)
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu():
+    from groupconv.reps import irrep
+
+    dev = torch.device("cuda")
+    for group in GROUPS:
+        g = torch.arange(group.order)
+        h = g.flip(0)
+        assert torch.equal(group.compose(g.to(dev), h.to(dev)).cpu(), group.compose(g, h))
+        m = group.action_matrix(g.to(dev), dtype=torch.float32)
+        assert m.device.type == "cuda" and torch.equal(m.cpu(), group.action_matrix(g, dtype=torch.float32))
+        assert torch.equal(group.parity(g.to(dev)).cpu(), group.parity(g))
+        ir = irrep(group, 3, 1) if group.order in (48, 120) else irrep(group, 3)
+        assert torch.equal(ir(g.to(dev)).cpu(), ir(g))
+    vol = torch.randn(2, 4, 4, 4)
+    for g in (9, 12, 30):
+        out = transform_grid(vol.to(dev), FullOctahedral(), g)
+        assert torch.equal(out.cpu(), transform_grid(vol, FullOctahedral(), g))
