@@ -176,6 +176,9 @@ def _exact_character(ir: Irrep, g: int) -> sympy.Expr:
     # the traces of the rotation irreps of C_n and D_n are already 2 cos(2 pi k m / n) or 0
     if chi.is_Rational or isinstance(ir.group, (Cyclic, Dihedral)):
         return chi.replace(sympy.cos, _reduced_cos)
+    if isinstance(ir.group, PolyhedralGroup):
+        # sums of square roots of integers with rational coefficients: expanding collects them exactly
+        return sympy.expand(chi)
     return sympy.simplify(chi)
 
 

@@ -141,6 +141,11 @@ def test_character_tables_are_labelled_and_exact():
     assert ct.sizes == (1, 15, 20, 12, 12)
     golden = (1 + sympy.sqrt(5)) / 2
     assert sympy.simplify(ct.exact[1][3] - golden) == 0 and sympy.simplify(ct.exact[2][3] - (1 - golden)) == 0
+    for group in (FullOctahedral(), FullIcosahedral()):
+        full = character_table(group)
+        # exact characters are reduced to integers or a + b sqrt(5) (a longer form would print numerically)
+        assert all(len(str(x)) <= 16 for row in full.exact for x in row)
+        assert np.allclose(np.array(full.exact, dtype=np.float64), full.values, atol=1e-14)
     text = str(character_table(FullOctahedral()))
     assert "T1u" in text and "sigma_d (x6)" in text and "S6 (x8)" in text
     assert "rotoreflection" in character_table(Octahedral()).legend()
