@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from .augment import RandomGroupAction
-from .conv import EquivariantConv2d, GroupConv2d, LiftingConv2d, SteerableConv2d
+from .conv import (
+    EquivariantConv2d,
+    GroupConv2d,
+    GroupConv3d,
+    LiftingConv2d,
+    LiftingConv3d,
+    SteerableConv2d,
+    SteerableConv3d,
+)
 from .export import export
 from .field_type import FieldType
 from .fourier_bessel import FourierBesselConv2d
@@ -54,6 +62,9 @@ __all__ = [
     "LiftingConv2d",
     "GroupConv2d",
     "SteerableConv2d",
+    "SteerableConv3d",
+    "LiftingConv3d",
+    "GroupConv3d",
     "FourierBesselConv2d",
     "generalized_he_init_",
     "lsuv_init_",

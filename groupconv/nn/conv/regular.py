@@ -127,13 +127,17 @@ class _RegularConv(EquivariantConv2d):
             self.basis_kind, spec, method, self.basis_options = resolve_basis(
                 type(self).__name__, basis, basis_options
             )
-            self._expansion = build_expansion(self, spec, method)
-            self.weight = nn.Parameter(torch.empty(self._expansion.num_params))
+            self.weight = nn.Parameter(torch.empty(self._basis_weight_shape(spec, method)))
         if bias:
             self.bias = nn.Parameter(torch.zeros(c_out))
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _basis_weight_shape(self, spec: KernelSpec | None, method: str) -> tuple[int, ...]:
+        """Build the expansion through a basis (the layer's plan) and return the weight's shape."""
+        self._expansion = build_expansion(self, spec, method)
+        return (self._expansion.num_params,)
 
     @classmethod
     def from_channels(
