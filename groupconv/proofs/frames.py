@@ -18,8 +18,9 @@ import torch
 
 __all__ = ["conv2d_frame_bounds", "conv_frame_bounds"]
 
-#: The default frequency grid per axis: 64 x 64 on the plane, 16 x 16 x 16 in space (4096 frequencies both)
-_DEFAULT_GRID = {2: 64, 3: 16}
+#: The default frequency grid per axis: 64 x 64 on the plane (4096 frequencies), 8 x 8 x 8 in space (512: one
+#: singular value decomposition of (C_out, C_in) per frequency, and volumes have many channels)
+_DEFAULT_GRID = {2: 64, 3: 8}
 
 
 def conv2d_frame_bounds(weight: torch.Tensor, grid: int = 64) -> tuple[float, float]:
@@ -41,7 +42,7 @@ def conv2d_frame_bounds(weight: torch.Tensor, grid: int = 64) -> tuple[float, fl
 def conv_frame_bounds(weight: torch.Tensor, grid: int | None = None) -> tuple[float, float]:
     """Frame bounds of the circular convolution with ``weight`` ``(C_out, C_in, k, k)`` on the plane or
     ``(C_out, C_in, k, k, k)`` in space, as :func:`conv2d_frame_bounds`, over a frequency grid of ``grid``
-    points per axis (default 64 on the plane, 16 in space: 4096 frequencies either way)."""
+    points per axis (default 64 on the plane, 8 in space)."""
     if weight.dim() not in (4, 5):
         raise ValueError(
             "conv_frame_bounds takes a filter (C_out, C_in, kh, kw) or (C_out, C_in, kd, kh, kw), got shape "

@@ -68,6 +68,7 @@ def certify_index_map(
             ro.astype(np.int64),
             filt.reshape(c_out, c_in, npix)[:, :, perm].astype(np.int64),
             ri.astype(np.int64),
+            optimize=True,
         )
         if not np.array_equal(moved, filt.reshape(c_out, c_in, npix).astype(np.int64)):
             return False, f"the expanded filter violates the constraint for g={g}"

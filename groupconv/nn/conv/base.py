@@ -196,7 +196,7 @@ class EquivariantConv2d(DescribedState, EquivariantModule):
     # -- bounds and certificates ----------------------------------------------------------------------
     def frame_bounds(self) -> tuple[float | None, float | None]:
         """``(None, B)`` with ``B`` the upper frame bound of the expanded filter
-        (:func:`groupconv.proofs.conv_frame_bounds`, on 64 x 64 frequencies on the plane, 16 x 16 x 16 in
+        (:func:`groupconv.proofs.conv_frame_bounds`, on 64 x 64 frequencies on the plane, 8 x 8 x 8 in
         space); ``(None, None)`` for an affine (bias), strided or grouped layer, which has no frame bounds
         of this form."""
         if self.bias is not None or tuple(self.stride) != (1,) * self.spatial_dims or self.groups != 1:

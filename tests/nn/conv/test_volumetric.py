@@ -108,8 +108,9 @@ def test_lifting_and_group_convolutions_are_exactly_equivariant_on_the_voxel_gri
     x = torch.randn(1, 1, 7, 7, 7, dtype=torch.float64)
     err = grid_equivariance_error(net, x, net[0].in_type, net[2].out_type)
     assert err <= 1e-10, err
-    # the same layers through the exact integer basis and the lifted steerable basis
-    for basis in ("exact", "gaussian"):
+    # the same layer through the moved free filters of the steerable basis, and on O (1296 elements for
+    # Oh) through the exact integer basis
+    for basis in ("gaussian", "exact") if G.order == 24 else ("gaussian",):
         layer = GroupConv3d.from_channels(G, 1, 1, 3, padding=1, basis=basis).double()
         assert grid_equivariance_error(layer, torch.randn(1, G.order, 5, 5, 5, dtype=torch.float64)) <= 1e-10
 
@@ -255,13 +256,13 @@ def test_geometry_shapes_and_he_initialization_in_space():
     assert layer(torch.randn(1, 4, 6, 8, 8)).shape == (1, 4, 6, 4, 4)
     # He initialization: unit second moment through a ReLU for the index maps (fan_in = C_in k^3)
     G = Octahedral()
-    conv = GroupConv3d.from_channels(G, 4, 4, 3, bias=False)
-    assert conv.weight.std().item() == pytest.approx(math.sqrt(2 / (96 * 27)), rel=0.1)
+    conv = GroupConv3d.from_channels(G, 2, 2, 3, bias=False)
+    assert conv.weight.std().item() == pytest.approx(math.sqrt(2 / (48 * 27)), rel=0.1)
     torch.manual_seed(0)
-    x = torch.relu(torch.randn(4, 96, 9, 9, 9))
+    x = torch.relu(torch.randn(4, 48, 9, 9, 9))
     m2 = float(conv(x).pow(2).mean() / (2 * x.pow(2).mean()))
     assert 0.5 < m2 < 2.0, m2
-    # frame bounds of the expanded filter on a 16^3 frequency grid
+    # frame bounds of the expanded filter on an 8^3 frequency grid
     lower, upper = conv.frame_bounds()
     assert lower is None and upper > 0
 
