@@ -41,6 +41,7 @@ from .field_type import FieldType, grid_exact, spatial_matrix
 
 __all__ = [
     "rotate_field",
+    "permute_grid",
     "rotate_plane",
     "resample_grid",
     "source_points",
@@ -216,9 +217,17 @@ def rotate_plane(x: torch.Tensor, matrix: torch.Tensor, mode: str = "cubic") -> 
     return resample_grid(x, matrix, mode)
 
 
-def _permute_grid(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
-    """``f(A^{-1} p)`` for a matrix (or a batch of matrices, one per sample) that maps the grid of ``x``
-    onto itself (:func:`~groupconv.nn.field_type.grid_exact`): an index permutation, bit-exact."""
+def permute_grid(x: torch.Tensor, matrix: torch.Tensor) -> torch.Tensor:
+    """``f(A^{-1} p)`` for fields ``(batch, C, *spatial)`` and a matrix (or a batch of matrices, one per
+    sample) that maps their grid onto itself (:func:`~groupconv.nn.field_type.grid_exact`): an index
+    permutation, bit-exact.
+
+    >>> import torch
+    >>> quarter = torch.tensor([[0.0, -1.0], [1.0, 0.0]])
+    >>> x = torch.randn(1, 2, 4, 4)
+    >>> torch.equal(permute_grid(x, quarter), torch.rot90(x, 1, dims=(-2, -1)))
+    True
+    """
     d = matrix.shape[-1]
     shape = tuple(x.shape[-d:])
     flat = None
@@ -238,9 +247,9 @@ def _move_grid(x: torch.Tensor, matrix: torch.Tensor, mode: str, exact: torch.Te
     if exact is None or not bool(exact.any()):
         return resample_grid(x, matrix, mode)
     if matrix.dim() == 2 or bool(exact.all()):
-        return _permute_grid(x, matrix)
+        return permute_grid(x, matrix)
     y = torch.empty_like(x)
-    y[exact] = _permute_grid(x[exact], matrix[exact])
+    y[exact] = permute_grid(x[exact], matrix[exact])
     y[~exact] = resample_grid(x[~exact], matrix[~exact], mode)
     return y
 

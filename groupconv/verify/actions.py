@@ -18,6 +18,8 @@ True
 from __future__ import annotations
 
 import functools
+import math
+import warnings
 from collections.abc import Callable
 from typing import Any
 
@@ -26,8 +28,8 @@ from torch import nn
 
 from ..groups.actions import acts_on_grid, transform_grid
 from ..groups.base import Group
-from ..nn.field_type import FieldType
-from ..nn.rotate import keys_weights, rotate_field, source_coordinates
+from ..nn.field_type import FieldType, grid_exact, spatial_matrix
+from ..nn.rotate import keys_weights, permute_grid, rotate_field, source_coordinates, source_points
 from ..reps.representation import Representation
 
 __all__ = ["Action", "act", "is_typed", "typed_layers"]
@@ -112,6 +114,79 @@ def _plane_action(ftype: FieldType, x: torch.Tensor, g: Any) -> torch.Tensor:
     return (rho @ moved).view_as(x)
 
 
+@functools.lru_cache(maxsize=4096)
+def _element_tables(ftype: FieldType, key: tuple[float, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``3 x 3`` matrix and ``rho(g)`` of the element with entries ``key``: a check evaluates them for
+    the same elements layer after layer (the Wigner matrices of SO(3) cost more than the resampling)."""
+    group = ftype.group
+    shape = () if group.is_finite else tuple(group.identity().shape)
+    g = torch.tensor(key, dtype=torch.float64).reshape(shape)
+    g = g.long() if group.is_finite else g
+    a = spatial_matrix(group.action_matrix(g, dtype=torch.float64), 3)
+    return a, ftype.representation(g, dtype=torch.float64)
+
+
+def _volume_action(ftype: FieldType, x: torch.Tensor, g: Any) -> torch.Tensor:
+    """``rho(g) f(g^{-1} p)`` on a voxel grid, the action of :func:`groupconv.nn.rotate_field`: a voxel
+    permutation for the cube symmetries, Keys cubic interpolation otherwise."""
+    ftype.check(x, spatial_dims=3)
+    group = ftype.group
+    ge = torch.as_tensor(int(g)) if group.is_finite else torch.as_tensor(g, dtype=torch.float64).cpu()
+    if group.is_finite and group.grid_dims is not None:
+        return ftype.transform(x, int(ge))
+    a, rho = _element_tables(ftype, tuple(float(v) for v in ge.flatten()))
+    if a.shape[-1] != 3:
+        return rotate_field(x, ftype, ge)  # refused there with the message of rotate_field
+    shape = tuple(x.shape[-3:])
+    exact, table = _volume_resampling(shape, tuple(float(v) for v in a.flatten()))
+    flat = x.reshape(-1, math.prod(shape))
+    if exact:
+        y = flat.index_select(1, table.to(x.device)).reshape(x.shape)
+    else:
+        y = (table.to(device=x.device, dtype=x.dtype) @ flat.T).T.reshape(x.shape)
+    return ftype.act_on_fibers(y, rho)
+
+
+@functools.lru_cache(maxsize=256)
+def _volume_resampling(shape: tuple[int, int, int], matrix: tuple[float, ...]) -> tuple[bool, torch.Tensor]:
+    """``f(A^{-1} p)`` on a ``D x H x W`` grid, built once per grid and element (a check applies each element
+    to the input and output of every layer): ``(True, source voxel of each voxel)`` where ``A`` maps the
+    grid onto itself, else ``(False, the resampling of groupconv.nn.resample_grid (mode="cubic") as a
+    sparse CSR matrix (DHW, DHW))``, 64 Keys cubic taps per voxel, taps outside the grid reading 0 (one
+    sparse product per feature map, where the gather of the taps of every channel is several times
+    slower)."""
+    a = torch.tensor(matrix, dtype=torch.float64).view(3, 3)
+    n = math.prod(shape)
+    if bool(grid_exact(a, shape)):
+        return True, permute_grid(torch.arange(n).view((1, 1) + shape), a).reshape(n)
+    points = source_points(shape, a, torch.device("cpu"))
+    # round first so that integer source positions take the exact voxel, as resample_grid does
+    points = [torch.where((p - p.round()).abs() < 1e-9, p.round(), p) for p in points]
+    floors = [torch.floor(p) for p in points]
+    taps = torch.arange(-1, 3, dtype=torch.float64)
+    index, weight, inside = None, None, None
+    for t, (p, f) in enumerate(zip(points, floors)):
+        view = (n,) + (1,) * t + (4,) + (1,) * (2 - t)
+        i = (f.reshape(n, 1) + taps).long().view(view)
+        w = keys_weights(p - f).reshape(view)
+        ok = (i >= 0) & (i < shape[t])
+        index = i if index is None else index * shape[t] + i
+        weight = w if weight is None else weight * w
+        inside = ok if inside is None else inside & ok
+    index, weight, inside = (v.expand(n, 4, 4, 4).reshape(n, 64) for v in (index, weight, inside))
+    keep = inside & (weight != 0)
+    rows = torch.arange(n).view(n, 1).expand(n, 64)
+    coo = torch.sparse_coo_tensor(
+        torch.stack([rows[keep], index[keep]]), weight[keep], (n, n), check_invariants=False
+    )
+    with warnings.catch_warnings():
+        # torch flags its CSR layout as beta; the product used here is its stable core
+        warnings.filterwarnings(
+            "ignore", message="Sparse CSR tensor support is in beta", category=UserWarning
+        )
+        return False, coo.coalesce().to_sparse_csr()
+
+
 def act(type_obj: Any, x: torch.Tensor, g: Any) -> torch.Tensor:
     """``g . x`` for a feature of type ``type_obj``.
 
@@ -123,8 +198,7 @@ def act(type_obj: Any, x: torch.Tensor, g: Any) -> torch.Tensor:
     """
     if isinstance(type_obj, FieldType):
         if x.dim() == 5:
-            # volumes: voxel permutations for the cube symmetries, Keys cubic interpolation otherwise
-            return rotate_field(x, type_obj, g)
+            return _volume_action(type_obj, x, g)
         if not acts_on_grid(type_obj.group):
             return _plane_action(type_obj, x, g)
         type_obj.check(x)
