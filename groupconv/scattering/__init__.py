@@ -1,5 +1,6 @@
 """groupconv.scattering: filter banks, Littlewood-Paley sums and frame bounds, translation and
-roto-translation scattering, generalized scattering networks and energy propagation.
+roto-translation scattering, solid harmonic scattering of 3D densities, generalized scattering networks
+and energy propagation.
 
 >>> import torch
 >>> from groupconv.scattering import Scattering2D, parseval_wavelet_bank
@@ -31,6 +32,7 @@ from .filters import (
     parseval_wavelet_bank,
 )
 from .generalized import GeneralizedScattering, Modulus, Pooling, RealReLU, ScatteringLayer, SoftModulus
+from .harmonic3d import HarmonicScattering3D
 from .phase_collapse import PhaseCollapseBlock, PhaseCollapseNet
 from .scattering2d import RotoTranslationScattering, Scattering2D, periodize
 
@@ -45,6 +47,7 @@ __all__ = [
     "frame_bounds",
     "Scattering2D",
     "RotoTranslationScattering",
+    "HarmonicScattering3D",
     "periodize",
     "GeneralizedScattering",
     "ScatteringLayer",
