@@ -18,6 +18,7 @@ from groupconv.nn import (
     NormNonlinearity,
     NormPooling,
 )
+from groupconv.nn.field_type import cube_symmetries
 from groupconv.reps import irrep, regular, trivial
 
 G = Dihedral(4)
@@ -146,16 +147,27 @@ class Stencil3d(nn.Module):
         return nn.functional.conv3d(x, self.k.to(x.dtype), padding=1, groups=x.shape[1])
 
 
-class CubedVectors(nn.Module):
-    """Every entry cubed: commutes with the signed permutations by which the cube rotations act on
-    vectors, but not with other rotations (a defect only the approximate tier can see)."""
+class CubeOnlyProjection(nn.Module):
+    """Projects every l = 2 field of SO(3) onto its E component under the cube rotations (l = 2 restricts
+    to O as E + T2): a linear map that commutes with the 24 cube rotations but with no other rotation, a
+    defect only the approximate tier can see."""
 
     def __init__(self, field_type):
         super().__init__()
         self.in_type = self.out_type = field_type
+        rho = irrep(SO3_GROUP, 2)
+        a = torch.randn(5, 5, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+        mats = rho(cube_symmetries(), dtype=torch.float64)
+        twirled = torch.einsum("gij,jk,glk->il", mats, a + a.T, mats) / len(mats)
+        values, vectors = torch.linalg.eigh(twirled)
+        # the E component is the eigenspace of multiplicity 2 of the commuting twirl (T2 has 3)
+        e = vectors[:, 3:] if (values[2] - values[0]).abs() < 1e-9 else vectors[:, :2]
+        self.register_buffer("projection", e @ e.T, persistent=False)
 
     def forward(self, x):
-        return x**3
+        n = x.shape[1] // 5
+        fields = x.reshape((x.shape[0], n, 5) + x.shape[2:])
+        return torch.einsum("ij,bnj...->bni...", self.projection.to(x.dtype), fields).reshape(x.shape)
 
 
 def volume_network(planted: bool = False) -> nn.Sequential:

@@ -1,6 +1,7 @@
 """The equivariance checker is right by default: correct C4, C8, C16, D8, SO(2) and O(2) networks pass with
 default arguments on random inputs in float32 and float64, and the same networks with one planted defect
-fail at exactly that layer."""
+fail at exactly that layer; on volumes the same for SO(3) fields (the cube rotations exact, sampled
+rotations calibrated), O (every element exact) and I (twelve exact, the others calibrated)."""
 
 from __future__ import annotations
 
@@ -9,16 +10,28 @@ import warnings
 import pytest
 import torch
 import torch.nn.functional as F
-from _verify_models import TRIV, Blur, Mix, Planted, real_network
+from _verify_models import (
+    TRIV,
+    VOLUME_TYPE,
+    Blur,
+    CubeOnlyProjection,
+    Mix,
+    Planted,
+    real_network,
+    volume_input,
+    volume_network,
+)
 from torch import nn
 
 from groupconv.groups import O2, SO2, Cyclic, Dihedral
 from groupconv.nn import (
     BlurPool2d,
+    BlurPool3d,
     FieldType,
     GroupPooling,
     HomogeneousFourierConv,
     MaxPool2d,
+    MaxPool3d,
     NormNonlinearity,
     NormPooling,
     ReLU,
@@ -412,3 +425,66 @@ def test_so2_steerable_conv_rows_show_the_exact_and_the_approximate_tier():
     assert approx.group == "SO2" and approx.reason.startswith("calibrated: 8 x the action's own error")
     # conclusive: the calibrated tolerance stays below half the output's maximum
     assert 1e-12 < approx.max_rel_error <= approx.tolerance < 0.5
+
+
+# -- volumes ---------------------------------------------------------------------------------------------------
+def test_a_correct_volume_network_passes_with_default_arguments():
+    """SO(3) fields on 9^3 volumes: the 24 cube rotations are exact (rounding only); the sampled rotations
+    are interpolated, and on so small a grid the calibrated tier says it cannot decide rather than pass."""
+    report = check_equivariance(volume_network(), volume_input()[:1])
+    assert report.passed, report.to_text()
+    for row in report.rows:
+        if row.tier == "exact":
+            assert row.passed and row.elements_tried == 24 and row.max_rel_error <= 1e-10
+        else:
+            assert row.tier == "approximate" and row.elements_tried == 20 and row.passed is not False
+
+
+def test_a_perturbed_stencil_in_a_volume_network_is_named_at_its_layer():
+    report = check_equivariance(volume_network(planted=True), volume_input()[:1], n_samples=2)
+    failed = {(r.layer, r.tier) for r in report.failures()}
+    assert failed == {("3", "exact")}, report.to_text()
+    row = next(r for r in report.rows if r.layer == "3" and r.tier == "exact")
+    assert row.max_rel_error > 1e-3 and "worst element" in row.note
+
+
+def test_volume_float32_checks_hold_the_float32_tolerance():
+    report = check_equivariance(
+        volume_network(), volume_input(dtype=torch.float32)[:1], dtype=torch.float32, n_samples=2
+    )
+    assert report.passed and report.info["dtype"] == "float32"
+    assert (
+        max(r.max_rel_error for r in report.rows if r.tier == "exact") <= default_tolerances(torch.float32)[1]
+    )
+
+
+def test_the_approximate_tier_on_volumes_passes_a_correct_layer_and_fails_one_only_cube_symmetric():
+    """A projection of l = 2 fields onto their E component under O commutes with the cube rotations but
+    with no other rotation: only the calibrated tier, on a band-limited 15^3 volume, sees it; a norm
+    nonlinearity passes it conclusively."""
+    G = VOLUME_TYPE.group
+    fields = FieldType(G, [irrep(G, 2)] * 2)
+    net = nn.Sequential(NormNonlinearity(fields, spatial_dims=3), CubeOnlyProjection(fields))
+    x = torch.randn(1, 10, 15, 15, 15, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    report = check_equivariance(net, x, n_samples=3)
+    assert _verdicts(report) == {
+        ("0", "exact"): True,
+        ("0", "approximate"): True,
+        ("1", "exact"): True,
+        ("1", "approximate"): False,
+    }, report.to_text()
+
+
+def test_finite_groups_on_volumes_every_element_exact_for_o_and_twelve_of_i():
+    from groupconv.groups import Icosahedral, Octahedral
+
+    O = Octahedral()
+    reg = FieldType(O, [regular(O)])
+    net = nn.Sequential(ReLU(reg, spatial_dims=3), MaxPool3d(reg), GroupPooling(reg, spatial_dims=3))
+    report = check_equivariance(net, torch.randn(1, 24, 5, 5, 5))
+    assert report.passed and {(r.tier, r.elements_tried) for r in report.rows} == {("exact", 24)}
+    ico = Icosahedral()
+    scalars = FieldType(ico, [irrep(ico, 0)] * 2)
+    report = check_equivariance(nn.Sequential(BlurPool3d(scalars, stride=1)), torch.randn(1, 2, 7, 7, 7))
+    assert {(r.tier, r.elements_tried) for r in report.rows} == {("exact", 12), ("approximate", 48)}
+    assert report.passed
