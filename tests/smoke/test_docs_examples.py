@@ -19,6 +19,7 @@ PAGES = [
     "docs/reproduce_dcfnet.md",
     "docs/reproduce_phase_collapse.md",
     "docs/layers.md",
+    "docs/volumes.md",
     "docs/testing.md",
     "docs/verify.md",
     "docs/devices.md",

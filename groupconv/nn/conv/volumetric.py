@@ -156,7 +156,8 @@ class _RegularConv3d(_InSpace, _RegularConv):
             return super()._basis_weight_shape(spec, method)
         self._expansion, self._spec = None, spec
         r = moved_free_filters(self.group, self.kernel_size, spec)
-        self.register_derived("lift_filters", r)
+        # the master is the layer's own copy of the cached, read-only array
+        self.register_derived("lift_filters", r.copy())
         n, nf = r.shape[:2]
         c_out, c_in = self.out_channels, self.in_channels
         if self.lifting:
