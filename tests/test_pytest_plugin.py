@@ -35,3 +35,18 @@ def test_device_includes_the_cpu(device):
     assert torch.device(device).type in ("cpu", "cuda")
     if device == "cuda":
         assert torch.cuda.is_available()
+
+
+def test_the_fixtures_drive_a_volume_layer(float_dtype, equivariance_tolerance, device):
+    """A 3D layer checked at the tolerance the fixtures give for the dtype, on the device."""
+    from groupconv.groups import Octahedral
+    from groupconv.nn import FieldType, MaxPool3d
+    from groupconv.reps import regular
+    from groupconv.verify import check_equivariance
+
+    O = Octahedral()
+    t = FieldType(O, [regular(O)])
+    x = torch.randn(1, 24, 5, 5, 5, dtype=float_dtype, device=device)
+    atol, rtol = equivariance_tolerance
+    report = check_equivariance(MaxPool3d(t).to(device), x, dtype=float_dtype, atol=atol, rtol=rtol)
+    assert report.passed and report.rows[0].elements_tried == 24

@@ -91,3 +91,22 @@ def test_an_action_types_a_plain_layer_for_the_checker():
     blur = nn.AvgPool2d(3, stride=1, padding=1)
     report = check_equivariance(nn.Sequential(blur), torch.randn(1, 1, 7, 7), types={"0": (images, images)})
     assert report.passed and report.rows[0].in_type == "C4 on images"
+
+
+def test_act_on_volumes_is_rotate_field():
+    """The checker's action on volumes (cached tables: a voxel permutation or a sparse cubic resampling)
+    is that of rotate_field, for SO(3) elements, the cube groups and planar groups about z."""
+    from groupconv.groups import SO3, Icosahedral, Octahedral
+
+    G = SO3()
+    t = FieldType(G, [irrep(G, 1), irrep(G, 2)])
+    x = torch.randn(2, 8, 5, 6, 7, dtype=torch.float64)
+    for g in list(G.sample(2, generator=torch.Generator().manual_seed(0))) + [
+        torch.eye(3, dtype=torch.float64)
+    ]:
+        assert (act(t, x, g) - rotate_field(x, t, g)).abs().max() < 1e-13
+    for group in (Octahedral(), Icosahedral(), Cyclic(8)):
+        ft = FieldType(group, [regular(group)])
+        v = torch.randn(1, ft.size, 4, 4, 4, dtype=torch.float64)
+        for g in (0, 1, 3):
+            assert (act(ft, v, g) - rotate_field(v, ft, g)).abs().max() < 1e-13

@@ -168,3 +168,32 @@ def test_testing_and_the_checker_share_the_element_chooser():
     rho = irrep(SO2(), 1)
     report = check_equivariance(net, torch.randn(2, 2), types={"0": (rho, rho)}, n_samples=3)
     assert report.rows[0].elements_tried == len(elements_to_try(SO2(), n_samples=3))
+
+
+def test_volume_field_types_classify_the_cube_symmetries_exact():
+    """On volumes the exact elements of SO(3) / O(3) field types are the 24 / 48 cube symmetries (axes of
+    equal sizes exchanged only); I's twelve axis permutations; planar groups about the z axis."""
+    from groupconv.groups import Icosahedral
+
+    so3 = FieldType(SO3(), [irrep(SO3(), 1)])
+    assert len(so3.exact_elements()) == 24 and len(FieldType(O3(), [trivial(O3())]).exact_elements()) == 48
+    chosen = choose_elements(so3, n_samples=3, shape=(1, 3, 5, 5, 5))
+    assert [exact for _, exact in chosen] == [True] * 24 + [False] * 3
+    # on a 3 x 5 x 5 grid only the rotations that keep the depth axis (8 of 24) map it onto itself
+    flat = choose_elements(so3, n_samples=0, shape=(1, 3, 3, 5, 5))
+    assert sum(exact for _, exact in flat) == 8
+    assert all(so3.is_exact(g, shape=(1, 3, 1, 1, 1)) for g in SO3().sample(3))  # a single voxel
+    ico = FieldType(Icosahedral(), [trivial(Icosahedral())])
+    assert sum(is_exact(ico, g, (1, 1, 5, 5, 5)) for g in range(60)) == 12
+    c8 = FieldType(Cyclic(8), [regular(Cyclic(8))])
+    assert [g for g in range(8) if c8.is_exact(g, shape=(1, 8, 3, 5, 5))] == [0, 2, 4, 6]
+
+
+def test_band_limit_of_a_volume_is_a_blurred_ball_that_commutes_with_cube_rotations():
+    t = FieldType(SO3(), [trivial(SO3())])
+    x = torch.randn(1, 1, 13, 13, 13, dtype=torch.float64)
+    y = band_limit(t, x)
+    assert y.shape == x.shape and float(y[..., 0, 0, 0].abs()) < 1e-6 * float(x.abs().max())
+    # the ball and the Gaussian are isotropic: band-limiting commutes with a quarter turn about x
+    turned = x.flip(-3).transpose(-3, -2)
+    assert torch.allclose(band_limit(t, turned), y.flip(-3).transpose(-3, -2), atol=1e-14)
