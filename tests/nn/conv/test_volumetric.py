@@ -236,6 +236,7 @@ def layers_3d():
         "group-Oh": GroupConv3d.from_channels(FullOctahedral(), 1, 1, 3, padding=1, bias=False),
         "steerable-SO3": SteerableConv3d(t, t, 3, padding=1),
         "steerable-O3": SteerableConv3d(so3_type([0, 1], True), so3_type([1, 2], True), 3, padding=1),
+        "group-I": GroupConv3d.from_channels(Icosahedral(), 1, 1, 3, padding=1),
     }
 
 
@@ -262,6 +263,21 @@ def test_geometry_shapes_and_he_initialization_in_space():
     x = torch.relu(torch.randn(4, 48, 9, 9, 9))
     m2 = float(conv(x).pow(2).mean() / (2 * x.pow(2).mean()))
     assert 0.5 < m2 < 2.0, m2
+    # moved free filters (I) and a steerable basis (SO(3); l = 2 is out of the band of scalars on 3^3 kernels):
+    # the closed form keeps ReLU inputs at unit scale
+    # on average over draws (one draw's response to the input mean is a single Gaussian sum)
+    for build in (
+        lambda: GroupConv3d.from_channels(Icosahedral(), 1, 4, 3, bias=False),
+        lambda: LiftingConv3d.from_channels(Icosahedral(), 4, 4, 3, bias=False),
+        lambda: SteerableConv3d(so3_type([0] * 8), so3_type([0, 1] * 4), 3, bias=False),
+    ):
+        draws = []
+        for seed in range(8):
+            torch.manual_seed(seed)
+            layer = build()
+            x = torch.relu(torch.randn(2, layer.in_type.size, 7, 7, 7))
+            draws.append(float(layer(x).pow(2).mean() / (2 * x.pow(2).mean())))
+        assert 0.6 < sum(draws) / len(draws) < 1.6, (layer, draws)
     # frame bounds of the expanded filter on an 8^3 frequency grid
     lower, upper = conv.frame_bounds()
     assert lower is None and upper > 0
@@ -299,6 +315,7 @@ def test_state_dict_round_trip_and_refusal_across_groups():
 def test_gradcheck():
     for layer in [
         LiftingConv3d.from_channels(Octahedral(), 1, 1, 3, padding=1),
+        GroupConv3d.from_channels(Icosahedral(), 1, 1, 3, padding=1),
         SteerableConv3d(so3_type([0, 1]), so3_type([1]), 3, padding=1),
     ]:
         layer = layer.double()
@@ -316,8 +333,31 @@ def test_torch_compile_of_a_small_steerable_layer():
     assert_torch_compile(layer, torch.randn(1, 4, 4, 4, 4))
 
 
+def test_projection_residual_in_space(float64_bases):
+    """The distance of the expanded filter from the exactly equivariant kernels of the voxel grid: rounding
+    for a layer of O, order one for a filter that ignores the constraint."""
+    G = Octahedral()
+    ft = FieldType(G, [regular(G), irrep(G, 3)])
+    layer = SteerableConv3d(ft, ft, 3)
+    assert layer.projection_residual() <= 1e-13
+    plain = GroupConv3d.from_channels(G, 1, 1, 3)
+    plain.weight_index = (
+        torch.arange(plain.weight_index.numel()).reshape(plain.weight_index.shape) % plain.weight.numel()
+    )
+    assert plain.projection_residual() > 0.1
+
+
 def test_identical_layers_share_their_plan():
     t = so3_type([0, 1, 2])
     a, b = SteerableConv3d(t, t, 3), SteerableConv3d(t, t, 3)
     assert a.expansion_plan is b.expansion_plan and a.expansion_plan.spatial_dims == 3
     assert a.basis.shape[-1] == 27
+
+
+@pytest.mark.cuda
+def test_cuda_matches_cpu():
+    for name, layer in layers_3d().items():
+        x = torch.randn(2, layer.in_type.size, 6, 6, 6)
+        y = layer(x)
+        moved = copy.deepcopy(layer).cuda()
+        torch.testing.assert_close(moved(x.cuda()).cpu(), y, atol=1e-5, rtol=1e-4, msg=name)
