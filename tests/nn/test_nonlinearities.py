@@ -137,3 +137,54 @@ def test_modulus_gradient_and_zero_gradient_at_a_zero_field():
     layer(x).sum().backward()
     assert torch.isfinite(x.grad).all()
     assert (x.grad[0, MIXED.field_slices()[1], 0, 0] == 0).all()
+
+
+# -- volumes ---------------------------------------------------------------------------------------------------
+def _volume_layers():
+    from groupconv.groups import SO3, Octahedral
+
+    S, O = SO3(), Octahedral()
+    fields = FieldType(S, [irrep(S, 0), irrep(S, 1), irrep(S, 1), irrep(S, 2)])
+    reg = FieldType(O, [regular(O), trivial(O)])
+    return {
+        "ReLU": lambda d: ReLU(reg, spatial_dims=d),
+        "ELU": lambda d: ELU(reg, 0.5, spatial_dims=d),
+        "Pointwise": lambda d: PointwiseNonlinearity(reg, "tanh", spatial_dims=d),
+        "Norm": lambda d: NormNonlinearity(fields, bias_init=-0.3, spatial_dims=d),
+        "Gated": lambda d: GatedNonlinearity(fields, spatial_dims=d),
+        "Modulus": lambda d: ModulusNonlinearity(fields, spatial_dims=d),
+    }
+
+
+@pytest.mark.parametrize("name", ["ReLU", "ELU", "Pointwise", "Norm", "Gated", "Modulus"])
+def test_volume_layers_compute_the_2d_map_at_every_voxel_and_export(name):
+    """spatial_dims=3: the same numerics as the 2D layer (acting at every point alike), the volume shape
+    kept, spatial_dims=3 in the repr, and the exported module computes the same map on volumes."""
+    build = _volume_layers()[name]
+    layer3, layer2 = build(3), build(2)
+    assert (
+        layer3.spatial_dims == 3 and "spatial_dims=3" in repr(layer3) and "spatial_dims" not in repr(layer2)
+    )
+    c = layer3.in_type.size
+    x = torch.randn(2, c, 3, 4, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    layer3, layer2 = layer3.double(), layer2.double()
+    y = layer3(x)
+    assert y.shape == (2, layer3.out_type.size, 3, 4, 5)
+    assert torch.equal(y, layer2(x.reshape(2, c, 12, 5)).reshape(y.shape))
+    assert torch.equal(layer3.export()(x), y)
+    with pytest.raises(ValueError, match=r"shape \(batch, \d+, D, H, W\), got \(2, \d+, 12, 5\)"):
+        layer3(x.reshape(2, c, 12, 5))
+
+
+def test_volume_nonlinearities_commute_with_the_cube_rotations():
+    from groupconv.nn import rotate_field
+    from groupconv.nn.field_type import cube_symmetries
+
+    layers = _volume_layers()
+    x = torch.randn(1, 12, 4, 4, 4, dtype=torch.float64)
+    for name in ("Norm", "Gated", "Modulus"):
+        layer = layers[name](3).double()
+        u = x if name != "Gated" else torch.randn(1, layer.in_type.size, 4, 4, 4, dtype=torch.float64)
+        for m in cube_symmetries()[::5]:
+            lhs = layer(rotate_field(u, layer.in_type, m))
+            assert (lhs - rotate_field(layer(u), layer.out_type, m)).abs().max() < 1e-13, name
