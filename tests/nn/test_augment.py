@@ -141,3 +141,46 @@ def test_an_empty_batch_passes_through():
         FieldType(Cyclic(8), [regular(Cyclic(8))]), generator=torch.Generator().manual_seed(0)
     )
     assert aug(torch.randn(0, 8, 9, 9)).shape == (0, 8, 9, 9)
+
+
+# -- volumes ---------------------------------------------------------------------------------------------------
+def test_volumes_of_so3_fields_rotate_one_element_per_sample():
+    from groupconv.groups import SO3
+
+    G = SO3()
+    t = FieldType(G, [irrep(G, 0), irrep(G, 1)])
+    augment = RandomGroupAction(t, generator=_gen(3))
+    assert augment.spatial_dims == 3 and "spatial_dims=3" in repr(augment)
+    x = torch.randn(3, 4, 5, 5, 5, dtype=torch.float64)
+    g = RandomGroupAction(t, generator=_gen(3)).sample(3)
+    assert g.shape == (3, 3, 3)
+    assert torch.equal(augment(x), rotate_field(x, t, g))
+    assert augment(x[0]).shape == (4, 5, 5, 5)  # one sample (C, D, H, W)
+    assert torch.equal(augment.eval()(x), x)
+
+
+def test_finite_groups_acting_on_space_draw_exact_cube_rotations_of_so3_fields():
+    from groupconv.groups import SO3, FullOctahedral, Icosahedral, Octahedral
+    from groupconv.nn.field_type import cube_symmetries
+
+    G = SO3()
+    t = FieldType(G, [trivial(G)])
+    augment = RandomGroupAction(t, group=Octahedral(), generator=_gen(0))
+    drawn = augment.sample(200)
+    cube = cube_symmetries()
+    assert all(any(torch.equal(m, c) for c in cube) for m in drawn[:20])
+    assert len({tuple(m.flatten().tolist()) for m in drawn}) == 24
+    x = torch.randn(1, 1, 4, 4, 4, dtype=torch.float64)
+    y = augment(x)
+    assert any(torch.equal(y, rotate_field(x, t, c)) for c in cube)
+    assert RandomGroupAction(t, group=Icosahedral()).sample(5).shape == (5, 3, 3)
+    with pytest.raises(ValueError, match=r"cannot draw elements of Oh for a field type of SO3"):
+        RandomGroupAction(t, group=FullOctahedral())
+    # planar groups turn volumes about the z axis with spatial_dims=3
+    C4 = Cyclic(4)
+    quarter = RandomGroupAction(FieldType(C4, [trivial(C4)]), spatial_dims=3, generator=_gen(1))
+    v = torch.randn(2, 1, 3, 4, 4)
+    out = quarter(v)
+    assert all(
+        any(torch.equal(out[i], torch.rot90(v[i], k, dims=(-2, -1))) for k in range(4)) for i in range(2)
+    )

@@ -277,3 +277,32 @@ def test_bad_input_errors():
         FieldBatchNorm(t, momentum=True)
     with pytest.raises(ValueError, match="more than one value"):
         FieldBatchNorm(t).train()(torch.randn(1, t.size, 1, 1))
+
+
+# -- volumes ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["mixed", "regular"])
+def test_volumes_are_normalised_over_the_voxels_as_images_over_the_pixels(kind):
+    """spatial_dims=3 takes (N, C, D, H, W): the statistics over batch and voxels, so the output and the
+    running statistics are those of the 2D layer on the volume viewed as an image (both fused paths); the
+    eval map exports to a depthwise 1 x 1 x 1 Conv3d; trivial fields are exactly nn.BatchNorm3d."""
+    t = mixed_type(D4) if kind == "mixed" else FieldType(D4, [regular(D4)] * 2)
+    bn3, bn2 = FieldBatchNorm(t, spatial_dims=3).double(), FieldBatchNorm(t).double()
+    assert "spatial_dims=3" in repr(bn3) and bn3.state_dict().keys() == bn2.state_dict().keys()
+    x = torch.randn(3, t.size, 4, 5, 6, dtype=torch.float64) + 1
+    y3, y2 = bn3(x), bn2(x.reshape(3, t.size, 20, 6))
+    assert torch.allclose(y3, y2.reshape(y3.shape), atol=1e-13)
+    assert torch.allclose(bn3.running_var, bn2.running_var) and torch.allclose(
+        bn3.running_mean, bn2.running_mean
+    )
+    bn3.eval()
+    conv = bn3.export()
+    assert isinstance(conv, nn.Conv3d) and conv.kernel_size == (1, 1, 1)
+    assert torch.allclose(conv(x), bn3(x), atol=1e-13)
+    with pytest.raises(ValueError, match=r"\(batch, \d+, D, H, W\)"):
+        bn3(x[:, :, 0])
+    scalars = FieldType(D4, [trivial(D4)] * 3)
+    ours, torchs = FieldBatchNorm(scalars, spatial_dims=3).double(), nn.BatchNorm3d(3).double()
+    u = torch.randn(2, 3, 3, 4, 4, dtype=torch.float64)
+    assert torch.allclose(ours(u), torchs(u), atol=1e-13) and torch.allclose(
+        ours.running_var, torchs.running_var
+    )

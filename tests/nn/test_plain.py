@@ -83,3 +83,14 @@ def test_elementwise_and_global_pool():
     assert torch.equal(plain.GlobalPool("avg")(x), x.mean((-2, -1), keepdim=True))
     assert torch.equal(plain.GlobalPool("max")(x), x.amax((-2, -1), keepdim=True))
     assert isinstance(plain.GlobalPool(), nn.Module)
+
+
+def test_plain_pooling_modules_act_on_volumes():
+    x = torch.randn(2, 3, 4, 5, 6, dtype=torch.float64)
+    assert torch.equal(plain.GlobalPool("max")(x), x.amax((2, 3, 4), keepdim=True))
+    assert torch.allclose(plain.GlobalPool("avg")(x), x.mean((2, 3, 4), keepdim=True))
+    G = GROUPS["D4"]
+    t = mixed_type(G)
+    v = torch.randn(1, t.size, 5, 5, 5, dtype=torch.float64)
+    norms = NormPooling(t, "max", 3, 2, spatial_dims=3)
+    assert torch.equal(norms.export()(v), norms(v)) and norms(v).shape == (1, len(t), 3, 3, 3)
