@@ -190,3 +190,47 @@ def volume_input(size: int = 9, dtype=torch.float64) -> torch.Tensor:
     return torch.randn(
         2, VOLUME_TYPE.size, size, size, size, dtype=dtype, generator=torch.Generator().manual_seed(3)
     )
+
+
+class PerturbedConv3d(nn.Module):
+    """A 3D convolution's expanded filter with one entry moved by ``eps`` times the filter's largest entry
+    (the planted defect of :func:`conv3d_network`)."""
+
+    def __init__(self, conv, eps: float):
+        super().__init__()
+        self.in_type, self.out_type = conv.in_type, conv.out_type
+        w, b = conv.expand_filter()
+        w = w.detach().clone()
+        w[0, 0, 0, 0, 1] += eps * w.abs().max()
+        self.weight = nn.Parameter(w)
+        self.bias = None if b is None else nn.Parameter(b.detach().clone())
+        self.padding = conv.padding
+
+    def forward(self, x):
+        return nn.functional.conv3d(x, self.weight, self.bias, padding=self.padding)
+
+
+def conv3d_network(planted: bool = False) -> nn.Sequential:
+    """Steerable convolutions of SO(3) fields (scalars and vectors) on 9^3 volumes with a norm nonlinearity,
+    blur-pooling and norm pooling; layer "3" (the second convolution) has one filter entry moved by 5%
+    when ``planted``."""
+    from groupconv.nn import SteerableConv3d
+
+    g = SO3_GROUP
+    scalar = FieldType(g, [trivial(g)])
+    hidden = FieldType(g, [trivial(g), irrep(g, 1)])
+    default = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # a float64 basis: exact to rounding under the cube rotations
+    try:
+        torch.manual_seed(0)
+        first = SteerableConv3d(scalar, hidden, 3, padding=1, bias=False)
+        second = SteerableConv3d(hidden, hidden, 3, padding=1, bias=False)
+    finally:
+        torch.set_default_dtype(default)
+    return nn.Sequential(
+        first,
+        NormNonlinearity(hidden, spatial_dims=3),
+        BlurPool3d(hidden),
+        PerturbedConv3d(second, 0.05) if planted else second,
+        NormPooling(hidden, spatial_dims=3),
+    )

@@ -488,3 +488,15 @@ def test_finite_groups_on_volumes_every_element_exact_for_o_and_twelve_of_i():
     report = check_equivariance(nn.Sequential(BlurPool3d(scalars, stride=1)), torch.randn(1, 2, 7, 7, 7))
     assert {(r.tier, r.elements_tried) for r in report.rows} == {("exact", 12), ("approximate", 48)}
     assert report.passed
+
+
+def test_a_steerable_3d_network_passes_and_a_perturbed_filter_entry_is_named():
+    from _verify_models import conv3d_network
+
+    x = torch.randn(1, 1, 9, 9, 9, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
+    report = check_equivariance(conv3d_network(), x, n_samples=2)
+    assert report.passed, report.to_text()
+    assert max(r.max_rel_error for r in report.rows if r.tier == "exact") <= 1e-10
+    planted = check_equivariance(conv3d_network(planted=True), x, n_samples=2)
+    assert {(r.layer, r.tier) for r in planted.failures()} == {("3", "exact")}, planted.to_text()
+    assert certify(conv3d_network()).passed
