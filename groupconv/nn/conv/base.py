@@ -54,6 +54,11 @@ def _ntuple(v, name: str, n: int, minimum: int = 1) -> tuple[int, ...]:
     return tuple(int(a) for a in values)
 
 
+def _unedited(basis: torch.Tensor, buf: np.ndarray) -> bool:
+    """Whether ``basis`` holds the samples ``buf`` in its dtype (not edited since it was derived)."""
+    return bool(torch.equal(basis.detach().cpu(), torch.from_numpy(buf).to(basis.dtype)))
+
+
 def conv_geometry(
     stride, padding, dilation, spatial_dims: int = 2
 ) -> tuple[tuple[int, ...], tuple[int, ...] | str, tuple[int, ...]]:
@@ -129,14 +134,22 @@ class EquivariantConv2d(DescribedState, EquivariantModule):
         return channel, leading
 
     def _apply(self, fn, recurse: bool = True):
-        basis = self._buffers.get("basis")
-        before = None if basis is None else (basis.dtype, basis.device)
+        old = self._buffers.get("basis")
+        before = None if old is None else (old.dtype, old.device)
         super()._apply(fn, recurse)
         expansion = getattr(self, "_expansion", None)
-        if expansion is None or (expansion.factor is None and expansion.lift is None):
+        if expansion is None:
             return self
         basis = self._buffers["basis"]
-        if (basis.dtype, basis.device) != before and basis.device.type != "meta":
+        if basis.device.type == "meta" or (basis.dtype, basis.device) == before:
+            return self
+        buf = expansion.plan.buf
+        if basis.dtype != before[0] and buf.dtype == np.float64 and _unedited(old, buf):
+            # a basis sampled in float64 is cast from its samples, not from the previous dtype: a layer built
+            # in float32 and cast to float64 then expands with the float64 basis
+            basis = torch.from_numpy(buf).to(basis.device, basis.dtype)
+            self._buffers["basis"] = basis
+        if expansion.factor is not None or expansion.lift is not None:
             # the factors are derived from the basis as cast, so that they expand exactly like it
             expansion.register_factors(self, expansion.factors_of(basis))
         return self

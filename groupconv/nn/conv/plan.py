@@ -273,14 +273,17 @@ def expansion_plan(
         whatever its ``allow_empty``), or ``None`` for the exact solution on the pixel grid
         (:func:`~groupconv.kernels.grid_kernel_basis`).
     dtype:
-        The dtype of the basis tensor. The basis is sampled in float64 for float64 and in float32
-        otherwise.
+        The dtype of the basis tensor. The basis is sampled in float64 for float64 and in space, in
+        float32 otherwise.
     method:
         The solver of the exact grid basis (``spec=None``).
     spatial_dims:
         2 (kernels ``k x k`` on the plane) or 3 (``k x k x k`` in space).
     """
-    store = storage_dtype(dtype)
+    # bases in space are sampled in float64 whatever the layer's dtype: the cube symmetries act on them by
+    # matrices that are not permutations (degrees l >= 2), which float32 samples satisfy to 1e-7 only, and
+    # a layer cast to float64 takes its basis from these samples
+    store = "float64" if spatial_dims == 3 else storage_dtype(dtype)
     ti, tin, pin = unique_fields(in_reps)
     to, tout, pout = unique_fields(out_reps)
     # a pair of field types without kernels is a zero block; the layer refuses only an empty total

@@ -434,7 +434,7 @@ def certify_in_space(module: EquivariantConv2d) -> Certificate:
             "the factor buffers (lift_filters) are not those of the basis buffer: one of them was edited "
             "after construction (a move or cast derives them again)",
         )
-    if not torch.equal(module.basis.detach().cpu(), plan.basis.to(module.basis.dtype)):
+    if not torch.equal(module.basis.detach().cpu(), torch.from_numpy(plan.buf).to(module.basis.dtype)):
         return Certificate(
             "failed",
             "the basis buffer is not the sampled basis of the layer's plan: it was edited after construction",
