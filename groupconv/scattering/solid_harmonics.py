@@ -98,13 +98,12 @@ def _radial(w: torch.Tensor, sigma: float, l: int) -> torch.Tensor:
     )
 
 
-def _covariant_filters(w: torch.Tensor, sigma: float, l: int) -> torch.Tensor:
-    """The ``2l + 1`` filters of degree ``l`` (real harmonics), ``(2l + 1, M, N, O)`` complex128."""
+def _harmonics(w: torch.Tensor, l: int) -> torch.Tensor:
+    """The orthonormal real harmonics of degree ``l`` at the directions of ``w``, ``(2l + 1, M, N, O)``."""
     # (x, y, z) = axes (2, 1, 0); the origin gets any direction: its radial factor is 0 for l >= 1
     u = w.flip(-1).clone()
     u[(u == 0).all(-1)] = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64)
-    y = spherical_harmonics(l, u).movedim(-1, 0) / math.sqrt(4 * math.pi)
-    return (-1j) ** l * (_radial(w, sigma, l) * y).to(torch.complex128)
+    return spherical_harmonics(l, u).movedim(-1, 0) / math.sqrt(4 * math.pi)
 
 
 def _single_filter(w: torch.Tensor, sigma: float, l: int) -> torch.Tensor:
@@ -212,6 +211,58 @@ def _check_bank_args(shape, J, L, sigma_0) -> tuple[int, int, int]:
     return tuple(int(n) for n in shape)
 
 
+def _covariant_bank(w, J: int, L: int, sigma_0: float, filters, planes, kept) -> None:
+    """Fill ``filters`` and the Nyquist ``planes`` of a rotation-covariant bank (module docstring).
+
+    With ``h = (-i)^l R(|omega|) Y(omega / |omega|)`` and ``|-omega| = |omega|`` on the grid (the mirror
+    of ``-pi`` is ``-pi``), the parts are ``H = (-i)^l R (Y + (-1)^l Y^-) / 2`` and ``A = (-i)^l R (Y -
+    (-1)^l Y^-) / (2i)`` with ``Y^-(omega) = Y(mirror of omega)``: the angular factors are computed once
+    per degree, the radial ones per scale."""
+    M, N, O = w.shape[:3]
+    Oh = O // 2 + 1
+    # the three Nyquist planes, each without the planes before it (no point counted twice)
+    where = []
+    if M % 2 == 0:
+        where.append((0, (M // 2, slice(None), slice(0, Oh))))
+    if N % 2 == 0:
+        rows = [k for k in range(M) if not (M % 2 == 0 and k == M // 2)]
+        where.append((1, (torch.tensor(rows), N // 2, slice(0, Oh))))
+    if O % 2 == 0:
+        keep0 = torch.tensor([k for k in range(M) if not (M % 2 == 0 and k == M // 2)])
+        keep1 = torch.tensor([k for k in range(N) if not (N % 2 == 0 and k == N // 2)])
+        where.append((2, (keep0[:, None], keep1[None, :], O // 2)))
+    half = w[..., :Oh, :]
+    row = 0
+    for l in range(L + 1):
+        y = _harmonics(w, l)
+        ym = _mirror(y)
+        sign = (-1) ** l
+        even_part = ((y + sign * ym) / 2)[..., :Oh]
+        odd_part = (y - sign * ym) / 2
+        n = 2 * l + 1
+        for j in range(J + 1):
+            s = sigma_0 * 2**j
+            herm = (-1j) ** l * (_radial(half, s, l) * even_part)
+            filters[j, row : row + n] = herm
+            cut = _NYQUIST_CUTOFF * float(herm.abs().max())
+            for k, idx in where:
+                p = (-1j) ** l / 1j * _radial(w[idx], s, l) * odd_part[(slice(None), *idx)]
+                if float(p.abs().max()) > cut:
+                    _put_plane(planes[k][j, row : row + n], k, idx, p)
+                    kept[k] = True
+        row += n
+
+
+def _put_plane(target: torch.Tensor, k: int, idx, values: torch.Tensor) -> None:
+    """Write the values of the part ``idx`` of plane ``k`` into its stored plane ``target`` (zero off it)."""
+    if k == 0:
+        target[:] = values
+    elif k == 1:
+        target[:, idx[0]] = values
+    else:
+        target[:, idx[0], idx[1]] = values
+
+
 def solid_harmonic_bank(
     shape: tuple[int, int, int], J: int, L: int = 3, sigma_0: float = 1.0, rotation_covariant: bool = True
 ) -> SolidHarmonicBank:
@@ -237,38 +288,14 @@ def solid_harmonic_bank(
     degree = []
     for l in range(L + 1):
         degree += [l] * ((2 * l + 1) if rotation_covariant else 2)
-    for j in range(J + 1):
-        s = sigma_0 * 2**j
-        row = 0
-        for l in range(L + 1):
-            h = _covariant_filters(w, s, l) if rotation_covariant else _single_filter(w, s, l)
-            herm = (h + _mirror(h).conj()) / 2
-            anti = (h - _mirror(h).conj()) / 2j
-            if rotation_covariant:
-                n = h.shape[0]
-                filters[j, row : row + n] = herm[..., :Oh]
-                cut = _NYQUIST_CUTOFF * float(h.abs().max())
-                # the three Nyquist planes, each without the planes before it (no point counted twice)
-                parts = []
-                if M % 2 == 0:
-                    parts.append((0, anti[:, M // 2, :, :Oh]))
-                    anti = anti.clone()
-                    anti[:, M // 2] = 0
-                if N % 2 == 0:
-                    parts.append((1, anti[:, :, N // 2, :Oh]))
-                    anti = anti.clone()
-                    anti[:, :, N // 2] = 0
-                if O % 2 == 0:
-                    parts.append((2, anti[:, :, :, O // 2]))
-                for k, p in parts:
-                    if float(p.abs().max()) > cut:
-                        planes[k][j, row : row + n] = p
-                        kept[k] = True
-                row += n
-            else:
-                filters[j, row] = herm[0, ..., :Oh]
-                filters[j, row + 1] = anti[0, ..., :Oh]
-                row += 2
+    if rotation_covariant:
+        _covariant_bank(w, J, L, sigma_0, filters, planes, kept)
+    else:
+        for j in range(J + 1):
+            for l in range(L + 1):
+                h = _single_filter(w, sigma_0 * 2**j, l)[0]
+                filters[j, 2 * l] = ((h + _mirror(h).conj()) / 2)[..., :Oh]
+                filters[j, 2 * l + 1] = ((h - _mirror(h).conj()) / 2j)[..., :Oh]
     nyquist = tuple(p if k else None for p, k in zip(planes, kept))
     return SolidHarmonicBank(
         shape=(M, N, O),

@@ -10,13 +10,29 @@ import warnings
 import pytest
 import torch
 
+from groupconv.reps.spatial import spherical_harmonics
 from groupconv.scattering import HarmonicScattering3D, energy_per_layer
-from groupconv.scattering.solid_harmonics import _covariant_filters, _frequencies, _single_filter
+from groupconv.scattering.solid_harmonics import _frequencies, _single_filter, solid_harmonic_constant
 from groupconv.verify import check_energy
 
 
 def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(((a - b).abs() / b.abs().clamp_min(1e-300)).max())
+
+
+def _covariant_filters(w: torch.Tensor, sigma: float, l: int) -> torch.Tensor:
+    """The complex filters ``(-i)^l C_l (2 pi)^{3/2} (sigma |w|)^l exp(-sigma^2 |w|^2 / 2) Y_l(w / |w|)``."""
+    u = w.flip(-1).clone()
+    u[(u == 0).all(-1)] = 1.0
+    y = spherical_harmonics(l, u).movedim(-1, 0) / math.sqrt(4 * math.pi)
+    r = w.norm(dim=-1)
+    radial = (
+        solid_harmonic_constant(l)
+        * (2 * math.pi) ** 1.5
+        * (sigma * r) ** l
+        * torch.exp(-0.5 * (sigma * r) ** 2)
+    )
+    return (-1j) ** l * radial * y
 
 
 def _reference(
