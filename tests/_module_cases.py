@@ -20,7 +20,7 @@ import groupconv.fourier as gfourier
 import groupconv.nn as gnn
 import groupconv.scattering as gscat
 from groupconv.fourier import S2FFT, SO3FFT
-from groupconv.groups import O2, SO2, SO3, Cyclic, Dihedral, Symmetric
+from groupconv.groups import O2, O3, SO2, SO3, Cyclic, Dihedral, Icosahedral, Octahedral, Symmetric
 from groupconv.nn import (
     ELU,
     AvgPool2d,
@@ -33,9 +33,11 @@ from groupconv.nn import (
     GlobalPool2d,
     GridNonlinearity,
     GroupConv2d,
+    GroupConv3d,
     GroupPooling,
     HomogeneousFourierConv,
     LiftingConv2d,
+    LiftingConv3d,
     MaxPool2d,
     ModulusNonlinearity,
     NormNonlinearity,
@@ -50,6 +52,7 @@ from groupconv.nn import (
     SO3Integral,
     SphereType,
     SteerableConv2d,
+    SteerableConv3d,
 )
 from groupconv.reps import irrep, regular, trivial
 from groupconv.scattering import (
@@ -84,6 +87,10 @@ def planar_type(G, kind: str) -> FieldType:
 
 def _field_input(module: nn.Module) -> torch.Tensor:
     return torch.randn(2, module.in_type.size, SIZE, SIZE, generator=torch.Generator().manual_seed(0))
+
+
+def _volume_input(module: nn.Module) -> torch.Tensor:
+    return torch.randn(2, module.in_type.size, 5, 5, 5, generator=torch.Generator().manual_seed(0))
 
 
 def _function_input(module: HomogeneousFourierConv) -> torch.Tensor:
@@ -157,6 +164,22 @@ def _cases() -> dict[str, Case]:
             planar_type(O2(), "mixed"), planar_type(O2(), "mixed"), 5, basis="bessel", padding=2
         )
     )
+    # volumes: O by a voxel index map, I by moved free filters, SO(3) / O(3) / O steerable
+    for g, group in (("O", Octahedral()), ("I", Icosahedral())):
+        cases[f"LiftingConv3d-{g}"] = Case(
+            lambda group=group: LiftingConv3d.from_channels(group, 1, 1, 3, padding=1), _volume_input
+        )
+        cases[f"GroupConv3d-{g}"] = Case(
+            lambda group=group: GroupConv3d.from_channels(group, 1, 1, 3, padding=1), _volume_input
+        )
+    for g, ft in (
+        ("SO3", lambda: FieldType(SO3(), [irrep(SO3(), 0), irrep(SO3(), 1), irrep(SO3(), 2)])),
+        ("O3", lambda: FieldType(O3(), [irrep(O3(), 0, 1), irrep(O3(), 1, -1)])),
+        ("O", lambda: FieldType(Octahedral(), [trivial(Octahedral()), irrep(Octahedral(), 3)])),
+    ):
+        cases[f"SteerableConv3d-{g}"] = Case(
+            lambda ft=ft: SteerableConv3d(ft(), ft(), 3, padding=1), _volume_input
+        )
     cases["FourierBesselConv2d"] = Case(
         lambda: FourierBesselConv2d(2, 3, 5, num_bases=8, padding=2), lambda m: _image(2, 2, SIZE, SIZE)
     )
