@@ -500,3 +500,21 @@ def test_a_steerable_3d_network_passes_and_a_perturbed_filter_entry_is_named():
     planted = check_equivariance(conv3d_network(planted=True), x, n_samples=2)
     assert {(r.layer, r.tier) for r in planted.failures()} == {("3", "exact")}, planted.to_text()
     assert certify(conv3d_network()).passed
+
+
+@pytest.mark.cuda
+def test_the_volume_checker_and_rotations_on_cuda_match_cpu():
+    """Voxel permutations, cubic resampling (also the checker's sparse one) and the 3D layers on CUDA."""
+    from groupconv.nn import rotate_field
+
+    G = VOLUME_TYPE.group
+    x = volume_input()[:1]
+    rs = G.sample(2, generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(
+        rotate_field(x.cuda(), VOLUME_TYPE, rs.cuda()).cpu(), rotate_field(x, VOLUME_TYPE, rs)
+    )
+    cpu = check_equivariance(volume_network(), x, n_samples=2)
+    gpu = check_equivariance(volume_network().cuda(), x, n_samples=2)
+    assert gpu.info["device"].startswith("cuda") and gpu.passed == cpu.passed
+    for a, b in zip(cpu.rows, gpu.rows):
+        assert (a.layer, a.tier, a.passed) == (b.layer, b.tier, b.passed)
