@@ -1,5 +1,5 @@
 """Shared by the kernel-basis test modules: the groups permuting the pixel grid, their representations, the
-constraint error of a sampled basis on the grid, and the span residual of two bases."""
+constraint error of a sampled basis on the pixel or voxel grid, and the span residual of two bases."""
 
 from __future__ import annotations
 
@@ -21,11 +21,11 @@ def grid_reps(G):
 
 def constraint_error(basis, G, rho_in, rho_out):
     t = basis.tensor
-    n, d_o, d_i, k, _ = t.shape
-    flat = t.reshape(n, d_o, d_i, k * k)
+    n, d_o, d_i, *grid = t.shape
+    flat = t.reshape(n, d_o, d_i, -1)
     worst = 0.0
     for g in range(G.order):
-        perm = grid_permutation(G, g, k, k)
+        perm = grid_permutation(G, g, *grid)
         ro = rho_out(torch.tensor(g)).numpy()
         ri = rho_in(torch.tensor(g)).numpy()
         moved = np.einsum("oa,nabp,ib->noip", ro, flat[..., perm], ri)

@@ -16,7 +16,7 @@ The constraint ``K(g x) = \\sigma_{out}(g) K(x) \\sigma_{in}(g)^T`` between two 
 Lang & Weiler, *A Wigner-Eckart theorem for group equivariant convolution kernels*, ICLR 2021, theorem 4.1):
 
 - ``SO(3)``, irreps ``l_out`` and ``l_in``: one solution per degree ``|l_out - l_in| <= J <= l_out + l_in``,
-  the real Clebsch-Gordan block ``T[o, i, a] = C^{l_out l_in}_{J}[o, i, a]``
+  the real Clebsch-Gordan block ``T[o, i, a] = C^{l_out l_in}_{J}[o, i, a] / \\sqrt{2J + 1}`` (unit norm)
   (:func:`~groupconv.reps.clebsch_gordan_continuous.so3_clebsch_gordan`), in closed form;
 - ``O(3)``, irreps ``(l_out, p_out)`` and ``(l_in, p_in)`` (``p = +-1`` the action of the inversion): the
   same blocks for the degrees with ``p_out p_in = (-1)^J``;
@@ -210,7 +210,8 @@ def _clebsch_gordan_solutions(sigma_out: Irrep, sigma_in: Irrep, degree: int) ->
     if not allowed:
         out = np.zeros((0, sigma_out.dim, sigma_in.dim, 2 * degree + 1))
     else:
-        out = so3_clebsch_gordan(l_out, l_in, degree)[None]
+        # unit norm, as the solutions of the Reynolds solver (the block's 2J + 1 columns are orthonormal)
+        out = so3_clebsch_gordan(l_out, l_in, degree)[None] / np.sqrt(2 * degree + 1)
     out.flags.writeable = False
     return out
 
