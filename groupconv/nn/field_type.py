@@ -34,7 +34,7 @@ from ..groups.planar import O2, SO2
 from ..groups.spatial import O3, SO3
 from ..reps.representation import Representation, directsum
 
-__all__ = ["FieldType", "BAND_LIMIT_SIGMA", "cube_symmetries", "grid_exact"]
+__all__ = ["FieldType", "BAND_LIMIT_SIGMA", "cube_symmetries", "grid_exact", "spatial_matrix"]
 
 #: Standard deviation (pixels or voxels) of the Gaussian low-pass of :meth:`FieldType.band_limit`, applied
 #: before an off-grid rotation is tested.
@@ -63,9 +63,14 @@ def cube_symmetries(inversion: bool = False) -> torch.Tensor:
 
 def spatial_matrix(matrix: torch.Tensor, spatial_dims: int) -> torch.Tensor:
     """The action matrices ``(..., d, d)`` of a group as matrices on a grid of ``spatial_dims`` axes: a
-    planar ``2 x 2`` matrix acts on volumes about the ``z`` axis (on every depth slice as on an image)."""
+    planar ``2 x 2`` matrix acts on volumes about the ``z`` axis (on every depth slice as on an image);
+    other matrices are returned as they are.
+
+    >>> spatial_matrix(torch.tensor([[0.0, -1.0], [1.0, 0.0]]), 3).tolist()
+    [[0.0, -1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+    """
     d = matrix.shape[-1]
-    if d == spatial_dims or d > spatial_dims:
+    if d >= spatial_dims:
         return matrix
     out = torch.zeros(
         matrix.shape[:-2] + (spatial_dims, spatial_dims), dtype=matrix.dtype, device=matrix.device

@@ -2,10 +2,12 @@
 
 .. math::  (g \\cdot f)(x) = \\rho(g) \\, f(g^{-1} x)
 
-for any element ``g`` of ``C_n``, ``D_n``, ``SO(2)`` or ``O(2)``: the plane is resampled at ``g^{-1} x``
-by interpolation (points outside the image read 0), then ``rho(g)`` acts on the fibers. Pixel ``(i, j)``
-sits at ``x = j - (W-1)/2``, ``y = (H-1)/2 - i`` (as in :mod:`groupconv.groups.actions`), so rotations by
-multiples of 90 degrees and the reflections of ``D_4`` reproduce the exact grid action up to rounding.
+for any element ``g`` of ``C_n``, ``D_n``, ``SO(2)`` or ``O(2)`` (and, on volumes, of ``SO(3)``, ``O(3)``,
+``O``, ``O_h``, ``I``, ``I_h``): the plane (space) is resampled at ``g^{-1} x`` by interpolation (points
+outside the grid read 0), then ``rho(g)`` acts on the fibers. Pixel ``(i, j)`` sits at ``x = j - (W-1)/2``,
+``y = (H-1)/2 - i`` (as in :mod:`groupconv.groups.actions`), so rotations by multiples of 90 degrees and
+the reflections of ``D_4`` reproduce the exact grid action; :func:`rotate_field` permutes the grid for them
+(the cube symmetries on volumes) instead of interpolating.
 
 Accuracy (default ``mode="cubic"``, Keys' third-order cubic convolution): for a band-limited image (sums
 of Gaussian blobs of standard deviation ``s`` pixels) the error relative to the image's maximum, inside the
@@ -13,7 +15,12 @@ disc inscribed in the image, is about ``2e-2`` at ``s = 1.5``, ``1.2e-3`` at ``s
 ``s = 6``; ``grid_sample``'s bicubic mode (``a = -3/4``) gives ``1e-2`` and ``7e-3`` at ``s = 3`` and 6
 (``tests/nn/test_rotate.py`` checks the cubic figures). Near the border, content rotated in from outside
 the image is missing. :func:`resample_grid` resamples volumes ``(batch, C, D, H, W)`` the same way,
-under a ``3 x 3`` matrix acting on ``(x, y, z)`` (the voxel convention of :mod:`groupconv.groups.actions`).
+under a ``3 x 3`` matrix acting on ``(x, y, z)`` (the voxel convention of :mod:`groupconv.groups.actions`);
+for random rotations of sums of Gaussian blobs of standard deviation ``s`` voxels the error inside the
+inscribed ball is about ``2.5e-2`` of the maximum at ``s = 1.5``, ``2.5e-3`` at ``s = 3`` and ``1e-3`` at
+``s = 4`` (``tests/nn/test_rotate.py`` checks the first two). :func:`rotate_field` rotates fields of
+``SO(3)``, ``O(3)`` and the polyhedral groups on volumes, and permutes the grid exactly (:func:`permute_grid`)
+for the elements that map it onto itself.
 
 >>> import math
 >>> import torch
