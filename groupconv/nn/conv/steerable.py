@@ -1,4 +1,7 @@
-"""Steerable convolutions between feature fields of any representations of a planar group.
+"""Steerable convolutions between feature fields of any representations of a group.
+
+:class:`SteerableConv2d` on the plane; the code is shared with the convolution in space
+(:class:`~groupconv.nn.conv.volumetric.SteerableConv3d`), which differs only in its dimension and groups.
 
 .. math::  y = K * x, \\qquad K = \\sum_b w_b \\, B_b, \\qquad
            B_b(g x) = \\rho_{out}(g) B_b(x) \\rho_{in}(g)^{-1},
@@ -257,7 +260,7 @@ def certify_expansion(module: EquivariantConv2d) -> Certificate:
             "buffer: one of them was edited after construction (a move or cast derives them again)",
         )
     if acts_on_grid(group, module.spatial_dims):
-        return certify_on_grid(module)
+        return _certify_on_grid(module)
     templates, lifted, worst = {}, [], 0.0
     # the span residual a lifted basis buffer may show: its rounding
     tol = max(1e-10, 1e3 * torch.finfo(module.basis.dtype).eps)
@@ -294,20 +297,15 @@ def certify_expansion(module: EquivariantConv2d) -> Certificate:
     return Certificate("proved" if ok else "failed", reason)
 
 
-def certify_on_grid(module: EquivariantConv2d, pairs=None) -> Certificate:
-    """Prove a layer of a group that permutes its grid: the exact integer bases of its pairs of field
-    types ``(rho_in, rho_out)`` (by default those of its plan with a non-empty basis) satisfy the
-    constraint and are complete (dimension = character formula), and its filter lies in their span up to
-    the projection residual (at most 64 ulps for ``"proved"``)."""
+def _certify_on_grid(module: EquivariantConv2d) -> Certificate:
     group = module.in_type.group
-    if pairs is None:
-        plan = module._expansion.plan
-        pairs = [
-            (ri, ro)
-            for s, ro in enumerate(plan.out_types)
-            for t, ri in enumerate(plan.in_types)
-            if plan.nb[s, t] > 0 and any(a == s and b == t for a in plan.out_type_of for b in plan.in_type_of)
-        ]
+    plan = module._expansion.plan
+    pairs = [
+        (ri, ro)
+        for s, ro in enumerate(plan.out_types)
+        for t, ri in enumerate(plan.in_types)
+        if plan.nb[s, t] > 0 and any(a == s and b == t for a in plan.out_type_of for b in plan.in_type_of)
+    ]
     lines = []
     for ri, ro in pairs:
         try:

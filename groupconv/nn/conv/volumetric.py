@@ -51,11 +51,12 @@ from ...groups.polyhedral import FullIcosahedral, FullOctahedral, Icosahedral, O
 from ...groups.spatial import O3, SO3
 from ...kernels import KernelSpec, harmonic_kernel_basis, kernel_basis, lifts_to_regular
 from ...kernels.spherical import spherical_action
+from ...proofs import certify_index_map
 from ...reps.operations import regular, trivial
 from ..module import Certificate
 from .base import EquivariantConv2d
 from .regular import _RegularConv
-from .steerable import _span_residual, _SteerableConv, certify_on_grid
+from .steerable import _span_residual, _SteerableConv
 
 __all__ = ["SteerableConv3d", "LiftingConv3d", "GroupConv3d", "template_residual"]
 
@@ -208,10 +209,33 @@ class _RegularConv3d(_InSpace, _RegularConv):
         if not self._lifted:
             return super().certificate()
         if acts_on_grid(self.group, 3):
-            return certify_on_grid(
-                self, [(self.in_type.representations[0], self.out_type.representations[0])]
-            )
+            return self._certify_on_grid()
         return certify_moved_filters(self)
+
+    def _certify_on_grid(self) -> Certificate:
+        """``O`` / ``Oh``: the voxel index map of the layer is proved
+        (:func:`groupconv.proofs.certify_index_map`), and the filter is the index-map expansion of its own
+        identity rows up to a residual (rounding: the moved free filters are voxel permutations of the free
+        filters up to their sampling)."""
+        index = torch.as_tensor(self._index_map())
+        with torch.no_grad():
+            w = self.filter()[0].detach().cpu().to(torch.float64)
+        n, c_out = self.group.order, self.out_channels
+        theta = w.reshape(c_out, n, -1)[:, 0].reshape(-1)
+        res = float((theta[index] - w).norm() / w.norm().clamp_min(1e-300))
+        ok, reason = certify_index_map(
+            lambda t: t.reshape(-1)[index],
+            theta.numel(),
+            self.group,
+            self.in_type.representation,
+            self.out_type.representation,
+        )
+        eps = torch.finfo(self.weight.dtype).eps
+        return Certificate(
+            "proved" if ok and res <= 64 * eps else "failed",
+            f"{reason}; the filter is the index-map expansion of its identity rows up to the residual {res:.2e}",
+            res,
+        )
 
     @classmethod
     def check_group(cls, group) -> FiniteGroup:

@@ -212,6 +212,14 @@ def test_certificates_say_what_is_proved():
     assert LiftingConv3d.from_channels(G, 1, 1, 3).certificate().status == "proved"
     ft = FieldType(G, [regular(G)])
     assert SteerableConv3d(ft, ft, 3).certificate().status == "proved"
+    # moved free filters on the voxel grid: the index map is proved, the filter is its expansion
+    for cls in (LiftingConv3d, GroupConv3d):
+        layer = cls.from_channels(FullOctahedral(), 1, 2, 3, basis="gaussian").double()
+        cert = layer.certificate()
+        assert cert.status == "proved" and "index map" in cert.reason and cert.residual < 1e-14, cert
+        with torch.no_grad():
+            layer.lift_filters[1] += 0.01 * torch.randn_like(layer.lift_filters[1])
+        assert layer.certificate().status == "failed"
     for parity in (False, True):
         t = so3_type([0, 1, 2], parity)
         cert = SteerableConv3d(t, t, 3).certificate()
