@@ -4,7 +4,6 @@ constraint error of a sampled basis on the pixel or voxel grid, and the span res
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from groupconv.groups import Cyclic, Dihedral, grid_permutation
 from groupconv.reps import irreps, quotient, regular
@@ -20,15 +19,17 @@ def grid_reps(G):
 
 
 def constraint_error(basis, G, rho_in, rho_out):
+    """max over every element of ``G`` and basis element of ``|rho_out(g) K(g^-1 x) rho_in(g)^T - K(x)|`` on
+    the pixel or voxel grid, the kernel moved by permuting its pixels (voxels)."""
     t = basis.tensor
     n, d_o, d_i, *grid = t.shape
-    flat = t.reshape(n, d_o, d_i, -1)
+    flat = np.ascontiguousarray(t.reshape(n, d_o, d_i, -1).transpose(0, 3, 1, 2))  # (n, pixel, d_o, d_i)
+    g = G.elements()
+    ro, ri = rho_out(g).numpy(), rho_in(g).numpy()
     worst = 0.0
-    for g in range(G.order):
-        perm = grid_permutation(G, g, *grid)
-        ro = rho_out(torch.tensor(g)).numpy()
-        ri = rho_in(torch.tensor(g)).numpy()
-        moved = np.einsum("oa,nabp,ib->noip", ro, flat[..., perm], ri)
+    for e in range(G.order):
+        perm = grid_permutation(G, e, *grid)
+        moved = ro[e] @ flat[:, perm] @ ri[e].T
         worst = max(worst, float(np.abs(moved - flat).max()))
     return worst
 

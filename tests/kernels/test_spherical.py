@@ -77,22 +77,6 @@ def _grid_points(k: int) -> np.ndarray:
     return coords.reshape(3, -1).T
 
 
-def _voxel_constraint_error(basis, group) -> float:
-    """max over every element and basis element of |rho_out(g) K(g^-1 x) rho_in(g)^T - K(x)| on the voxel
-    grid, the kernel moved by permuting its voxels."""
-    t = basis.tensor
-    n, d_o, d_i, k = t.shape[:4]
-    flat = np.ascontiguousarray(t.reshape(n, d_o, d_i, -1).transpose(0, 3, 1, 2))  # (n, voxel, d_o, d_i)
-    g = group.elements()
-    ro, ri = basis.rho_out(g).numpy(), basis.rho_in(g).numpy()
-    worst = 0.0
-    for e in range(group.order):
-        perm = grid_permutation(group, e, k, k, k)
-        moved = ro[e] @ flat[:, perm] @ ri[e].T
-        worst = max(worst, float(np.abs(moved - flat).max()))
-    return worst
-
-
 def test_sampled_harmonics_are_the_real_spherical_harmonics_and_vanish_at_the_origin():
     pts = np.random.default_rng(0).normal(size=(40, 3))
     pts[0] = 0.0
@@ -261,7 +245,7 @@ def test_octahedral_bases_are_exact_on_the_voxel_grid(group):
     assert sum(len(b) for b in bases) > 0
     for b in bases:
         if len(b):
-            assert _voxel_constraint_error(b, group) < 1e-10, (b.rho_in, b.rho_out)
+            assert constraint_error(b, group, b.rho_in, b.rho_out) < 1e-10, (b.rho_in, b.rho_out)
 
 
 @pytest.mark.parametrize("group,full", [(O, SO3()), (OH, O3())], ids=str)
@@ -346,7 +330,7 @@ def test_lifted_and_harmonic_bases_between_o_fields_are_exact_on_the_voxel_grid(
     reg, triv = regular(O), trivial(O)
     for rho_in, rho_out in [(triv, reg), (reg, triv), (reg, irrep(O, 3)), (reg, reg)]:
         b = kernel_basis(rho_in, rho_out, 3, QUIET, spatial_dims=3)
-        assert _voxel_constraint_error(b, O) < 1e-10
+        assert constraint_error(b, O, b.rho_in, b.rho_out) < 1e-10
 
 
 def test_the_shared_constraint_error_reads_volumes():
