@@ -196,7 +196,7 @@ def test_icosahedral_layers_satisfy_the_constraint_on_the_continuous_kernel(G):
 def test_exact_bases_have_the_dimension_of_the_character_formula(G):
     vector = irrep(G, 3) if G.order == 24 else irrep(G, 3, 1)
     tin, tout = FieldType(G, [trivial(G), vector]), FieldType(G, [trivial(G), regular(G), vector])
-    for k in (3, 5):
+    for k in (3, 5) if G.order == 24 else (3,):
         layer = SteerableConv3d(tin, tout, k, basis="exact", bias=False)
         expected = sum(
             character_dimension(G, ri, ro, k) for ro in tout.representations for ri in tin.representations
