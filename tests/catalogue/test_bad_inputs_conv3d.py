@@ -104,6 +104,8 @@ def test_bases_the_group_cannot_have():
         ValueError, match="basis must be 'gaussian', 'bessel', 'exact' or a KernelSpec, got 'index'"
     ):
         SteerableConv3d(so3(0), so3(0), 3, basis="index")
+    with pytest.raises(ValueError, match=r"the Fourier-Bessel profile \('bessel'\) is planar"):
+        SteerableConv3d(so3(0), so3(0), 3, basis="bessel")
 
 
 def test_field_types_other_than_trivial_or_regular_are_refused():

@@ -12,11 +12,12 @@ the code of the plane (:mod:`~groupconv.nn.conv.base`, :mod:`~groupconv.nn.conv.
   icosahedral groups ``O``, ``Oh``, ``I``, ``Ih``;
 - :class:`LiftingConv3d`, :class:`GroupConv3d`: scalar to regular and regular to regular fields of ``O``,
   ``Oh`` (the filter copied to its 24 / 48 rotated and reflected positions by ONE gather from a
-  precomputed voxel index map, as ``C_4`` / ``D_4`` do on the pixel grid), ``I`` and ``Ih`` (through the
-  lifted steerable basis).
+  precomputed voxel index map, as ``C_4`` / ``D_4`` do on the pixel grid), ``I`` and ``Ih`` (the free
+  filters of the steerable band rotated by every element: one gather and one product).
 
 What a certificate proves: on ``O`` / ``Oh``, which permute the voxel grid, the index map or the exact
-integer basis of every pair of fields is proved with integer arithmetic, as on the plane. The bases of
+integer basis of every pair of fields is proved with integer arithmetic, as on the plane, and the filter
+lies in their span up to its rounding. The bases of
 ``SO(3)``, ``O(3)``, ``I`` and ``Ih`` are sampled from angular templates in floating point (Clebsch-Gordan
 blocks, or the fixed points of the Reynolds operator), and no group element maps the voxel grid onto
 itself except the cube symmetries: :meth:`SteerableConv3d.certificate` says ``"not applicable"`` and
