@@ -63,6 +63,22 @@ __all__ = ["HarmonicScattering3D"]
 _DIMS = (-3, -2, -1)
 
 
+def _full_spectrum_3d(half: torch.Tensor, O: int) -> torch.Tensor:
+    """The ``(..., M, N, O)`` spectrum of a real volume from its real-FFT half ``(..., M, N, O // 2 + 1)``,
+    by Hermitian symmetry ``X[k] = conj(X[-k])``."""
+    M, N = half.shape[-3:-1]
+    upper = half[..., 1 : (O + 1) // 2]
+    upper = upper.index_select(-3, (-torch.arange(M)) % M).index_select(-2, (-torch.arange(N)) % N)
+    return torch.cat([half, upper.flip(-1).conj()], -1)
+
+
+def _full_spectrum_2d(half: torch.Tensor, O: int) -> torch.Tensor:
+    """The same for a plane ``(..., K, O // 2 + 1)`` that is Hermitian in its two axes."""
+    K = half.shape[-2]
+    upper = half[..., 1 : (O + 1) // 2].index_select(-2, (-torch.arange(K)) % K)
+    return torch.cat([half, upper.flip(-1).conj()], -1)
+
+
 class _Root(torch.autograd.Function):
     """``t^e`` for ``t >= 0`` with the gradient ``e t^(e - 1)`` where ``t > 0`` and 0 where ``t = 0``
     (a subgradient, as for the modulus: the derivative is not finite there for ``e < 1``)."""
@@ -155,16 +171,7 @@ class HarmonicScattering3D(EquivariantModule):
         bank = solid_harmonic_bank(shape, J, L, sigma_0, rotation_covariant)
         self.shape, self.J, self.L, self.sigma_0 = bank.shape, bank.J, bank.L, bank.sigma_0
         self.max_order, self.rotation_covariant = max_order, rotation_covariant
-        # complex filters as real (..., 2) views: float buffers follow .float() / .double()
-        self.register_derived("_filters", torch.view_as_real(bank.filters), torch.float32)
-        self._planes = []
-        for k, plane in enumerate(bank.nyquist):
-            if plane is not None:
-                self.register_derived(f"_nyquist{k}", torch.view_as_real(plane), torch.float32)
-                self._planes.append(k)
-        self.register_buffer("_degree", bank.degree, persistent=False)
-        indicator = (bank.degree[None] == torch.arange(L + 1)[:, None]).to(torch.float64)
-        self.register_derived("_indicator", indicator, torch.float32)
+        self._register_pairs(bank)
         self.paths: list[tuple[int, ...]] = [(j,) for j in range(J + 1)]
         if max_order == 2:
             self.paths += [(j1, j2) for j1 in range(J + 1) for j2 in range(j1 + 1, J + 1)]
@@ -193,7 +200,7 @@ class HarmonicScattering3D(EquivariantModule):
             raise ValueError(f"{name} expects input of shape (..., {M}, {N}, {O}), got {tuple(x.shape)}")
         if torch.is_complex(x) or not x.is_floating_point():
             raise TypeError(f"{name} expects a real floating tensor, got {x.dtype}")
-        ref = self._filters
+        ref = self._pairs
         _check_fft_dtype(x.dtype, ref.dtype, name)
         if x.dtype != ref.dtype:
             raise TypeError(
@@ -207,63 +214,149 @@ class HarmonicScattering3D(EquivariantModule):
         if x.device.type != "cpu":
             return [x]
         M, N, O = self.shape
-        per_image = 3 * self._filters.shape[1] * M * N * O * x.element_size()
+        per_image = 6 * self._pairs.shape[1] * M * N * O * x.element_size()
         return list(x.split(max(1, self.chunk_bytes // per_image)))
 
     # -------------------------------------------------------------------------------------- transform
+    def _register_pairs(self, bank) -> None:
+        """Pair the filters so that one complex inverse FFT computes two of them (module docstring).
+
+        For Hermitian ``H_1, H_2`` and a real map ``f``, ``IDFT(F (H_1 + i H_2)) = f * h_1 + i f * h_2``
+        with both terms real: the real and imaginary parts are the two filtered maps. Filters of one degree
+        are paired with each other (the squared modulus of the pair is their contribution to the degree);
+        the one left over in each degree (``2l + 1`` is odd) is paired with the one left over in the next
+        degree, and the real and imaginary parts are squared separately. The filters are stored on the full
+        DFT grid as real ``(..., 2)`` views (float buffers follow ``.float()`` and ``.double()``).
+        """
+        L = bank.L
+        same, lone = [], []
+        for l in range(L + 1):
+            rows = (bank.degree == l).nonzero().flatten().tolist()
+            same += [(rows[i], rows[i + 1], l) for i in range(0, len(rows) - 1, 2)]
+            if len(rows) % 2:
+                lone.append((rows[-1], l))
+        if len(lone) % 2:
+            lone.append((None, lone[-1][1]))
+        cross = [(lone[i], lone[i + 1]) for i in range(0, len(lone), 2)]
+        full = _full_spectrum_3d(bank.filters, bank.shape[2])
+
+        def pick(rows, table):
+            zero = torch.zeros_like(table[:, 0])
+            cols = [table[:, r] if r is not None else zero for r in rows]
+            return torch.stack(cols, 1) if cols else table[:, :0]
+
+        def pairs(table):
+            q = pick([a for a, _, _ in same], table) + 1j * pick([b for _, b, _ in same], table)
+            return q, pick([r for pair in cross for r, _ in pair], table)
+
+        q, c = pairs(full)
+        self.register_derived("_pairs", torch.view_as_real(q), torch.float32)
+        self.register_derived("_cross", torch.view_as_real(c), torch.float32)
+        # the Nyquist planes each scale needs (coarse scales vanish there, see solid_harmonics)
+        self._planes_of: list[list[int]] = [[] for _ in range(bank.J + 1)]
+        for k, plane in enumerate(bank.nyquist):
+            if plane is not None:
+                for j in range(bank.J + 1):
+                    if bool(plane[j].abs().amax() > 0):
+                        self._planes_of[j].append(k)
+                plane = plane if k == 2 else _full_spectrum_2d(plane, bank.shape[2])
+                qk, ck = pairs(plane)
+                self.register_derived(f"_nyquist_pairs{k}", torch.view_as_real(qk), torch.float32)
+                self.register_derived(f"_nyquist_cross{k}", torch.view_as_real(ck), torch.float32)
+        self.register_buffer(
+            "_same_src", torch.tensor([l for _, _, l in same], dtype=torch.long), persistent=False
+        )
+        cross_src = [l for pair in cross for _, l in pair]
+        self.register_buffer("_cross_src", torch.tensor(cross_src, dtype=torch.long), persistent=False)
+        # the per-degree sums: |pair|^2 of the same-degree pairs, then Re^2, Im^2 of the cross pairs
+        deg = torch.arange(L + 1)[:, None]
+        ind_same = (torch.tensor([l for _, _, l in same], dtype=torch.long)[None] == deg).to(torch.float64)
+        live = torch.tensor([r is not None for pair in cross for r, _ in pair], dtype=torch.bool)
+        ind_cross = ((torch.tensor(cross_src, dtype=torch.long)[None] == deg) & live[None]).to(torch.float64)
+        self.register_derived("_sum_same", ind_same, torch.float32)
+        self.register_derived("_sum_cross", ind_cross, torch.float32)
+
+    def _spectra(self, spec: torch.Tensor, j: int, pairs: str, cross: str, take) -> torch.Tensor:
+        """The products ``(B, P, ...)`` of the maps' spectra with the filter pairs of scale ``j``: one
+        product for a same-degree pair, ``F_a H_a + i F_b H_b`` for a cross pair (buffers ``pairs``,
+        ``cross``; ``take`` selects the part of a spectrum the buffers cover)."""
+        q = torch.view_as_complex(getattr(self, pairs)[j])
+        c = torch.view_as_complex(getattr(self, cross)[j])
+        x = take(spec)
+        n_same = q.shape[0]
+        if x.shape[1] == 1:
+            xs, xa, xb, cb = x, x, None, c[0::2] + 1j * c[1::2]
+        else:
+            xc = x.index_select(1, self._cross_src)
+            xs, xa, xb, cb = x.index_select(1, self._same_src), xc[:, 0::2], xc[:, 1::2], c[1::2]
+        ca = c[0::2] if xb is not None else cb
+        if torch.is_grad_enabled() and x.requires_grad:
+            cross = xa * ca if xb is None else xa * ca + 1j * (xb * cb)
+            return torch.cat([xs * q, cross], 1)
+        # written into one tensor (out= takes no autograd)
+        z = x.new_empty(x.shape[0], n_same + c.shape[0] // 2, *q.shape[1:])
+        torch.mul(xs, q, out=z[:, :n_same])
+        torch.mul(xa, ca, out=z[:, n_same:])
+        if xb is not None:
+            z[:, n_same:].add_(1j * (xb * cb))
+        return z
+
     def _moduli(self, spec: torch.Tensor, j: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """The squared moduli ``s`` and moduli ``u`` ``(B, L + 1, M, N, O)`` of maps with real-FFT spectra
-        ``spec`` filtered at scale ``j``: ``spec`` is ``(B, 1, M, N, O // 2 + 1)`` (one map for every
-        filter) or ``(B, L + 1, ...)`` (the map of each degree)."""
+        """The squared moduli ``s`` and moduli ``u`` ``(B, L + 1, M, N, O)`` of maps with full spectra
+        ``spec`` filtered at scale ``j``: ``spec`` is ``(B, 1, M, N, O)`` (one map for every filter) or
+        ``(B, L + 1, M, N, O)`` (the map of each degree)."""
         M, N, O = self.shape
-        filt = torch.view_as_complex(self._filters[j])
-        src = spec if spec.shape[1] == 1 else spec.index_select(1, self._degree)
-        a = torch.fft.irfftn(src * filt, s=self.shape, dim=_DIMS)
-        grad = torch.is_grad_enabled() and a.requires_grad
-        sq = a * a if grad else a.square_()
-        if self._planes:
-            b = self._nyquist_part(src, j)
-            sq = sq + b * b if grad else sq.addcmul_(b, b)
-        # the squares summed per degree: one product with the (L + 1, F) indicator of the degrees
-        s = torch.matmul(self._indicator.to(sq.dtype), sq.flatten(2)).view(sq.shape[0], self.L + 1, M, N, O)
+        y = torch.fft.ifftn(self._spectra(spec, j, "_pairs", "_cross", lambda t: t), dim=_DIMS)
+        grad = torch.is_grad_enabled() and y.requires_grad
+        r = torch.view_as_real(y)
+        r = r * r if grad else r.square_()
+        if self._planes_of[j]:
+            b = torch.view_as_real(self._nyquist_part(spec, j))
+            r = r + b * b if grad else r.addcmul_(b, b)
+        n_same = self._same_src.numel()
+        B = r.shape[0]
+        same = (r[:, :n_same, ..., 0] + r[:, :n_same, ..., 1]).flatten(2)
+        cross = r[:, n_same:].movedim(-1, 2).reshape(B, -1, M * N * O)
+        s = torch.matmul(self._sum_same.to(r.dtype), same) + torch.matmul(self._sum_cross.to(r.dtype), cross)
+        s = s.view(B, self.L + 1, M, N, O)
         return s, _Root.apply(s, 0.5)
 
-    def _nyquist_part(self, src: torch.Tensor, j: int) -> torch.Tensor:
-        """``IDFT(X A)`` for the anti-Hermitian parts ``A`` on the Nyquist planes (:mod:`.solid_harmonics`):
-        each plane is a 2D inverse real FFT, broadcast with the sign ``(-1)^n`` along its axis."""
+    def _nyquist_part(self, spec: torch.Tensor, j: int) -> torch.Tensor:
+        """``IDFT(F (A_1 + i A_2))`` for the anti-Hermitian parts ``A`` on the Nyquist planes
+        (:mod:`.solid_harmonics`), paired as the filters: each plane is a 2D inverse FFT, broadcast with
+        the sign ``(-1)^n`` along its axis."""
         M, N, O = self.shape
-        b = None
-        for k in self._planes:
-            filt = torch.view_as_complex(getattr(self, f"_nyquist{k}")[j])
-            if k == 0:
-                p = (torch.fft.irfft2(src[:, :, M // 2] * filt, s=(N, O)) / M)[:, :, None]
-            elif k == 1:
-                p = (torch.fft.irfft2(src[:, :, :, N // 2] * filt, s=(M, O)) / N)[:, :, :, None]
+        y = None
+        for k in self._planes_of[j]:
+            n = self.shape[k]
+            take = {
+                0: lambda t: t[:, :, M // 2],
+                1: lambda t: t[:, :, :, N // 2],
+                2: lambda t: t[..., O // 2],
+            }[k]
+            z = self._spectra(spec, j, f"_nyquist_pairs{k}", f"_nyquist_cross{k}", take)
+            p = (torch.fft.ifft2(z) / n).unsqueeze(k + 2)
+            # the sign (-1)^n along the plane's axis (of even size): +p at even n, -p at odd n, in place
+            if y is None:
+                y = p.new_empty(*p.shape[:2], M, N, O)
+                y.copy_(p)
+                y.unflatten(k + 2, (n // 2, 2)).select(k + 3, 1).neg_()
             else:
-                half = (src[..., O // 2] * filt)[..., : N // 2 + 1]
-                p = (torch.fft.irfft2(half, s=(M, N)) / O)[..., None]
-            # (-1)^n along the plane's axis, broadcast with it without materializing the product first
-            shape = [1, 1, 1]
-            shape[k] = self.shape[k]
-            sign = (1 - 2 * (torch.arange(self.shape[k], device=src.device) % 2)).to(p.dtype).view(shape)
-            if b is None:
-                b = p * sign
-            elif torch.is_grad_enabled() and (b.requires_grad or p.requires_grad):
-                b = b + p * sign
-            else:
-                b.addcmul_(p, sign)
-        return b
+                pairs = y.unflatten(k + 2, (n // 2, 2))
+                pairs.select(k + 3, 0).add_(p)
+                pairs.select(k + 3, 1).sub_(p)
+        return y
 
     def _transform(self, x: torch.Tensor, powers: tuple[float, ...]) -> list[torch.Tensor]:
         """Per order ``1..max_order`` the integrals ``(B, paths of the order, L + 1, P)`` of ``x``
         ``(B, M, N, O)``."""
-        spec = torch.fft.rfftn(x, dim=_DIMS).unsqueeze(1)
+        spec = torch.fft.fftn(x, dim=_DIMS).unsqueeze(1)
         first, second = [], []
         for j1 in range(self.J + 1):
             s1, u1 = self._moduli(spec, j1)
             first.append(_integrals(s1, u1, powers))
             if self.max_order == 2 and j1 < self.J:
-                spec1 = torch.fft.rfftn(u1, dim=_DIMS)
+                spec1 = torch.fft.fftn(u1, dim=_DIMS)
                 for j2 in range(j1 + 1, self.J + 1):
                     s2, u2 = self._moduli(spec1, j2)
                     second.append(_integrals(s2, u2, powers))

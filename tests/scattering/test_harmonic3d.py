@@ -175,7 +175,7 @@ def test_float32_matches_float64_and_dtype_round_trip():
     assert y64.dtype == torch.float64
     assert _rel(y32.double(), y64) < 1e-5
     # the float64 filters come back exactly from their masters after a float32 round trip
-    assert torch.equal(s.float().double()._filters, s.derived_master("_filters"))
+    assert torch.equal(s.float().double()._pairs, s.derived_master("_pairs"))
 
 
 def test_order0_integrals():
