@@ -24,11 +24,14 @@ sizes for volumes without energy on the Nyquist planes: there the sampled filter
 ``+pi`` (kymatio's sampling, :mod:`~groupconv.scattering.solid_harmonics`), which a rotation maps to one
 another.
 
-Computation: real FFTs; per scale, the ``(L + 1)^2`` filters of every degree in one batched product and
-one inverse transform, the squares summed per degree with one ``index_add``; the Python loops run over
-scales (and scale pairs), never over degrees, orders ``m`` or filters. There is no host synchronization:
-NaN and Inf propagate to the output, as in torch's layers. The gradient of the modulus and of the powers
-``q < 1`` at a zero modulus is taken as 0 (the moduli are not differentiable there).
+Computation: the real harmonics make every filter real in space (up to the Nyquist planes,
+:mod:`~groupconv.scattering.solid_harmonics`), so two filters share one complex inverse FFT (the real and
+imaginary parts of ``IDFT(F (H_1 + i H_2))`` are the two filtered maps). Per scale, all the pairs of every
+degree are one batched product and one batched inverse FFT, and the squares are summed per degree with
+one matrix product; the Python loops run over scales (and scale pairs), never over degrees, orders ``m``
+or filters. There is no host synchronization: NaN and Inf propagate to the output, as in torch's layers.
+The gradient of the modulus and of the powers ``q < 1`` at a zero modulus is taken as 0 (the moduli are
+not differentiable there).
 
 Differences from kymatio 0.3: odd grid sizes (kymatio's frequency grid is shifted by one bin there, its
 ``mgrid`` starts at ``-M // 2``; this grid is :func:`torch.fft.fftfreq`'s), float64 inputs (kymatio

@@ -93,6 +93,8 @@ def test_shapes_layout_and_leading_axes():
     assert y.shape == (2, 3, 6, 2, 2)
     assert torch.allclose(y[1, 2], s(x[1, 2]), rtol=1e-6)
     assert s(torch.rand(0, 8, 8, 8)).shape == (0, 6, 2, 2)
+    W, E = s.energies(torch.rand(0, 8, 8, 8))
+    assert W.shape == E.shape == (3, 0)
     s1 = HarmonicScattering3D(2, (8, 8, 8), L=1, max_order=1, integral_powers=(1.0, 2.0))
     assert s1(x).shape == (2, 3, 3, 2, 2)
     assert torch.allclose(s1(x), y[..., :3, :, :], rtol=1e-6)
