@@ -56,6 +56,9 @@ __all__ = [
 # (irrep pair, frequencies) entries of the angular solutions kept: a layer meets a few hundred
 SOLUTION_CACHE_SIZE = 8192
 
+# bytes of the Reynolds operators (and their products) of one batch of the solver
+_SOLVER_BYTES = 2**27
+
 
 class _BoundedCache(dict):
     """A dict that keeps its ``maxsize`` most recently inserted entries (reads are plain dict reads)."""
@@ -232,40 +235,49 @@ class AngularBasis:
         # empty solutions share one read-only array per shape
         sols = [_empty_solutions(so.dim, si.dim, self.multiplicity(k)) for so, si, k in items]
         live = np.nonzero(rank > 0)[0]
-        if live.size == 0:
-            return sols
-        n_live, rk, n = live.size, rank[live], d * d * d
-        # P[(o, i, b), (O, I, a)] = sum_g w_g so[o, O] si[i, I] L[a, b]: T -> so T(g^-1 .) si^T, averaged
-        so_w = tab[io[live]] * w[None, :, None, None]
-        pair = (so_w[:, :, :, :, None, None] * tab[ii[live]][:, :, None, None, :, :]).reshape(
-            n_live, len(w), d**4
-        )
-        p = np.matmul(pair.transpose(0, 2, 1), lt[ik[live]].reshape(n_live, len(w), d * d))
-        p = p.reshape((n_live,) + (d,) * 6).transpose(0, 1, 3, 6, 2, 4, 5).reshape(n_live, n, n)
-        # columns chosen by pivoted Gram-Schmidt (projections of canonical basis vectors, so their entries
-        # are simple algebraic numbers), all items at once; padded columns are zero and never chosen
-        res = p.copy()
-        rows = np.arange(n_live)
-        chosen = np.zeros((n_live, n), dtype=bool)
-        for step in range(int(rk.max())):
-            norms = np.einsum("lrc,lrc->lc", res, res)
-            j = norms.argmax(1)
-            chosen[rows[rk > step], j[rk > step]] = True
-            q = res[rows, :, j] / np.sqrt(np.maximum(norms[rows, j], 1e-300))[:, None]
-            res -= q[:, :, None] * np.einsum("lr,lrc->lc", q, res)[:, None, :]
-        li, ci = np.nonzero(chosen)  # item-major, columns in increasing order within each item
-        cols = p[li, :, ci]
-        cols = cols / np.sqrt((cols * cols).sum(1))[:, None]
-        # round-off of the quadrature is at the 1e-16 level; exact zeros keep the templates sparse
-        cols[np.abs(cols) < 1e-13] = 0.0
-        cols = cols.reshape(-1, d, d, d)
-        start = np.concatenate([[0], np.cumsum(rk)])
-        for j, m in enumerate(live):
-            so, si, k = items[m]
-            sols[m] = np.ascontiguousarray(
-                cols[start[j] : start[j + 1], : so.dim, : si.dim, : self.multiplicity(k)]
-            )
+        # the operators of a batch and the products forming them stay within a budget: a few items at a time
+        # where the blocks are large (space), every item at once on the plane
+        step = max(1, _SOLVER_BYTES // (8 * (2 * len(w) * d**4 + 4 * d**6)))
+        for first in range(0, live.size, step):
+            part = live[first : first + step]
+            fixed = _fixed_points(tab[io[part]], tab[ii[part]], lt[ik[part]], w, rank[part], d)
+            for m, t in zip(part, fixed):
+                so, si, k = items[m]
+                sols[m] = np.ascontiguousarray(t[:, : so.dim, : si.dim, : self.multiplicity(k)])
         return sols
+
+
+def _fixed_points(
+    so: np.ndarray, si: np.ndarray, lt: np.ndarray, w: np.ndarray, rk: np.ndarray, d: int
+) -> list[np.ndarray]:
+    """The fixed points ``(r, d, d, d)`` of ``T -> sigma_out(g) T L(g) sigma_in(g)^T`` averaged with weights
+    ``w``, for items given by their padded tables ``so``, ``si``, ``lt`` (``(items, |elements|, d, d)``) and
+    the ranks ``rk`` of their projectors."""
+    n_live, n = rk.size, d * d * d
+    # P[(o, i, b), (O, I, a)] = sum_g w_g so[o, O] si[i, I] L[a, b]: T -> so T(g^-1 .) si^T, averaged
+    so_w = so * w[None, :, None, None]
+    pair = (so_w[:, :, :, :, None, None] * si[:, :, None, None, :, :]).reshape(n_live, len(w), d**4)
+    p = np.matmul(pair.transpose(0, 2, 1), lt.reshape(n_live, len(w), d * d))
+    p = p.reshape((n_live,) + (d,) * 6).transpose(0, 1, 3, 6, 2, 4, 5).reshape(n_live, n, n)
+    # columns chosen by pivoted Gram-Schmidt (projections of canonical basis vectors, so their entries
+    # are simple algebraic numbers), all items at once; padded columns are zero and never chosen
+    res = p.copy()
+    rows = np.arange(n_live)
+    chosen = np.zeros((n_live, n), dtype=bool)
+    for step in range(int(rk.max())):
+        norms = np.einsum("lrc,lrc->lc", res, res)
+        j = norms.argmax(1)
+        chosen[rows[rk > step], j[rk > step]] = True
+        q = res[rows, :, j] / np.sqrt(np.maximum(norms[rows, j], 1e-300))[:, None]
+        res -= q[:, :, None] * np.einsum("lr,lrc->lc", q, res)[:, None, :]
+    li, ci = np.nonzero(chosen)  # item-major, columns in increasing order within each item
+    cols = p[li, :, ci]
+    cols = cols / np.sqrt((cols * cols).sum(1))[:, None]
+    # round-off of the quadrature is at the 1e-16 level; exact zeros keep the templates sparse
+    cols[np.abs(cols) < 1e-13] = 0.0
+    cols = cols.reshape(-1, d, d, d)
+    start = np.concatenate([[0], np.cumsum(rk)])
+    return [cols[start[j] : start[j + 1]] for j in range(n_live)]
 
 
 @lru_cache(maxsize=16)
