@@ -15,10 +15,14 @@ groups*, section 2.3, applied to ``Hom_G(perm (x) rho_in, rho_out)``).
 Two solvers:
 
 - ``"orbit"`` (exact, integer): when ``rho_in`` and ``rho_out`` are signed permutation representations
-  (every irrep of these groups, regular and quotient representations and their sums), ``g .`` permutes
-  the entries of ``K`` up to sign, so the fixed points are spanned by the signed orbit sums; orbits whose
-  signs cancel contribute nothing. The basis has entries in ``{-1, 0, 1}`` and disjoint supports.
-- ``"svd"`` (float64): the eigenvectors of ``P`` of eigenvalue 1, for any representations.
+  (every irrep of the planar grid groups, every irrep of ``O`` / ``Oh`` but ``E``, regular and quotient
+  representations and their sums), ``g .`` permutes the entries of ``K`` up to sign, so the fixed points
+  are spanned by the signed orbit sums; orbits whose signs cancel contribute nothing. The basis has entries
+  in ``{-1, 0, 1}`` and disjoint supports.
+- ``"svd"`` (float64, orthonormal): for any orthogonal representations, orbit by orbit of the grid: a
+  kernel on the orbit ``G x_0 = G / H`` is its value at ``x_0``, fixed by the stabilizer ``H`` (the
+  eigenvectors of eigenvalue 1 of ``mean_h rho_out(h) (x) rho_in(h)``), moved to ``g x_0`` as
+  ``rho_out(g) K(x_0) rho_in(g)^T`` (Frobenius reciprocity); no operator on the whole grid is formed.
 """
 
 from __future__ import annotations
