@@ -112,10 +112,12 @@ class EnergyPropagation:
 def energy_per_layer(network, x: torch.Tensor) -> EnergyPropagation:
     """Energy propagation of ``network`` on the batch ``x``.
 
-    ``network`` is a :class:`~groupconv.scattering.GeneralizedScattering` or a
-    :class:`~groupconv.scattering.Scattering2D` built with ``subsample=False`` (anything with an
-    ``energies(x) -> (W, E)`` method). For Parseval layers, the modulus and all paths,
-    ``remainder == propagated`` (the energy identity of the module docstring).
+    ``network`` is a :class:`~groupconv.scattering.GeneralizedScattering`, a
+    :class:`~groupconv.scattering.Scattering2D` built with ``subsample=False`` or a
+    :class:`~groupconv.scattering.HarmonicScattering3D` (anything with an ``energies(x) -> (W, E)``
+    method). For Parseval layers, the modulus and all paths, ``remainder == propagated`` (the energy
+    identity of the module docstring); the solid harmonic bank of ``HarmonicScattering3D`` is not tight,
+    and its ``frame_bounds()`` bound each layer instead.
     """
     if not hasattr(network, "energies"):
         raise TypeError(
