@@ -24,13 +24,16 @@ from groupconv.groups import O2, O3, SO2, SO3, Cyclic, Dihedral, Icosahedral, Oc
 from groupconv.nn import (
     ELU,
     AvgPool2d,
+    AvgPool3d,
     BlurPool2d,
+    BlurPool3d,
     EquivariantSequential,
     FieldBatchNorm,
     FieldType,
     FourierBesselConv2d,
     GatedNonlinearity,
     GlobalPool2d,
+    GlobalPool3d,
     GridNonlinearity,
     GroupConv2d,
     GroupConv3d,
@@ -39,6 +42,7 @@ from groupconv.nn import (
     LiftingConv2d,
     LiftingConv3d,
     MaxPool2d,
+    MaxPool3d,
     ModulusNonlinearity,
     NormNonlinearity,
     NormPooling,
@@ -180,6 +184,19 @@ def _cases() -> dict[str, Case]:
         cases[f"SteerableConv3d-{g}"] = Case(
             lambda ft=ft: SteerableConv3d(ft(), ft(), 3, padding=1), _volume_input
         )
+    # the layers between 3D convolutions: regular fields of O and SO(3) fields on volumes
+    o_regular = lambda: FieldType(Octahedral(), [regular(Octahedral())])  # noqa: E731
+    so3_fields = lambda: FieldType(SO3(), [irrep(SO3(), 0), irrep(SO3(), 1)])  # noqa: E731
+    cases["MaxPool3d-O"] = Case(lambda: MaxPool3d(o_regular()), _volume_input)
+    cases["GlobalPool3d-O"] = Case(lambda: GlobalPool3d(o_regular(), "max"), _volume_input)
+    cases["AvgPool3d-SO3"] = Case(lambda: AvgPool3d(so3_fields()), _volume_input)
+    cases["BlurPool3d-SO3"] = Case(lambda: BlurPool3d(so3_fields()), _volume_input)
+    cases["NormNonlinearity-SO3-volume"] = Case(
+        lambda: NormNonlinearity(so3_fields(), spatial_dims=3), _volume_input
+    )
+    cases["FieldBatchNorm-SO3-volume"] = Case(
+        lambda: FieldBatchNorm(so3_fields(), spatial_dims=3), _volume_input
+    )
     cases["FourierBesselConv2d"] = Case(
         lambda: FourierBesselConv2d(2, 3, 5, num_bases=8, padding=2), lambda m: _image(2, 2, SIZE, SIZE)
     )
