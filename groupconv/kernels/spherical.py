@@ -12,8 +12,8 @@ acting as ``(-1)^J``, an orthogonal ``g`` with ``det g = d`` and ``R = d g`` act
 
 The constraint ``K(g x) = \\sigma_{out}(g) K(x) \\sigma_{in}(g)^T`` between two irreps then asks that
 ``T: R^{2J+1} -> R^{d_out} (x) R^{d_in}`` intertwine ``D^J`` with ``\\sigma_{out} (x) \\sigma_{in}``
-(Weiler, Geiger, Welling, Boomsma, Cohen, *3D steerable CNNs*, NeurIPS 2018, section 3 and appendix C;
-Lang & Weiler, *A Wigner-Eckart theorem for group equivariant convolution kernels*, ICLR 2021, theorem 4.1):
+(Weiler, Geiger, Welling, Boomsma, Cohen, *3D steerable CNNs*, NeurIPS 2018; in general, Lang & Weiler,
+*A Wigner-Eckart theorem for group equivariant convolution kernels*, ICLR 2021):
 
 - ``SO(3)``, irreps ``l_out`` and ``l_in``: one solution per degree ``|l_out - l_in| <= J <= l_out + l_in``,
   the real Clebsch-Gordan block ``T[o, i, a] = C^{l_out l_in}_{J}[o, i, a] / \\sqrt{2J + 1}`` (unit norm)
@@ -23,8 +23,9 @@ Lang & Weiler, *A Wigner-Eckart theorem for group equivariant convolution kernel
 - a finite group acting on ``R^3`` (the octahedral and icosahedral groups, with or without the inversion):
   the fixed points of ``T -> \\sigma_{out}(g) T L_J(g)^T \\sigma_{in}(g)^T`` averaged over every element
   (the Reynolds projector of :class:`~groupconv.kernels.angular.AngularBasis`, the solver shared with the
-  plane), with the irrep tables of the group and ``L_J(g)`` from its action matrices. A finite group has
-  more solutions than ``SO(3)``: the span of the ``SO(3)`` basis restricted to it lies in its basis.
+  plane), with the irrep tables of the group and ``L_J(g)`` from its action matrices. A subgroup of
+  ``SO(3)`` has at least the solutions of ``SO(3)``: the span of the ``SO(3)`` basis, read in the
+  restricted representations, lies in its basis (usually a larger one).
 
 The harmonics are sampled at the voxels themselves (no interpolation), so the cube symmetries, which
 permute the voxels, act on the sampled values as ``L_J(g)`` up to rounding; at the centre voxel every
