@@ -164,9 +164,10 @@ def test_the_old_keywords_in_rep_and_out_rep_warn_and_still_work():
 def test_assert_equivariant_on_a_volume_network():
     from _verify_models import volume_input, volume_network
 
-    report = assert_equivariant(volume_network(), volume_input()[:1], n_samples=2)
+    # layers 2 to 4 of the network (norm nonlinearity, stencil, blur-pool), named as in the network
+    report = assert_equivariant(volume_network()[2:5], volume_input()[:1], n_samples=2)
     assert report.passed and {r.elements_tried for r in report.rows if r.tier == "exact"} == {24}
     with pytest.raises(
         AssertionError, match=r"layer '3' \(Stencil3d\) is not equivariant under SO3 \(exact tier\)"
     ):
-        assert_equivariant(volume_network(planted=True), volume_input()[:1], n_samples=2)
+        assert_equivariant(volume_network(planted=True)[2:5], volume_input()[:1], n_samples=2)
