@@ -41,6 +41,7 @@ BUILTIN: dict[str, str] = {
     "backprop": "groupconv.reproduce.backprop:run",
     "dcfnet": "groupconv.reproduce.dcfnet:run",
     "phase-collapse": "groupconv.reproduce.phase_collapse:run",
+    "tetris": "groupconv.reproduce.tetris:run",
 }
 
 _REGISTRY: dict[str, Callable] = {}
