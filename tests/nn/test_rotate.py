@@ -313,3 +313,14 @@ def test_volume_finite_groups_exact_on_the_grid_and_interpolated_otherwise():
     v = torch.randn(2, 4, 3, 5, 5)
     y = rotate_field(v, FieldType(C4, [regular(C4)]), 1)
     assert torch.equal(y, torch.roll(torch.rot90(v, 1, dims=(-2, -1)), 1, dims=1))
+
+
+def test_volume_batches_of_finite_group_elements_equal_per_sample_calls():
+    from groupconv.groups import FullIcosahedral, FullOctahedral
+
+    for G in (FullOctahedral(), FullIcosahedral()):
+        t = FieldType(G, [trivial(G), irrep(G, 3, 1)])
+        x = torch.randn(4, t.size, 5, 5, 5, dtype=torch.float64)
+        g = torch.tensor([0, 7, G.order - 1, 7])
+        y = rotate_field(x, t, g)
+        assert all(torch.equal(y[i : i + 1], rotate_field(x[i : i + 1], t, int(g[i]))) for i in range(4))
