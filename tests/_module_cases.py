@@ -61,6 +61,7 @@ from groupconv.nn import (
 from groupconv.reps import irrep, regular, trivial
 from groupconv.scattering import (
     GeneralizedScattering,
+    HarmonicScattering3D,
     Modulus,
     PhaseCollapseBlock,
     PhaseCollapseNet,
@@ -281,6 +282,9 @@ def _cases() -> dict[str, Case]:
     )
     cases["ScatteringLayer"] = Case(
         lambda: ScatteringLayer(morlet_bank((16, 16), 2, 4)), lambda m: _image(2, 1, 16, 16)
+    )
+    cases["HarmonicScattering3D"] = Case(
+        lambda: HarmonicScattering3D(1, (8, 8, 8), L=2), lambda m: _image(2, 8, 8, 8).abs()
     )
     cases["Modulus"] = Case(Modulus, lambda m: _complex(2, 3, 4))
     cases["RealReLU"] = Case(RealReLU, lambda m: _complex(2, 3, 4))

@@ -59,6 +59,7 @@ REFUSE_BFLOAT16_INPUT = {
     "Scattering2D",
     "RotoTranslationScattering",
     "GeneralizedScattering",
+    "HarmonicScattering3D",
     "PhaseCollapseNet",
     "PhaseCollapseBlock",
     "S2Conv",
