@@ -216,8 +216,8 @@ def _band_limit(kernel: int) -> dict:
     }
 
 
-def escnn_table(quick: bool, escnn_python: str, rounds: int) -> list[str]:
-    fields = [[0, 4], [1, 4], [2, 4]]
+def escnn_table(quick: bool, escnn_python: str, rounds: int, per_degree: int = 4) -> list[str]:
+    fields = [[0, per_degree], [1, per_degree], [2, per_degree]]
     batch, size, repeats = (1, 8, 3) if quick else (2, 12, 5)
     base = {"case": "so3", "fields": fields, "kernel": 5, **_band_limit(5)}
     escnn_side = [escnn_python, str(HERE / "escnn3d_side.py")]
@@ -267,6 +267,7 @@ def main() -> None:
     parser.add_argument("--escnn-python", default="/work/venvs/escnn/bin/python")
     parser.add_argument("--rounds", type=int, default=3, help="fresh processes per escnn comparison")
     parser.add_argument("--only", choices=("conv", "network", "escnn"), default=None)
+    parser.add_argument("--escnn-fields", type=int, default=4, help="fields of each degree l = 0, 1, 2")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -278,7 +279,13 @@ def main() -> None:
         print("\n".join(network_table(args.quick)), end="\n\n")
     if args.only in (None, "escnn"):
         if Path(args.escnn_python).exists():
-            print("\n".join(escnn_table(args.quick, args.escnn_python, 1 if args.quick else args.rounds)))
+            print(
+                "\n".join(
+                    escnn_table(
+                        args.quick, args.escnn_python, 1 if args.quick else args.rounds, args.escnn_fields
+                    )
+                )
+            )
         else:
             print(f"escnn comparison skipped: no interpreter at {args.escnn_python}")
 
