@@ -12,6 +12,9 @@
    backward, and the parameter counts of both. escnn needs numpy<2 and runs in its own environment
    (``--escnn-python``, default ``/work/venvs/escnn/bin/python``) through ``benchmarks/escnn3d_side.py``;
    targets: construction >= 50x faster, training step >= 1.5x faster.
+4. Regular fields of the octahedral group ``O``: escnn's ``R3Conv`` (``octaOnR3``) against groupconv's
+   ``GroupConv3d`` (lifted Gaussian basis: free filters moved by the 24 rotations) and ``SteerableConv3d``,
+   the same band limit (equal parameter counts), the same measurements as 3.
 
 Times are CPU times of the process (``time.process_time``, one torch thread and one BLAS thread), which do
 not depend on other jobs sharing the machine. Run from the repository root::
@@ -121,6 +124,22 @@ def _so3_type(fields: list[list[int]]):
     return FieldType(group, [irrep(group, l) for l, m in fields for _ in range(m)])
 
 
+def _octa_layer(spec: dict):
+    """The groupconv layer between ``spec["fields"]`` regular fields of ``O``: ``GroupConv3d`` through the
+    lifted Gaussian basis (``spec["layer"] == "group"``) or ``SteerableConv3d``, groupconv's default band
+    limit (the one escnn is given)."""
+    from groupconv.groups import Octahedral
+    from groupconv.nn import FieldType, GroupConv3d, SteerableConv3d
+    from groupconv.reps import regular
+
+    group = Octahedral()
+    t = FieldType(group, [regular(group)] * spec["fields"])
+    k = spec["kernel"]
+    if spec.get("layer") == "group":
+        return GroupConv3d(t, t, k, padding=k // 2, basis="gaussian")
+    return SteerableConv3d(t, t, k, padding=k // 2)
+
+
 def groupconv_side(spec: dict) -> dict:
     """One measurement of the groupconv side (run in a fresh process by :func:`_fresh`)."""
     torch.set_num_threads(1)
@@ -130,6 +149,8 @@ def groupconv_side(spec: dict) -> dict:
 
     out = {"import_s": time.process_time() - t0}
     k = spec["kernel"]
+    if spec.get("case") == "octa":
+        return _octa_side(spec, out)
     if spec["what"] == "network":
         t0 = time.process_time()
         t = _so3_type(spec["fields"])
@@ -164,6 +185,30 @@ def groupconv_side(spec: dict) -> dict:
         step()
     times = [_cpu_time(step) for _ in range(spec["repeats"])]
     out["step_s"] = statistics.median(times)
+    return out
+
+
+def _octa_side(spec: dict, out: dict) -> dict:
+    t0 = time.process_time()
+    conv = _octa_layer(spec)
+    out["build_cold_s"] = time.process_time() - t0
+    out["params"] = sum(p.numel() for p in conv.parameters())
+    out["channels"] = conv.in_type.size
+    if spec["what"] == "build":
+        t0 = time.process_time()
+        _octa_layer(spec)
+        out["build_warm_s"] = time.process_time() - t0
+        return out
+    conv.train()
+    x = torch.randn(spec["batch"], conv.in_type.size, *(spec["size"],) * 3)
+
+    def step():
+        conv.zero_grad(set_to_none=True)
+        conv(x).sum().backward()
+
+    for _ in range(2):
+        step()
+    out["step_s"] = statistics.median(_cpu_time(step) for _ in range(spec["repeats"]))
     return out
 
 
@@ -258,6 +303,42 @@ def escnn_table(quick: bool, escnn_python: str, rounds: int, per_degree: int = 4
     ]
 
 
+def octa_table(quick: bool, escnn_python: str, rounds: int) -> list[str]:
+    """escnn's ``R3Conv`` between regular fields of the octahedral group against groupconv's
+    ``GroupConv3d`` (lifted Gaussian basis) and ``SteerableConv3d``, matched band limits."""
+    batch, size, repeats = (1, 8, 3) if quick else (2, 12, 5)
+    escnn_side = [escnn_python, str(HERE / "escnn3d_side.py")]
+    lines = [
+        "Regular fields of O (escnn `octaOnR3`), band limits matched; medians over "
+        f"{rounds} fresh processes; step: batch {batch}, {size}^3, median of {repeats}",
+        "| fields, kernel | layer | build, first use (s) | build, warm (s) | training step (ms) | parameters |",
+        "|---|---|---|---|---|---|",
+    ]
+    for fields, kernel in ((2, 3), (2, 5)):
+        base = {"case": "octa", "fields": fields, "kernel": kernel, **_band_limit(kernel)}
+        step = {**base, "what": "step", "batch": batch, "size": size, "repeats": repeats}
+        e_build = [_fresh(escnn_side, {**base, "what": "build", "first_use": True}) for _ in range(rounds)]
+        e_step = [_fresh(escnn_side, step) for _ in range(rounds)]
+        rows = {"escnn R3Conv": (e_build, e_step)}
+        for name, layer in (("groupconv GroupConv3d", "group"), ("groupconv SteerableConv3d", "steerable")):
+            g_build = [_groupconv_fresh({**base, "what": "build", "layer": layer}) for _ in range(rounds)]
+            g_step = [_groupconv_fresh({**step, "layer": layer}) for _ in range(rounds)]
+            rows[name] = (g_build, g_step)
+        e_cold = statistics.median(r["build_cold_s"] for r in e_build)
+        e_s = statistics.median(r["step_s"] for r in e_step)
+        for name, (b, st) in rows.items():
+            cold = statistics.median(r["build_cold_s"] for r in b)
+            warm = statistics.median(r["build_warm_s"] for r in b)
+            s_ms = statistics.median(r["step_s"] for r in st)
+            ratio = "" if name.startswith("escnn") else f" ({e_cold / cold:.0f}x)"
+            sratio = "" if name.startswith("escnn") else f" ({e_s / s_ms:.2f}x)"
+            lines.append(
+                f"| {fields} x regular, {kernel}^3 | {name} | {cold:.3f}{ratio} | {warm:.4f} | "
+                f"{s_ms * 1e3:.1f}{sratio} | {b[0]['params']} |"
+            )
+    return lines
+
+
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--side":
         print(json.dumps(groupconv_side(json.loads(sys.argv[2]))))
@@ -266,7 +347,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--escnn-python", default="/work/venvs/escnn/bin/python")
     parser.add_argument("--rounds", type=int, default=3, help="fresh processes per escnn comparison")
-    parser.add_argument("--only", choices=("conv", "network", "escnn"), default=None)
+    parser.add_argument("--only", choices=("conv", "network", "escnn", "octa"), default=None)
     parser.add_argument("--escnn-fields", type=int, default=4, help="fields of each degree l = 0, 1, 2")
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -288,6 +369,9 @@ def main() -> None:
             )
         else:
             print(f"escnn comparison skipped: no interpreter at {args.escnn_python}")
+    if args.only in (None, "octa") and Path(args.escnn_python).exists():
+        rounds = 1 if args.quick else args.rounds
+        print("\n".join(octa_table(args.quick, args.escnn_python, rounds)))
 
 
 if __name__ == "__main__":

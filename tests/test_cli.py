@@ -46,7 +46,19 @@ def test_irreps_continuous_groups(capsys):
 
 
 @pytest.mark.parametrize(
-    "name, first", [("so3", "SO3"), ("SO(3)", "SO3"), ("s4", "S4"), ("D(4)", "D4"), ("o(2)", "O2")]
+    "name, first",
+    [
+        ("so3", "SO3"),
+        ("SO(3)", "SO3"),
+        ("s4", "S4"),
+        ("D(4)", "D4"),
+        ("o(2)", "O2"),
+        ("o", "O"),
+        ("oh", "Oh"),
+        ("OH", "Oh"),
+        ("i", "I"),
+        ("ih", "Ih"),
+    ],
 )
 def test_irreps_group_name_variants(capsys, name, first):
     assert main(["irreps", name]) == 0
