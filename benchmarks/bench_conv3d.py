@@ -150,7 +150,7 @@ def groupconv_side(spec: dict) -> dict:
     out = {"import_s": time.process_time() - t0}
     k = spec["kernel"]
     if spec.get("case") == "octa":
-        return _octa_side(spec, out)
+        return _measure(lambda: _octa_layer(spec), spec, out)
     if spec["what"] == "network":
         t0 = time.process_time()
         t = _so3_type(spec["fields"])
@@ -164,6 +164,11 @@ def groupconv_side(spec: dict) -> dict:
         t = _so3_type(spec["fields"])
         return SteerableConv3d(t, t, k, padding=k // 2)
 
+    return _measure(build, spec, out)
+
+
+def _measure(build, spec: dict, out: dict) -> dict:
+    """Cold and warm build of the layer ``build()`` returns, or its training step, into ``out``."""
     t0 = time.process_time()
     conv = build()
     out["build_cold_s"] = time.process_time() - t0
@@ -172,31 +177,6 @@ def groupconv_side(spec: dict) -> dict:
     if spec["what"] == "build":
         t0 = time.process_time()
         build()
-        out["build_warm_s"] = time.process_time() - t0
-        return out
-    conv.train()
-    x = torch.randn(spec["batch"], conv.in_type.size, *(spec["size"],) * 3)
-
-    def step():
-        conv.zero_grad(set_to_none=True)
-        conv(x).sum().backward()
-
-    for _ in range(2):
-        step()
-    times = [_cpu_time(step) for _ in range(spec["repeats"])]
-    out["step_s"] = statistics.median(times)
-    return out
-
-
-def _octa_side(spec: dict, out: dict) -> dict:
-    t0 = time.process_time()
-    conv = _octa_layer(spec)
-    out["build_cold_s"] = time.process_time() - t0
-    out["params"] = sum(p.numel() for p in conv.parameters())
-    out["channels"] = conv.in_type.size
-    if spec["what"] == "build":
-        t0 = time.process_time()
-        _octa_layer(spec)
         out["build_warm_s"] = time.process_time() - t0
         return out
     conv.train()

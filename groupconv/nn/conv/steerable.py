@@ -251,7 +251,6 @@ def certify_expansion(module: EquivariantConv2d) -> Certificate:
     same kernels as the harmonic one."""
     group = module.in_type.group
     exp = module._expansion
-    plan = exp.plan
     if not exp.factors_match_basis(module):
         # the expansion reads the factors, the checks below the basis: they must be one
         return Certificate(
@@ -261,29 +260,12 @@ def certify_expansion(module: EquivariantConv2d) -> Certificate:
         )
     if acts_on_grid(group, module.spatial_dims):
         return _certify_on_grid(module)
-    templates, lifted, worst = {}, [], 0.0
     # the span residual a lifted basis buffer may show: its rounding
     tol = max(1e-10, 1e3 * torch.finfo(module.basis.dtype).eps)
-    for s, ro in enumerate(plan.out_types):
-        for t, ri in enumerate(plan.in_types):
-            b = plan.bases[s][t]
-            if not lifts_to_regular(ri, ro) or len(b) == 0:
-                templates.update(b.templates)
-                continue
-            # a lifted basis: the harmonic construction's templates are proved, and the layer's basis
-            # buffer spans the same kernels (equal dimension, each in the span of the other)
-            ref = harmonic_kernel_basis(
-                ri, ro, module.kernel_size, replace(plan.spec, warn=False, allow_empty=True)
-            )
-            own = module.basis[s, t, : len(b), : ro.dim, : ri.dim].detach().cpu().double().numpy()
-            if len(ref) != len(own):
-                return Certificate(
-                    "failed",
-                    f"lifted basis {ri!r} -> {ro!r} has {len(own)} elements, the harmonic one {len(ref)}",
-                )
-            worst = max(worst, _span_residual(own, ref.tensor), _span_residual(ref.tensor, own))
-            templates.update(ref.templates)
-            lifted.append(f"{ri!r}->{ro!r}")
+    found = harmonic_templates(module)
+    if isinstance(found, Certificate):
+        return found
+    templates, lifted, worst = found
     ok, reason = certify_harmonic_templates(templates, group)
     if ok and lifted and worst > tol:
         return Certificate(
@@ -295,6 +277,38 @@ def certify_expansion(module: EquivariantConv2d) -> Certificate:
             f"residual {worst:.1e} either way, at most {tol:.0e} for this dtype)"
         )
     return Certificate("proved" if ok else "failed", reason)
+
+
+def harmonic_templates(module: EquivariantConv2d) -> tuple[dict, list[str], float] | Certificate:
+    """The angular templates of every pair of field types of a basis expansion, the pairs whose basis is
+    lifted (between regular fields) and the largest span residual between a lifted basis buffer and the
+    harmonic basis of its pair (each must span the other's kernels: their templates are the ones to
+    prove); a ``"failed"`` certificate when a lifted basis has another dimension than the harmonic one."""
+    plan = module._expansion.plan
+    templates, lifted, worst = {}, [], 0.0
+    for s, ro in enumerate(plan.out_types):
+        for t, ri in enumerate(plan.in_types):
+            b = plan.bases[s][t]
+            if not lifts_to_regular(ri, ro) or len(b) == 0:
+                templates.update(b.templates)
+                continue
+            ref = harmonic_kernel_basis(
+                ri,
+                ro,
+                module.kernel_size,
+                replace(plan.spec, warn=False, allow_empty=True),
+                spatial_dims=module.spatial_dims,
+            )
+            own = module.basis[s, t, : len(b), : ro.dim, : ri.dim].detach().cpu().double().numpy()
+            if len(ref) != len(own):
+                return Certificate(
+                    "failed",
+                    f"lifted basis {ri!r} -> {ro!r} has {len(own)} elements, the harmonic one {len(ref)}",
+                )
+            worst = max(worst, _span_residual(own, ref.tensor), _span_residual(ref.tensor, own))
+            templates.update(ref.templates)
+            lifted.append(f"{ri!r}->{ro!r}")
+    return templates, lifted, worst
 
 
 def _certify_on_grid(module: EquivariantConv2d) -> Certificate:

@@ -50,14 +50,14 @@ from ...groups.actions import acts_on_grid
 from ...groups.base import FiniteGroup
 from ...groups.polyhedral import FullIcosahedral, FullOctahedral, Icosahedral, Octahedral
 from ...groups.spatial import O3, SO3
-from ...kernels import KernelSpec, harmonic_kernel_basis, kernel_basis, lifts_to_regular
+from ...kernels import KernelSpec, harmonic_kernel_basis, kernel_basis
 from ...kernels.spherical import spherical_action
 from ...proofs import certify_index_map
 from ...reps.operations import regular, trivial
 from ..module import Certificate
 from .base import EquivariantConv2d
 from .regular import _RegularConv
-from .steerable import _span_residual, _SteerableConv
+from .steerable import _span_residual, _SteerableConv, harmonic_templates
 
 __all__ = ["SteerableConv3d", "LiftingConv3d", "GroupConv3d", "template_residual"]
 
@@ -464,26 +464,10 @@ def certify_in_space(module: EquivariantConv2d) -> Certificate:
             "failed",
             "the basis buffer is not the sampled basis of the layer's plan: it was edited after construction",
         )
-    templates, span = {}, 0.0
-    for s, ro in enumerate(plan.out_types):
-        for t, ri in enumerate(plan.in_types):
-            b = plan.bases[s][t]
-            if not lifts_to_regular(ri, ro) or len(b) == 0:
-                templates.update(b.templates)
-                continue
-            # a lifted basis: the harmonic construction's templates are checked, and the layer's basis
-            # buffer must span the same kernels
-            ref = harmonic_kernel_basis(
-                ri, ro, module.kernel_size, replace(plan.spec, warn=False, allow_empty=True), spatial_dims=3
-            )
-            own = module.basis[s, t, : len(b), : ro.dim, : ri.dim].detach().cpu().double().numpy()
-            if len(ref) != len(own):
-                return Certificate(
-                    "failed",
-                    f"lifted basis {ri!r} -> {ro!r} has {len(own)} elements, the harmonic one {len(ref)}",
-                )
-            span = max(span, _span_residual(own, ref.tensor), _span_residual(ref.tensor, own))
-            templates.update(ref.templates)
+    found = harmonic_templates(module)
+    if isinstance(found, Certificate):
+        return found
+    templates, _, span = found
     residual, checked = template_residual(templates, group)
     # far above the rounding of float64 templates, far below the error of a wrong solution
     tol = 1e-9
