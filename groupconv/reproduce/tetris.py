@@ -86,6 +86,10 @@ PAPER = (
 )
 
 LR = 1e-2
+# the degrees of the spherical harmonics kept on the three shells (radius 0, 1, 2) of the steerable
+# network's 5^3 kernels: degree 2 on the outer shell as well (the default keeps degree 1 there); with the
+# default band it learned slower and reached 58% instead of 81% in the training orientation (seed 0)
+SO3_BAND = {"frequency_cutoff": (0, 2, 2), "max_frequency": 2}
 # unit-cube centres of the eight shapes of Thomas et al. / e3nn's example, in cube units
 SHAPES: dict[str, tuple[tuple[int, int, int], ...]] = {
     "chiral 1": ((0, 0, 0), (0, 0, 1), (1, 0, 0), (1, 1, 0)),
@@ -238,7 +242,8 @@ def so3_network(widths: tuple[int, int]) -> nn.Sequential:
     and ``ceil(m / 2)`` degree-2 fields (``m = widths[0]``; scalars are the cheapest fields per parameter)
     with one scalar gate each, batch norm, gated nonlinearities, average pooling (stride 2) between them, a
     third steerable convolution (5^3) to ``widths[1]`` invariant fields, batch norm, ReLU, max over space,
-    a linear read-out to 8 classes."""
+    a linear read-out to 8 classes. The kernels keep spherical harmonics of degree ``<= 2`` on both outer
+    shells (``SO3_BAND``)."""
     group = SO3()
     m, c = widths
     counts = (3 * m, m, -(-m // 2))
@@ -246,14 +251,14 @@ def so3_network(widths: tuple[int, int]) -> nn.Sequential:
     pre = GatedNonlinearity(gated, spatial_dims=3).in_type
     scalars = FieldType(group, [trivial(group)] * c)
     body = EquivariantSequential(
-        SteerableConv3d(FieldType(group, [trivial(group)]), pre, 5, padding=2),
+        SteerableConv3d(FieldType(group, [trivial(group)]), pre, 5, padding=2, **SO3_BAND),
         FieldBatchNorm(pre, spatial_dims=3),
         GatedNonlinearity(gated, spatial_dims=3),
         AvgPool3d(gated, stride=2),
-        SteerableConv3d(gated, pre, 5, padding=2),
+        SteerableConv3d(gated, pre, 5, padding=2, **SO3_BAND),
         FieldBatchNorm(pre, spatial_dims=3),
         GatedNonlinearity(gated, spatial_dims=3),
-        SteerableConv3d(gated, scalars, 5, padding=2),
+        SteerableConv3d(gated, scalars, 5, padding=2, **SO3_BAND),
         FieldBatchNorm(scalars, spatial_dims=3),
         ReLU(scalars, spatial_dims=3),
         GlobalPool3d(scalars, mode="max"),
