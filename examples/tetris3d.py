@@ -7,7 +7,7 @@ This script runs the reproduction ``tetris`` (:mod:`groupconv.reproduce.tetris`,
 
 Usage::
 
-    python examples/tetris3d.py                 # the full run: about 8 minutes on one CPU thread
+    python examples/tetris3d.py                 # the full run: about 9 minutes on one CPU thread
     python examples/tetris3d.py --smoke         # a few seconds: checks the pipeline, not the accuracy
 """
 
