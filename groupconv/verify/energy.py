@@ -9,7 +9,7 @@ and the check reports, per layer, the input and output energies, their ratio, th
 whether every sample's ratio lies within them. Bounds come from the layer's ``frame_bounds()`` method
 (scattering layers, filter banks), from the known contractions (ReLU, tanh: ``(0, 1)``; the modulus of a
 complex field and orthogonal maps: ``(1, 1)``), or from the weights of a linear convolution
-(:func:`conv2d_frame_bounds`, upper bound).
+(:func:`~groupconv.proofs.conv_frame_bounds`, upper bound, images and volumes).
 
 A scattering network also gets a row for the energy identity of Parseval (tight, bound 1) layers with
 the modulus (Mallat, Comm. Pure Appl. Math. 2012, Sec. 2.3; Wiatowski, Grohs & Bolcskei, IEEE Trans.
@@ -47,7 +47,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..proofs import conv2d_frame_bounds
+from ..proofs import conv2d_frame_bounds, conv_frame_bounds
 from .actions import typed_layers
 from .equivariance import _model_device
 from .report import EnergyRow, Report
@@ -99,20 +99,21 @@ register_frame_bounds(
 )
 
 
-@_registered_bounds.register
-def _conv2d_bounds(module: nn.Conv2d) -> Bounds:
+@_registered_bounds.register(nn.Conv2d)
+@_registered_bounds.register(nn.Conv3d)
+def _conv_bounds(module: nn.Conv2d | nn.Conv3d) -> Bounds:
     # a plain convolution without bias, groups or stride has the upper bound of its filter
-    if module.bias is None and module.groups == 1 and module.stride == (1, 1):
-        return None, conv2d_frame_bounds(module.weight)[1]
+    if module.bias is None and module.groups == 1 and all(s == 1 for s in module.stride):
+        return None, conv_frame_bounds(module.weight)[1]
     return None, None
 
 
 def layer_frame_bounds(module: nn.Module) -> Bounds:
     """The frame bounds of a layer, ``(None, None)`` when unknown: the layer's own ``frame_bounds()``
     (the equivariant convolutions of :mod:`groupconv.nn` without bias and with stride 1 give the upper
-    bound of their expanded filter, :func:`~groupconv.proofs.conv2d_frame_bounds`), else the bounds
+    bound of their expanded filter, :func:`~groupconv.proofs.conv_frame_bounds`), else the bounds
     registered for its class (:func:`register_frame_bounds`; torch's ReLU, tanh, leaky ReLU, identity,
-    dropout and bias-free stride-1 ``nn.Conv2d`` are known).
+    dropout and bias-free stride-1 ``nn.Conv2d`` and ``nn.Conv3d`` are known).
 
     >>> layer_frame_bounds(nn.ReLU()), layer_frame_bounds(nn.Sigmoid())
     ((0.0, 1.0), (None, None))

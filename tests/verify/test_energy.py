@@ -8,6 +8,7 @@ import torch
 from _verify_models import real_network
 from torch import nn
 
+from groupconv.proofs import conv_frame_bounds
 from groupconv.verify import check_energy, conv2d_frame_bounds, layer_frame_bounds, register_frame_bounds
 from groupconv.verify.energy import split_energy_per_layer
 
@@ -113,6 +114,10 @@ def test_frame_bounds_of_torch_layers_and_of_a_plain_convolution():
     assert layer_frame_bounds(conv) == (None, conv2d_frame_bounds(conv.weight)[1])
     assert layer_frame_bounds(nn.Conv2d(2, 3, 3)) == (None, None)  # affine: no frame bounds
     assert layer_frame_bounds(nn.Conv2d(2, 3, 3, bias=False, stride=2)) == (None, None)
+    # volumes: the exported 3D convolutions have the bound of their filter on the default grid
+    conv3 = nn.Conv3d(2, 3, 3, bias=False)
+    assert layer_frame_bounds(conv3) == (None, conv_frame_bounds(conv3.weight)[1])
+    assert layer_frame_bounds(nn.Conv3d(2, 3, 3, bias=False, stride=(1, 2, 1))) == (None, None)
 
 
 def test_a_layers_own_frame_bounds_win_and_registered_bounds_reach_subclasses():
