@@ -20,7 +20,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy.special import jn_zeros, jv
 
 from .angular import circular_harmonics
 from .grid import check_kernel_size, polar_grid
@@ -33,6 +32,9 @@ _KMAX = 15
 @lru_cache(maxsize=32)
 def bessel_zeros_dcf(kernel_size: int) -> tuple[tuple[int, int, float], ...]:
     """The pairs ``(k, q, R_{k,q})`` kept by the DCFNet cutoff, sorted by ``R_{k,q}`` (ties by ``k``)."""
+    # scipy.special costs a third of a second to import: loaded when Bessel functions are needed
+    from scipy.special import jn_zeros
+
     kernel_size = check_kernel_size(kernel_size)
     half = (kernel_size - 1) // 2
     radius = half + 0.5
@@ -85,6 +87,8 @@ def fourier_bessel_basis(
     floating point: the angular parts are computed as complex powers, see
     :func:`~groupconv.kernels.circular_harmonics`).
     """
+    from scipy.special import jv
+
     kernel_size = check_kernel_size(kernel_size)
     idx = fourier_bessel_indices(kernel_size, num_bases)
     zeros = {(k, q): z for k, q, z in bessel_zeros_dcf(kernel_size)}

@@ -34,7 +34,6 @@ import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from scipy.special import jv
 
 from ..utils.deprecation import renamed_keywords
 from .fourier_bessel import bessel_zeros_dcf
@@ -146,6 +145,9 @@ def radial_profiles(
             for k in range(kmax + 1):
                 out.append((k, j, profile))
         return out
+    # scipy.special costs a third of a second to import: loaded for the Bessel profile only
+    from scipy.special import jv
+
     radius = kernel_size / 2
     # angular frequencies above (k - 1) / 2 alias on the sampled grid (their zeros crowd the outermost
     # pixels), so they are left out unless asked for

@@ -47,7 +47,6 @@ from math import comb
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy.signal import convolve, convolve2d
 from torch import nn
 
 from ..reps.operations import trivial
@@ -258,6 +257,9 @@ class AvgPool2d(_SpatialFilter):
         k, d = _check_odd(kernel_size, "kernel_size"), self.spatial_dims
         box = np.full((k,) * d, 1.0 / k**d)
         if antialias:
+            # scipy.signal costs half a second to import: loaded when a layer needs it
+            from scipy.signal import convolve, convolve2d
+
             blur = binomial_filter(_check_odd(blur_size, "blur_size"), d)
             box = convolve2d(box, blur) if d == 2 else convolve(box, blur, method="direct")
         self.kernel_size = k
