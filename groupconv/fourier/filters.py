@@ -31,8 +31,8 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-import scipy.linalg
 
+from ..utils.lazy import scipy_linalg
 from .spaces import FunctionSpace
 
 __all__ = ["filter_basis", "common_irreps"]
@@ -56,7 +56,7 @@ def _span_basis(ir) -> np.ndarray:
     endo = np.asarray(ir.endomorphism_basis)
     # M E = E M for every E: (I (x) E - E^T (x) I) vec(M) = 0 (column-major vec)
     rows = [np.kron(np.eye(d), E) - np.kron(E.T, np.eye(d)) for E in endo]
-    null = scipy.linalg.null_space(np.concatenate(rows, 0))
+    null = scipy_linalg.null_space(np.concatenate(rows, 0))
     return np.stack([null[:, k].reshape(d, d, order="F") for k in range(null.shape[1])])
 
 

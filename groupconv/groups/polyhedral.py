@@ -48,13 +48,14 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import itertools
 from functools import cache, cached_property
 
 import numpy as np
-import sympy
 import torch
 
+from ..utils.lazy import sympy
 from .base import FiniteGroup, Group
 from .planar import Cyclic, Dihedral
 from .spatial import O3, SO3
@@ -62,9 +63,18 @@ from .subgroups import register_inclusion
 
 __all__ = ["PolyhedralGroup", "Octahedral", "FullOctahedral", "Icosahedral", "FullIcosahedral"]
 
-_SQRT5 = sympy.sqrt(5)
-#: The golden ratio, exactly.
-PHI = (1 + _SQRT5) / 2
+
+@functools.cache
+def _golden_ratio():
+    """The golden ratio ``(1 + sqrt 5) / 2``, exactly (built on first use: sympy loads lazily)."""
+    return (1 + sympy.sqrt(5)) / 2
+
+
+def __getattr__(name: str):
+    # ``PHI``, the golden ratio exactly, is a module attribute computed on first read
+    if name == "PHI":
+        return _golden_ratio()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _octahedral_matrices() -> list[sympy.ImmutableMatrix]:
@@ -86,10 +96,11 @@ def _five_fold_turn() -> sympy.Matrix:
     """The counter-clockwise turn by 72 degrees about ``(0, 1, phi)``, by Rodrigues' formula
     ``c I + s [n]_x + (1 - c) n n^T`` with the entries reduced to ``Q(sqrt 5)``: ``c = (phi - 1) / 2``,
     ``s n = (0, 1, phi) / 2`` and ``(1 - c) / |(0, 1, phi)|^2 = (2 - phi) / 2``."""
-    v = sympy.Matrix([0, 1, PHI])
+    v = sympy.Matrix([0, 1, _golden_ratio()])
     sn = v / 2
     cross = sympy.Matrix([[0, -sn[2], sn[1]], [sn[2], 0, -sn[0]], [-sn[1], sn[0], 0]])
-    m = (PHI - 1) / 2 * sympy.eye(3) + cross + (2 - PHI) / 2 * (v * v.T)
+    phi = _golden_ratio()
+    m = (phi - 1) / 2 * sympy.eye(3) + cross + (2 - phi) / 2 * (v * v.T)
     return m.applyfunc(sympy.expand)
 
 
@@ -395,7 +406,7 @@ class FullIcosahedral(PolyhedralGroup):
 def _axis_turn(n: int) -> np.ndarray:
     """The counter-clockwise turn by ``2 pi / n`` about the axis of the cyclic subgroup ``C_n``."""
     axis = {1: (0.0, 0.0, 1.0), 2: (0.0, 0.0, 1.0), 4: (0.0, 0.0, 1.0), 3: (1.0, 1.0, 1.0)}
-    axis[5] = (0.0, 1.0, float(PHI))
+    axis[5] = (0.0, 1.0, float(_golden_ratio()))
     u = torch.tensor(axis[n], dtype=torch.float64)
     u = u / torch.linalg.vector_norm(u)
     return SO3.from_axis_angle(u, torch.tensor(2 * np.pi / n, dtype=torch.float64)).numpy()

@@ -31,12 +31,12 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.actions import acts_on_grid, grid_permutation
 from ..groups.base import FiniteGroup, check_same_group
 from ..reps.representation import Representation
+from ..utils.lazy import sympy
 from ..utils.memory import check_memory
 from .harmonic import KernelBasis, check_kernel_size
 

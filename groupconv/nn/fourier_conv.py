@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import sympy
 import torch
 from torch import nn
 
@@ -43,6 +42,7 @@ from ..groups.base import Group
 from ..groups.subgroups import subgroup_indices
 from ..proofs import certify_convolution_theorem
 from ..utils.deprecation import renamed_keywords
+from ..utils.lazy import sympy
 from ..utils.memory import check_memory
 from .module import Certificate, DescribedState, EquivariantModule, autocast_dtype
 

@@ -21,12 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sympy
-from sympy.polys.constructor import construct_domain
-from sympy.polys.rings import ring
-
 from ..groups.base import FiniteGroup
 from ..reps.irreps import irreps
+from ..utils.lazy import sympy
 
 __all__ = ["certify_convolution_theorem"]
 
@@ -64,6 +61,9 @@ def certify_convolution_theorem(group: FiniteGroup, irreps_list: Sequence | None
     els = group.elements()
     table = group.compose(els[:, None], els[None, :]).numpy()
     inv = group.inverse(els).numpy()
+    from sympy.polys.constructor import construct_domain
+    from sympy.polys.rings import ring
+
     names = [f"f_{i}" for i in range(n)] + [f"h_{i}" for i in range(n)]
     reps_ = list(irreps_list) if irreps_list is not None else irreps(group)
     for rho in reps_:

@@ -42,8 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sympy
-from sympy.calculus.util import function_range
+from ..utils.lazy import sympy
 
 __all__ = ["certify_littlewood_paley", "prove_parseval_littlewood_paley", "certify_parseval_bank"]
 
@@ -103,6 +102,8 @@ def certify_littlewood_paley(
             f"sum_j |psi_j^|^2 = {shown}: bounds over several variables are not decided symbolically",
         )
     var = next(iter(real.values()))
+    from sympy.calculus.util import function_range
+
     try:
         rng = function_range(total, var, domain if domain is not None else sympy.S.Reals)
     except (NotImplementedError, ValueError) as e:

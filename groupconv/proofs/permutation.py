@@ -20,10 +20,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import sympy
-
 from ..groups.base import FiniteGroup
 from ..reps.representation import Representation
+from ..utils.lazy import sympy
 
 __all__ = ["certify_permutation_fields"]
 

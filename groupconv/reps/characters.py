@@ -34,7 +34,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.base import FiniteGroup, Group
@@ -42,6 +41,7 @@ from ..groups.planar import O2, SO2, Cyclic, Dihedral
 from ..groups.polyhedral import PolyhedralGroup
 from ..groups.spatial import O3, SO3
 from ..groups.symmetric import Symmetric
+from ..utils.lazy import sympy
 from .irreps import irreps as _irreps_of
 from .representation import Irrep
 

@@ -46,12 +46,12 @@ from functools import lru_cache
 from math import factorial
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.planar import O2, SO2
 from ..groups.spatial import O3, SO3
 from ..utils.cache import cached_arrays
+from ..utils.lazy import sympy
 from .decomposition import register_clebsch_gordan
 from .irreps import O2Irrep, SO2Irrep
 from .representation import Irrep

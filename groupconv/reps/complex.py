@@ -18,10 +18,10 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.base import Group
+from ..utils.lazy import sympy
 from .irreps import irreps
 from .representation import Irrep
 

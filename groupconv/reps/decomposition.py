@@ -28,11 +28,11 @@ import functools
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.base import Group, check_same_group
 from ..utils.deprecation import renamed_keywords
+from ..utils.lazy import sympy
 from ..utils.memory import check_memory
 from .irreps import irreps
 from .representation import Irrep, Representation, block_diagonal
@@ -221,7 +221,7 @@ def from_matrices(
 
 # -- Clebsch-Gordan ------------------------------------------------------------------------------------
 _NumericRule = Callable[[Irrep, Irrep], tuple[list[Irrep], np.ndarray]]
-_ExactRule = Callable[[Irrep, Irrep], tuple[list[Irrep], sympy.Matrix]]
+_ExactRule = Callable[[Irrep, Irrep], tuple[list[Irrep], "sympy.Matrix"]]
 
 
 @functools.singledispatch

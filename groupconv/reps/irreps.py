@@ -29,11 +29,11 @@ import functools
 from collections.abc import Callable
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.base import FiniteGroup, Group
 from ..groups.planar import O2, SO2, Cyclic, Dihedral, rotation_matrix
+from ..utils.lazy import sympy
 from ..utils.memory import check_memory
 from .representation import Irrep
 

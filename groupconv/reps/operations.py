@@ -16,12 +16,12 @@ Examples
 from __future__ import annotations
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.base import FiniteGroup, Group, check_same_group
 from ..groups.subgroups import inclusion, left_cosets, subgroup_indices
 from ..utils.deprecation import renamed_keywords
+from ..utils.lazy import sympy
 from .decomposition import (  # _KroneckerProduct: pickles from before the split name it here
     _KroneckerProduct,  # noqa: F401
     clebsch_gordan,

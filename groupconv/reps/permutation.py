@@ -21,11 +21,11 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.base import FiniteGroup
 from ..groups.subgroups import left_cosets
+from ..utils.lazy import sympy
 from ..utils.memory import check_memory
 from .irreps import irreps
 from .representation import Irrep, Representation

@@ -49,15 +49,14 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
-import sympy
 
 from ..groups.polyhedral import Icosahedral, Octahedral, PolyhedralGroup
+from ..utils.lazy import sympy
 from .irreps import TableIrrep, register_irreps
 from .representation import Irrep
 
 __all__ = ["IRREP_NAMES", "polyhedral_irreps"]
 
-_SQRT5 = sympy.sqrt(5)
 
 #: The names of the irreps ``j = 0 .. 4`` of the rotation groups, by the group's name.
 IRREP_NAMES = {"O": ("A1", "A2", "E", "T1", "T2"), "I": ("A", "T1", "T2", "G", "H")}
@@ -77,7 +76,7 @@ def _helmert(n: int) -> sympy.Matrix:
 
 def _conjugated(m: sympy.Matrix) -> sympy.Matrix:
     """The Galois conjugate ``sqrt 5 -> -sqrt 5`` of a matrix with entries in ``Q(sqrt 5)``."""
-    return m.applyfunc(lambda x: sympy.expand(sympy.expand(x).subs(_SQRT5, -_SQRT5)))
+    return m.applyfunc(lambda x: sympy.expand(sympy.expand(x).subs(sympy.sqrt(5), -sympy.sqrt(5))))
 
 
 def _quarter_sqrt5_parts(m: sympy.Matrix) -> tuple[np.ndarray, np.ndarray]:
@@ -87,8 +86,8 @@ def _quarter_sqrt5_parts(m: sympy.Matrix) -> tuple[np.ndarray, np.ndarray]:
     for i in range(3):
         for j in range(3):
             x = sympy.expand(4 * m[i, j])
-            q = x.coeff(_SQRT5)
-            p = sympy.expand(x - q * _SQRT5)
+            q = x.coeff(sympy.sqrt(5))
+            p = sympy.expand(x - q * sympy.sqrt(5))
             if not (p.is_integer and q.is_integer):
                 raise ValueError(f"entry {m[i, j]} is not (a + b sqrt 5) / 4 with integers a, b")
             a[i, j], b[i, j] = int(p), int(q)
@@ -126,7 +125,8 @@ def _h_irrep(mats: list[sympy.ImmutableMatrix]) -> list[sympy.ImmutableMatrix]:
     out = []
     for pg, qg in zip(p.tolist(), q.tolist()):
         entries = [
-            [sympy.expand((x + y * _SQRT5) / z) for x, y, z in zip(*rows)] for rows in zip(pg, qg, scale)
+            [sympy.expand((x + y * sympy.sqrt(5)) / z) for x, y, z in zip(*rows)]
+            for rows in zip(pg, qg, scale)
         ]
         out.append(sympy.ImmutableMatrix(entries))
     return out

@@ -38,10 +38,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.product import DirectProduct
+from ..utils.lazy import sympy
 from .irreps import TableIrrep, irrep, irreps, register_irreps
 from .representation import Irrep
 

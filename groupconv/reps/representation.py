@@ -26,10 +26,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.base import Group, HashedOnce, check_same_group
+from ..utils.lazy import sympy
 
 __all__ = ["Representation", "Irrep", "directsum", "block_diagonal"]
 

@@ -54,10 +54,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import sympy
 import torch
 
 from ..groups.spatial import O3, SO3, broadcast_angles, gauss_legendre
+from ..utils.lazy import sympy
 from .irreps import register_irreps
 from .representation import Irrep
 

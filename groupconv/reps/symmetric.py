@@ -48,10 +48,9 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
-import sympy
-from sympy.polys.domains import QQ
 
 from ..groups.symmetric import Symmetric
+from ..utils.lazy import sympy
 from ..utils.memory import check_memory
 from .irreps import TableIrrep, register_irreps
 
@@ -204,6 +203,8 @@ def _squared_norms(shape: tuple[int, ...]) -> list:
     dist, partner = _generator_data(shape)
     d = len(standard_tableaux(shape))
     norms: list = [None] * d
+    from sympy.polys.domains import QQ
+
     norms[0] = QQ(1)
     stack = [0]
     while stack:
