@@ -22,7 +22,12 @@ imaginary). In every entry only the configurations ``(m_1, m_2, m)`` and ``(-m_1
 share their square root, so each real coefficient is exactly ``+- sqrt(r)`` with ``r`` rational.
 ``O(3)``: ``(l_1, p_1) (x) (l_2, p_2) = (+)_l (l, p_1 p_2)`` with the same ``C``.
 
-Cache: each block ``(l_1, l_2, l)`` is kept in memory and on disk (:mod:`groupconv.utils.cache`) as
+Float path: blocks whose degrees are all at most ``FLOAT_DEGREE = 8`` are computed in float64 instead,
+by the same formula with the sum over ``k`` taken exactly on integers and one rounding for each of the
+sum, the square root and the change of basis (within ``1e-14`` of the exact block, tested up to degree
+8); this is faster than reading a cached file, and a layer's first use costs milliseconds.
+
+Cache: each larger block ``(l_1, l_2, l)`` is kept in memory and on disk (:mod:`groupconv.utils.cache`) as
 ``clebsch_gordan/so3_v2_<l1>_<l2>_<l>.npz`` holding the float64 block ``C`` of shape
 ``(2l_1+1, 2l_2+1, 2l+1)`` and its exact signed squares ``sign(c) c^2`` as strings ``"p/q"`` (no pickled
 objects). A block read back is used only if it is finite, of the right shape and key, equal to the signed
@@ -221,9 +226,77 @@ def _compute_block(l1: int, l2: int, l: int) -> dict[str, np.ndarray]:
     return {"C": c, "signed_squares": squares.astype(str)}
 
 
+#: Blocks whose degrees are all at most this are computed in float64 (:func:`_so3_block_float`) instead
+#: of exactly and cached on disk: for them the float sum is accurate to rounding (tested against the
+#: exact path) and faster than reading a file.
+FLOAT_DEGREE = 8
+
+
+def _racah_float(l1: int, m1: int, l2: int, m2: int, l: int) -> float:
+    """``<l_1 m_1 l_2 m_2 | l, m_1 + m_2>`` in float64 by Racah's formula (:func:`su2_clebsch_gordan`),
+    every factorial an exact integer; accurate to a few ulps for the small degrees it is used at."""
+    m = m1 + m2
+    f = factorial
+    if abs(m1) > l1 or abs(m2) > l2 or abs(m) > l:
+        return 0.0
+    total = 0
+    lo = max(0, l2 - l - m1, l1 - l + m2)
+    hi = min(l1 + l2 - l, l1 - m1, l2 + m2)
+    if lo > hi:
+        return 0.0
+    # the sum over k on the common denominator of its terms, in integers
+    dens = [
+        f(k) * f(l1 + l2 - l - k) * f(l1 - m1 - k) * f(l2 + m2 - k) * f(l - l2 + m1 + k) * f(l - l1 - m2 + k)
+        for k in range(lo, hi + 1)
+    ]
+    common = math.lcm(*dens)
+    total = sum((-1) ** k * (common // d) for k, d in zip(range(lo, hi + 1), dens))
+    if total == 0:
+        return 0.0
+    num = (2 * l + 1) * f(l + l1 - l2) * f(l - l1 + l2) * f(l1 + l2 - l)
+    num *= f(l + m) * f(l - m) * f(l1 - m1) * f(l1 + m1) * f(l2 - m2) * f(l2 + m2)
+    # total / common * sqrt(num / f(l1 + l2 + l + 1)), with one rounding per operation
+    return float(Fraction(total, common)) * math.sqrt(float(Fraction(num, f(l1 + l2 + l + 1))))
+
+
+@lru_cache(maxsize=64)
+def _complex_to_real_np(l: int) -> np.ndarray:
+    """:func:`complex_to_real` in complex128."""
+    u = np.zeros((2 * l + 1, 2 * l + 1), dtype=np.complex128)
+    for j, entries in _u_entries(l).items():
+        for a, unit in entries:
+            u[a, j] = unit if j == l else unit / math.sqrt(2)
+    return u
+
+
+def _so3_block_float(l1: int, l2: int, l: int) -> np.ndarray:
+    """The real block ``C`` of ``l`` in ``l_1 (x) l_2`` in float64: the complex coefficients by
+    :func:`_racah_float`, then the change to the real basis (module docstring), the same convention as the
+    exact path (the real part, or the imaginary part where the product is imaginary)."""
+    cc = np.zeros((2 * l1 + 1, 2 * l2 + 1, 2 * l + 1))
+    for m1 in range(-l1, l1 + 1):
+        for m2 in range(max(-l2, -l - m1), min(l2, l - m1) + 1):
+            cc[l1 + m1, l2 + m2, l + m1 + m2] = _racah_float(l1, m1, l2, m2, l)
+    u1, u2, u3 = _complex_to_real_np(l1), _complex_to_real_np(l2), _complex_to_real_np(l)
+    # (U_1 (x) U_2) C^complex U_l^dagger, one factor at a time
+    c = np.einsum("ai,ijk->ajk", u1, cc)
+    c = np.einsum("bj,ajk->abk", u2, c)
+    c = np.einsum("ck,abk->abc", u3.conj(), c)
+    re, im = np.abs(c.real).max(), np.abs(c.imag).max()
+    if min(re, im) > 1e-12:  # pragma: no cover - the block is real or imaginary (module docstring)
+        raise ArithmeticError(f"the Clebsch-Gordan block ({l1}, {l2}, {l}) is neither real nor imaginary")
+    out = np.ascontiguousarray(c.real if re >= im else c.imag)
+    out[np.abs(out) < 1e-15] = 0.0
+    return out
+
+
 @lru_cache(maxsize=1024)
 def _so3_block(l1: int, l2: int, l: int) -> np.ndarray:
     shape = (2 * l1 + 1, 2 * l2 + 1, 2 * l + 1)
+    if max(l1, l2, l) <= FLOAT_DEGREE:
+        c = _so3_block_float(l1, l2, l)
+        c.setflags(write=False)
+        return c
     arrays = cached_arrays(
         f"clebsch_gordan/so3_v{_FORMAT_VERSION}_{l1}_{l2}_{l}.npz",
         f"groupconv so3 real Clebsch-Gordan v{_FORMAT_VERSION} ({l1}, {l2}, {l})",
@@ -252,8 +325,9 @@ def so3_clebsch_gordan(l1: int, l2: int, l: int) -> np.ndarray:
 
     .. math:: \\sum_{a'b'} D^{l_1}_{aa'}(R) D^{l_2}_{bb'}(R) C[a',b',c] = \\sum_{c'} C[a,b,c'] D^{l}_{c'c}(R)
 
-    in the real basis of :func:`~groupconv.reps.wigner_D`; computed exactly (module docstring), cached in
-    memory and on disk (the result is a copy)."""
+    in the real basis of :func:`~groupconv.reps.wigner_D`; cached in memory (the result is a copy). Blocks
+    of degrees up to ``FLOAT_DEGREE`` (8) are computed in float64 by Racah's formula with integer
+    factorials (to a few ulps); larger ones exactly and cached on disk (module docstring)."""
     return _so3_block(*_check_degrees(l1, l2, l)).copy()
 
 

@@ -310,8 +310,14 @@ class SO3Irrep(Irrep):
         super().__init__(group, l, 2 * l + 1, degree=l, type="R")
         self.l = l
 
+    def is_trivial(self) -> bool:
+        return self.l == 0
+
     def _matrix(self, g, dtype):
         g = g.to(_compute_dtype(g, dtype))
+        if self.l == 0:
+            # exactly 1, not the rounded Wigner-D evaluation
+            return torch.ones(g.shape[:-2] + (1, 1), dtype=dtype, device=g.device)
         return wigner_D(self.l, *SO3.to_euler(g)).to(dtype)
 
     def _exact(self, g) -> sympy.Matrix:
@@ -334,8 +340,17 @@ class O3Irrep(Irrep):
         super().__init__(group, (l, int(p)), 2 * l + 1, degree=l, type="R")
         self.l, self.p = l, int(p)
 
+    def is_trivial(self) -> bool:
+        return self.l == 0 and self.p == 1
+
     def _matrix(self, g, dtype):
         g = g.to(_compute_dtype(g, dtype))
+        if self.l == 0:
+            R, s = O3.split(g)
+            sign = (
+                (1 - 2 * s.to(dtype)) if self.p == -1 else torch.ones(s.shape, dtype=dtype, device=g.device)
+            )
+            return sign[..., None, None]
         R, s = O3.split(g)
         d = wigner_D(self.l, *SO3.to_euler(R))
         if self.p == -1:

@@ -28,6 +28,8 @@ def isolated_cache(tmp_path, monkeypatch):
     root = tmp_path / "cache"
     monkeypatch.setenv("GROUPCONV_CACHE_DIR", str(root))
     monkeypatch.setattr(_cache, "_warned", set())
+    # small blocks are computed in float64 and never stored: send this block through the disk cache
+    monkeypatch.setattr(cg, "FLOAT_DEGREE", -1)
     cg._so3_block.cache_clear()
     yield root
     cg._so3_block.cache_clear()

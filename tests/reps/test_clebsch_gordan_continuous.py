@@ -154,8 +154,29 @@ def test_coupling_spherical_harmonics():
     assert (ratio - ratio[0, 0]).abs().max() < 1e-12 and ratio[0, 0].abs() > 0.1
 
 
+def test_float_blocks_equal_the_exact_ones(tmp_path, monkeypatch):
+    # every block of degrees <= FLOAT_DEGREE: the float64 path within a few ulps of the exact one, and
+    # computed without touching the disk cache
+    monkeypatch.setenv("GROUPCONV_CACHE_DIR", str(tmp_path))
+    cg_module._so3_block.cache_clear()
+    top = cg_module.FLOAT_DEGREE
+    assert top >= 2
+    worst = 0.0
+    for l1 in range(top + 1):
+        for l2 in range(l1 + 1):
+            for l in range(l1 - l2, min(l1 + l2, top) + 1):
+                if l1 + l2 > 10 and (l1 + l2 + l) % 4:
+                    continue  # a quarter of the largest blocks keeps the test fast
+                exact = cg_module._compute_block(l1, l2, l)["C"]
+                worst = max(worst, float(np.abs(so3_clebsch_gordan(l1, l2, l) - exact).max()))
+    assert worst < 1e-14
+    assert not (tmp_path / "clebsch_gordan").exists()
+    cg_module._so3_block.cache_clear()
+
+
 def test_cache_directory(tmp_path, monkeypatch):
     monkeypatch.setenv("GROUPCONV_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(cg_module, "FLOAT_DEGREE", -1)  # this block through the exact path and the disk
     cg_module._so3_block.cache_clear()
     c = so3_clebsch_gordan(2, 2, 3)
     path = tmp_path / "clebsch_gordan" / "so3_v2_2_2_3.npz"

@@ -57,8 +57,10 @@ def test_irrep_metadata_and_listing():
 
 def test_irrep_is_wigner_D_of_euler_angles():
     R = SO3().sample(25, generator=_gen(0))
-    for l in (0, 1, 3, 6):
+    for l in (1, 3, 6):
         assert torch.equal(irrep(SO3(), l)(R), wigner_D(l, *SO3.to_euler(R)))
+    # degree 0: exactly 1, where the Wigner-D evaluation rounds
+    assert torch.allclose(irrep(SO3(), 0)(R), wigner_D(0, *SO3.to_euler(R)), rtol=0, atol=1e-14)
 
 
 def test_degree_one_is_the_standard_action_in_basis_yzx():
@@ -285,3 +287,21 @@ def test_cuda_matches_cpu():
     assert (spherical_harmonics(3, u.cuda()).cpu() - spherical_harmonics(3, u)).abs().max() < 1e-13
     a, b, c, w = SO3.euler_grid(4, device="cuda")
     assert wigner_d_small(3, b).device.type == "cuda" and w.device.type == "cuda"
+
+
+def test_trivial_irreps_are_exactly_one_and_known_without_evaluation():
+    from groupconv.groups import O3, SO3
+    from groupconv.reps import irrep
+
+    so3, o3 = SO3(), O3()
+    g = so3.sample(7, generator=torch.Generator().manual_seed(3))
+    for dtype in (torch.float32, torch.float64):
+        assert torch.equal(irrep(so3, 0)(g, dtype), torch.ones(7, 1, 1, dtype=dtype))
+    h = o3.sample(9, generator=torch.Generator().manual_seed(4))
+    s = O3.split(h)[1].to(torch.float64)
+    assert torch.equal(irrep(o3, 0, 1)(h), torch.ones(9, 1, 1, dtype=torch.float64))
+    assert torch.equal(irrep(o3, 0, -1)(h)[:, 0, 0], 1 - 2 * s)
+    assert irrep(o3, 0, -1)(h).shape == irrep(o3, 1, -1)(h)[:, :1, :1].shape
+    assert irrep(so3, 0).is_trivial() and irrep(o3, 0, 1).is_trivial()
+    assert not irrep(o3, 0, -1).is_trivial() and not irrep(so3, 1).is_trivial()
+    assert irrep(so3, 0)(so3.identity()).shape == (1, 1)
