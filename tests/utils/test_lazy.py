@@ -15,10 +15,7 @@ HEAVY = ("sympy", "scipy.linalg", "scipy.signal", "scipy.special", "torch._dynam
 
 @pytest.mark.parametrize("module", ["groupconv", "groupconv.nn", "groupconv.scattering", "groupconv.verify"])
 def test_import_does_not_load_heavy_dependencies(module):
-    code = (
-        f"import sys, {module}\n"
-        f"print(','.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
-    )
+    code = f"import sys, {module}\nprint(','.join(sorted(m for m in {HEAVY!r} if m in sys.modules)))\n"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "", f"import {module} loaded {out.stdout.strip()}"
 
