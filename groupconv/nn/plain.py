@@ -191,9 +191,93 @@ class _NormActivation(torch.autograd.Function):
         return grad_p, grad_bias, None
 
 
+def _hypot_chain(p: torch.Tensor) -> torch.Tensor:
+    """:func:`field_norm` without its autograd node (for use inside another one)."""
+    if p.shape[2] == 1:
+        return p[:, :, 0].abs()
+    n = torch.hypot(p[:, :, 0], p[:, :, 1])
+    for k in range(2, p.shape[2]):
+        n = torch.hypot(n, p[:, :, k])
+    return n
+
+
+def _shift(norm: torch.Tensor, b: torch.Tensor | None) -> torch.Tensor:
+    if b is None:
+        return norm
+    return norm + b.to(norm.dtype).view((1, -1) + (1,) * (norm.dim() - 2))
+
+
+class _NormActivationFields(torch.autograd.Function):
+    """:class:`_NormActivation` of every field group of a type whose fields are grouped by dimension in
+    declared order, in one node: forward and backward write each group's result into its slice of one
+    output tensor. Per-group nodes would cost a zero-filled full-size gradient per group in the slices'
+    backward, their sum, and a concatenation in forward (about a third of the layer's time).
+
+    The scalar factors are computed once per field in few passes: with ``t = |f| + b``,
+    ``r = phi(t) / |f|`` and ``u = <g, f> / |f|``, the gradient is ``g r + f u (phi'(t) - r) / |f|``
+    (``|f|`` read as 1 where it is 0, as :func:`_norm_ratio`), and the bias gradient ``u phi'(t)``."""
+
+    @staticmethod
+    def forward(ctx, x, bias, groups: FieldGroups, function: str):
+        out = torch.empty_like(x, memory_format=torch.contiguous_format)
+        biases = groups.per_group(bias) if bias is not None else [None] * len(groups.dims)
+        norms = []
+        for p, b, o in zip(groups.split(x), biases, groups.split(out)):
+            norm = _hypot_chain(p)
+            ratio = _norm_ratio(norm, b, function)[2]
+            torch.mul(p, ratio.unsqueeze(2), out=o)
+            norms.append(norm if p.shape[2] > 1 else None)
+        ctx.save_for_backward(x, bias, *[n for n in norms if n is not None])
+        ctx.groups, ctx.function = groups, function
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):
+        x, bias, *saved = ctx.saved_tensors
+        groups, function = ctx.groups, ctx.function
+        # under create_graph, every step is an autograd op on the inputs (no writes into slices)
+        graph = torch.is_grad_enabled()
+        biases = groups.per_group(bias) if bias is not None else [None] * len(groups.dims)
+        grad_x = None if graph else torch.empty_like(x, memory_format=torch.contiguous_format)
+        outs = groups.split(grad_x) if grad_x is not None else [None] * len(groups.dims)
+        stored = iter(saved)
+        parts, grad_biases = [], []
+        derivative = _NORM_DERIVATIVES[function]
+        for p, g, b, o in zip(groups.split(x), groups.split(grad), biases, outs):
+            norm = next(stored) if p.shape[2] > 1 else None
+            if norm is None or graph:
+                norm = field_norm(p) if graph else _hypot_chain(p)
+            zero = norm == 0
+            inv = torch.where(zero, 1.0, norm).reciprocal()
+            shifted = _shift(norm, b)
+            ratio = _NORM_FUNCTIONS[function](shifted) * inv
+            slope = derivative(shifted)
+            dot = g[:, :, 0] * p[:, :, 0]
+            for k in range(1, p.shape[2]):
+                dot = torch.addcmul(dot, g[:, :, k], p[:, :, k])
+            u = dot * inv
+            coef = (u * (slope - ratio) * inv).unsqueeze(2)
+            if o is None:
+                parts.append(torch.addcmul(g * ratio.unsqueeze(2), p, coef))
+            else:
+                torch.mul(g, ratio.unsqueeze(2), out=o)
+                o.addcmul_(p, coef)
+            if bias is not None and ctx.needs_input_grad[1]:
+                gs = u * slope
+                grad_biases.append(gs.sum((0,) + tuple(range(2, gs.dim()))))
+        if graph:
+            grad_x = groups.merge(parts)
+        grad_bias = None
+        if grad_biases:
+            grad_bias = groups.merge_fields([gb.unsqueeze(0) for gb in grad_biases])[0].to(bias.dtype)
+        return grad_x, grad_bias, None, None
+
+
 def _norm_activation(
     x: torch.Tensor, groups: FieldGroups, bias: torch.Tensor | None, function: str
 ) -> torch.Tensor:
+    if groups.in_order:
+        return _NormActivationFields.apply(x, bias, groups, function)
     biases = groups.per_group(bias) if bias is not None else [None] * len(groups.dims)
     return groups.merge([_NormActivation.apply(p, b, function) for p, b in zip(groups.split(x), biases)])
 

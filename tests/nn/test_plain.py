@@ -94,3 +94,41 @@ def test_plain_pooling_modules_act_on_volumes():
     v = torch.randn(1, t.size, 5, 5, 5, dtype=torch.float64)
     norms = NormPooling(t, "max", 3, 2, spatial_dims=3)
     assert torch.equal(norms.export()(v), norms(v)) and norms(v).shape == (1, len(t), 3, 3, 3)
+
+
+@pytest.mark.parametrize("function", ["relu", "sigmoid", "squash"])
+def test_fused_norm_activation_equals_the_per_group_nodes(function):
+    # a type grouped by dimension in declared order takes the one-node path; it must give the values and
+    # gradients of the per-group nodes, with zero fields, a NaN field and an infinite entry included
+    from groupconv.groups import SO2
+    from groupconv.nn import FieldType
+    from groupconv.nn._fields import FieldGroups
+    from groupconv.nn.plain import _norm_activation, _NormActivation
+    from groupconv.reps import irrep, trivial
+
+    G = SO2()
+    t = FieldType(G, [trivial(G)] * 3 + [irrep(G, 1)] * 2 + [irrep(G, 2)] * 2)
+    groups = FieldGroups(t)
+    assert groups.in_order
+    gen = torch.Generator().manual_seed(1)
+    x0 = torch.randn(3, t.size, 4, 5, generator=gen, dtype=torch.float64) * 2
+    x0[0, :, 0, 0] = 0.0
+    x0[1, 3:5, 1, 1] = 0.0
+    x0[2, 5, 2, 2] = float("nan")
+    x0[2, 7, 3, 3] = float("inf")
+    bias0 = torch.linspace(-0.5, 0.4, len(t), dtype=torch.float64)
+    g = torch.randn(x0.shape, generator=gen, dtype=torch.float64)
+
+    def run(fused):
+        x = x0.clone().requires_grad_(True)
+        b = bias0.clone().requires_grad_(True)
+        if fused:
+            y = _norm_activation(x, groups, b, function)
+        else:
+            parts = zip(groups.split(x), groups.per_group(b))
+            y = groups.merge([_NormActivation.apply(p, pb, function) for p, pb in parts])
+        y.backward(g)
+        return y.detach(), x.grad, b.grad
+
+    for new, old in zip(run(True), run(False)):
+        assert torch.allclose(new, old, rtol=1e-12, atol=1e-14, equal_nan=True)
