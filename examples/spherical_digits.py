@@ -16,12 +16,11 @@ Both train with Adam for the same number of epochs (20), once on non-rotated and
 the model trained on non-rotated digits is tested on both test sets. The script prints its progress per
 epoch, the accuracy table and the equivariance report of the trained spherical network's layers.
 
-Runtime: about 10 minutes on one core of a 2-core laptop-class CPU (the four trainings); ``--smoke`` takes a
-few seconds.
+Runtime: about 2 minutes on a 2-core CPU (the four trainings); ``--smoke`` takes a few seconds.
 
 Usage::
 
-    python examples/spherical_digits.py                # the full run (about 10 minutes)
+    python examples/spherical_digits.py                # the full run (about 2 minutes)
     python examples/spherical_digits.py --smoke        # a few seconds, for CI
 """
 
@@ -150,7 +149,7 @@ def train(model, x, y, epochs: int, batch: int, seed: int, lr: float = 3e-3) -> 
             loss.backward()
             opt.step()
             sched.step()
-            total += float(loss) * len(idx)
+            total += loss.item() * len(idx)
             correct += float((out.argmax(-1) == y[idx]).sum())
         print(
             f"  epoch {epoch + 1:>3}/{epochs}: loss {total / len(y):.3f}, training accuracy "
