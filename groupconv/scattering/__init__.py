@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .energy import (
     EnergyPropagation,
+    IdentityDefect,
     decay_bound,
     depth_for_energy,
     energy_per_layer,
@@ -56,6 +57,7 @@ __all__ = [
     "SoftModulus",
     "Pooling",
     "EnergyPropagation",
+    "IdentityDefect",
     "energy_per_layer",
     "depth_for_energy",
     "decay_bound",

@@ -40,12 +40,55 @@ import torch
 
 __all__ = [
     "EnergyPropagation",
+    "IdentityDefect",
     "energy_per_layer",
     "depth_for_energy",
     "decay_bound",
     "plot_energy_decay",
     "plot_littlewood_paley",
 ]
+
+
+@dataclass(frozen=True)
+class IdentityDefect:
+    """The defect of the energy identity, labelled by layer: ``values[n, i]`` is
+    ``(||f_i||^2 - sum_{k<n} |||Phi^k f_i|||^2 - W_n f_i) / ||f_i||^2`` for layer ``n = layers[n]`` and
+    sample ``i`` (zero for Parseval layers with the modulus and all paths).
+
+    Tensor methods apply to :attr:`values` (``defect.abs().max()`` as for a tensor).
+
+    >>> import torch
+    >>> d = IdentityDefect(torch.tensor([[0.0, 1e-17], [2e-16, -1e-16]], dtype=torch.float64))
+    >>> d.layers, d.worst()
+    ((0, 1), 2e-16)
+    >>> print(d)
+    identity defect per layer (relative to ||f||^2, 2 samples): n=0: 1.0e-17, n=1: 2.0e-16 (largest |value|)
+    """
+
+    values: torch.Tensor
+
+    @property
+    def layers(self) -> tuple[int, ...]:
+        """The layer index ``n`` of each row of :attr:`values`."""
+        return tuple(range(self.values.shape[0]))
+
+    def per_layer(self) -> dict[int, float]:
+        """``{n: largest |defect| over the batch}``."""
+        return {n: float(v.abs().max()) if v.numel() else 0.0 for n, v in zip(self.layers, self.values)}
+
+    def worst(self) -> float:
+        """The largest ``|defect|`` over layers and samples."""
+        return float(self.values.abs().max()) if self.values.numel() else 0.0
+
+    def __getattr__(self, name: str):
+        return getattr(self.values, name)
+
+    def __str__(self) -> str:
+        body = ", ".join(f"n={n}: {v:.1e}" for n, v in self.per_layer().items())
+        return (
+            f"identity defect per layer (relative to ||f||^2, {self.values.shape[1]} samples): {body} "
+            "(largest |value|)"
+        )
 
 
 @dataclass
@@ -74,9 +117,16 @@ class EnergyPropagation:
     def depth(self) -> int:
         return self.propagated.shape[0] - 1
 
-    def identity_defect(self) -> torch.Tensor:
-        """``(remainder - W_n) / ||f||^2``: zero for Parseval layers (energy identity)."""
-        return (self.remainder - self.propagated) / self.input_energy
+    def identity_defect(self) -> IdentityDefect:
+        """``(remainder - W_n) / ||f||^2`` per layer and sample, labelled by layer (:class:`IdentityDefect`):
+        zero for Parseval layers (energy identity)."""
+        return IdentityDefect((self.remainder - self.propagated) / self.input_energy)
+
+    @property
+    def leftover(self) -> torch.Tensor:
+        """``||f||^2 - sum_{n<=N} |||Phi^n f|||^2`` per sample: the energy that no layer outputs (the
+        last layer's propagated maps that the network does not average)."""
+        return self.input_energy - self.output.sum(0)
 
     def decay_rate(self, start: int = 1) -> float:
         """The rate ``rho`` of a least-squares fit ``W_n ~ C rho^n`` over ``n >= start`` (batch mean of
@@ -96,16 +146,24 @@ class EnergyPropagation:
         return int(idx[0]) if len(idx) else None
 
     def table(self) -> str:
-        """Markdown table of the batch means, relative to ``||f||^2``."""
-        rows = ["| n | W_n / ||f||^2 | |||Phi^n|||^2 / ||f||^2 | remainder / ||f||^2 |", "|---|---|---|---|"]
+        """Markdown table of the batch means, relative to ``||f||^2``: per layer ``n`` the energy that
+        reaches it (``W_n``), the energy it outputs (``|||Phi^n f|||^2``), the energy output by layers
+        ``0..n`` together, and the defect of the energy identity at ``n``; a last row gives the leftover,
+        the energy that no layer outputs."""
         e = self.input_energy
+        rows = [
+            "| layer n | reaching n (W_n) | output of n | output of layers 0..n | identity defect |",
+            "|---|---|---|---|---|",
+        ]
+        kept = torch.zeros_like(e)
+        defect = self.identity_defect().values
         for n in range(self.depth + 1):
-            w, o, r = (
-                (self.propagated[n] / e).mean().item(),
-                (self.output[n] / e).mean().item(),
-                (self.remainder[n] / e).mean().item(),
-            )
-            rows.append(f"| {n} | {w:.4e} | {o:.4e} | {r:.4e} |")
+            kept = kept + self.output[n]
+            w, o, k = ((v / e).mean().item() for v in (self.propagated[n], self.output[n], kept))
+            rows.append(f"| {n} | {w:.4e} | {o:.4e} | {k:.4e} | {defect[n].mean().item():.1e} |")
+        rows.append(f"| leftover | | | {(self.leftover / e).mean().item():.4e} (never output) | |")
+        rows.append("")
+        rows.append("All energies are relative to ||f||^2 and averaged over the batch.")
         return "\n".join(rows)
 
 

@@ -49,3 +49,32 @@ def test_energy_decays_and_depth_estimate():
     assert d["measured"] is not None and d["measured"] <= 4
     assert d["bound_on_signal"] <= d["bound"]
     assert d["measured"] <= d["bound_on_signal"]
+
+
+def test_energy_table_columns_differ_and_end_with_the_leftover():
+    # for Parseval layers W_n equals the remainder: the table must not show that twice, and it ends with
+    # the energy that no layer outputs
+    net = Scattering2D((16, 16), 2, 4, max_order=2, filters="parseval", subsample=False, paths="all").double()
+    x = torch.randn(3, 16, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    p = energy_per_layer(net, x)
+    lines = p.table().splitlines()
+    rows = [line.split("|")[1:-1] for line in lines[2 : 3 + p.depth]]
+    columns = list(zip(*rows))
+    assert len(columns) == 5
+    assert len({tuple(c.strip() for c in col) for col in columns}) == 5  # no two columns alike
+    assert lines[3 + p.depth].startswith("| leftover |")
+    leftover = float((p.leftover / p.input_energy).mean())
+    assert f"{leftover:.4e}" in lines[3 + p.depth]
+    # kept + leftover = 1 and leftover = W_N - |||Phi^N|||^2 for Parseval layers
+    assert abs(float(columns[3][-1]) + leftover - 1) < 1e-4  # the table rounds to 5 digits
+    assert torch.allclose(p.leftover, p.propagated[-1] - p.output[-1], rtol=1e-10, atol=1e-12)
+
+
+def test_identity_defect_is_labelled_by_layer():
+    net = Scattering2D((16, 16), 2, 4, max_order=2, filters="parseval", subsample=False, paths="all").double()
+    p = energy_per_layer(net, torch.randn(2, 16, 16, dtype=torch.float64))
+    d = p.identity_defect()
+    assert d.layers == (0, 1, 2) and d.values.shape == (3, 2)
+    assert set(d.per_layer()) == {0, 1, 2} and d.worst() < 1e-12
+    assert "n=2:" in str(d)
+    assert float(d.abs().max()) == d.worst()  # tensor methods still apply
