@@ -45,6 +45,52 @@ def test_roto_translation_subsampled_invariant():
     assert float((a - b).abs().max() / a.abs().max()) < 1e-10
 
 
+def _about_origin(x: torch.Tensor) -> torch.Tensor:
+    """The 90-degree rotation of the periodic grid about pixel (0, 0)."""
+    return torch.rot90(x, 1, (-2, -1)).roll(1, dims=-2)
+
+
+def _rotated_up_to_orientation(out: torch.Tensor, rot: torch.Tensor, turn) -> float:
+    return min(
+        float((turn(out).roll(s, -3) - rot).abs().max() / out.abs().max()) for s in range(out.shape[-3])
+    )
+
+
+@pytest.mark.parametrize("filters", ["parseval", "morlet"])
+@pytest.mark.parametrize("size", [16, 24])
+def test_subsampled_outputs_rotate_about_the_origin_pixel_exactly(filters, size):
+    # the subsampling lattice 2^J Z x 2^J Z (offset 0) is mapped onto itself by the rotation about pixel
+    # (0, 0): exact equivariance there; about the image centre no lattice offset works (class docstring)
+    R = RotoTranslationScattering((size, size), 2, 8, max_order=2, filters=filters).double()
+    x = torch.randn(2, size, size, dtype=torch.float64, generator=torch.Generator().manual_seed(size))
+    out = R(x)
+    assert _rotated_up_to_orientation(out, R(_about_origin(x)), _about_origin) < 1e-12
+    centre = _rotated_up_to_orientation(
+        out, R(torch.rot90(x, 1, (-2, -1))), lambda y: torch.rot90(y, 1, (-2, -1))
+    )
+    assert centre > 1e-2
+
+
+@pytest.mark.parametrize("subsample", [True, False])
+@pytest.mark.parametrize("filters", ["parseval", "morlet"])
+def test_rotation_invariant_output(subsample, filters):
+    R = RotoTranslationScattering((16, 16), 2, 8, max_order=2, filters=filters, subsample=subsample).double()
+    x = torch.randn(3, 16, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
+    a = R.rotation_invariant(x)
+    assert a.shape == (3, R.n_paths)
+    moved = [torch.rot90(x, k, (-2, -1)) for k in (1, 2, 3)] + [_about_origin(x), x.roll((3, -5), (-2, -1))]
+    worst = max(float((R.rotation_invariant(m) - a).abs().max() / a.abs().max()) for m in moved)
+    assert worst < 1e-12
+    if subsample:  # the average over the subsampled maps alone is not invariant for every bank
+        plain = R(x).mean((-3, -2, -1))
+        assert torch.allclose(plain, R(torch.rot90(x, 1, (-2, -1))).mean((-3, -2, -1)), rtol=1e-12) == (
+            filters == "parseval"
+        )
+    # it is not a constant: different images give different invariants
+    other = R.rotation_invariant(torch.randn(1, 16, 16, dtype=torch.float64))
+    assert float((other - a[:1]).abs().max()) > 1e-3
+
+
 def test_roto_translation_gradients_and_no_grad_agree():
     """The in-place modulus of the no-grad forward and the autograd one give the same coefficients, and
     gradients pass through the joint layers (gradcheck in float64)."""
