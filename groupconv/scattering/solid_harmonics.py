@@ -208,6 +208,14 @@ def _check_bank_args(shape, J, L, sigma_0) -> tuple[int, int, int]:
         raise ValueError(f"sigma_0 must be a positive number, got {sigma_0!r}")
     if not math.isfinite(sigma_0):
         raise ValueError(f"sigma_0 must be finite, got {sigma_0!r}")
+    if sigma_0 * 2**J > min(shape):
+        # a Gaussian wider than the grid wraps around the periodic grid onto itself: no longer a wavelet
+        largest = max(0, math.floor(math.log2(min(shape) / sigma_0))) if min(shape) >= sigma_0 else None
+        hint = f"use J <= {largest}" if largest is not None else "use a smaller sigma_0"
+        raise ValueError(
+            f"the widest wavelet, sigma_0 2^J = {sigma_0 * 2**J:g}, is wider than the grid's smallest side "
+            f"({min(shape)}) and would wrap around the periodic grid; {hint} or a larger grid"
+        )
     return tuple(int(n) for n in shape)
 
 

@@ -27,6 +27,12 @@ from groupconv.utils.memory import MemoryBudgetError, memory_budget
         ({"integral_powers": ()}, r"integral_powers must be a non-empty sequence"),
         ({"integral_powers": (1.0, -0.5)}, r"integral_powers must hold positive finite numbers"),
         ({"integral_powers": "12"}, r"integral_powers must be a non-empty sequence"),
+        ({"J": 4}, r"sigma_0 2\^J = 16, is wider than the grid's smallest side \(8\).*use J <= 3"),
+        (
+            {"J": 2, "shape": (16, 3, 16)},
+            r"sigma_0 2\^J = 4, is wider than the grid's smallest side \(3\).*J <= 1",
+        ),
+        ({"J": 0, "sigma_0": 9.0}, r"sigma_0 2\^J = 9, is wider.*use a smaller sigma_0"),
     ],
 )
 def test_bad_construction(kwargs, match):
