@@ -9,10 +9,14 @@
 - products ``"<A>x<B>"`` (also ``"<A>×<B>"``), left-associative, with parentheses for grouping:
   ``"C4xC2xC3"`` is ``(C4 x C2) x C3`` and prints as ``"(C4xC2)xC3"``.
 
+Names are read in any case: ``"so3"``, ``"oh"``, ``"d4xc2"`` are ``SO3``, ``Oh``, ``D4xC2``.
+
 Examples
 --------
 >>> group_from_name("(C4xC2)xS3").order
 48
+>>> group_from_name("oh"), group_from_name("so3"), group_from_name("d4Xc2")
+(Oh, SO3, D4xC2)
 """
 
 from __future__ import annotations
@@ -28,7 +32,20 @@ from .symmetric import Symmetric
 
 __all__ = ["group_from_name"]
 
-_TOKEN = re.compile(r"\s*(SO3|SO2|O3|O2|Oh|Ih|O(?!\d)|I(?!\d)|[CDS]\d+|[x×()])")
+_TOKEN = re.compile(r"\s*(SO3|SO2|O3|O2|Oh|Ih|O(?!\d)|I(?!\d)|[CDS]\d+|[x×()])", re.IGNORECASE)
+_CANONICAL = {"so3": "SO3", "so2": "SO2", "o3": "O3", "o2": "O2", "oh": "Oh", "ih": "Ih", "o": "O", "i": "I"}
+
+
+def _canonical(tok: str) -> str:
+    """The printed spelling of a token matched in any case (``so3`` -> ``SO3``, ``oh`` -> ``Oh``)."""
+    low = tok.lower()
+    if low in _CANONICAL:
+        return _CANONICAL[low]
+    if low == "x":
+        return "x"
+    return tok[0].upper() + tok[1:] if tok[0].isalpha() else tok
+
+
 _POLYHEDRAL = {"O": Octahedral, "Oh": FullOctahedral, "I": Icosahedral, "Ih": FullIcosahedral}
 
 
@@ -74,7 +91,7 @@ def group_from_name(name: str) -> Group:
                 f"cannot parse group name {name!r} at position {pos} ({text[pos:]!r}); expected one of "
                 "C<n>, D<n>, S<n>, SO2, O2, SO3, O3, O, Oh, I, Ih, a product A x B, or parentheses"
             )
-        tokens.append((m.group(1), m.start(1)))
+        tokens.append((_canonical(m.group(1)), m.start(1)))
         pos = m.end()
     if not tokens:
         raise ValueError("group name is empty")

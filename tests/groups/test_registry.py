@@ -52,3 +52,23 @@ def test_errors_name_the_position():
         group_from_name("   ")
     with pytest.raises(TypeError, match="takes a string, got int"):
         group_from_name(4)
+
+
+@pytest.mark.parametrize(
+    ("name", "printed"),
+    [
+        ("so3", "SO3"),
+        ("So2", "SO2"),
+        ("o3", "O3"),
+        ("o", "O"),
+        ("oh", "Oh"),
+        ("OH", "Oh"),
+        ("ih", "Ih"),
+        ("i", "I"),
+        ("c8", "C8"),
+        ("d4Xc2", "D4xC2"),
+        ("(c4xc2)xs3", "(C4xC2)xS3"),
+    ],
+)
+def test_names_in_any_case(name, printed):
+    assert group_from_name(name).name == printed
