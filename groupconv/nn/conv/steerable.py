@@ -170,8 +170,7 @@ class _SteerableConv(EquivariantConv2d):
         self.basis_kind, spec, method, self.basis_options = resolve_basis(
             type(self).__name__, basis, basis_options
         )
-        self._expansion = build_expansion(self, spec, method)
-        self.weight = nn.Parameter(torch.empty(self._expansion.num_params))
+        self.weight = nn.Parameter(torch.empty(self._weight_shape(spec, method)))
         bmap, nbias = _bias_map(out_type)
         if bias and nbias:
             self.bias = nn.Parameter(torch.zeros(nbias))
@@ -179,6 +178,11 @@ class _SteerableConv(EquivariantConv2d):
         else:
             self.register_parameter("bias", None)
         self.reset_parameters()
+
+    def _weight_shape(self, spec: KernelSpec | None, method: str) -> tuple[int, ...]:
+        """Build the expansion (the layer's plan, :func:`build_expansion`) and return the weight's shape."""
+        self._expansion = build_expansion(self, spec, method)
+        return (self._expansion.num_params,)
 
     def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         w = self._expansion.expand(self, self.weight)

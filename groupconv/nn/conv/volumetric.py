@@ -94,7 +94,9 @@ class SteerableConv3d(_InSpace, _SteerableConv):
     with one learned coefficient per basis element of each pair of (input field, output field); the basis
     elements are Gaussian shells times real spherical harmonics (Weiler, Geiger, Welling, Boomsma, Cohen,
     *3D steerable CNNs*, NeurIPS 2018, section 3), the largest degree of each shell limited so that the
-    sampled harmonics are not aliased (:mod:`groupconv.kernels.radial`).
+    sampled harmonics are not aliased (:mod:`groupconv.kernels.radial`). Between fields that are all
+    regular fields of ``O``, ``Oh``, ``I`` or ``Ih`` (``groups=1``, a steerable basis) the filter is that
+    of :class:`GroupConv3d` with the moved free filters: weight ``(C_out, C_in, |G|, F)``, no dense basis.
 
     Parameters
     ----------
@@ -130,6 +132,39 @@ class SteerableConv3d(_InSpace, _SteerableConv):
     Conv3d(4, 4, kernel_size=(3, 3, 3), stride=(1, 1, 1), padding=(1, 1, 1))
     """
 
+    def _weight_shape(self, spec: KernelSpec | None, method: str) -> tuple[int, ...]:
+        group = self.in_type.group
+        reg = regular(group) if isinstance(group, _POLYHEDRAL) else None
+        reps = self.in_type.representations + self.out_type.representations
+        if spec is None or reg is None or self.groups != 1 or any(not (r == reg) for r in reps):
+            return super()._weight_shape(spec, method)
+        # regular fields of a polyhedral group: GroupConv3d's moved free filters, no dense basis of |G|^2
+        # kernels per free filter (which the plan would sample, and for Ih refuse by its memory budget)
+        self.group, self.lifting = group, False
+        self.in_channels, self.out_channels = len(self.in_type), len(self.out_type)
+        return _register_moved_filters(self, spec)
+
+    def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        if self._expansion is not None:
+            return super().expand_filter()
+        b = None if self.bias is None else self.bias_map.to(self.bias.dtype) @ self.bias
+        return _expand_moved(self), b
+
+    def reset_parameters(self, gain: float = 2.0) -> None:
+        """Generalized He initialization (:mod:`groupconv.nn.init`; between regular fields of ``O``,
+        ``Oh``, ``I``, ``Ih`` that of :class:`GroupConv3d`), zero bias."""
+        if self._expansion is not None:
+            super().reset_parameters(gain)
+        else:
+            _init_moved_(self, gain)
+
+    def certificate(self) -> Certificate:
+        """As :meth:`_InSpace.certificate`; between regular fields of a polyhedral group, that of
+        :class:`GroupConv3d` with the same moved free filters."""
+        if self._expansion is not None:
+            return super().certificate()
+        return _certify_moved(self)
+
     @classmethod
     def check_group(cls, group) -> None:
         """Refuse a group without kernel bases in space (a ``TypeError`` naming the supported ones)."""
@@ -156,17 +191,7 @@ class _RegularConv3d(_InSpace, _RegularConv):
         if spec is None:
             # the exact integer basis of the voxel grid, through the layer's plan
             return super()._basis_weight_shape(spec, method)
-        self._expansion, self._spec = None, spec
-        r = moved_free_filters(self.group, self.kernel_size, spec)
-        # the master is the layer's own copy of the cached, read-only array
-        self.register_derived("lift_filters", r.copy())
-        n, nf = r.shape[:2]
-        c_out, c_in = self.out_channels, self.in_channels
-        if self.lifting:
-            return (c_out, c_in, nf)
-        rel = self.group.cayley_table_np[self.group.inverse_table_np[:, None], np.arange(n)[None, :]]
-        self.register_buffer("relative_index", torch.as_tensor(rel.reshape(-1)), persistent=False)
-        return (c_out, c_in, n, nf)
+        return _register_moved_filters(self, spec)
 
     @property
     def _lifted(self) -> bool:
@@ -175,16 +200,8 @@ class _RegularConv3d(_InSpace, _RegularConv):
     def expand_filter(self) -> tuple[torch.Tensor, torch.Tensor | None]:
         if not self._lifted:
             return super().expand_filter()
-        r = self.lift_filters.to(self.weight.dtype)
-        n, k = self.group.order, self.kernel_size
-        c_out, c_in = self.out_channels, self.in_channels
-        if self.lifting:
-            w = torch.einsum("cdf,gfp->cgdp", self.weight, r).reshape(c_out * n, c_in, k, k, k)
-        else:
-            theta = self.weight.index_select(2, self.relative_index).reshape(c_out, c_in, n, n, -1)
-            w = torch.einsum("cdghf,gfp->cgdhp", theta, r).reshape(c_out * n, c_in * n, k, k, k)
-        b = None if self.bias is None else self.bias.repeat_interleave(n)
-        return w, b
+        b = None if self.bias is None else self.bias.repeat_interleave(self.group.order)
+        return _expand_moved(self), b
 
     def reset_parameters(self, gain: float = 2.0) -> None:
         """Generalized He initialization (:mod:`groupconv.nn.init`) of the moved free filters: every weight
@@ -194,13 +211,7 @@ class _RegularConv3d(_InSpace, _RegularConv):
         if not self._lifted:
             super().reset_parameters(gain)
             return
-        r = torch.from_numpy(moved_free_filters(self.group, self.kernel_size, self._spec))
-        energy = ((1 - 1 / math.pi) * r.pow(2).sum(-1) + r.sum(-1).pow(2) / math.pi).sum(-1).mean()
-        channels = self.in_type.size
-        with torch.no_grad():
-            self.weight.normal_(0.0, math.sqrt(gain / (channels * float(energy))))
-            if self.bias is not None:
-                nn.init.zeros_(self.bias)
+        _init_moved_(self, gain)
 
     def certificate(self) -> Certificate:
         """The index map or the exact basis proved (``O``, ``Oh``: :class:`LiftingConv2d`'s certificate in
@@ -209,34 +220,7 @@ class _RegularConv3d(_InSpace, _RegularConv):
         :func:`certify_moved_filters`)."""
         if not self._lifted:
             return super().certificate()
-        if acts_on_grid(self.group, 3):
-            return self._certify_on_grid()
-        return certify_moved_filters(self)
-
-    def _certify_on_grid(self) -> Certificate:
-        """``O`` / ``Oh``: the voxel index map of the layer is proved
-        (:func:`groupconv.proofs.certify_index_map`), and the filter is the index-map expansion of its own
-        identity rows up to a residual (rounding: the moved free filters are voxel permutations of the free
-        filters up to their sampling)."""
-        index = torch.as_tensor(self._index_map())
-        with torch.no_grad():
-            w = self.filter()[0].detach().cpu().to(torch.float64)
-        n, c_out = self.group.order, self.out_channels
-        theta = w.reshape(c_out, n, -1)[:, 0].reshape(-1)
-        res = float((theta[index] - w).norm() / w.norm().clamp_min(1e-300))
-        ok, reason = certify_index_map(
-            lambda t: t.reshape(-1)[index],
-            theta.numel(),
-            self.group,
-            self.in_type.representation,
-            self.out_type.representation,
-        )
-        eps = torch.finfo(self.weight.dtype).eps
-        return Certificate(
-            "proved" if ok and res <= 64 * eps else "failed",
-            f"{reason}; the filter is the index-map expansion of its identity rows up to the residual {res:.2e}",
-            res,
-        )
+        return _certify_moved(self)
 
     @classmethod
     def check_group(cls, group) -> FiniteGroup:
@@ -319,6 +303,77 @@ class GroupConv3d(_RegularConv3d):
     """
 
     lifting = False
+
+
+def _register_moved_filters(module: EquivariantConv2d, spec: KernelSpec) -> tuple[int, ...]:
+    """Register the moved free filters of ``spec`` (``lift_filters``, :func:`moved_free_filters`) and the
+    relative index ``g^-1 h`` of a group convolution on ``module`` (its ``group``, ``lifting``, channel
+    counts and kernel size set); the weight's shape: ``(C_out, C_in, F)`` lifting, ``(C_out, C_in, |G|,
+    F)`` otherwise."""
+    module._expansion, module._spec = None, spec
+    group = module.group
+    r = moved_free_filters(group, module.kernel_size, spec)
+    # the master is the layer's own copy of the cached, read-only array
+    module.register_derived("lift_filters", r.copy())
+    n, nf = r.shape[:2]
+    c_out, c_in = module.out_channels, module.in_channels
+    if module.lifting:
+        return (c_out, c_in, nf)
+    rel = group.cayley_table_np[group.inverse_table_np[:, None], np.arange(n)[None, :]]
+    module.register_buffer("relative_index", torch.as_tensor(rel.reshape(-1)), persistent=False)
+    return (c_out, c_in, n, nf)
+
+
+def _expand_moved(module: EquivariantConv2d) -> torch.Tensor:
+    """The filter of moved free filters ``R``: ``K[c, g, d] = sum_f theta[c, d, f] R[g, f]`` (lifting),
+    ``K[c, g, d, h] = sum_f theta[c, d, g^-1 h, f] R[g, f]`` (group convolution)."""
+    r = module.lift_filters.to(module.weight.dtype)
+    n, k = module.group.order, module.kernel_size
+    c_out, c_in = module.out_channels, module.in_channels
+    if module.lifting:
+        return torch.einsum("cdf,gfp->cgdp", module.weight, r).reshape(c_out * n, c_in, k, k, k)
+    theta = module.weight.index_select(2, module.relative_index).reshape(c_out, c_in, n, n, -1)
+    return torch.einsum("cdghf,gfp->cgdhp", theta, r).reshape(c_out * n, c_in * n, k, k, k)
+
+
+def _init_moved_(module: EquivariantConv2d, gain: float) -> None:
+    """Generalized He initialization of a layer of moved free filters (see
+    :meth:`_RegularConv3d.reset_parameters`), zero bias."""
+    r = torch.from_numpy(np.array(moved_free_filters(module.group, module.kernel_size, module._spec)))
+    energy = ((1 - 1 / math.pi) * r.pow(2).sum(-1) + r.sum(-1).pow(2) / math.pi).sum(-1).mean()
+    channels = module.in_type.size
+    with torch.no_grad():
+        module.weight.normal_(0.0, math.sqrt(gain / (channels * float(energy))))
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+
+
+def _certify_moved(module: EquivariantConv2d) -> Certificate:
+    """The certificate of a layer of moved free filters: on ``O`` / ``Oh`` the voxel index map of the layer
+    is proved (:func:`groupconv.proofs.certify_index_map`) and the filter is the index-map expansion of its
+    own identity rows up to a residual (rounding: the moved free filters are voxel permutations of the free
+    filters up to their sampling); on ``I`` / ``Ih`` :func:`certify_moved_filters`."""
+    if not acts_on_grid(module.group, 3):
+        return certify_moved_filters(module)
+    index = torch.as_tensor(_RegularConv._index_map(module))
+    with torch.no_grad():
+        w = module.filter()[0].detach().cpu().to(torch.float64)
+    n, c_out = module.group.order, module.out_channels
+    theta = w.reshape(c_out, n, -1)[:, 0].reshape(-1)
+    res = float((theta[index] - w).norm() / w.norm().clamp_min(1e-300))
+    ok, reason = certify_index_map(
+        lambda t: t.reshape(-1)[index],
+        theta.numel(),
+        module.group,
+        module.in_type.representation,
+        module.out_type.representation,
+    )
+    eps = torch.finfo(module.weight.dtype).eps
+    return Certificate(
+        "proved" if ok and res <= 64 * eps else "failed",
+        f"{reason}; the filter is the index-map expansion of its identity rows up to the residual {res:.2e}",
+        res,
+    )
 
 
 def _planar(group) -> bool:

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from groupconv.groups import O3, SO3, FullIcosahedral, FullOctahedral, Icosahedral, Octahedral
-from groupconv.kernels import character_dimension
+from groupconv.kernels import KernelSpec, character_dimension
 from groupconv.nn import (
     FieldType,
     GroupConv3d,
@@ -23,6 +23,8 @@ from groupconv.nn import (
     SteerableConv3d,
     rotate_field,
 )
+from groupconv.nn.conv.expansion import BasisExpansion
+from groupconv.nn.conv.plan import expansion_plan
 from groupconv.nn.conv.volumetric import template_residual
 from groupconv.reps import irrep, regular, trivial
 from groupconv.testing import assert_torch_compile
@@ -360,6 +362,54 @@ def test_identical_layers_share_their_plan():
     a, b = SteerableConv3d(t, t, 3), SteerableConv3d(t, t, 3)
     assert a.expansion_plan is b.expansion_plan and a.expansion_plan.spatial_dims == 3
     assert a.basis.shape[-1] == 27
+
+
+@pytest.mark.parametrize("G", [Octahedral(), FullOctahedral(), Icosahedral()], ids=str)
+def test_steerable_layers_between_regular_fields_expand_moved_free_filters(G):
+    """Between regular fields of a polyhedral group SteerableConv3d expands GroupConv3d's moved free
+    filters: no dense basis, GroupConv3d's weight shape and outputs for equal weights, and the filter of
+    the dense steerable basis (the plan's lifted expansion) for the same coefficients."""
+    ft = FieldType(G, [regular(G)])
+    layer = SteerableConv3d(ft, ft, 3, padding=1, bias=False).double()
+    group = GroupConv3d(ft, ft, 3, padding=1, bias=False, basis="gaussian").double()
+    assert layer.expansion_plan is None and "basis" not in dict(layer.named_buffers())
+    assert layer.weight.shape == group.weight.shape
+    with torch.no_grad():
+        group.weight.copy_(torch.randn_like(group.weight))
+        layer.weight.copy_(group.weight)
+    x = torch.randn(1, ft.size, 5, 5, 5, dtype=torch.float64)
+    torch.testing.assert_close(layer(x), group(x), rtol=0, atol=1e-13)
+    # the dense basis of the plan, with the flat coefficients ordered (out field, in field, free filter, g)
+    plan = expansion_plan(
+        (regular(G),), (regular(G),), 1, 3, KernelSpec(warn=False), torch.float64, spatial_dims=3
+    )
+    holder = nn.Module()
+    holder.kernel_size = 3
+    dense = BasisExpansion(holder, plan).expand(holder, layer.weight.detach().transpose(2, 3).reshape(-1))
+    torch.testing.assert_close(layer.filter()[0], dense, rtol=0, atol=1e-14)
+    if G.order != 60:
+        assert grid_equivariance_error(layer, x) <= 1e-10
+        assert layer.certificate().status == "proved"
+    else:
+        assert layer.certificate().status == "not applicable"
+
+
+def test_steerable_layer_between_regular_fields_of_ih_builds_and_keeps_its_bias():
+    """The dense basis of two regular fields of Ih (120 x 120 entries per free filter and voxel) is never
+    built; the bias is one learned value per regular field, constant over the group."""
+    G = FullIcosahedral()
+    ft = FieldType(G, [regular(G)])
+    layer = SteerableConv3d(ft, ft, 3, padding=1)
+    assert layer.weight.shape[:3] == (1, 1, 120) and layer.bias.shape == (1,)
+    with torch.no_grad():
+        layer.bias.fill_(2.0)
+    _, b = layer.filter()
+    torch.testing.assert_close(b, torch.full((120,), 2.0 / math.sqrt(120)))
+    x = torch.randn(1, 120, 4, 4, 4)
+    torch.testing.assert_close(layer.export()(x), layer(x))
+    fresh = SteerableConv3d(ft, ft, 3, padding=1)
+    fresh.load_state_dict(layer.state_dict())
+    assert torch.equal(fresh(x), layer(x))
 
 
 @pytest.mark.cuda
