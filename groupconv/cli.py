@@ -33,10 +33,12 @@ import re
 import stat
 import sys
 import tempfile
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
+from . import __version__, _cli_help
+from .utils.table import terminal_width
 
 # torch and every subpackage of groupconv (which import torch) are imported inside the commands that use
 # them, so that `groupconv --help` and argument errors answer at once
@@ -435,7 +437,7 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_reproduce(args) -> int:
-    from .reproduce import Options, markdown_table, run
+    from .reproduce import Options, run, text_table
 
     _device(args.device, types=("cpu", "cuda"))
     out = Path(args.out) if args.out else Path("results") / args.name
@@ -449,16 +451,14 @@ def _cmd_reproduce(args) -> int:
         raise UsageError(_one_line(e)) from e
     if int(os.environ.get("RANK", "0")) != 0:
         return EXIT_OK
+    width = terminal_width()
+    if args.smoke:
+        # smoke numbers come from a few steps on tiny data: said before any of them can be read as results
+        print(textwrap.fill(_cli_help.smoke_banner(args.name), width, break_on_hyphens=False) + "\n")
     for tname, rows in result.tables.items():
-        print(f"{tname}\n{markdown_table(rows)}\n")
+        print(f"{tname}\n{text_table(rows, width)}\n")
     print(f"results written to {out}")
     return EXIT_OK
-
-
-_VERIFY_HELP = (
-    "check a model layer by layer: equivariance, energy, certificates. This imports the module or runs "
-    "the file and calls FACTORY: use it only on code you trust"
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -471,7 +471,12 @@ def build_parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show the traceback of an error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    p = sub.add_parser("irreps", parents=[common], help="print the irreps (and character table) of a group")
+    p = sub.add_parser(
+        "irreps",
+        parents=[common],
+        help="print the irreps (and character table) of a group",
+        description=_cli_help.IRREPS,
+    )
     p.add_argument(
         "group", type=_group_arg, help="group name, e.g. C4, D6, S4, SO2, O2, SO3, O3, O, Oh, I, Ih"
     )
@@ -486,11 +491,17 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         parents=[common],
         help="verify a D4 network on a real image; with --group, a tour of that group's irreps",
+        description=_cli_help.DEMO,
     )
     p.add_argument("--group", type=_group_arg, default=None, help="print the irreps of this group instead")
     p.add_argument("--max-degree", type=int, default=3, help="largest degree for continuous groups")
     p.set_defaults(func=_cmd_demo)
-    p = sub.add_parser("verify", parents=[common], help=_VERIFY_HELP, description=_VERIFY_HELP + ".")
+    p = sub.add_parser(
+        "verify",
+        parents=[common],
+        help="check a model layer by layer: equivariance, energy, certificates (runs the target's code)",
+        description=_cli_help.VERIFY,
+    )
     p.add_argument(
         "target",
         help="PACKAGE.MODULE:FACTORY or path/to/file.py:FACTORY: an nn.Module or a callable that returns one",
@@ -508,42 +519,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--dtype",
         choices=["float64", "float32", "float16", "bfloat16"],
         default="float64",
-        help="dtype of the checks; the tolerances follow it (default float64)",
+        help=_cli_help.DTYPE,
     )
-    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
+    p.add_argument("--device", default="cpu", help=_cli_help.DEVICE_VERIFY)
     p.add_argument(
         "--samples", type=_positive_int, default=20, help="Haar samples of a continuous group (default 20)"
     )
-    p.add_argument(
-        "--atol",
-        type=float,
-        default=None,
-        help="exact-tier atol; default by dtype (groupconv.verify.default_tolerances)",
-    )
-    p.add_argument(
-        "--rtol",
-        type=float,
-        default=None,
-        help="exact-tier rtol; default by dtype (groupconv.verify.default_tolerances)",
-    )
-    p.add_argument(
-        "--untyped",
-        choices=["warn", "fail"],
-        default="warn",
-        help="a layer without a type: a 'not checked' row and a warning (default), or a failure",
-    )
-    p.add_argument("--seed", type=int, default=0, help="seed of the random input")
+    for tol in ("atol", "rtol"):
+        p.add_argument(f"--{tol}", type=float, default=None, help=_cli_help.TOLERANCE.format(tol=tol))
+    p.add_argument("--untyped", choices=["warn", "fail"], default="warn", help=_cli_help.UNTYPED)
+    p.add_argument("--seed", type=int, default=0, help="seed of the random input (default 0)")
     p.set_defaults(func=_cmd_verify)
     from .reproduce import available
 
     p = sub.add_parser(
-        "reproduce", parents=[common], help="reproduce a published result: " + ", ".join(available())
+        "reproduce",
+        parents=[common],
+        help="reproduce a published result: " + ", ".join(available()),
+        description=_cli_help.reproduce_description(available(), terminal_width() - 2),
+        # the description is one paragraph per reproduction, already wrapped to the terminal
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("name", choices=available(), help="which reproduction")
-    p.add_argument("--smoke", action="store_true", help="a small, fast version (for CI)")
+    p.add_argument("name", choices=available(), help="which reproduction (described above)")
+    p.add_argument(
+        "--smoke",
+        action="store_true",
+        help="a small, fast run that checks the pipeline (seconds, for CI); its numbers are not results",
+    )
     p.add_argument("--out", default=None, help="output folder (default results/NAME), created if needed")
-    p.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N (default cpu)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu", help=_cli_help.DEVICE_REPRODUCE)
+    p.add_argument("--seed", type=int, default=0, help="seed of the initialisation and the data (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.add_argument(
         "--data-root",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -64,11 +65,35 @@ def test_verify_bad_targets(capsys):
     assert main(["verify", f"{EXAMPLE}:build", "--input-shape", "1,x"]) == 2
 
 
-def test_demo_verifies_the_d4_network_on_the_camera_image(capsys):
+def test_demo_verifies_the_d4_network_on_the_camera_image(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "100")
     assert main(["demo"]) == 0
     out = capsys.readouterr().out
     assert "camera image" in out and out.count("verification: pass") == 3 and "proved" in out
     assert "RotoTranslationScattering" in out and "[identity]" in out
+    # the plain demo once printed lines of 247 characters
+    assert max(len(line) for line in out.splitlines()) <= 100
+    # the long note of the Parseval layer is written in full under its row
+    assert "    note: ||f||^2 = sum_(n<2) |||Phi^n f|||^2 + W_2 f;" in out
+
+
+@pytest.mark.parametrize("columns", [80, 100, 200])
+def test_verify_fits_the_terminal_and_drops_no_column(monkeypatch, capsys, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["verify", f"{EXAMPLE}:build"]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= columns
+    # headers are whole words (at 100 columns rich once cut them to "lay", "D" and "pas")
+    for stub in ("lay", "pas", "D", "toleran", "ki"):
+        assert not re.search(rf"(^|[\s┃│]){stub}([\s┃│…]|$)", out, flags=re.M), stub
+    for header in ("layer", "kind", "tolerance", "passed", "status", "ratio"):
+        assert re.search(rf"(^|[\s┃│]){header}([\s┃│:]|$)", out, flags=re.M), header
+    # the notes and reasons are on the page, wrapped or under their rows, not dropped
+    flat = " ".join(out.replace("│", " ").replace("┃", " ").split())
+    assert "float64 floor: atol 1e-12 + rtol 1e-10" in flat
+    assert "per-sample ratio in [" in flat
+    assert "index map of 100 weights satisfies the constraint exactly" in flat
+    assert "D4[4 x irrep(0,0)]" in flat
 
 
 def test_bundled_image_matches_skimage():

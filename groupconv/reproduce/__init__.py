@@ -33,7 +33,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Options", "Result", "BUILTIN", "register", "available", "get", "run", "markdown_table"]
+from ..utils.table import format_table
+
+__all__ = [
+    "Options",
+    "Result",
+    "BUILTIN",
+    "register",
+    "available",
+    "get",
+    "run",
+    "markdown_table",
+    "text_table",
+]
 
 BUILTIN: dict[str, str] = {
     "cbn": "groupconv.reproduce.cbn:run",
@@ -126,6 +138,22 @@ def markdown_table(rows: list[dict]) -> str:
     out = ["| " + " | ".join(cols) + " |", "| " + " | ".join("---" for _ in cols) + " |"]
     out += ["| " + " | ".join(_fmt(r.get(c, "")) for c in cols) + " |" for r in rows]
     return "\n".join(out)
+
+
+def text_table(rows: list[dict], width: int | None = None) -> str:
+    """The table of :func:`markdown_table` as plain text fitted to ``width`` columns
+    (:func:`groupconv.utils.table.format_table`), as ``groupconv reproduce`` prints it.
+
+    >>> print(text_table([{"depth": 2, "regions": 16}, {"depth": 3, "regions": 64}]))
+    depth  regions
+    -----  -------
+    2      16
+    3      64
+    """
+    if not rows:
+        return "(empty)"
+    cols = list(rows[0].keys())
+    return format_table(cols, [[_fmt(r.get(c, "")) for c in cols] for r in rows], width)
 
 
 def register(name: str, fn: Callable[[Options], Result]) -> None:

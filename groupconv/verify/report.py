@@ -17,8 +17,11 @@ from __future__ import annotations
 import json
 import math
 import sys
+import textwrap
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, TextIO
+
+from ..utils.table import format_table, terminal_width
 
 __all__ = ["Report", "VerificationReport", "EquivarianceRow", "EnergyRow", "CertificateRow"]
 
@@ -136,15 +139,14 @@ class Report:
         names = [f.name for f in fields(self.rows[0]) if f.name not in _HIDDEN]
         return names, [[_fmt(getattr(r, n)) for n in names] for r in self.rows]
 
-    def to_text(self) -> str:
-        """A plain-text table."""
+    def to_text(self, width: int | None = None) -> str:
+        """A plain-text table; with ``width``, fitted to that many columns by
+        :func:`groupconv.utils.table.format_table` (long cells wrap, columns that do not fit are written
+        under their row)."""
         head, body = self._table()
         lines = [self.title]
         if head:
-            widths = [max(len(x) for x in col) for col in zip(head, *body)]
-            lines.append("  ".join(h.ljust(w) for h, w in zip(head, widths)))
-            lines.append("  ".join("-" * w for w in widths))
-            lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in body]
+            lines.append(format_table(head, body, width))
         for k, v in self.info.items():
             lines.append(f"{k}: {_fmt(v)}")
         lines.append("result: " + ("pass" if self.passed else "FAIL"))
@@ -267,15 +269,20 @@ def _show(reports: list[Report], file: TextIO | None, use_rich: bool | None) -> 
     file = file if file is not None else sys.stdout
     if use_rich is None:
         use_rich = _rich_available()
+    width = terminal_width()
     if use_rich:
         from rich.console import Console  # the optional extra, present: _rich_available
 
-        probe = Console(file=file)
-        console = Console(file=file, width=probe.width if probe.is_terminal else 200)
-        for r in reports:
+        console = Console(file=file, width=width)
+    for r in reports:
+        head, body = r._table()
+        # rich squeezes a table that is too wide into cut-off headers and dropped columns: such a table is
+        # written as fitted text, which wraps its cells and moves whole columns under their rows instead
+        natural = sum(max(len(c) for c in col) for col in zip(head, *body)) + 3 * len(head) + 1
+        if use_rich and natural <= width:
             console.print(r.to_rich())
-    else:
-        file.write("\n\n".join(r.to_text() for r in reports) + "\n")
+        else:
+            file.write(r.to_text(width) + "\n\n")
 
 
 @dataclass
@@ -366,7 +373,8 @@ class VerificationReport:
         when it is importable."""
         file = file if file is not None else sys.stdout
         if self.info:
-            file.write(", ".join(f"{k}: {_fmt(v)}" for k, v in self.info.items()) + "\n\n")
+            info = ", ".join(f"{k}: {_fmt(v)}" for k, v in self.info.items())
+            file.write(textwrap.fill(info, terminal_width(), break_on_hyphens=False) + "\n\n")
         _show(self.reports(), file, use_rich)
         file.write(self.summary() + "\n")
 
