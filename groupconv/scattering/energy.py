@@ -149,7 +149,7 @@ class EnergyPropagation:
         """Markdown table of the batch means, relative to ``||f||^2``: per layer ``n`` the energy that
         reaches it (``W_n``), the energy it outputs (``|||Phi^n f|||^2``), the energy output by layers
         ``0..n`` together, and the defect of the energy identity at ``n``; a last row gives the leftover,
-        the energy that no layer outputs."""
+        the energy that reaches past the last layer and that no layer outputs (column ``W_n``)."""
         e = self.input_energy
         rows = [
             "| layer n | reaching n (W_n) | output of n | output of layers 0..n | identity defect |",
@@ -161,7 +161,10 @@ class EnergyPropagation:
             kept = kept + self.output[n]
             w, o, k = ((v / e).mean().item() for v in (self.propagated[n], self.output[n], kept))
             rows.append(f"| {n} | {w:.4e} | {o:.4e} | {k:.4e} | {defect[n].mean().item():.1e} |")
-        rows.append(f"| leftover | | | {(self.leftover / e).mean().item():.4e} (never output) | |")
+        # the leftover is what reaches past the last layer: the W column of the row after it
+        rows.append(
+            f"| leftover (past layer {self.depth}) | {(self.leftover / e).mean().item():.4e} | not output | | |"
+        )
         rows.append("")
         rows.append("All energies are relative to ||f||^2 and averaged over the batch.")
         return "\n".join(rows)
