@@ -322,6 +322,12 @@ class RotoTranslationScattering(_FilterModule):
         whatever ``subsample`` (class docstring). The average is taken over the full-resolution output
         maps: an average over the subsampled lattice alone would carry the aliases of the low-pass.
 
+        Other angles are not symmetries of the grid, and the invariance is approximate: on smooth images
+        (details of a few pixels, clear of the border) rotated by 15 to 60 degrees it changes by at most
+        2.5% of its largest entry in measurements on 32 x 32 and 64 x 64 grids (``J`` = 2, 3, ``L`` = 8,
+        both banks; the tests allow 5%), against 5-27% for the space average that keeps the orientation
+        axis.
+
         >>> import torch
         >>> S = RotoTranslationScattering((16, 16), J=2, L=4, max_order=2, filters="morlet").double()
         >>> x = torch.randn(1, 16, 16, dtype=torch.float64)
