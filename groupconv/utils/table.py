@@ -112,6 +112,8 @@ def format_table(
         column; an empty one first) are written under each row as ``name: value`` (nothing for an
         empty cell).
 
+    Examples
+    --------
     >>> print(format_table(["n", "max_rel_error"], [[1, 2.5e-16]], width=10))
     n  max_
        rel_
