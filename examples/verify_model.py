@@ -10,6 +10,11 @@ index maps of the weights)::
 ``build_broken`` appends a hand-written layer that declares scalar fields in and out but shifts the image
 by a pixel and weights its columns: the equivariance report fails at that layer and no other. The
 example also shows how to give a model of your own an input for the command line (``example_input``).
+
+Run as a script, it verifies both models (:func:`groupconv.verify.verify_model`: equivariance, energy
+and certificates, layer by layer) and prints each report and a verdict::
+
+    python examples/verify_model.py     # a few seconds on a laptop CPU
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from torch import nn
 
 from groupconv.groups import Dihedral
 from groupconv.nn import EquivariantSequential, FieldType, GroupConv2d, GroupPooling, LiftingConv2d, ReLU
+from groupconv.verify import verify_model
 
 G = Dihedral(4)
 
@@ -65,3 +71,29 @@ def build() -> Net:
 def build_broken() -> Net:
     torch.manual_seed(0)
     return Net(broken=True)
+
+
+def main() -> dict[str, bool]:
+    """Verify ``build()`` and ``build_broken()``, print both reports and a verdict for each; return whether
+    each passed."""
+    print("verify_model: a few seconds on a laptop CPU")
+    results = {}
+    for name, builder in (("build", build), ("build_broken", build_broken)):
+        model = builder()
+        print(f"\n== {name}(): verifying every layer ...", flush=True)
+        report = verify_model(model, model.example_input(), progress=False)
+        print(report.to_text())
+        failed = [r.layer for r in report.equivariance.rows if not r.passed and r.layer != "(model)"]
+        if report.passed:
+            verdict = "every layer is equivariant, within its frame bounds, and certified where it can be"
+        elif failed:
+            verdict = f"not equivariant at layer {', '.join(failed)}, so neither is the whole model"
+        else:
+            verdict = "see the report above"
+        print(f"verdict for {name}(): {'PASS' if report.passed else 'FAIL'}: {verdict}")
+        results[name] = report.passed
+    return results
+
+
+if __name__ == "__main__":
+    main()
