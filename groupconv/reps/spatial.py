@@ -19,7 +19,10 @@ The degree-``l`` irrep acts on the real spherical harmonics ``Y_l = (Y_{l,-l}, .
 .. math::  Y_l(R u) = D^l(R) \\, Y_l(u) ,
 
 so ``D^l(R_1 R_2) = D^l(R_1) D^l(R_2)`` and ``D^l`` is orthogonal. For ``l = 1``, ``Y_1(u) = \\sqrt 3
-(y, z, x)``, hence ``D^1(R) = P R P^T`` with the permutation ``P (x, y, z) = (y, z, x)`` (the e3nn basis).
+(y, z, x)``, hence ``D^1(R) = P R P^T`` with the permutation ``P (x, y, z) = (y, z, x)``. e3nn's real irreps
+are these after a fixed change of basis (its polar axis is y, its ``D^1(R) = R``):
+``D^l_{e3nn}(R) = Q_l D^l(R) Q_l^T`` with ``Q_l = D^l(A)``, ``A (x, y, z) = (z, x, y)``
+(:mod:`groupconv.interop.e3nn`).
 
 Computation
 -----------
