@@ -60,6 +60,7 @@ from .plain import (
     _norm_activation,
     field_norm,
     field_norms,
+    gate_runs,
 )
 
 __all__ = [
@@ -300,9 +301,10 @@ class GatedNonlinearity(EquivariantModule):
         self.out_type = gated
         self.n_gates = len(gated)
         self.register_buffer("channel_field", FieldGroups(gated).channel_field, persistent=False)
+        self.runs = gate_runs(self.channel_field)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _gate(self.check_input(x), self.n_gates, self.channel_field, _GATE_FUNCTIONS[self.function])
+        return _gate(self.check_input(x), self.n_gates, self.runs, self.function)
 
     def frame_bounds(self) -> tuple[float, float]:
         """``(0, 1)``: ``|sigma(s)| < 1`` and the gates' energy is dropped."""

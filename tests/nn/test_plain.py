@@ -96,8 +96,9 @@ def test_plain_pooling_modules_act_on_volumes():
     assert torch.equal(norms.export()(v), norms(v)) and norms(v).shape == (1, len(t), 3, 3, 3)
 
 
+@pytest.mark.parametrize("with_bias", [True, False])
 @pytest.mark.parametrize("function", ["relu", "sigmoid", "squash"])
-def test_fused_norm_activation_equals_the_per_group_nodes(function):
+def test_fused_norm_activation_equals_the_per_group_nodes(function, with_bias):
     # a type grouped by dimension in declared order takes the one-node path; it must give the values and
     # gradients of the per-group nodes, with zero fields, a NaN field and an infinite entry included
     from groupconv.groups import SO2
@@ -121,14 +122,42 @@ def test_fused_norm_activation_equals_the_per_group_nodes(function):
 
     def run(fused):
         x = x0.clone().requires_grad_(True)
-        b = bias0.clone().requires_grad_(True)
+        b = bias0.clone().requires_grad_(True) if with_bias else None
         if fused:
             y = _norm_activation(x, groups, b, function)
         else:
-            parts = zip(groups.split(x), groups.per_group(b))
+            parts = zip(groups.split(x), groups.per_group(b) if with_bias else [None] * len(groups.dims))
             y = groups.merge([_NormActivation.apply(p, pb, function) for p, pb in parts])
         y.backward(g)
-        return y.detach(), x.grad, b.grad
+        return y.detach(), x.grad, b.grad if with_bias else torch.zeros(())
 
     for new, old in zip(run(True), run(False)):
         assert torch.allclose(new, old, rtol=1e-12, atol=1e-14, equal_nan=True)
+
+
+@pytest.mark.parametrize("function", ["sigmoid", "tanh"])
+def test_gate_equals_the_expanded_gate_definition(function):
+    # the one-node gate (runs of one dimension, gates broadcast) against sigma(s) expanded per channel,
+    # values and gradients, on interleaved field dimensions with a NaN and an infinite entry
+    from groupconv.groups import Dihedral
+
+    G = Dihedral(4)
+    layer = GatedNonlinearity(mixed_type(G), function).double()
+    k = layer.n_gates
+    gen = torch.Generator().manual_seed(2)
+    x0 = torch.randn(2, layer.in_type.size, 3, 4, generator=gen, dtype=torch.float64) * 3
+    x0[0, k + 2, 1, 1] = float("nan")
+    x0[1, 1, 2, 2] = float("inf")
+    g = torch.randn(2, layer.out_type.size, 3, 4, generator=gen, dtype=torch.float64)
+    fn = torch.sigmoid if function == "sigmoid" else torch.tanh
+
+    def run(reference):
+        x = x0.clone().requires_grad_(True)
+        y = fn(x[:, :k]).index_select(1, layer.channel_field) * x[:, k:] if reference else layer(x)
+        y.backward(g)
+        return y.detach(), x.grad
+
+    for new, old in zip(run(False), run(True)):
+        assert torch.allclose(new, old, rtol=1e-12, atol=1e-14, equal_nan=True)
+    x = torch.randn(1, layer.in_type.size, 2, 2, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradgradcheck(layer, (x,), eps=1e-6, atol=1e-6)
