@@ -10,7 +10,8 @@ and a linear classifier):
 - ``so2_norm``: SO(2) steerable, fields ``trivial + irrep(1) + irrep(2)`` (5 channels) x 13 / 26 / 26,
   norm-ReLU, norm pooling (plain CNN: 65 -> 130 -> 130 channels);
 - ``so2_gated``: the same fields, gated nonlinearities (the convolution adds one trivial gate per gated
-  field, 39 / 78 channels more; the plain CNN has the gated fields' channel counts and ReLU);
+  field, 39 / 78 channels more; the plain CNN has the gated fields' channel counts and ReLU, and
+  ``plain+gates`` is the plain CNN whose convolutions produce the gates too, dropped after the ReLU);
 - ``scattering``: translation scattering (J = 2, L = 8, order 2) of 32 x 32 images and a linear
   classifier; no plain-CNN reference (nothing is learned before the classifier), absolute times only.
 
@@ -20,7 +21,7 @@ alternately in the same process, so a change of load on the machine affects both
 is forward, cross-entropy, backward and an SGD step; inference is an eval-mode forward under
 ``torch.no_grad``. Peak activation memory is the total size of the distinct tensors that autograd saves
 for backward during one training forward (``torch.autograd.graph.saved_tensors_hooks``; parameters
-excluded), which is what a training step holds at its peak on top of the parameters.
+and buffers excluded: the model holds them anyway), which is what a training step holds at its peak on top of the parameters.
 
 The profile runs one extra set of steps with module hooks (forward pre/post hooks and full backward
 pre/post hooks) and attributes the time between them to the module's category: convolution,
@@ -84,24 +85,31 @@ class PlainBlur(nn.Conv2d):
         self.weight = nn.Parameter(w, requires_grad=False)
 
 
-def plain_cnn(widths: tuple[int, int, int]) -> nn.Sequential:
-    a, b, c = widths
-    return nn.Sequential(
-        nn.Conv2d(1, a, 5, padding=2),
-        nn.BatchNorm2d(a),
-        nn.ReLU(),
-        PlainBlur(a),
-        nn.Conv2d(a, b, 5, padding=2),
-        nn.BatchNorm2d(b),
-        nn.ReLU(),
-        PlainBlur(b),
-        nn.Conv2d(b, c, 5, padding=2),
-        nn.BatchNorm2d(c),
-        nn.ReLU(),
-        nn.AdaptiveAvgPool2d(1),
-        nn.Flatten(),
-        nn.Linear(c, CLASSES),
-    )
+class DropChannels(nn.Module):
+    """Keeps the channels after the first ``k``: the plain counterpart of gates consumed by a gated
+    nonlinearity (their convolution, batch norm and ReLU are paid, their output is not passed on)."""
+
+    def __init__(self, k: int):
+        super().__init__()
+        self.k = k
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.k :]
+
+
+def plain_cnn(widths: tuple[int, int, int], extra: tuple[int, int, int] = (0, 0, 0)) -> nn.Sequential:
+    """The plain CNN with ``widths`` channels after each block; its convolutions produce ``extra`` more
+    channels each (dropped after the ReLU), for the gated network's gates."""
+    layers: list[nn.Module] = []
+    previous = 1
+    for i, (w, e) in enumerate(zip(widths, extra)):
+        layers += [nn.Conv2d(previous, w + e, 5, padding=2), nn.BatchNorm2d(w + e), nn.ReLU()]
+        if e:
+            layers.append(DropChannels(e))
+        if i < 2:
+            layers.append(PlainBlur(w))
+        previous = w
+    return nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(previous, CLASSES))
 
 
 def regular_network(G) -> nn.Sequential:
@@ -269,7 +277,10 @@ def interleaved(
 
 
 def saved_activation_bytes(model: nn.Module, x: torch.Tensor, target: torch.Tensor) -> int:
-    params = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    # parameters and buffers (index tables, bases) are held by the model whether or not a step runs:
+    # a saved reference to one costs no memory
+    held = list(model.parameters()) + list(model.buffers())
+    params = {p.untyped_storage().data_ptr() for p in held}
     seen: dict[int, int] = {}
 
     def pack(t: torch.Tensor):
@@ -382,6 +393,8 @@ def build(name: str, escnn: bool):
     else:
         models = {"groupconv": so2_network(gated=name == "so2_gated")}
         models["plain"] = plain_cnn((65, 130, 130))
+        if name == "so2_gated":
+            models["plain+gates"] = plain_cnn((65, 130, 130), (39, 78, 78))
     if escnn:
         models["escnn"] = escnn_network(name)
     return (32, 1, 29, 29), models
