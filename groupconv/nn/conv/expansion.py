@@ -3,10 +3,10 @@
 :class:`BasisExpansion` keeps the buffers of one layer (the basis of its
 :class:`~groupconv.nn.conv.plan.ExpansionPlan`, the index maps, and the factors of a lifted or factorized
 expansion) and expands the flat parameters into the filter in one step: one gather of the parameters,
-one product with the basis (a matrix product for one pair of field types, an einsum over several, the
-factorized product with templates and pixel functions, or, between regular fields, the lifted product
-with the moved pixel functions and a permutation) and, for fields of several types, one gather of the
-channels.
+one product with the basis (a matrix product for one pair of field types, a batched one over several
+pairs followed by ONE gather of the filter entries, the factorized product with templates and pixel
+functions, or, between regular fields, the lifted product with the moved pixel functions and a
+permutation) and, where needed, one gather of the channels.
 
 >>> import torch
 >>> from torch import nn
@@ -34,7 +34,7 @@ from torch import nn
 if TYPE_CHECKING:  # the plan imports this module for factors_of
     from .plan import ExpansionPlan, FactorPlan, LiftPlan
 
-__all__ = ["BasisExpansion", "factors_of", "factorize", "lifted_filters"]
+__all__ = ["BasisExpansion", "factors_of", "factorize", "gather_maps", "lifted_filters"]
 
 
 class _LiftedExpansion(torch.autograd.Function):
@@ -64,6 +64,55 @@ class _LiftedExpansion(torch.autograd.Function):
         # under autocast the forward product, and so its gradient, is in the autocast dtype
         gw = torch.mm(g, r.t().to(g.dtype)).reshape(rows, n, nf).transpose(1, 2)
         return gw, None, None, None, None
+
+
+class _GatheredExpansion(torch.autograd.Function):
+    """``K = gather(W B)`` of several pairs of field types as one autograd node: the batched product of
+    the coefficients ``W`` ``(pairs, rows, b)`` with the bases ``B`` ``(pairs, b, d_o d_i k^d)``, then ONE
+    gather of the ``k^d`` slices into the filter layout, which also drops the padding of the smaller
+    representations (instead of a permutation copy of the padded product and two gathers of rows and
+    columns). Its gradient gathers by the inverse map (padded slots read a zero slice; ``index_select``'s
+    own backward is a scatter-add, several times slower on CPU) and multiplies by ``B^T``."""
+
+    @staticmethod
+    def forward(w, basis, index, inverse, pixels):
+        k = torch.bmm(w, basis)
+        return k.reshape(-1, pixels).index_select(0, index)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        w, basis, _, inverse, pixels = inputs
+        ctx.save_for_backward(basis, inverse)
+        ctx.w_shape, ctx.pixels = w.shape, pixels
+
+    @staticmethod
+    def backward(ctx, grad):
+        basis, inverse = ctx.saved_tensors
+        pairs, rows, _ = ctx.w_shape
+        g = torch.cat([grad, grad.new_zeros(1, ctx.pixels)]).index_select(0, inverse)
+        # under autocast the forward product, and so its gradient, is in the autocast dtype
+        gw = torch.bmm(g.reshape(pairs, rows, -1), basis.transpose(1, 2).to(g.dtype))
+        return gw, None, None, None, None
+
+
+def gather_maps(plan: ExpansionPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For the gathered expansion (:class:`_GatheredExpansion`) of ``plan``: the flat parameter of each
+    coefficient slot in the ``(s_o, s_i, groups, u, v, b)`` layout of the batched product, the slice of the
+    product ``(s_o, s_i, groups, u, v, a, e)`` of each filter entry ``(groups, row, column)``, and the
+    inverse map (the number of filter entries for a slot no entry reads)."""
+    g, s_o, u, do, s_i, v, di = plan.shape
+    weights = np.ascontiguousarray(plan.index.transpose(1, 3, 0, 2, 4, 5))
+    # the padded position of each filter row (s, u, a) and column (t, v, e)
+    a, su = plan.rows % do, plan.rows // do
+    e, tv = plan.cols % di, plan.cols // di
+    s, uu, t, vv = su // u, su % u, tv // v, tv % v
+    j = np.arange(g)[:, None, None]
+    pair = (s[:, None] * s_i + t[None, :])[None]
+    slot = (((pair * g + j) * u + uu[None, :, None]) * v + vv[None, None, :]) * do + a[None, :, None]
+    index = (slot * di + e[None, None, :]).reshape(-1)
+    inverse = np.full(s_o * s_i * g * u * v * do * di, index.size, dtype=np.int64)
+    inverse[index] = np.arange(index.size)
+    return weights, index, inverse
 
 
 def lifted_filters(basis: torch.Tensor, lift: LiftPlan) -> torch.Tensor | None:
@@ -140,6 +189,12 @@ class BasisExpansion:
             module.register_buffer("lift_inverse", torch.from_numpy(self.lift.inverse), persistent=False)
         if self.factor is not None or self.lift is not None:
             self.register_factors(module, plan.factors)
+        self.gathered = plan.shape[1] * plan.shape[4] > 1
+        if self.gathered:
+            weights, index, inverse = gather_maps(plan)
+            module.register_buffer("gather_weights", torch.from_numpy(weights), persistent=False)
+            module.register_buffer("gather_index", torch.from_numpy(index), persistent=False)
+            module.register_buffer("gather_inverse", torch.from_numpy(inverse), persistent=False)
 
     def factors_of(self, basis: torch.Tensor):
         """The factors of ``basis`` for this layer's expansion (:func:`factors_of`)."""
@@ -208,17 +263,29 @@ class BasisExpansion:
             # (s_o, s_i, a, e, j, u, v, p) -> (j, s_o, u, a, s_i, v, e, p)
             k = k.reshape(s_o, s_i, do, di, g, u, v, -1).permute(4, 0, 5, 2, 1, 6, 3, 7)
             k = k.reshape(g, s_o * u * do, s_i * v * di, -1)
+        elif self.gathered:
+            # several pairs of field types: one batched product, one gather into the filter
+            basis = module.basis.to(weight.dtype)
+            w = torch.cat([weight, weight.new_zeros(1)])[module.gather_weights]
+            w = w.reshape(s_o * s_i, g * u * v, -1)
+            pixels = basis.shape[-1]
+            k = _GatheredExpansion.apply(
+                w,
+                basis.reshape(s_o * s_i, w.shape[-1], -1),
+                module.gather_index,
+                module.gather_inverse,
+                pixels,
+            )
+            ks = (module.kernel_size,) * self.plan.spatial_dims
+            return k.reshape((g * len(self.plan.rows), len(self.plan.cols)) + ks)
         else:
+            # one pair of field types: a single matrix product, then the (u, a, v, e) interleave
             w = self._coefficients(module, weight)
             basis = module.basis.to(weight.dtype)
-            if s_o == s_i == 1:
-                # one pair of field types: a single matrix product, then the (u, a, v, e) interleave
-                b = basis.shape[2]
-                k = torch.mm(w.reshape(g * u * v, b), basis.reshape(b, -1))
-                k = k.reshape(g, u, v, do, di * basis.shape[-1]).transpose(2, 3)
-            else:
-                k = torch.einsum("jsutvb,stbaep->jsuatvep", w, basis)
-            k = k.reshape(g, s_o * u * do, s_i * v * di, -1)
+            b = basis.shape[2]
+            k = torch.mm(w.reshape(g * u * v, b), basis.reshape(b, -1))
+            k = k.reshape(g, u, v, do, di * basis.shape[-1]).transpose(2, 3)
+            k = k.reshape(g, u * do, v * di, -1)
         if not self.plan.identity_rows:
             k = k.index_select(1, module.row_index)
         if not self.plan.identity_cols:

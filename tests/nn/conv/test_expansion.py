@@ -8,8 +8,8 @@ import pytest
 import torch
 from _conv_cases import dense_expansion
 
-from groupconv.groups import Cyclic, Dihedral
-from groupconv.nn import FieldType, SteerableConv2d
+from groupconv.groups import SO3, Cyclic, Dihedral
+from groupconv.nn import FieldType, SteerableConv2d, SteerableConv3d
 from groupconv.nn.conv.expansion import factors_of
 from groupconv.reps import irrep, regular
 
@@ -120,3 +120,44 @@ def test_factors_of_a_plan_without_lifted_or_factorized_expansion_are_none():
     plan = lifted.expansion_plan
     assert torch.equal(factors_of(plan.basis, plan.lift, plan.factor), plan.factors)
     assert torch.equal(lifted.lift_filters, plan.factors)
+
+
+def _einsum_expansion(conv):
+    """The filter of the plan's padded basis by one einsum over every pair of field types and the row and
+    column gathers: the reference for the gathered expansion."""
+    plan = conv.expansion_plan
+    g, s_o, u, do, s_i, v, di = plan.shape
+    w = torch.cat([conv.weight, conv.weight.new_zeros(1)])[torch.from_numpy(plan.index)]
+    k = torch.einsum("jsutvb,stbaep->jsuatvep", w, conv.basis.to(w.dtype))
+    k = k.reshape(g, s_o * u * do, s_i * v * di, -1)[:, torch.from_numpy(plan.rows)][:, :, plan.cols]
+    return k.reshape((-1, k.shape[2]) + (conv.kernel_size,) * plan.spatial_dims)
+
+
+def test_gathered_expansion_of_several_field_types_is_the_padded_product():
+    """Several pairs of field types (dimensions 1 to 7, interleaved, with groups=2, in space and on the
+    plane): one batched product and one gather give the filter and the gradient of the padded product."""
+    so3 = SO3()
+    t_in = FieldType(so3, [irrep(so3, 2), irrep(so3, 0), irrep(so3, 1), irrep(so3, 0)])
+    t_out = FieldType(so3, [irrep(so3, 1), irrep(so3, 3), irrep(so3, 0), irrep(so3, 1)])
+    D4 = Dihedral(4)
+    t2 = FieldType(D4, [regular(D4), irrep(D4, 1, 1), irrep(D4, 0, 0)])
+    layers = [
+        SteerableConv3d(t_in, t_out, 3),
+        SteerableConv3d(
+            FieldType(so3, [irrep(so3, 2), irrep(so3, 0)] * 2),
+            FieldType(so3, [irrep(so3, 1)] * 4),
+            3,
+            groups=2,
+        ),
+        SteerableConv2d(t2, t2, 3),
+    ]
+    for conv in layers:
+        conv = conv.double()
+        assert conv._expansion.gathered
+        w = conv.expand_filter()[0]
+        ref = _einsum_expansion(conv)
+        assert torch.equal(w, ref)
+        g = torch.randn_like(w)
+        (grad,) = torch.autograd.grad((w * g).sum(), conv.weight)
+        (grad_ref,) = torch.autograd.grad((ref * g).sum(), conv.weight)
+        assert torch.allclose(grad, grad_ref, rtol=0, atol=1e-13 * float(grad_ref.abs().max()))
