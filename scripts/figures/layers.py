@@ -102,19 +102,20 @@ def rotated_feature_maps(out: Path, smoke: bool = False) -> Path:
             rows.append((label, gx, eq, "C8 SteerableConv2d"))
             rows.append((label, gx, pl, "plain nn.Conv2d"))
     fig, axes = plt.subplots(len(rows), 4, figsize=(6.4, 1.65 * len(rows)), squeeze=False)
-    titles = ["rotated input g·x", "layer(g·x)", "g·layer(x)", "|difference|"]
+    titles = ["rotated input g·x", "layer(g·x)", "g·layer(x)", "|difference| (same scale)"]
     for r, (label, gx, (a, b), name) in enumerate(rows):
         # channel 0 of the layer; for the C8 output g also shifts the channel, which g·layer(x) includes
         a0, b0 = a[0, 0].numpy(), b[0, 0].numpy()
         diff = np.abs(a0 - b0)
         inner = diff[inside]
-        scale = np.abs(b0).max()
+        scale = max(np.abs(a0).max(), np.abs(b0).max())
         imgs = [gx[0, 0].numpy(), a0, b0, diff]
         for c, img in enumerate(imgs):
             ax = axes[r, c]
-            ax.imshow(
-                img, cmap="gray" if c == 0 else "magma" if c == 3 else "RdBu_r", interpolation="nearest"
-            )
+            # the maps share one symmetric colour scale, and the difference is drawn on the same scale
+            limits = {0: (None, None), 1: (-scale, scale), 2: (-scale, scale), 3: (0, scale)}[c]
+            cmap = {0: "gray", 3: "magma"}.get(c, "RdBu_r")
+            ax.imshow(img, cmap=cmap, vmin=limits[0], vmax=limits[1], interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
             if r == 0:
@@ -184,7 +185,15 @@ def equivariance_error(out: Path, smoke: bool = False) -> Path:
             ax.bar(
                 xs, [max(r.max_rel_error, 1e-18) for r in tr], width=0.38, color=color, label=f"{tier} error"
             )
-            ax.scatter(xs, [r.tolerance for r in tr], marker="_", s=220, color="k", zorder=3)
+            ax.scatter(
+                xs,
+                [r.tolerance for r in tr],
+                marker="_",
+                s=220,
+                color="k",
+                zorder=3,
+                label="tolerance" if tier == "exact" else None,
+            )
             for xv, r in zip(xs, tr):
                 if not r.passed:
                     ax.annotate(
@@ -194,12 +203,12 @@ def equivariance_error(out: Path, smoke: bool = False) -> Path:
         ax.set_xticks(range(len(labels)), [f"{n}\n{kinds[n]}" for n in labels], fontsize=7, rotation=30)
         ax.set_yscale("log")
         ax.set_title(title, fontsize=10)
-    axes[0, 0].set_ylabel("max relative error (— tolerance)")
-    axes[0, 0].legend(fontsize=8, loc="upper left")
+    axes[0, 0].set_ylabel("max relative error (0 drawn at 1e-18)", fontsize=8)
+    fig.legend(*axes[0, 0].get_legend_handles_labels(), loc="lower center", ncol=3, fontsize=8)
     fig.suptitle(
         "Equivariance error per layer, check_equivariance in float64 (exact: 90° grid rotations; "
         "approximate: 45°)",
         fontsize=9,
     )
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return save(fig, out / "equivariance_error.png")
