@@ -31,6 +31,16 @@ def _tile(element: np.ndarray) -> np.ndarray:
     return img
 
 
+def _spread(info: list[dict], n: int) -> list[int]:
+    """Up to ``n`` element indices taken in turn from each angular frequency of the basis, so that every
+    frequency is shown."""
+    by_freq: dict[int, list[int]] = {}
+    for e, entry in enumerate(info):
+        by_freq.setdefault(entry["frequency"], []).append(e)
+    order = [e for rnd in range(len(info)) for f in sorted(by_freq) for e in by_freq[f][rnd : rnd + 1]]
+    return sorted(order[:n], key=lambda e: (info[e]["frequency"], e))
+
+
 def kernel_bases(out: Path, smoke: bool = False) -> Path:
     """Steerable kernels per (input, output) irrep pair of C8 and SO(2), 9x9, default band limit."""
     k = 7 if smoke else 9
@@ -51,20 +61,22 @@ def kernel_bases(out: Path, smoke: bool = False) -> Path:
     for row, (gname, group, i, o) in enumerate(pairs):
         basis = kernel_basis(irrep(group, i), irrep(group, o), k, KernelSpec())
         t = basis.tensor
+        shown = _spread(basis.info, cols)
         for c in range(cols):
             ax = axes[row, c]
             ax.set_xticks([])
             ax.set_yticks([])
             for s in ax.spines.values():
                 s.set_visible(False)
-            if c < len(t):
-                v = np.abs(t[c]).max()
-                ax.imshow(_tile(t[c]), cmap="RdBu_r", vmin=-v, vmax=v)
-                freq = basis.info[c].get("frequency") if basis.info else None
-                if freq is not None:
-                    ax.set_title(f"k={freq}", fontsize=8)
+            if c < len(shown):
+                e = shown[c]
+                v = np.abs(t[e]).max()
+                ax.imshow(_tile(t[e]), cmap="RdBu_r", vmin=-v, vmax=v)
+                ax.set_title(f"k={basis.info[e]['frequency']}", fontsize=8)
         axes[row, 0].set_ylabel(f"{gname}\nρ{i} → ρ{o}\n({len(t)} elements)", fontsize=8)
-    fig.suptitle(f"Steerable kernel bases, {k}x{k}, default band (first {cols} elements per irrep pair)")
+    fig.suptitle(
+        f"Steerable kernel bases, {k}x{k}, default band ({cols} elements per irrep pair, k: frequency)"
+    )
     return save(fig, out / "kernel_bases.png")
 
 
