@@ -38,7 +38,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, _cli_help
-from .utils.table import terminal_width
+from .utils.table import terminal_width, wrap_lines
 
 # torch and every subpackage of groupconv (which import torch) are imported inside the commands that use
 # them, so that `groupconv --help` and argument errors answer at once
@@ -181,14 +181,16 @@ def _check_out_dir(path: Path) -> None:
         raise UsageError(f"--out {path}: cannot write there ({e.strerror or e})") from e
 
 
-def character_table(group) -> str:
+def character_table(group, width: int | None = None) -> str:
     """The character table of a finite group as text, as ``groupconv irreps`` prints it: the table of
     :func:`groupconv.reps.character_table` (exact values up to order 60), its summary and the legend of
-    the irrep types."""
+    the irrep types; with ``width``, the class columns are split into blocks and the legend wrapped to fit
+    that many characters."""
     from .reps import character_table as table_of
 
     table = table_of(group, exact=group.order <= 60)
-    return f"{table}\n\n{table.summary()}\n{table.legend()}"
+    text = f"{table.summary()}\n{table.legend()}"
+    return f"{table.to_text(width)}\n\n{wrap_lines(text, width)}"
 
 
 def _irrep_count_bound(group, max_degree: int) -> int:
@@ -228,12 +230,13 @@ def _check_irreps_request(group, max_degree: int) -> None:
 def _cmd_irreps(args) -> int:
     group = args.group
     _check_irreps_request(group, args.max_degree)
+    width = terminal_width()
     if group.is_finite:
-        print(character_table(group))
+        print(character_table(group, width))
     else:
         from .reps import irrep_listing
 
-        print(irrep_listing(group, args.max_degree))
+        print(wrap_lines(irrep_listing(group, args.max_degree), width))
     return EXIT_OK
 
 

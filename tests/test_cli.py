@@ -19,7 +19,8 @@ def test_version_and_help(capsys):
     assert "demo" in capsys.readouterr().out
 
 
-def test_irreps_command(capsys):
+def test_irreps_command(monkeypatch, capsys):
+    monkeypatch.setenv("COLUMNS", "100")
     assert main(["irreps", "D4"]) == 0
     out = capsys.readouterr().out
     assert "irrep(1,1)" in out and "order 8, 5 conjugacy classes, sum of d^2/e = 8" in out
@@ -89,3 +90,27 @@ def test_console_entry_point_runs():
         check=True,
     )
     assert "regular representation: C4[regular]" in out.stdout
+
+
+@pytest.mark.parametrize("columns", [80, 100, 200])
+@pytest.mark.parametrize("name", ["C12", "O"])
+def test_irreps_fit_the_terminal(monkeypatch, capsys, columns, name):
+    # wide character tables are split into blocks of class columns, each repeating irrep, dim and type
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["irreps", name]) == 0
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= columns
+    table = out.split("\n\n" + name + ":")[0]
+    blocks = table.split("\n\n")
+    assert all(b.split()[:3] == ["irrep", "dim", "type"] for b in blocks)
+    labels = " ".join(b.splitlines()[0] for b in blocks)
+    assert (len(blocks) == 1) == (columns == 200)
+    # every class column is shown once, whole
+    if name == "C12":
+        for k in range(2, 12):
+            assert labels.count(f" r^{k} (x1)") == 1
+    else:
+        for label in ("E (x1)", "C4 (90 deg) (x6)", "C3 (120 deg) (x8)", "C2' (180 deg) (x6)"):
+            assert labels.count(label) == 1
+    # the legend wraps instead of running past the edge
+    assert "H quaternionic" in " ".join(out.split())

@@ -138,16 +138,46 @@ class CharacterTable:
         v = float(self.values[i, j])
         return f"{v:.4g}" if abs(v) > 1e-12 else "0"
 
-    def __str__(self) -> str:
+    def to_text(self, width: int | None = None) -> str:
+        """The table as aligned text. With ``width``, the class columns are split into blocks of at most
+        ``width`` characters, one under the other, each repeating the irrep, dim and type columns (a
+        class column wider than that on its own gets a block of its own).
+
+        >>> from groupconv.groups import Cyclic
+        >>> print(character_table(Cyclic(2)).to_text(width=30))
+           irrep  dim  type  e (x1)
+        ---------------------------
+        irrep(0)    1     R       1
+        irrep(1)    1     R       1
+        <BLANKLINE>
+           irrep  dim  type  r (x1)
+        ---------------------------
+        irrep(0)    1     R       1
+        irrep(1)    1     R      -1
+        """
         head = ["irrep", "dim", "type"] + [f"{lab} (x{s})" for lab, s in zip(self.labels, self.sizes)]
         rows = [
             [ir.name, str(ir.dim), ir.type] + [self._cell(i, j) for j in range(len(self.sizes))]
             for i, ir in enumerate(self.irreps)
         ]
         widths = [max(len(r[k]) for r in [head] + rows) for k in range(len(head))]
-        lines = ["  ".join(c.rjust(w) for c, w in zip(r, widths)) for r in [head] + rows]
-        lines.insert(1, "-" * len(lines[0]))
-        return "\n".join(lines)
+        lead = sum(widths[:3]) + 2 * 3
+        blocks, start = [], 3
+        while start < len(head):
+            end, used = start + 1, lead + widths[start]
+            while end < len(head) and (width is None or used + 2 + widths[end] <= width):
+                used += 2 + widths[end]
+                end += 1
+            blocks.append([0, 1, 2, *range(start, end)])
+            start = end
+        parts = []
+        for cols in blocks:
+            lines = ["  ".join(r[k].rjust(widths[k]) for k in cols) for r in [head] + rows]
+            lines.insert(1, "-" * len(lines[0]))
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts)
+
+    __str__ = to_text
 
 
 def _power(k: int) -> str:

@@ -2,10 +2,11 @@
 
 :func:`format_table` lays out a header and rows of text cells within a width: long cells wrap onto
 continuation lines of their column, headers break between words (``max_rel_error`` over lines such as
-``max_rel_`` and ``error``, never cut inside a word), and when even that is too wide the widest columns
-leave the grid and are written under each row as indented ``name: value`` lines, so nothing is dropped.
-:func:`terminal_width` is the width to fit: the ``COLUMNS`` environment variable, else the terminal's,
-never below a readable minimum.
+``max_rel_`` and ``error``, never cut inside a word), and the columns that still do not fit (empty ones
+first, then those with the longest cells), or that would wrap onto more than three lines, are written
+under each row as indented ``name: value`` lines, so nothing is dropped. :func:`wrap_lines` wraps the
+lines of prose that are too long. :func:`terminal_width` is the width to fit: the ``COLUMNS``
+environment variable, else the terminal's, never below a readable minimum.
 
 >>> print(format_table(["layer", "note"], [["0", "exact on the grid"], ["1", "interpolated"]], width=19))
 layer  note
@@ -22,7 +23,7 @@ import shutil
 import textwrap
 from collections.abc import Sequence
 
-__all__ = ["format_table", "terminal_width", "MIN_WIDTH"]
+__all__ = ["format_table", "terminal_width", "wrap_lines", "MIN_WIDTH"]
 
 MIN_WIDTH = 40
 """The narrowest width :func:`terminal_width` returns: below it tables are not readable anyway."""
@@ -180,3 +181,23 @@ def format_table(
                 break_on_hyphens=False,
             )
     return "\n".join(lines)
+
+
+def wrap_lines(text: str, width: int | None) -> str:
+    """``text`` with every line longer than ``width`` wrapped between words, its continuation lines
+    indented by two spaces; shorter lines (table rows among them) unchanged. ``None``: ``text`` as it is.
+
+    >>> print(wrap_lines("short\\nthe legend of the irrep types", 16))
+    short
+    the legend of
+      the irrep
+      types
+    """
+    if width is None:
+        return text
+    return "\n".join(
+        textwrap.fill(line, width, subsequent_indent="  ", break_on_hyphens=False)
+        if len(line) > width
+        else line
+        for line in text.splitlines()
+    )

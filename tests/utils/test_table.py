@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from groupconv.utils.table import MIN_WIDTH, format_table, terminal_width
+from groupconv.utils.table import MIN_WIDTH, format_table, terminal_width, wrap_lines
 
 HEADER = ["layer", "kind", "in_type", "max_rel_error", "tolerance", "elements_tried", "passed", "note"]
 ROWS = [
@@ -103,3 +103,12 @@ def test_terminal_width_reads_columns_and_keeps_a_minimum(monkeypatch):
     assert terminal_width() == 123
     monkeypatch.setenv("COLUMNS", "10")
     assert terminal_width() == MIN_WIDTH
+
+
+def test_wrap_lines_wraps_only_the_long_lines():
+    text = "irrep  dim\n" + "type: R real, C complex (a complex irrep of dimension d/2 written as real)"
+    wrapped = wrap_lines(text, 40).splitlines()
+    assert wrapped[0] == "irrep  dim" and max(len(line) for line in wrapped) <= 40
+    assert all(line.startswith("  ") for line in wrapped[2:])
+    assert " ".join(" ".join(wrapped[1:]).split()) == text.splitlines()[1]
+    assert wrap_lines(text, None) == text
