@@ -17,6 +17,15 @@ bound the frequency of each ring. The Fourier-Bessel profile is planar (``J_k`` 
 the disc); in space it is refused with a ``ValueError`` (the ball's spherical Bessel functions are not
 offered).
 
+escnn's band limit. ``frequency_cutoff="escnn"`` applies the default rule of escnn's ``R2Conv`` / ``R3Conv``
+(Cesa, Lang & Weiler, ICLR 2022; its ``frequencies_cutoff=None``) to the rings, with ``R = kernel_size // 2``:
+on the plane ``min(2 r, 2 if r = R else 2 r - (r + 1) mod 2)``, in space ``min(2 r, R - r + 2)``, 0 at the
+centre in both. It keeps frequency 2 on the outermost ring where the default keeps 1 (a ``C_8`` regular to
+regular ``3 x 3`` convolution: 48 weights against 32), and caps the inner rings differently. escnn's
+default rings are groupconv's for odd kernel sizes; its centre ring is narrower (width 0.005, nearly the
+centre pixel alone, against 0.6), which changes the sampled functions but not their number: pass
+``width=(0.005, 0.6, ..., 0.6, 0.4)`` to sample escnn's.
+
 Examples
 --------
 >>> from groupconv.kernels import KernelSpec, gaussian_rings
@@ -40,7 +49,7 @@ from .fourier_bessel import bessel_zeros_dcf
 from .grid import sampled_grid
 from .spec import KernelSpec
 
-__all__ = ["gaussian_rings", "default_cutoff", "ring_cutoffs", "radial_profiles"]
+__all__ = ["gaussian_rings", "default_cutoff", "escnn_cutoff", "ring_cutoffs", "radial_profiles"]
 
 
 @renamed_keywords(sigma="width")
@@ -78,7 +87,7 @@ def default_cutoff(r: float, outer: float) -> int:
     degree of the spherical harmonics of a shell in space (module docstring)."""
     # a ring of radius r holds about 2 pi r samples: frequencies <= 2 r stay below their Nyquist rate
     # pi r; the outermost ring is cut by the square grid (its samples leave the disc) and keeps only
-    # frequency 1, the same policy as escnn's default
+    # frequency 1 (escnn's default keeps 2 there: escnn_cutoff)
     if r == 0:
         return 0
     if abs(r - outer) < 1e-9:
@@ -86,11 +95,46 @@ def default_cutoff(r: float, outer: float) -> int:
     return int(math.floor(2 * r + 1e-9))
 
 
-def ring_cutoffs(spec: KernelSpec, radii: np.ndarray) -> list[int]:
+def escnn_cutoff(r: float, kernel_size: int, spatial_dims: int = 2) -> int:
+    """The largest frequency escnn's default band limit keeps on a ring (a shell in space) of radius ``r``
+    of a ``kernel_size`` kernel: with ``R = kernel_size // 2``, ``min(2 r, 2 if r = R else 2 r - (r + 1)
+    mod 2)`` on the plane and ``min(2 r, R - r + 2)`` in space (escnn's ``_manual_fco1`` of ``R2Conv`` and
+    of ``R3Conv``), 0 at the centre, rounded down to an integer; -1 where escnn keeps no harmonic on the
+    ring (a negative bound, e.g. at radius 0.5 on the plane).
+
+    Examples
+    --------
+    >>> from groupconv.kernels.radial import escnn_cutoff
+    >>> [escnn_cutoff(r, 7) for r in (0.0, 1.0, 2.0, 3.0)], [escnn_cutoff(r, 9, 3) for r in (1.0, 2.0, 3.0, 4.0)]
+    ([0, 2, 3, 2], [2, 4, 3, 2])
+    """
+    if spatial_dims not in (2, 3):
+        raise ValueError(f"escnn's band limit is defined for spatial_dims 2 and 3, got {spatial_dims!r}")
+    outer = kernel_size // 2
+    if r == 0:
+        return 0
+    if spatial_dims == 3:
+        top = min(2 * r, outer - r + 2)
+    elif abs(r - outer) < 1e-9:
+        top = min(2 * r, 2)
+    else:
+        top = min(2 * r, 2 * r - (r + 1) % 2)
+    # escnn keeps the harmonics of frequency k <= top: none when top < 0 (e.g. a ring at radius 0.5), -1 here
+    return int(math.floor(top + 1e-9))
+
+
+def ring_cutoffs(
+    spec: KernelSpec, radii: np.ndarray, kernel_size: int | None = None, spatial_dims: int = 2
+) -> list[int]:
     """The largest frequency of each Gaussian ring of radii ``radii`` under ``spec.frequency_cutoff`` and
-    ``spec.max_frequency``."""
+    ``spec.max_frequency``; escnn's rule (``frequency_cutoff="escnn"``) needs the ``kernel_size`` and the
+    ``spatial_dims`` of the grid."""
     cutoff = spec.frequency_cutoff
-    if isinstance(cutoff, tuple):
+    if cutoff == "escnn":
+        if kernel_size is None:
+            raise ValueError("frequency_cutoff='escnn' depends on the kernel size: pass kernel_size")
+        kmax = [escnn_cutoff(float(rad), kernel_size, spatial_dims) for rad in radii]
+    elif isinstance(cutoff, tuple):
         if len(cutoff) != len(radii):
             raise ValueError(
                 f"the frequency_cutoff table has {len(cutoff)} frequencies for {len(radii)} rings "
@@ -140,7 +184,8 @@ def radial_profiles(
     out = []
     if spec.profile == "gaussian":
         radii, widths = gaussian_rings(kernel_size, spec.rings, spec.width)
-        for j, (rad, wid, kmax) in enumerate(zip(radii, widths, ring_cutoffs(spec, radii))):
+        kmaxs = ring_cutoffs(spec, radii, kernel_size, spatial_dims)
+        for j, (rad, wid, kmax) in enumerate(zip(radii, widths, kmaxs)):
             profile = np.exp(-((r - rad) ** 2) / (2 * wid**2))
             for k in range(kmax + 1):
                 out.append((k, j, profile))

@@ -34,9 +34,12 @@ __all__ = ["KernelSpec", "PROFILES"]
 
 PROFILES = ("gaussian", "bessel")
 
-# a frequency cutoff: the default policy (None), a rate alpha (floor(alpha r)), a callable radius -> frequency,
-# or a table of the largest frequency on each ring
-Cutoff = float | Callable[[float], int] | tuple[int, ...] | None
+# a frequency cutoff: the default policy (None), escnn's default policy ("escnn"), a rate alpha (floor(alpha r)),
+# a callable radius -> frequency, or a table of the largest frequency on each ring
+Cutoff = str | float | Callable[[float], int] | tuple[int, ...] | None
+
+# the named band-limit policies besides the default
+CUTOFF_POLICIES = ("escnn",)
 
 # the groupconv package: warnings about options point at the first frame outside it
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
@@ -92,8 +95,10 @@ class KernelSpec:
         frequency ``k``, not ``k mod n``); for ``"bessel"`` the default is ``(kernel_size - 1) // 2``.
     frequency_cutoff:
         Largest frequency of each Gaussian ring: ``None`` for the default policy (0 at the centre, 1 on the
-        outermost ring, ``floor(2 r)`` in between), a number ``alpha`` meaning ``floor(alpha r)``, a
-        callable ``radius -> frequency``, or a table (tuple of ints) with one frequency per ring.
+        outermost ring, ``floor(2 r)`` in between), ``"escnn"`` for escnn's default policy (2 on the
+        outermost ring; :func:`~groupconv.kernels.radial.escnn_cutoff`), a number ``alpha`` meaning
+        ``floor(alpha r)``, a callable ``radius -> frequency``, or a table (tuple of ints) with one frequency
+        per ring.
     warn:
         Warn when irrep blocks of a basis are forced to zero (no solution within the band).
     allow_empty:
@@ -155,6 +160,13 @@ class KernelSpec:
     def _checked_cutoff(self, cutoff) -> Cutoff:
         if cutoff is None:
             return None
+        if isinstance(cutoff, str):
+            if cutoff not in CUTOFF_POLICIES:
+                raise ValueError(
+                    f"KernelSpec.frequency_cutoff as a name must be one of {', '.join(map(repr, CUTOFF_POLICIES))}, "
+                    f"got {cutoff!r}"
+                )
+            return cutoff
         if _is_real(cutoff):
             alpha = float(cutoff)
             if not math.isfinite(alpha) or alpha < 0:
@@ -186,8 +198,8 @@ class KernelSpec:
                 )
             return tuple(int(k) for k in table)
         raise TypeError(
-            "KernelSpec.frequency_cutoff must be None, a number, a callable radius -> frequency or a table "
-            f"(one int per ring), got {cutoff!r}"
+            "KernelSpec.frequency_cutoff must be None, 'escnn', a number, a callable radius -> frequency or a "
+            f"table (one int per ring), got {cutoff!r}"
         )
 
     @classmethod

@@ -118,3 +118,27 @@ def test_planted_layer_inside_an_escnn_network_is_found():
     report = check_equivariance(model, torch.randn(1, 1, 9, 9), atol=0, rtol=1e-5)
     assert [r.passed for r in report.rows[:5]] == [True, True, True, False, True]
     assert report.first_failure().layer == "3"
+
+
+@pytest.mark.parametrize("kernel_size", [3, 5, 7])
+@pytest.mark.parametrize("make, group", [GSPACES[0], GSPACES[2], GSPACES[4]])
+def test_escnn_band_policy_gives_escnn_weight_counts(make, group, kernel_size):
+    from groupconv.nn import SteerableConv2d
+
+    gs = make()
+    reps = [regular(group)] * 2 if group.is_finite else [irrep(group, k) for k in range(3)]
+    ours = SteerableConv2d(
+        FieldType(group, reps),
+        FieldType(group, reps),
+        kernel_size,
+        bias=False,
+        frequency_cutoff="escnn",
+        warn=False,
+    )
+    theirs = enn.R2Conv(
+        to_escnn_type(FieldType(group, reps), gs),
+        to_escnn_type(FieldType(group, reps), gs),
+        kernel_size,
+        bias=False,
+    )
+    assert sum(p.numel() for p in ours.parameters()) == theirs.basisexpansion.dimension()

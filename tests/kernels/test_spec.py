@@ -27,7 +27,12 @@ from groupconv.kernels import KernelSpec
         (dict(max_frequency=2.0), ValueError, "max_frequency"),
         (dict(max_frequency=True), ValueError, "max_frequency"),
         (dict(frequency_cutoff=-0.5), ValueError, "rate must be finite and >= 0"),
-        (dict(frequency_cutoff="floor"), TypeError, "a callable radius -> frequency or a table"),
+        (dict(frequency_cutoff="floor"), ValueError, "as a name must be one of 'escnn', got 'floor'"),
+        (
+            dict(frequency_cutoff={1: 2}),
+            TypeError,
+            "None, 'escnn', a number, a callable radius -> frequency or a",
+        ),
         (dict(frequency_cutoff=(1, -1)), ValueError, "one non-negative int per ring"),
         (dict(frequency_cutoff=(0, 1), rings=(0.0,)), ValueError, "2 frequencies for 1 rings"),
         (dict(profile="bessel", rings=(0, 1)), ValueError, "takes none of rings, width, frequency_cutoff"),
