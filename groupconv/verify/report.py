@@ -325,11 +325,12 @@ class VerificationReport:
         lines.append("verification: " + ("pass" if self.passed else "FAIL"))
         return "\n".join(lines)
 
-    def to_text(self) -> str:
-        """The three plain-text tables and the summary."""
+    def to_text(self, width: int | None = None) -> str:
+        """The three plain-text tables and the summary; with ``width``, the tables fitted to that many
+        columns (:meth:`Report.to_text`)."""
         head = [f"{k}: {_fmt(v)}" for k, v in self.info.items()]
         return "\n\n".join(
-            ["\n".join(head)] * bool(head) + [r.to_text() for r in self.reports()] + [self.summary()]
+            ["\n".join(head)] * bool(head) + [r.to_text(width) for r in self.reports()] + [self.summary()]
         )
 
     __str__ = to_text

@@ -136,3 +136,26 @@ def test_report_rendering_and_json_round_trip(tmp_path):
     back = Report.from_json(path.read_text())
     assert back.rows == report.rows and back.passed is False
     assert json.loads(report.to_json())["row_type"] == "EquivarianceRow"
+
+
+@pytest.mark.parametrize("use_rich", [False, True])
+@pytest.mark.parametrize("columns", [80, 100, 200])
+def test_show_fits_the_terminal_width(monkeypatch, use_rich, columns):
+    if use_rich:
+        pytest.importorskip("rich")
+    monkeypatch.setenv("COLUMNS", str(columns))
+    report = verify_model(scale_network(), torch.randn(1, 16, 5, 5))
+    buf = io.StringIO()
+    report.show(file=buf, use_rich=use_rich)
+    text = buf.getvalue()
+    assert max(len(line) for line in text.splitlines()) <= columns
+    assert "verification: FAIL" in text and "Weighted" in text
+    fitted = report.to_text(width=columns)
+    assert max(len(line) for line in fitted.splitlines()) <= columns
+    # the text of every row, wrapped or moved under its row, none dropped
+    shown = set(fitted.split())
+    for part in report.reports():
+        for row in part.rows:
+            for name in ("kind", "in_type", "out_type", "reason", "note"):
+                for word in str(getattr(row, name, "")).split():
+                    assert word in shown, (name, word, fitted)
