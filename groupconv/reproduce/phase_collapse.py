@@ -19,10 +19,11 @@ Examples
 --------
 
 >>> import torch
+>>> from groupconv.nn import rotate_field
 >>> x = torch.zeros(1, 1, 5, 5)
 >>> x[0, 0, 2, 4] = 1.0  # a pixel right of the centre
->>> y = rotate(x, torch.tensor([torch.pi / 2]))  # a quarter turn moves it above or below the centre
->>> [int(i) for i in (y[0, 0] > 0.5).nonzero()[0]]
+>>> y = rotate_field(x, IMAGE, torch.tensor([torch.pi / 2]), mode="bilinear")  # one angle per image
+>>> [int(i) for i in (y[0, 0] > 0.5).nonzero()[0]]  # a quarter turn moves it above or below the centre
 [0, 2]
 """
 
@@ -36,6 +37,9 @@ import torch
 import torch.nn.functional as F
 
 from ..analysis.train import train
+from ..groups import SO2
+from ..nn import FieldType, rotate_field
+from ..reps import trivial
 from ..scattering.phase_collapse import NONLINEARITIES, PhaseCollapseNet
 from ..utils.progress import progress
 from . import Options, Result
@@ -47,14 +51,9 @@ DATA_ROOT_ENV = "GROUPCONV_DATA_ROOT"
 Split = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
 
 
-def rotate(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
-    """Rotate each image ``(B, C, H, W)`` about its centre by its angle (radians), bilinear, zero outside."""
-    c, s = torch.cos(angles), torch.sin(angles)
-    theta = torch.stack(
-        [torch.stack([c, -s, torch.zeros_like(c)], -1), torch.stack([s, c, torch.zeros_like(c)], -1)], 1
-    )
-    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+# images are scalar fields of SO(2): rotate_field turns them about the centre of the grid (bilinear, zeros
+# outside), one angle per image
+IMAGE = FieldType(SO2(), [trivial(SO2())])
 
 
 def rotated_digits(seed: int, n_test: int, size: int = 32) -> Split:
@@ -70,7 +69,8 @@ def rotated_digits(seed: int, n_test: int, size: int = 32) -> Split:
     lo = (size - inner) // 2
     x = F.pad(x, (lo, size - inner - lo, lo, size - inner - lo))
     gen = torch.Generator().manual_seed(seed)
-    x = rotate(x, 2 * np.pi * torch.rand(len(x), generator=gen))
+    angles = 2 * np.pi * torch.rand(len(x), generator=gen)
+    x = rotate_field(x, IMAGE, angles.to(torch.float64), mode="bilinear")
     y = torch.tensor(d.target)
     perm = torch.randperm(len(y), generator=gen)
     x, y = x[perm], y[perm]
