@@ -304,7 +304,7 @@ class GatedNonlinearity(EquivariantModule):
         self.runs = gate_runs(self.channel_field)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _gate(self.check_input(x), self.n_gates, self.runs, self.function)
+        return _gate(self.check_input(x), self.n_gates, self.runs, self.channel_field, self.function)
 
     def frame_bounds(self) -> tuple[float, float]:
         """``(0, 1)``: ``|sigma(s)| < 1`` and the gates' energy is dropped."""

@@ -311,7 +311,9 @@ class _NormActivationFields(torch.autograd.Function):
 def _norm_activation(
     x: torch.Tensor, groups: FieldGroups, bias: torch.Tensor | None, function: str
 ) -> torch.Tensor:
-    if groups.in_order:
+    # the one-node form writes into slices of its outputs (out=), which a compiled graph cannot trace;
+    # there the per-group nodes are fused by the compiler instead
+    if groups.in_order and not torch.compiler.is_compiling():
         return _NormActivationFields.apply(x, bias, groups, function)
     biases = groups.per_group(bias) if bias is not None else [None] * len(groups.dims)
     return groups.merge([_NormActivation.apply(p, b, function) for p, b in zip(groups.split(x), biases)])
@@ -409,8 +411,15 @@ class _GateFields(torch.autograd.Function):
 
 
 def _gate(
-    x: torch.Tensor, n_gates: int, runs: tuple[tuple[int, int, int, int], ...], function: str
+    x: torch.Tensor,
+    n_gates: int,
+    runs: tuple[tuple[int, int, int, int], ...],
+    channel_field: torch.Tensor,
+    function: str,
 ) -> torch.Tensor:
+    if torch.compiler.is_compiling():
+        # out= into slices does not trace; the compiler fuses the per-channel gather with the product
+        return x[:, n_gates:] * _GATE_FUNCTIONS[function](x[:, :n_gates]).index_select(1, channel_field)
     return _GateFields.apply(x, n_gates, runs, function)
 
 
@@ -425,7 +434,7 @@ class Gate(nn.Module):
         self.runs = gate_runs(channel_field)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return _gate(x, self.n_gates, self.runs, self.function)
+        return _gate(x, self.n_gates, self.runs, self.channel_field, self.function)
 
 
 _GATE_FUNCTIONS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {

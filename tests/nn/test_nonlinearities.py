@@ -188,3 +188,13 @@ def test_volume_nonlinearities_commute_with_the_cube_rotations():
         for m in cube_symmetries()[::5]:
             lhs = layer(rotate_field(u, layer.in_type, m))
             assert (lhs - rotate_field(layer(u), layer.out_type, m)).abs().max() < 1e-13, name
+
+
+def test_norm_and_gated_nonlinearities_compile_without_graph_breaks():
+    # their eager one-node forms write into slices (out=); compiled, they take traceable forms
+    from groupconv.testing import assert_torch_compile
+
+    G = SO2()
+    t = FieldType(G, [trivial(G)] * 2 + [irrep(G, 1)] * 2 + [irrep(G, 2)])
+    for layer in (NormNonlinearity(t, bias_init=-0.3), GatedNonlinearity(t)):
+        assert_torch_compile(layer, torch.randn(2, layer.in_type.size, 3, 3), fullgraph=True)
