@@ -23,7 +23,10 @@ def test_texture_scattering_smoke(capsys):
     results = _load("texture_scattering").main(["--smoke"])
     assert set(results) == {"translation scattering", "roto-translation scattering"}
     assert all(0.0 <= v <= 1.0 for v in results.values())
-    assert "test accuracy" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "test accuracy" in out
+    assert out.startswith("texture scattering: a smoke run (a few seconds), its numbers are not results")
+    assert "[1/2] translation scattering: features" in out and "[2/2] roto-translation scattering" in out
 
 
 def test_energy_propagation_smoke(capsys):
@@ -32,4 +35,7 @@ def test_energy_propagation_smoke(capsys):
     for r in results.values():
         assert r["defect"] < 1e-12
         assert 0 < r["rate"] < 1
-    assert "Depth needed" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Depth needed" in out
+    assert out.startswith("energy propagation: a smoke run (a few seconds), its numbers are not results")
+    assert "[1/2] wavelets (J=2, L=2): propagating through 3 layers" in out
