@@ -66,40 +66,13 @@ class _LiftedExpansion(torch.autograd.Function):
         return gw, None, None, None, None
 
 
-class _GatheredExpansion(torch.autograd.Function):
-    """``K = gather(W B)`` of several pairs of field types as one autograd node: the batched product of
-    the coefficients ``W`` ``(pairs, rows, b)`` with the bases ``B`` ``(pairs, b, d_o d_i k^d)``, then ONE
-    gather of the ``k^d`` slices into the filter layout, which also drops the padding of the smaller
-    representations (instead of a permutation copy of the padded product and two gathers of rows and
-    columns). Its gradient gathers by the inverse map (padded slots read a zero slice; ``index_select``'s
-    own backward is a scatter-add, several times slower on CPU) and multiplies by ``B^T``."""
-
-    @staticmethod
-    def forward(w, basis, index, inverse, pixels):
-        k = torch.bmm(w, basis)
-        return k.reshape(-1, pixels).index_select(0, index)
-
-    @staticmethod
-    def setup_context(ctx, inputs, output):
-        w, basis, _, inverse, pixels = inputs
-        ctx.save_for_backward(basis, inverse)
-        ctx.w_shape, ctx.pixels = w.shape, pixels
-
-    @staticmethod
-    def backward(ctx, grad):
-        basis, inverse = ctx.saved_tensors
-        pairs, rows, _ = ctx.w_shape
-        g = torch.cat([grad, grad.new_zeros(1, ctx.pixels)]).index_select(0, inverse)
-        # under autocast the forward product, and so its gradient, is in the autocast dtype
-        gw = torch.bmm(g.reshape(pairs, rows, -1), basis.transpose(1, 2).to(g.dtype))
-        return gw, None, None, None, None
-
-
-def gather_maps(plan: ExpansionPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """For the gathered expansion (:class:`_GatheredExpansion`) of ``plan``: the flat parameter of each
-    coefficient slot in the ``(s_o, s_i, groups, u, v, b)`` layout of the batched product, the slice of the
-    product ``(s_o, s_i, groups, u, v, a, e)`` of each filter entry ``(groups, row, column)``, and the
-    inverse map (the number of filter entries for a slot no entry reads)."""
+def gather_maps(plan: ExpansionPlan) -> tuple[np.ndarray, np.ndarray]:
+    """For the gathered expansion of several pairs of field types (one batched product of the coefficients
+    ``(pairs, rows, b)`` with the bases ``(pairs, b, d_o d_i k^d)``, then ONE gather of the ``k^d`` slices
+    into the filter layout, which also drops the padding of the smaller representations): the flat
+    parameter of each coefficient slot in the ``(s_o, s_i, groups, u, v, b)`` layout of the product, and
+    the slice of the product ``(s_o, s_i, groups, u, v, a, e)`` of each filter entry
+    ``(groups, row, column)``."""
     g, s_o, u, do, s_i, v, di = plan.shape
     weights = np.ascontiguousarray(plan.index.transpose(1, 3, 0, 2, 4, 5))
     # the padded position of each filter row (s, u, a) and column (t, v, e)
@@ -109,10 +82,7 @@ def gather_maps(plan: ExpansionPlan) -> tuple[np.ndarray, np.ndarray, np.ndarray
     j = np.arange(g)[:, None, None]
     pair = (s[:, None] * s_i + t[None, :])[None]
     slot = (((pair * g + j) * u + uu[None, :, None]) * v + vv[None, None, :]) * do + a[None, :, None]
-    index = (slot * di + e[None, None, :]).reshape(-1)
-    inverse = np.full(s_o * s_i * g * u * v * do * di, index.size, dtype=np.int64)
-    inverse[index] = np.arange(index.size)
-    return weights, index, inverse
+    return weights, (slot * di + e[None, None, :]).reshape(-1)
 
 
 def lifted_filters(basis: torch.Tensor, lift: LiftPlan) -> torch.Tensor | None:
@@ -191,10 +161,9 @@ class BasisExpansion:
             self.register_factors(module, plan.factors)
         self.gathered = plan.shape[1] * plan.shape[4] > 1
         if self.gathered:
-            weights, index, inverse = gather_maps(plan)
+            weights, index = gather_maps(plan)
             module.register_buffer("gather_weights", torch.from_numpy(weights), persistent=False)
             module.register_buffer("gather_index", torch.from_numpy(index), persistent=False)
-            module.register_buffer("gather_inverse", torch.from_numpy(inverse), persistent=False)
 
     def factors_of(self, basis: torch.Tensor):
         """The factors of ``basis`` for this layer's expansion (:func:`factors_of`)."""
@@ -269,13 +238,8 @@ class BasisExpansion:
             w = torch.cat([weight, weight.new_zeros(1)])[module.gather_weights]
             w = w.reshape(s_o * s_i, g * u * v, -1)
             pixels = basis.shape[-1]
-            k = _GatheredExpansion.apply(
-                w,
-                basis.reshape(s_o * s_i, w.shape[-1], -1),
-                module.gather_index,
-                module.gather_inverse,
-                pixels,
-            )
+            k = torch.bmm(w, basis.reshape(s_o * s_i, w.shape[-1], -1))
+            k = k.reshape(-1, pixels).index_select(0, module.gather_index)
             ks = (module.kernel_size,) * self.plan.spatial_dims
             return k.reshape((g * len(self.plan.rows), len(self.plan.cols)) + ks)
         else:
