@@ -232,8 +232,9 @@ class _NormActivationFields(torch.autograd.Function):
             shifted = _shift(norm, b) if b is not None else norm.clone()
             # in place where possible: a fresh tensor of this size costs about as much as a pass over it
             safe = norm
-            # one read-only pass finds whether any norm is zero (or NaN, which hides a zero from amin)
-            if norm.numel() and not bool(norm.amin() > 0):
+            # on CPU one read-only pass finds whether any norm is zero (or NaN, which hides a zero from
+            # amin); elsewhere that test would synchronize with the device (or, on meta, has no value)
+            if norm.device.type != "cpu" or (norm.numel() and not bool(norm.amin() > 0)):
                 safe.masked_fill_(norm == 0, 1)
             ratio = shifted.relu_() if function == "relu" else _NORM_FUNCTIONS[function](shifted)
             ratio.div_(safe)
