@@ -125,10 +125,31 @@ def _exact_matrices(rotations: int, full: bool) -> tuple[sympy.ImmutableMatrix, 
     return tuple(rot + [-m for m in rot]) if full else tuple(rot)
 
 
+def _octahedral_np() -> list[np.ndarray]:
+    """:func:`_octahedral_matrices` in float64 (exact: the entries are 0 and +-1), same order."""
+    out = []
+    for perm in itertools.permutations(range(3)):
+        parity = (-1) ** sum(perm[i] > perm[j] for i in range(3) for j in range(i + 1, 3))
+        for bx, by in itertools.product((0, 1), repeat=2):
+            signs = ((-1) ** bx, (-1) ** by, parity * (-1) ** (bx + by))
+            m = np.zeros((3, 3))
+            for i in range(3):
+                m[perm[i], i] = signs[i]
+            out.append(m)
+    return out
+
+
 @cache
 def _float_matrices(rotations: int, full: bool) -> np.ndarray:
-    exact = _exact_matrices(rotations, full)
-    m = np.array([[[float(v) for v in row] for row in mat.tolist()] for mat in exact])
+    """The matrices in float64, rounded from the exact ones; those of the cube's group (entries 0 and
+    +-1) are built directly in the same order, so that its tables and layers need no sympy."""
+    if rotations == 24:
+        rot = np.stack(_octahedral_np())
+    else:
+        rot = np.array(
+            [[[float(v) for v in row] for row in m.tolist()] for m in _exact_matrices(rotations, False)]
+        )
+    m = np.concatenate([rot, -rot]) if full else rot
     m.setflags(write=False)
     return m
 

@@ -46,6 +46,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from functools import cache
 
 import numpy as np
@@ -165,12 +166,35 @@ def _rotation_irreps_exact(name: str) -> tuple[tuple[sympy.ImmutableMatrix, ...]
     return ((one,) * group.order, tuple(mats), tuple(t2), tuple(g_irrep), tuple(h_irrep))
 
 
+def _octahedral_tables_np() -> list[np.ndarray]:
+    """The float64 tables of the irreps of ``O`` by the constructions of :func:`_rotation_irreps_exact`
+    in floating point (their entries are 0, +-1 and Helmert products: exact to a few ulps, tested), so
+    that a layer on ``O`` or ``O_h`` needs no sympy."""
+    mats = np.asarray(Octahedral().matrices_np, dtype=np.float64)
+    perms = np.abs(mats)
+    sign = np.round(np.linalg.det(perms))[:, None, None]
+    k = np.arange(1, 3)
+    helmert = np.zeros((3, 2))
+    for c in k:
+        helmert[:c, c - 1] = 1 / math.sqrt(c * (c + 1))
+        helmert[c, c - 1] = -c / math.sqrt(c * (c + 1))
+    e = helmert.T @ perms @ helmert
+    return [np.ones((24, 1, 1)), sign, e, mats, sign * mats]
+
+
 @cache
 def _rotation_tables(name: str) -> tuple[np.ndarray, ...]:
-    """The float64 tables of :func:`_rotation_irreps_exact`."""
+    """The float64 tables of :func:`_rotation_irreps_exact` (for ``O`` built in floating point)."""
+    if name == "O":
+        tables = _octahedral_tables_np()
+    else:
+        tables = [
+            np.array([np.array(m.tolist(), dtype=np.float64) for m in mats])
+            for mats in _rotation_irreps_exact(name)
+        ]
     out = []
-    for mats in _rotation_irreps_exact(name):
-        t = np.array([np.array(m.tolist(), dtype=np.float64) for m in mats])
+    for t in tables:
+        t = np.ascontiguousarray(t, dtype=np.float64)
         t.setflags(write=False)
         out.append(t)
     return tuple(out)

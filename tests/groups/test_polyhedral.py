@@ -333,3 +333,13 @@ def test_cuda_matches_cpu():
     for g in (9, 12, 30):
         out = transform_grid(vol.to(dev), FullOctahedral(), g)
         assert torch.equal(out.cpu(), transform_grid(vol, FullOctahedral(), g))
+
+
+@pytest.mark.parametrize("rotations,full", [(24, False), (24, True), (60, False), (60, True)])
+def test_float_matrices_are_the_rounded_exact_ones(rotations, full):
+    # the float64 matrices are the rounded exact ones (built without sympy for the cube group)
+    from groupconv.groups import polyhedral
+
+    exact = polyhedral._exact_matrices(rotations, full)
+    rounded = np.array([[[float(v) for v in row] for row in m.tolist()] for m in exact])
+    assert np.array_equal(polyhedral._float_matrices(rotations, full), rounded)

@@ -230,3 +230,31 @@ def test_cli_prints_the_character_table(capsys):
     assert main(["irreps", "O"]) == 0
     out = capsys.readouterr().out
     assert "C4 (90 deg) (x6)" in out and "T2" in out and "sum of d^2/e = 24" in out
+
+
+def test_octahedral_float_tables_equal_the_exact_irreps():
+    from groupconv.reps import polyhedral as module
+
+    exact = module._rotation_irreps_exact("O")
+    for table, mats in zip(module._octahedral_tables_np(), exact):
+        rounded = np.array([np.array(m.tolist(), dtype=np.float64) for m in mats])
+        assert table.shape == rounded.shape and np.abs(table - rounded).max() <= 4.5e-16
+
+
+def test_a_layer_on_the_cube_group_builds_without_sympy():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from groupconv.groups import FullOctahedral\n"
+        "from groupconv.nn import FieldType, GroupConv3d\n"
+        "from groupconv.reps import regular\n"
+        "G = FullOctahedral()\n"
+        "t = FieldType(G, [regular(G)])\n"
+        "GroupConv3d(t, t, 3, padding=1, basis='gaussian')\n"
+        "print('sympy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
