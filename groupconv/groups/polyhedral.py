@@ -77,19 +77,25 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def _octahedral_matrices() -> list[sympy.ImmutableMatrix]:
-    """The 24 rotations of the cube in the canonical order of :class:`Octahedral`."""
+def _octahedral_np() -> list[np.ndarray]:
+    """The 24 rotations of the cube in the canonical order of :class:`Octahedral`, in float64 (exact: the
+    entries are 0 and +-1)."""
     out = []
     for perm in itertools.permutations(range(3)):
         # the sign of the permutation fixes the sign of the z column for det = +1
         parity = (-1) ** sum(perm[i] > perm[j] for i in range(3) for j in range(i + 1, 3))
         for bx, by in itertools.product((0, 1), repeat=2):
             signs = ((-1) ** bx, (-1) ** by, parity * (-1) ** (bx + by))
-            m = sympy.zeros(3, 3)
+            m = np.zeros((3, 3))
             for i in range(3):
                 m[perm[i], i] = signs[i]
-            out.append(sympy.ImmutableMatrix(m))
+            out.append(m)
     return out
+
+
+def _octahedral_matrices() -> list[sympy.ImmutableMatrix]:
+    """The 24 rotations of the cube in the canonical order of :class:`Octahedral`, exactly."""
+    return [sympy.ImmutableMatrix(m.astype(int).tolist()) for m in _octahedral_np()]
 
 
 def _five_fold_turn() -> sympy.Matrix:
@@ -123,20 +129,6 @@ def _icosahedral_matrices() -> list[sympy.ImmutableMatrix]:
 def _exact_matrices(rotations: int, full: bool) -> tuple[sympy.ImmutableMatrix, ...]:
     rot = _octahedral_matrices() if rotations == 24 else _icosahedral_matrices()
     return tuple(rot + [-m for m in rot]) if full else tuple(rot)
-
-
-def _octahedral_np() -> list[np.ndarray]:
-    """:func:`_octahedral_matrices` in float64 (exact: the entries are 0 and +-1), same order."""
-    out = []
-    for perm in itertools.permutations(range(3)):
-        parity = (-1) ** sum(perm[i] > perm[j] for i in range(3) for j in range(i + 1, 3))
-        for bx, by in itertools.product((0, 1), repeat=2):
-            signs = ((-1) ** bx, (-1) ** by, parity * (-1) ** (bx + by))
-            m = np.zeros((3, 3))
-            for i in range(3):
-                m[perm[i], i] = signs[i]
-            out.append(m)
-    return out
 
 
 @cache
