@@ -108,7 +108,6 @@ class RotoTranslationScattering(_FilterModule):
         if not bank.full_circle:
             raise ValueError("RotoTranslationScattering needs a full-circle bank (orientations over 2 pi)")
         self.shape, self.J, self.L, self.max_order, self.subsample = (M, N), J, L, max_order, subsample
-        self._full_resolution = False
         h = angular_wavelet_bank(L, K)
         self.K = h.shape[0]
         self._bank_bounds = bank.frame_bounds()
@@ -186,17 +185,17 @@ class RotoTranslationScattering(_FilterModule):
             self._bank_name, self.J, self.L, True, self.bank_frame_bounds(), what="spatial bank"
         )
 
-    def _low(self, half: torch.Tensor) -> torch.Tensor:
-        """``U * phi`` (subsampled by ``2^J`` when subsampling) of the real maps whose ``rfft2`` is ``half``."""
+    def _low(self, half: torch.Tensor, k: int) -> torch.Tensor:
+        """``U * phi`` subsampled by ``k`` of the real maps whose ``rfft2`` is ``half``."""
         M, N = self.shape
         phi = self._scaled_filters("_phih", 0, M, 1 / (M * N), half.real.dtype)
-        return _lowpass(half, phi, self._factor(), N)
+        return _lowpass(half, phi, k, N)
 
-    def _lows(self, groups: dict[int, torch.Tensor], halves: dict[int, torch.Tensor] | None):
+    def _lows(self, groups: dict[int, torch.Tensor], halves: dict[int, torch.Tensor] | None, k: int):
         """:meth:`_low` of every group, in scale order, from the spectra the next layer shares or (last
         order) from one real FFT each."""
         for j in sorted(groups):
-            yield self._low(halves[j] if halves is not None else torch.fft.rfft2(groups[j]))
+            yield self._low(halves[j] if halves is not None else torch.fft.rfft2(groups[j]), k)
 
     _min_chunk = 1
 
@@ -205,16 +204,21 @@ class RotoTranslationScattering(_FilterModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(..., M, N)`` -> ``(..., n_paths, L, M', N')``."""
+        return self._outputs(x, 2**self.J if self.subsample else 1)
+
+    def _outputs(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        """The output maps subsampled by ``k``: ``(..., n_paths, L, M / k, N / k)``."""
         xb, lead = self._flatten_input(x)
+        shape = (self.shape[0] // k, self.shape[1] // k)
         chunks = []
         for c in self._chunks(xb):
             half = torch.fft.rfft2(c)
-            parts = [self._low(half)[:, None, None].expand(c.shape[0], 1, self.L, *self._out_shape())]
+            parts = [self._low(half, k)[:, None, None].expand(c.shape[0], 1, self.L, *shape)]
             for _, groups, halves in self._orders(half):
-                parts.extend(self._lows(groups, halves))
+                parts.extend(self._lows(groups, halves, k))
             chunks.append(torch.cat(parts, 1))
         if not chunks:
-            out = _empty_output(xb, self.n_paths, self.L, *self._out_shape())
+            out = _empty_output(xb, self.n_paths, self.L, *shape)
         else:
             out = chunks[0] if len(chunks) == 1 else torch.cat(chunks, 0)
         return out.reshape(*lead, *out.shape[1:])
@@ -243,22 +247,14 @@ class RotoTranslationScattering(_FilterModule):
         for c in self._chunks(xb):
             half = torch.fft.rfft2(c)
             W = [c.pow(2).flatten(1).sum(1)]
-            E = [self._low(half).pow(2).flatten(1).sum(1)]
+            E = [self._low(half, 1).pow(2).flatten(1).sum(1)]
             zero = torch.zeros_like(W[0])
             for _, groups, halves in self._orders(half):
                 W.append(sum((u.pow(2).flatten(1).sum(1) for u in groups.values()), zero))
-                E.append(sum((s.pow(2).flatten(1).sum(1) for s in self._lows(groups, halves)), zero))
+                E.append(sum((s.pow(2).flatten(1).sum(1) for s in self._lows(groups, halves, 1)), zero))
             Ws.append(torch.stack(W))
             Es.append(torch.stack(E))
         return _cat_energies(Ws, Es, self.max_order, xb)
-
-    def _factor(self) -> int:
-        """The subsampling factor of the outputs (1 while :meth:`rotation_invariant` averages them)."""
-        return 2**self.J if self.subsample and not self._full_resolution else 1
-
-    def _out_shape(self) -> tuple[int, int]:
-        k = self._factor()
-        return self.shape[0] // k, self.shape[1] // k
 
     def _joint_layer(
         self, groups: dict[int, torch.Tensor], halves: dict[int, torch.Tensor]
@@ -335,8 +331,4 @@ class RotoTranslationScattering(_FilterModule):
         >>> a.shape, bool((a - b).abs().max() < 1e-12)
         (torch.Size([1, 15]), True)
         """
-        self._full_resolution = True
-        try:
-            return self.forward(x).mean((-3, -2, -1))
-        finally:
-            self._full_resolution = False
+        return self._outputs(x, 1).mean((-3, -2, -1))
