@@ -81,6 +81,10 @@ class IdentityDefect:
         return float(self.values.abs().max()) if self.values.numel() else 0.0
 
     def __getattr__(self, name: str):
+        # only tensor methods are forwarded: ``values`` itself and dunder lookups (copy, pickle) made
+        # before ``values`` is set must fail here, not recurse
+        if name == "values" or name.startswith("__"):
+            raise AttributeError(name)
         return getattr(self.values, name)
 
     def __str__(self) -> str:

@@ -78,3 +78,8 @@ def test_identity_defect_is_labelled_by_layer():
     assert set(d.per_layer()) == {0, 1, 2} and d.worst() < 1e-12
     assert "n=2:" in str(d)
     assert float(d.abs().max()) == d.worst()  # tensor methods still apply
+    import copy
+    import pickle
+
+    for back in (pickle.loads(pickle.dumps(d)), copy.deepcopy(d)):
+        assert torch.equal(back.values, d.values) and back.layers == d.layers
