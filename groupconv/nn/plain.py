@@ -76,9 +76,7 @@ class _FieldNorm(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, p: torch.Tensor) -> torch.Tensor:
-        n = torch.hypot(p[:, :, 0], p[:, :, 1])
-        for k in range(2, p.shape[2]):
-            n = torch.hypot(n, p[:, :, k])
+        n = _hypot_chain(p)
         ctx.save_for_backward(p, n)
         return n
 
@@ -175,21 +173,27 @@ class _NormActivation(torch.autograd.Function):
         p, bias, norm = ctx.saved_tensors
         if norm is None or torch.is_grad_enabled():
             norm = field_norm(p)
-        safe, shifted, ratio = _norm_ratio(norm, bias, ctx.function)
-        # <g, f> per field, component by component: elementwise, where a sum over the short dimension 2
-        # is a slow strided reduction
-        dot = grad[:, :, 0] * p[:, :, 0]
-        for k in range(1, p.shape[2]):
-            dot = torch.addcmul(dot, grad[:, :, k], p[:, :, k])
-        # ratio = phi(t) / |f|, t = |f| + b: d ratio / dt = phi'(t) / |f|, d ratio / d|f| adds -ratio / |f|
-        grad_shifted = dot * _NORM_DERIVATIVES[ctx.function](shifted) / safe
-        grad_norm = grad_shifted - dot * ratio / safe
-        # d|f| / df = f / |f| (0 at f = 0, where f itself is 0)
-        grad_p = torch.addcmul(grad * ratio.unsqueeze(2), p, (grad_norm / safe).unsqueeze(2))
-        grad_bias = None
-        if bias is not None and ctx.needs_input_grad[1]:
-            grad_bias = grad_shifted.sum((0,) + tuple(range(2, grad_shifted.dim()))).to(bias.dtype)
-        return grad_p, grad_bias, None
+        want_bias = bias is not None and ctx.needs_input_grad[1]
+        grad_p, grad_bias = _norm_activation_grads(p, grad, bias, ctx.function, norm, want_bias)
+        return grad_p, None if grad_bias is None else grad_bias.to(bias.dtype), None
+
+
+def _norm_activation_grads(p, grad, bias, function: str, norm, want_bias: bool):
+    """The gradients ``(d/df, d/db or None)`` of ``f phi(|f| + b) / |f|`` on ``(N, m, d, ...)`` given the
+    norms ``|f|``, as autograd ops (differentiable when ``norm`` is)."""
+    safe, shifted, ratio = _norm_ratio(norm, bias, function)
+    # <g, f> per field, component by component: elementwise, where a sum over the short dimension 2
+    # is a slow strided reduction
+    dot = grad[:, :, 0] * p[:, :, 0]
+    for k in range(1, p.shape[2]):
+        dot = torch.addcmul(dot, grad[:, :, k], p[:, :, k])
+    # ratio = phi(t) / |f|, t = |f| + b: d ratio / dt = phi'(t) / |f|, d ratio / d|f| adds -ratio / |f|
+    grad_shifted = dot * _NORM_DERIVATIVES[function](shifted) / safe
+    grad_norm = grad_shifted - dot * ratio / safe
+    # d|f| / df = f / |f| (0 at f = 0, where f itself is 0)
+    grad_p = torch.addcmul(grad * ratio.unsqueeze(2), p, (grad_norm / safe).unsqueeze(2))
+    grad_bias = grad_shifted.sum((0,) + tuple(range(2, grad_shifted.dim()))) if want_bias else None
+    return grad_p, grad_bias
 
 
 def _hypot_chain(p: torch.Tensor) -> torch.Tensor:
@@ -285,28 +289,17 @@ class _NormActivationFields(torch.autograd.Function):
     @staticmethod
     def _graph_backward(ctx, grad, x, bias):
         """The backward as autograd ops on the inputs (under ``create_graph``, no writes into slices)."""
-        groups, function = ctx.groups, ctx.function
+        groups = ctx.groups
         biases = groups.per_group(bias) if bias is not None else [None] * len(groups.dims)
-        parts, grad_biases = [], []
-        for p, g, b in zip(groups.split(x), groups.split(grad), biases):
-            norm = field_norm(p)
-            inv = torch.where(norm == 0, 1.0, norm).reciprocal()
-            shifted = _shift(norm, b)
-            ratio = _NORM_FUNCTIONS[function](shifted) * inv
-            slope = _NORM_DERIVATIVES[function](shifted)
-            dot = g[:, :, 0] * p[:, :, 0]
-            for c in range(1, p.shape[2]):
-                dot = torch.addcmul(dot, g[:, :, c], p[:, :, c])
-            u = dot * inv
-            coef = (u * (slope - ratio) * inv).unsqueeze(2)
-            parts.append(torch.addcmul(g * ratio.unsqueeze(2), p, coef))
-            if bias is not None and ctx.needs_input_grad[1]:
-                gs = u * slope
-                grad_biases.append(gs.sum((0,) + tuple(range(2, gs.dim()))))
+        want_bias = bias is not None and ctx.needs_input_grad[1]
+        grads = [
+            _norm_activation_grads(p, g, b, ctx.function, field_norm(p), want_bias)
+            for p, g, b in zip(groups.split(x), groups.split(grad), biases)
+        ]
         grad_bias = None
-        if grad_biases:
-            grad_bias = groups.merge_fields([gb.unsqueeze(0) for gb in grad_biases])[0].to(bias.dtype)
-        return groups.merge(parts), grad_bias, None, None
+        if want_bias:
+            grad_bias = groups.merge_fields([gb.unsqueeze(0) for _, gb in grads])[0].to(bias.dtype)
+        return groups.merge([gp for gp, _ in grads]), grad_bias, None, None
 
 
 def _norm_activation(
