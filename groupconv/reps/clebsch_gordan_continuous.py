@@ -87,31 +87,22 @@ def su2_clebsch_gordan(l1: int, m1: int, l2: int, m2: int, l: int, m: int) -> tu
     if m != m1 + m2 or abs(m1) > l1 or abs(m2) > l2 or abs(m) > l or not abs(l1 - l2) <= l <= l1 + l2:
         return zero
     f = factorial
-    r = Fraction(
-        (2 * l + 1)
-        * f(l + l1 - l2)
-        * f(l - l1 + l2)
-        * f(l1 + l2 - l)
-        * f(l + m)
-        * f(l - m)
-        * f(l1 - m1)
-        * f(l1 + m1)
-        * f(l2 - m2)
-        * f(l2 + m2),
-        f(l1 + l2 + l + 1),
-    )
-    s = Fraction(0)
-    for k in range(max(0, l2 - l - m1, l1 - l + m2), min(l1 + l2 - l, l1 - m1, l2 + m2) + 1):
-        s += Fraction(
-            (-1) ** k,
-            f(k)
-            * f(l1 + l2 - l - k)
-            * f(l1 - m1 - k)
-            * f(l2 + m2 - k)
-            * f(l - l2 + m1 + k)
-            * f(l - l1 - m2 + k),
-        )
-    return (s, r) if s != 0 else zero
+    lo = max(0, l2 - l - m1, l1 - l + m2)
+    hi = min(l1 + l2 - l, l1 - m1, l2 + m2)
+    if lo > hi:
+        return zero
+    # the sum over k on the common denominator of its terms, in integers (one reduction at the end)
+    dens = [
+        f(k) * f(l1 + l2 - l - k) * f(l1 - m1 - k) * f(l2 + m2 - k) * f(l - l2 + m1 + k) * f(l - l1 - m2 + k)
+        for k in range(lo, hi + 1)
+    ]
+    common = math.lcm(*dens)
+    total = sum((-1) ** k * (common // d) for k, d in zip(range(lo, hi + 1), dens))
+    if total == 0:
+        return zero
+    num = (2 * l + 1) * f(l + l1 - l2) * f(l - l1 + l2) * f(l1 + l2 - l)
+    num *= f(l + m) * f(l - m) * f(l1 - m1) * f(l1 + m1) * f(l2 - m2) * f(l2 + m2)
+    return Fraction(total, common), Fraction(num, f(l1 + l2 + l + 1))
 
 
 def _u_entries(l: int) -> dict[int, list[tuple[int, complex]]]:
@@ -233,30 +224,10 @@ FLOAT_DEGREE = 8
 
 
 def _racah_float(l1: int, m1: int, l2: int, m2: int, l: int) -> float:
-    """``<l_1 m_1 l_2 m_2 | l, m_1 + m_2>`` in float64 by Racah's formula (:func:`su2_clebsch_gordan`),
-    every factorial an exact integer; accurate to a few ulps for the small degrees it is used at."""
-    m = m1 + m2
-    f = factorial
-    if abs(m1) > l1 or abs(m2) > l2 or abs(m) > l:
-        return 0.0
-    total = 0
-    lo = max(0, l2 - l - m1, l1 - l + m2)
-    hi = min(l1 + l2 - l, l1 - m1, l2 + m2)
-    if lo > hi:
-        return 0.0
-    # the sum over k on the common denominator of its terms, in integers
-    dens = [
-        f(k) * f(l1 + l2 - l - k) * f(l1 - m1 - k) * f(l2 + m2 - k) * f(l - l2 + m1 + k) * f(l - l1 - m2 + k)
-        for k in range(lo, hi + 1)
-    ]
-    common = math.lcm(*dens)
-    total = sum((-1) ** k * (common // d) for k, d in zip(range(lo, hi + 1), dens))
-    if total == 0:
-        return 0.0
-    num = (2 * l + 1) * f(l + l1 - l2) * f(l - l1 + l2) * f(l1 + l2 - l)
-    num *= f(l + m) * f(l - m) * f(l1 - m1) * f(l1 + m1) * f(l2 - m2) * f(l2 + m2)
-    # total / common * sqrt(num / f(l1 + l2 + l + 1)), with one rounding per operation
-    return float(Fraction(total, common)) * math.sqrt(float(Fraction(num, f(l1 + l2 + l + 1))))
+    """``<l_1 m_1 l_2 m_2 | l, m_1 + m_2>`` in float64 from the exact ``s sqrt(r)`` of
+    :func:`su2_clebsch_gordan`, one rounding for each of ``s``, ``r`` and the square root."""
+    s, r = su2_clebsch_gordan(l1, m1, l2, m2, l, m1 + m2)
+    return float(s) * math.sqrt(float(r)) if s else 0.0
 
 
 @lru_cache(maxsize=64)

@@ -173,9 +173,8 @@ def _octahedral_tables_np() -> list[np.ndarray]:
     mats = np.asarray(Octahedral().matrices_np, dtype=np.float64)
     perms = np.abs(mats)
     sign = np.round(np.linalg.det(perms))[:, None, None]
-    k = np.arange(1, 3)
-    helmert = np.zeros((3, 2))
-    for c in k:
+    helmert = np.zeros((3, 2))  # the columns of _helmert(3)
+    for c in (1, 2):
         helmert[:c, c - 1] = 1 / math.sqrt(c * (c + 1))
         helmert[c, c - 1] = -c / math.sqrt(c * (c + 1))
     e = helmert.T @ perms @ helmert
