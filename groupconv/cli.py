@@ -83,13 +83,9 @@ def _order_text(order: int) -> str:
 def _group_arg(name: str):
     from .groups.registry import group_from_name
 
-    # case variants and parentheses around the degree: so3, SO(3), s4, D(4)
+    # parentheses around the degree: SO(3), D(4) (group_from_name reads names in any case)
     name = re.sub(
         r"(?i)(so|o|c|d|s)\s*(?:\(\s*(\d+)\s*\)|(\d+))", lambda m: m[1].upper() + (m[2] or m[3]), name
-    )
-    # the polyhedral groups in any case: o, oh, i, ih
-    name = re.sub(
-        r"(?i)(?<![a-z])(oh|ih|o|i)(?![a-z0-9(])", lambda m: m[1][0].upper() + m[1][1:].lower(), name
     )
     for n in re.findall(r"S(\d+)", name):
         if len(n) > 6 or int(n) > MAX_SYMMETRIC_DEGREE:

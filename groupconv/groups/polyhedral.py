@@ -48,7 +48,6 @@ Examples
 
 from __future__ import annotations
 
-import functools
 import itertools
 from functools import cache, cached_property
 
@@ -64,7 +63,7 @@ from .subgroups import register_inclusion
 __all__ = ["PolyhedralGroup", "Octahedral", "FullOctahedral", "Icosahedral", "FullIcosahedral"]
 
 
-@functools.cache
+@cache
 def _golden_ratio():
     """The golden ratio ``(1 + sqrt 5) / 2``, exactly (built on first use: sympy loads lazily)."""
     return (1 + sympy.sqrt(5)) / 2
